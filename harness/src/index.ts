@@ -1,0 +1,17 @@
+export {
+  cacheDir,
+  findNatsServer,
+  findSystemBinary,
+  MIN_NATS_SERVER_VERSION,
+  MissingBinaryError,
+  natsServerVersion,
+} from './binaries.ts';
+export type { ManagedProcessOptions } from './managed-process.ts';
+export { DEFAULT_STOP_TIMEOUT_MS, ManagedProcess } from './managed-process.ts';
+export type { NatsServerOptions } from './nats-server.ts';
+export { NatsServer } from './nats-server.ts';
+export type { PostgresOptions, TestDatabase } from './postgres.ts';
+export { DEFAULT_POSTGRES_USER, PostgresServer, startTestDatabase } from './postgres.ts';
+export { VictoriaMetrics } from './victoria-metrics.ts';
+export type { WaitOptions } from './wait.ts';
+export { httpOk, WaitTimeoutError, waitFor } from './wait.ts';
