@@ -37,7 +37,7 @@ stamp="$root/node_modules/.telly-install-stamp"
 want="$node_version $(sha256sum "$root/package-lock.json" 2>/dev/null | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   log "installing npm dependencies"
-  (cd "$root" && npm install --no-save --no-fund --no-audit >&2)
+  (cd "$root" && npm install --no-save --no-fund --no-audit --loglevel=error >&2)
   want="$node_version $(sha256sum "$root/package-lock.json" | cut -d' ' -f1)"
   echo "$want" > "$stamp"
 fi

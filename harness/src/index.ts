@@ -6,6 +6,7 @@ export {
   MissingBinaryError,
   natsServerVersion,
 } from './binaries.ts';
+export { freePort } from './free-port.ts';
 export type { ManagedProcessOptions } from './managed-process.ts';
 export { DEFAULT_STOP_TIMEOUT_MS, ManagedProcess } from './managed-process.ts';
 export type { NatsServerOptions } from './nats-server.ts';

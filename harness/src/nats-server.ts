@@ -1,4 +1,5 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { SpawnOptions } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import getPort from 'get-port';
@@ -30,6 +31,8 @@ export interface NatsServerOptions {
   /** nats-server binary. @default {@link findNatsServer} */
   bin?: string;
   onLine?: (line: string) => void;
+  /** Extra spawn options, e.g. `detached` so a terminal's Ctrl-C reaches only the supervisor. */
+  spawn?: SpawnOptions;
 }
 
 /** A real nats-server with JetStream, started on free ports. */
@@ -67,6 +70,7 @@ export class NatsServer {
     const httpPort = options.httpPort ?? (await getPort({ host }));
     const ownsStoreDir = options.storeDir === undefined;
     const storeDir = options.storeDir ?? (await mkdtemp(join(tmpdir(), 'telly-nats-')));
+    await mkdir(storeDir, { recursive: true });
     const configFile = join(storeDir, 'nats-server.conf');
     await writeFile(
       configFile,
@@ -88,6 +92,7 @@ export class NatsServer {
       command: bin,
       args: ['-c', configFile],
       stopSignal: 'SIGTERM',
+      ...(options.spawn ? { spawn: options.spawn } : {}),
       ...(options.onLine ? { onLine: options.onLine } : {}),
     });
     const server = new NatsServer({

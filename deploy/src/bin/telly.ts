@@ -1,0 +1,79 @@
+// The `telly` command. Run through deploy/bin/telly (or `npm start`), which puts the pinned
+// Node.js on PATH first.
+import { parseArgs } from 'node:util';
+import { createLogger, isConfigError } from '@telly/runtime';
+import { parseConfig } from '../config.ts';
+import { up } from '../up/up.ts';
+
+const USAGE = `usage: telly <command> [options]
+
+commands:
+  up        run the whole platform on this machine (managed NATS + Postgres unless
+            NATS_URL / DATABASE_URL are set); Ctrl-C stops it cleanly
+  help      this text
+
+configuration is read from the environment; see README.md "Configuration"`;
+
+async function runUp(): Promise<void> {
+  const config = parseConfig(process.env);
+  const logger = createLogger('telly-up');
+  const platform = await up(config, { logger });
+  const lines = [
+    'Telly is up',
+    `  API, /healthz, /metrics  ${platform.apiUrl}`,
+    `  NATS                     ${platform.natsUrl}`,
+    `  Postgres                 ${redact(platform.databaseUrl)}`,
+    `  data                     ${config.dataDir}`,
+    'Ctrl-C to stop',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  let signals = 0;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (++signals > 1) {
+      logger.warn('second signal: exiting now');
+      process.exit(130);
+    }
+    logger.info({ signal }, 'stopping');
+    platform.stop().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+function redact(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}
+
+const { positionals } = parseArgs({ allowPositionals: true, strict: false });
+const command = positionals[0] ?? 'help';
+try {
+  switch (command) {
+    case 'up':
+      await runUp();
+      break;
+    case 'help':
+    case '--help':
+      console.log(USAGE);
+      break;
+    default:
+      console.error(`unknown command ${command}\n\n${USAGE}`);
+      process.exit(2);
+  }
+} catch (err) {
+  if (isConfigError(err)) {
+    console.error(`configuration error: ${err.message}`);
+    process.exit(2);
+  }
+  throw err;
+}

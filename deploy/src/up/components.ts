@@ -1,0 +1,15 @@
+/** A component `telly up` runs as a supervised child process. */
+export interface ComponentEntry {
+  /** Unique name, used in logs, metrics (`component` label) and `/healthz`. */
+  name: string;
+  /** Module specifier exporting the component, e.g. `@telly/bridge-http`. */
+  module: string;
+  /** Export name of the {@link Component} in that module. @default 'component' */
+  exportName?: string;
+}
+
+/**
+ * Every bridge, processor and the API register here; `telly up` starts them in this order
+ * after NATS, Postgres and the stream topology are ready.
+ */
+export const COMPONENTS: ComponentEntry[] = [];

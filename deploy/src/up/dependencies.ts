@@ -1,0 +1,168 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { type ManagedProcess, NatsServer, PostgresServer } from '@telly/harness';
+import type { CheckResult, HealthChecks, Logger } from '@telly/runtime';
+import pg from 'pg';
+import type { UpConfig } from '../config.ts';
+import { RestartBackoff } from './backoff.ts';
+
+const DATABASE_NAME = 'telly';
+
+/** NATS and Postgres as `telly up` runs them: managed child processes, or the given URLs. */
+export interface Dependencies {
+  natsUrl: string;
+  databaseUrl: string;
+  nats: NatsConnection;
+  pool: pg.Pool;
+  stop(): Promise<void>;
+}
+
+/** Restarts a managed server whenever it exits without being asked to. */
+function supervise(
+  name: string,
+  process: ManagedProcess,
+  restart: () => Promise<void>,
+  logger: Logger,
+  isStopping: () => boolean,
+): void {
+  const backoff = new RestartBackoff();
+  backoff.started();
+  process.on('exit', (code, signal, expected) => {
+    if (expected || isStopping()) return;
+    const delay = backoff.next();
+    logger.error(
+      { server: name, code, signal, restartInMs: delay, log: process.logTail.slice(-2_000) },
+      `${name} exited`,
+    );
+    const attempt = () => {
+      if (isStopping()) return;
+      restart().then(
+        () => {
+          backoff.started();
+          logger.info({ server: name, pid: process.pid }, `${name} restarted`);
+        },
+        (err: unknown) => {
+          logger.error({ server: name, err }, `${name} failed to restart`);
+          setTimeout(attempt, backoff.next());
+        },
+      );
+    };
+    setTimeout(attempt, delay);
+  });
+}
+
+async function postgresPassword(dataDir: string): Promise<string> {
+  const file = join(dataDir, 'secrets', 'postgres-password');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    const password = randomBytes(24).toString('base64url');
+    await mkdir(join(dataDir, 'secrets'), { recursive: true, mode: 0o700 });
+    await writeFile(file, `${password}\n`, { mode: 0o600 });
+    return password;
+  }
+}
+
+function managedCheck(process: ManagedProcess | undefined, url: string): Record<string, unknown> {
+  return process ? { url, managed: true, pid: process.pid } : { url, managed: false };
+}
+
+export async function startDependencies(
+  config: UpConfig,
+  logger: Logger,
+  health: HealthChecks,
+): Promise<Dependencies> {
+  let stopping = false;
+  const isStopping = () => stopping;
+  await mkdir(config.dataDir, { recursive: true });
+
+  let natsServer: NatsServer | undefined;
+  let natsUrl = config.natsUrl?.toString();
+  if (!natsUrl) {
+    natsServer = await NatsServer.start({
+      port: config.natsPort,
+      storeDir: join(config.dataDir, 'nats'),
+      spawn: { detached: true },
+      onLine: (line) => logger.debug({ server: 'nats-server' }, line),
+    });
+    natsUrl = natsServer.url;
+    const server = natsServer;
+    supervise('nats-server', server.process, () => server.restart(), logger, isStopping);
+    logger.info({ url: natsUrl, version: server.version, pid: server.process.pid }, 'nats-server started');
+  }
+
+  let pgServer: PostgresServer | undefined;
+  let databaseUrl = config.databaseUrl?.toString();
+  let nats: NatsConnection | undefined;
+  let pool: pg.Pool | undefined;
+  try {
+    if (!databaseUrl) {
+      pgServer = await PostgresServer.start({
+        port: config.postgresPort,
+        dataDir: join(config.dataDir, 'postgres'),
+        password: await postgresPassword(config.dataDir),
+        spawn: { detached: true },
+        onLine: (line) => logger.debug({ server: 'postgres' }, line),
+      });
+      databaseUrl = await pgServer.createDatabase(DATABASE_NAME);
+      const server = pgServer;
+      supervise('postgres', server.process, () => server.restart(), logger, isStopping);
+      logger.info({ port: server.port, pid: server.process.pid }, 'postgres started');
+    }
+
+    nats = await connect({
+      servers: natsUrl,
+      name: 'telly-up',
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+    });
+    pool = new pg.Pool({ connectionString: databaseUrl, max: 4, connectionTimeoutMillis: 2_000 });
+    pool.on('error', (err) => logger.warn({ err }, 'postgres pool error'));
+  } catch (err) {
+    // leave nothing running behind a failed start
+    stopping = true;
+    await nats?.close();
+    await pool?.end();
+    await Promise.all([natsServer?.process.stop(), pgServer?.process.stop()]);
+    throw err;
+  }
+  const jsm = await jetstreamManager(nats);
+
+  const safeNatsUrl = natsUrl;
+  health.add('nats', async (): Promise<CheckResult> => {
+    const account = await jsm.getAccountInfo();
+    return {
+      status: 'up',
+      detail: {
+        ...managedCheck(natsServer?.process, safeNatsUrl),
+        streams: account.streams,
+        server: nats.info?.version,
+      },
+    };
+  });
+  const safeDbUrl = new URL(databaseUrl);
+  safeDbUrl.password = '';
+  health.add('postgres', async (): Promise<CheckResult> => {
+    const { rows } = await pool.query<{ server_version: string }>('SHOW server_version');
+    return {
+      status: 'up',
+      detail: { ...managedCheck(pgServer?.process, safeDbUrl.toString()), version: rows[0]?.server_version },
+    };
+  });
+
+  return {
+    natsUrl,
+    databaseUrl,
+    nats,
+    pool,
+    async stop() {
+      stopping = true;
+      await nats.drain().catch(() => nats.close());
+      await pool.end().catch(() => {});
+      await Promise.all([natsServer?.process.stop(), pgServer?.process.stop()]);
+    },
+  };
+}

@@ -1,0 +1,15 @@
+import type { HealthReport } from '@telly/runtime';
+import type { Registry } from 'prom-client';
+
+/** Supervisor → component child. */
+export type HostRequest = { id: number; type: 'health' } | { id: number; type: 'metrics' } | { type: 'stop' };
+
+/** Component child → supervisor. */
+export type HostMessage =
+  | { type: 'ready' }
+  | { type: 'failed'; error: string }
+  | { id: number; type: 'health'; report: HealthReport }
+  | { id: number; type: 'metrics'; metrics: MetricsJson };
+
+/** A registry's metrics as JSON, the form prom-client's AggregatorRegistry merges. */
+export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;

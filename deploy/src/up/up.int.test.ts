@@ -1,0 +1,191 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { freePort, waitFor } from '@telly/harness';
+import pg from 'pg';
+import { parseConfig } from '../config.ts';
+import { up } from './up.ts';
+
+const CLI = fileURLToPath(new URL('../bin/telly.ts', import.meta.url));
+const dataDirs: string[] = [];
+after(() => Promise.all(dataDirs.map((dir) => rm(dir, { recursive: true, force: true }))));
+
+interface Health {
+  status: string;
+  checks: Record<string, { status: string; detail?: { pid?: number; restarts?: number; url?: string } }>;
+}
+
+async function health(apiUrl: string): Promise<{ code: number; body: Health }> {
+  const res = await fetch(`${apiUrl}/healthz`);
+  return { code: res.status, body: (await res.json()) as Health };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function tempDataDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'telly-up-'));
+  await chmod(dir, 0o755); // as root, Postgres runs as the postgres user, which must reach it
+  dataDirs.push(dir);
+  return dir;
+}
+
+async function startCli(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, [CLI, 'up'], {
+    env: { ...process.env, LOG_PRETTY: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    output += chunk;
+  });
+  return { child, output: () => output };
+}
+
+test('telly up: healthy within 60 s, recovers a killed nats-server, stops cleanly, keeps its data', async () => {
+  const dataDir = await tempDataDir();
+  const [apiPort, natsPort, postgresPort] = [await freePort(), await freePort(), await freePort()];
+  const env = {
+    TELLY_DATA_DIR: dataDir,
+    TELLY_API_PORT: String(apiPort),
+    TELLY_NATS_PORT: String(natsPort),
+    TELLY_POSTGRES_PORT: String(postgresPort),
+  };
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+
+  const first = await startCli(env);
+  const ready = await waitFor(
+    async () => {
+      if (first.child.exitCode !== null) throw new Error(`telly up exited with ${first.child.exitCode}`);
+      const h = await health(apiUrl);
+      return h.code === 200 && h.body;
+    },
+    {
+      timeoutMs: 60_000,
+      what: 'telly up healthy',
+    },
+  ).catch((err: unknown) => {
+    first.child.kill('SIGKILL');
+    throw new Error(`telly up did not become healthy:\n${first.output()}`, { cause: err });
+  });
+  assert.equal(ready.checks.nats?.status, 'up');
+  assert.equal(ready.checks.postgres?.status, 'up');
+  assert.match(first.output(), new RegExp(`API, /healthz, /metrics\\s+${apiUrl}`));
+
+  const metrics = await (await fetch(`${apiUrl}/metrics`)).text();
+  assert.match(metrics, /^# TYPE process_cpu_user_seconds_total counter$/m);
+  assert.match(metrics, /process_cpu_user_seconds_total\{component="telly-up"\} [0-9.]+/);
+
+  // state written through the managed servers
+  const nc = await connect({ servers: `nats://127.0.0.1:${natsPort}` });
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name: 'KEEPME', subjects: ['keepme.>'] });
+  await nc.close();
+  const databaseUrl = /Postgres\s+(\S+)/.exec(first.output())?.[1];
+  assert.ok(databaseUrl);
+  const password = (await readFile(join(dataDir, 'secrets', 'postgres-password'), 'utf8')).trim();
+  const dbUrl = databaseUrl.replace('***', encodeURIComponent(password));
+  const client = new pg.Client({ connectionString: dbUrl });
+  await client.connect();
+  await client.query('CREATE TABLE keepme (v text); INSERT INTO keepme VALUES ($$kept$$)');
+  await client.end();
+
+  // a managed nats-server killed behind telly up's back is restarted
+  const natsPid = ready.checks.nats?.detail?.pid;
+  assert.ok(natsPid && alive(natsPid));
+  process.kill(natsPid, 'SIGKILL');
+  const recovered = await waitFor(
+    async () => {
+      const h = await health(apiUrl);
+      const pid = h.body.checks.nats?.detail?.pid;
+      return h.code === 200 && pid !== natsPid && h.body;
+    },
+    { timeoutMs: 30_000, what: 'nats-server restarted' },
+  );
+  const pids = [recovered.checks.nats?.detail?.pid, recovered.checks.postgres?.detail?.pid] as number[];
+  assert.ok(pids.every((pid) => pid && alive(pid)));
+
+  // Ctrl-C: everything stops, no server left behind
+  first.child.kill('SIGINT');
+  const code = await new Promise((resolve) => first.child.once('exit', resolve));
+  assert.equal(code, 0, first.output());
+  assert.deepEqual(
+    pids.filter((pid) => alive(pid)),
+    [],
+    'no nats-server or postgres process outlives telly up',
+  );
+
+  // a second run finds the data of the first
+  const second = await startCli(env);
+  try {
+    await waitFor(async () => (await health(apiUrl)).code === 200, {
+      timeoutMs: 60_000,
+      what: 'second start',
+    });
+    const nc2 = await connect({ servers: `nats://127.0.0.1:${natsPort}` });
+    const info = await (await jetstreamManager(nc2)).streams.info('KEEPME');
+    assert.equal(info.config.name, 'KEEPME');
+    await nc2.close();
+    const again = new pg.Client({ connectionString: dbUrl });
+    await again.connect();
+    const { rows } = await again.query('SELECT v FROM keepme');
+    await again.end();
+    assert.deepEqual(rows, [{ v: 'kept' }]);
+  } finally {
+    second.child.kill('SIGTERM');
+    await new Promise((resolve) => second.child.once('exit', resolve));
+  }
+});
+
+test('a crashed component is restarted and reported in /healthz', async () => {
+  const dataDir = await tempDataDir();
+  const startsFile = join(dataDir, 'echo-starts');
+  process.env.ECHO_STARTS_FILE = startsFile;
+  const config = parseConfig({
+    TELLY_DATA_DIR: dataDir,
+    TELLY_API_PORT: '0',
+    TELLY_NATS_PORT: String(await freePort()),
+    TELLY_POSTGRES_PORT: String(await freePort()),
+  });
+  const platform = await up(config, {
+    components: [
+      { name: 'echo', module: fileURLToPath(new URL('./fixtures/echo-component.ts', import.meta.url)) },
+    ],
+  });
+  try {
+    const before = await platform.health();
+    const echo = before.checks['component:echo'];
+    assert.equal(echo?.status, 'up');
+    const pid = (echo?.detail as { pid: number }).pid;
+    process.kill(pid, 'SIGKILL');
+    const after = await waitFor(
+      async () => {
+        const check = (await platform.health()).checks['component:echo'];
+        const detail = check?.detail as { pid: number; restarts: number };
+        return check?.status === 'up' && detail.pid !== pid && detail;
+      },
+      { timeoutMs: 20_000, what: 'component restarted' },
+    );
+    assert.equal(after.restarts, 1);
+    const starts = (await readFile(startsFile, 'utf8')).trim().split('\n');
+    assert.equal(starts.length, 2);
+  } finally {
+    await platform.stop();
+    delete process.env.ECHO_STARTS_FILE;
+  }
+});

@@ -1,0 +1,104 @@
+import {
+  createLogger,
+  createMetricsRegistry,
+  HealthChecks,
+  type HealthReport,
+  type Logger,
+  serveObservability,
+} from '@telly/runtime';
+import { AggregatorRegistry } from 'prom-client';
+import type { UpConfig } from '../config.ts';
+import { ComponentProcess } from './component-process.ts';
+import { COMPONENTS, type ComponentEntry } from './components.ts';
+import { startDependencies } from './dependencies.ts';
+import type { MetricsJson } from './ipc.ts';
+
+export interface UpOptions {
+  /** @default {@link COMPONENTS} */
+  components?: ComponentEntry[];
+  logger?: Logger;
+}
+
+export interface RunningPlatform {
+  apiUrl: string;
+  natsUrl: string;
+  databaseUrl: string;
+  health(): Promise<HealthReport>;
+  stop(): Promise<void>;
+}
+
+/**
+ * `telly up`: NATS and Postgres (managed or given), then every component in its own supervised
+ * child process, with `/healthz` and `/metrics` for the whole tree on the API port.
+ */
+export async function up(config: UpConfig, options: UpOptions = {}): Promise<RunningPlatform> {
+  const logger = options.logger ?? createLogger('telly-up');
+  const dependencyHealth = new HealthChecks();
+  const deps = await startDependencies(config, logger, dependencyHealth);
+
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NATS_URL: deps.natsUrl,
+    DATABASE_URL: deps.databaseUrl,
+    TELLY_DATA_DIR: config.dataDir,
+  };
+  const children = (options.components ?? COMPONENTS).map(
+    (entry) => new ComponentProcess(entry, env, logger),
+  );
+  try {
+    for (const child of children) {
+      await child.start();
+      logger.info({ component: child.entry.name, pid: child.pid }, 'component started');
+    }
+  } catch (err) {
+    await Promise.all(children.map((child) => child.stop()));
+    await deps.stop();
+    throw err;
+  }
+
+  const ownMetrics = createMetricsRegistry('telly-up');
+  const health = async (): Promise<HealthReport> => {
+    const report = await dependencyHealth.report();
+    const components = await Promise.all(
+      children.map(async (child) => [child, await child.health()] as const),
+    );
+    for (const [child, childReport] of components) {
+      report.checks[`component:${child.entry.name}`] = {
+        status: childReport.status,
+        detail: { pid: child.pid, restarts: child.restarts, checks: childReport.checks },
+      };
+    }
+    report.status = Object.values(report.checks).every((check) => check.status === 'up') ? 'up' : 'down';
+    return report;
+  };
+  const observability = await serveObservability(
+    {
+      health,
+      metricsContentType: ownMetrics.contentType,
+      metrics: async () => {
+        const all: MetricsJson[] = [await ownMetrics.getMetricsAsJSON()];
+        for (const child of children) all.push(await child.metrics());
+        return AggregatorRegistry.aggregate(all).metrics();
+      },
+    },
+    { port: config.apiPort },
+  );
+  const apiUrl = `http://127.0.0.1:${observability.port}`;
+
+  let stopped: Promise<void> | undefined;
+  return {
+    apiUrl,
+    natsUrl: deps.natsUrl,
+    databaseUrl: deps.databaseUrl,
+    health,
+    stop() {
+      stopped ??= (async () => {
+        await observability.close();
+        // reverse start order: the API and bridges drain before the processors behind them
+        for (const child of [...children].reverse()) await child.stop();
+        await deps.stop();
+      })();
+      return stopped;
+    },
+  };
+}

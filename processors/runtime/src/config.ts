@@ -1,0 +1,54 @@
+/** Thrown by `parseConfig` functions: names the variable and what is wrong with it. */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  readonly variable: string;
+  constructor(variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.variable = variable;
+  }
+}
+
+export function isConfigError(err: unknown): err is ConfigError {
+  return err instanceof ConfigError;
+}
+
+/** A TCP/UDP port from `env[name]`, or `fallback` when unset. Port 0 means "any free port". */
+export function envPort(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new ConfigError(name, `must be a port number 0-65535, got ${JSON.stringify(raw)}`);
+  }
+  return port;
+}
+
+/** A URL from `env[name]` with one of `protocols`, or undefined when unset. */
+export function envUrl(env: NodeJS.ProcessEnv, name: string, protocols: string[]): URL | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `must be a URL, got ${JSON.stringify(raw)}`);
+  }
+  if (!protocols.includes(url.protocol.replace(/:$/, ''))) {
+    throw new ConfigError(name, `must use ${protocols.join(' or ')}, got ${url.protocol}`);
+  }
+  return url;
+}
+
+/** One of `allowed` from `env[name]`, or `fallback`. */
+export function envEnum<T extends string>(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  allowed: readonly T[],
+  fallback: T,
+): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!allowed.includes(raw as T))
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got ${raw}`);
+  return raw as T;
+}

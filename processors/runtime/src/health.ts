@@ -1,0 +1,50 @@
+/** What one dependency or part looks like right now. */
+export interface CheckResult {
+  status: 'up' | 'down';
+  /** Why it is down, or useful facts when up (version, url, pid). */
+  detail?: Record<string, unknown> | string;
+}
+
+export interface HealthReport {
+  status: 'up' | 'down';
+  checks: Record<string, CheckResult>;
+}
+
+export type HealthCheck = () => Promise<CheckResult> | CheckResult;
+
+/** @default time one check may take before it counts as down */
+export const DEFAULT_CHECK_TIMEOUT_MS = 2_000;
+
+/** Named readiness checks; the report is `up` only when every check is. */
+export class HealthChecks {
+  readonly #checks = new Map<string, HealthCheck>();
+
+  add(name: string, check: HealthCheck): this {
+    this.#checks.set(name, check);
+    return this;
+  }
+
+  async report(timeoutMs = DEFAULT_CHECK_TIMEOUT_MS): Promise<HealthReport> {
+    const entries = await Promise.all(
+      [...this.#checks].map(async ([name, check]): Promise<[string, CheckResult]> => {
+        try {
+          const result = await Promise.race([
+            Promise.resolve(check()),
+            new Promise<CheckResult>((resolve) =>
+              setTimeout(
+                () => resolve({ status: 'down', detail: `no answer within ${timeoutMs} ms` }),
+                timeoutMs,
+              ).unref(),
+            ),
+          ]);
+          return [name, result];
+        } catch (err) {
+          return [name, { status: 'down', detail: err instanceof Error ? err.message : String(err) }];
+        }
+      }),
+    );
+    const checks = Object.fromEntries(entries);
+    const status = entries.every(([, r]) => r.status === 'up') ? 'up' : 'down';
+    return { status, checks };
+  }
+}

@@ -1,0 +1,10 @@
+export type { Component, ComponentContext, RunningComponent } from './component.ts';
+export { defineComponent } from './component.ts';
+export { ConfigError, envEnum, envPort, envUrl, isConfigError } from './config.ts';
+export type { CheckResult, HealthCheck, HealthReport } from './health.ts';
+export { DEFAULT_CHECK_TIMEOUT_MS, HealthChecks } from './health.ts';
+export type { Logger } from './logger.ts';
+export { createLogger, DEFAULT_LOG_LEVEL } from './logger.ts';
+export { createMetricsRegistry } from './metrics.ts';
+export type { ObservabilityHandlers } from './observability-server.ts';
+export { serveObservability } from './observability-server.ts';
