@@ -171,7 +171,7 @@ test('a crashed component is restarted and reported in /healthz', async () => {
     const before = await platform.health();
     const echo = before.checks['component:echo'];
     assert.equal(echo?.status, 'up');
-    const pid = (echo?.detail as { pid: number }).pid;
+    const pid = (echo!.detail as { pid: number }).pid;
     process.kill(pid, 'SIGKILL');
     const after = await waitFor(
       async () => {
