@@ -8,3 +8,26 @@ export { createLogger, DEFAULT_LOG_LEVEL } from './logger.ts';
 export { createMetricsRegistry } from './metrics.ts';
 export type { ObservabilityHandlers } from './observability-server.ts';
 export { serveObservability } from './observability-server.ts';
+export type {
+  HandlerContext,
+  ProcessorDefinition,
+  ProcessorMessage,
+  RunningProcessor,
+  RunProcessorOptions,
+} from './processor/index.ts';
+export {
+  DEFAULT_PROCESSOR,
+  DLQ_HEADERS,
+  defineProcessor,
+  isPermanentError,
+  PermanentError,
+  PgCheckpoint,
+  retryDelayMs,
+  runProcessor,
+} from './processor/index.ts';
+export type { PublishErrorCode } from './publish-error.ts';
+export { isPublishError, PublishError, toPublishError } from './publish-error.ts';
+export type { PublisherOptions, PublishOptions } from './publisher.ts';
+export { DEFAULT_PUBLISHER, Publisher } from './publisher.ts';
+export type { TopologyOptions, TopologyReport } from './topology.ts';
+export { DEFAULT_TOPOLOGY, ensureTopology, streamConfigs } from './topology.ts';

@@ -1,0 +1,183 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, fork } from 'node:child_process';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { NatsServer, startTestDatabase, type TestDatabase, waitFor } from '@telly/harness';
+import pg from 'pg';
+import { ensureTopology } from '../topology.ts';
+import { DLQ_HEADERS } from './errors.ts';
+
+const FIXTURE = fileURLToPath(new URL('./fixtures/sum-processor.ts', import.meta.url));
+
+let nats: NatsServer;
+let db: TestDatabase;
+let nc: NatsConnection;
+let pool: pg.Pool;
+const children = new Set<ChildProcess>();
+
+before(async () => {
+  [nats, db] = await Promise.all([NatsServer.start(), startTestDatabase()]);
+  nc = await connect({ servers: nats.url });
+  await ensureTopology(nc, await jetstreamManager(nc));
+  pool = new pg.Pool({ connectionString: db.url });
+});
+after(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  await pool.end();
+  await nc.close();
+  await Promise.all([nats.stop(), db.stop()]);
+});
+
+function startProcessor(env: Record<string, string>): Promise<ChildProcess> {
+  const child = fork(FIXTURE, [], {
+    env: {
+      ...process.env,
+      NATS_URL: nats.url,
+      DATABASE_URL: db.url,
+      LOG_LEVEL: 'warn',
+      LOG_PRETTY: '0',
+      ...env,
+    },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return new Promise((resolve, reject) => {
+    child.once('message', () => resolve(child));
+    child.once('exit', (code) => reject(new Error(`processor exited early with ${code}`)));
+  });
+}
+
+async function stopProcessor(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** Publishes values 1..n on `msg.<tenant>.c.th` and returns their sum. */
+async function publishValues(tenant: string, n: number): Promise<number> {
+  const js = jetstream(nc);
+  const acks = [];
+  for (let i = 1; i <= n; i++) {
+    acks.push(js.publish(`msg.${tenant}.c.th`, JSON.stringify({ v: i }), { msgID: `${tenant}:${i}` }));
+  }
+  await Promise.all(acks);
+  return (n * (n + 1)) / 2;
+}
+
+async function totals(
+  from: number,
+): Promise<{ rows: number; distinct: number; sum: number; instances: number }> {
+  const { rows } = await pool.query(
+    `SELECT count(*)::int AS rows, count(DISTINCT seq)::int AS distinct, coalesce(sum(value), 0)::int AS sum,
+            count(DISTINCT instance)::int AS instances
+     FROM applied_values WHERE seq > $1`,
+    [from],
+  );
+  return rows[0];
+}
+
+async function lastSeq(): Promise<number> {
+  const info = await (await jetstreamManager(nc)).streams.info('MESSAGES');
+  return info.state.last_seq;
+}
+
+test('a processor SIGKILLed mid-batch and restarted applies every message exactly once', async () => {
+  const from = await lastSeq();
+  const n = 3_000;
+  const expectedSum = await publishValues('kill', n);
+  const env = { PROCESSOR: 'sum_kill', SLOW_MS: '20' };
+  const first = await startProcessor(env);
+  await waitFor(async () => (await totals(from)).rows >= n / 4, { what: 'first quarter applied' });
+  first.kill('SIGKILL'); // inside a transaction or between commit and ack, most likely
+  await new Promise((resolve) => first.once('exit', resolve));
+  const second = await startProcessor({ ...env, SLOW_MS: '0' });
+  const done = await waitFor(
+    async () => {
+      const t = await totals(from);
+      return t.rows >= n && t;
+    },
+    { timeoutMs: 60_000, what: 'all applied' },
+  );
+  await new Promise((resolve) => setTimeout(resolve, 1_500)); // redeliveries, if any, would land now
+  assert.deepEqual(await totals(from), { ...done, instances: 1 });
+  assert.equal(done.rows, n);
+  assert.equal(done.distinct, n);
+  assert.equal(done.sum, expectedSum);
+  await stopProcessor(second);
+});
+
+test('two instances of one processor split the work and apply nothing twice', async () => {
+  const from = await lastSeq();
+  const n = 4_000;
+  const expectedSum = await publishValues('split', n);
+  const env = { PROCESSOR: 'sum_split', SLOW_MS: '10' };
+  const [a, b] = await Promise.all([
+    startProcessor({ ...env, INSTANCE: 'a' }),
+    startProcessor({ ...env, INSTANCE: 'b' }),
+  ]);
+  const done = await waitFor(
+    async () => {
+      const t = await totals(from);
+      return t.rows >= n && t;
+    },
+    { timeoutMs: 60_000, what: 'all applied' },
+  );
+  assert.equal(done.rows, n);
+  assert.equal(done.distinct, n);
+  assert.equal(done.sum, expectedSum);
+  const { rows } = await pool.query(
+    'SELECT instance, count(*)::int AS n FROM applied_values WHERE seq > $1 GROUP BY instance ORDER BY instance',
+    [from],
+  );
+  assert.equal(rows.length, 2, `both instances worked: ${JSON.stringify(rows)}`);
+  assert.ok(rows.every((r: { n: number }) => r.n > 0));
+  await Promise.all([stopProcessor(a), stopProcessor(b)]);
+});
+
+test('poison messages land in the DLQ with their reason while the rest flow', async () => {
+  const from = await lastSeq();
+  const js = jetstream(nc);
+  const published: number[] = [];
+  for (let i = 1; i <= 100; i++) {
+    const v = i === 30 ? 'poison' : i === 60 ? 'permanent' : i;
+    await js.publish('msg.poison.c.th', JSON.stringify({ v }), { msgID: `poison:${i}` });
+    if (typeof v === 'number') published.push(v);
+  }
+  const child = await startProcessor({ PROCESSOR: 'sum_poison' });
+  const done = await waitFor(
+    async () => {
+      const t = await totals(from);
+      return t.rows >= published.length && t;
+    },
+    { timeoutMs: 60_000, what: 'healthy messages applied' },
+  );
+  assert.equal(
+    done.sum,
+    published.reduce((a, b) => a + b, 0),
+  );
+  const jsm = await jetstreamManager(nc);
+  const dlq = await waitFor(
+    async () => {
+      const info = await jsm.streams.info('DLQ', { subjects_filter: 'dlq.sum_poison' });
+      return info.state.messages >= 2 && info;
+    },
+    { timeoutMs: 30_000, what: 'two DLQ entries' },
+  );
+  assert.equal(dlq.state.messages, 2);
+  const stream = await js.streams.get('DLQ');
+  const entries = [
+    await stream.getMessage({ seq: dlq.state.first_seq }),
+    await stream.getMessage({ seq: dlq.state.last_seq }),
+  ];
+  const reasons = entries.map((e) => e?.header.get(DLQ_HEADERS.reason)).sort();
+  assert.match(reasons[0] ?? '', /poison message at seq \d+/);
+  assert.match(reasons[1] ?? '', /value is not a number/);
+  const poison = entries.find((e) => /poison/.test(e?.header.get(DLQ_HEADERS.reason) ?? ''));
+  assert.equal(poison?.header.get(DLQ_HEADERS.deliveries), '3', 'retried maxDeliver times first');
+  assert.equal(poison?.header.get(DLQ_HEADERS.subject), 'msg.poison.c.th');
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(poison?.data)), { v: 'poison' });
+  await stopProcessor(child);
+});

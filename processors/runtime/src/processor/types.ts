@@ -1,0 +1,58 @@
+import type { MsgHdrs } from '@nats-io/transport-node';
+import type { Logger } from '../logger.ts';
+
+/** One log entry as a processor sees it. */
+export interface ProcessorMessage {
+  subject: string;
+  /** Stream sequence: the position in the log, unique and increasing. */
+  seq: number;
+  data: Uint8Array;
+  headers: MsgHdrs | undefined;
+  /** 1 on first delivery. */
+  deliveryCount: number;
+  /** When the message entered the stream, ms since epoch. */
+  timestampMs: number;
+}
+
+export interface HandlerContext {
+  processor: string;
+  logger: Logger;
+}
+
+export interface ProcessorDefinition {
+  /** Durable consumer name; instances with the same name share the work. */
+  name: string;
+  stream: string;
+  /** Subject filters of the consumer. @default the whole stream */
+  filter?: string[];
+  batch?: {
+    /** @default 256 */
+    maxMessages?: number;
+    /** How long one fetch waits for messages (at least 1000). @default 1000 */
+    expiresMs?: number;
+  };
+  /**
+   * Handles a batch in stream order. Return normally once every side effect is committed: only
+   * then is the batch acked. Throw a {@link PermanentError} for a message that can never succeed
+   * (it goes to the DLQ at once); any other error is retried with backoff, message by message.
+   */
+  handle(messages: ProcessorMessage[], ctx: HandlerContext): Promise<void>;
+  /**
+   * Deliveries before a failing message is given up on: published to `dlq.<name>` with the
+   * reason, and terminated. @default 5
+   */
+  maxDeliver?: number;
+  /** Time a delivered message may stay unacked before it is redelivered. @default 30000 */
+  ackWaitMs?: number;
+  /**
+   * Strict stream order across instances: one instance at a time is pinned to the consumer
+   * (JetStream priority group), the others take over if it dies. Needed by processors whose
+   * state depends on order (per thing); others share the work for throughput. @default false
+   */
+  ordered?: boolean;
+  /**
+   * Called with the consumer's ack floor (every message at or below it is acked and will not come
+   * back), e.g. to prune an applied-set. Runs with the lag refresh.
+   */
+  onAckFloor?: (seq: number) => Promise<void>;
+}

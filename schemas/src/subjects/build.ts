@@ -1,0 +1,105 @@
+import { SubjectError } from './errors.ts';
+import { SUBJECT_PREFIXES } from './streams.ts';
+import { assertSubtopic, assertToken, MAX_SUBJECT_LENGTH, tokenError } from './tokens.ts';
+import {
+  type CommandSubjectParts,
+  EVENT_SUBJECT_TYPES,
+  type EventSubjectParts,
+  type EventSubjectType,
+  type MessageSubjectParts,
+  NO_THING_TOKEN,
+  REGISTRY_KINDS,
+  type RegistryKind,
+  type RegistrySubjectParts,
+  type TellySubject,
+} from './types.ts';
+
+/** `msg.<tenant>.<channel>.<thing>[.<subtopic>…]`. Throws {@link SubjectError} on a bad token. */
+export function messageSubject(parts: MessageSubjectParts): string {
+  const head = `${SUBJECT_PREFIXES.MESSAGES}.${assertToken(parts.tenant, 'tenant')}.${assertToken(parts.channel, 'channel')}.${assertToken(parts.thing, 'thing')}`;
+  const subtopic = parts.subtopic ?? [];
+  return checkLength(subtopic.length === 0 ? head : `${head}.${assertSubtopic(subtopic).join('.')}`);
+}
+
+/** `reg.<tenant>.<entity>.<id>`. */
+export function registrySubject(parts: RegistrySubjectParts): string {
+  assertRegistryKind(parts.entity);
+  return checkLength(
+    `${SUBJECT_PREFIXES.REGISTRY}.${assertToken(parts.tenant, 'tenant')}.${parts.entity}.${assertToken(parts.id, 'id')}`,
+  );
+}
+
+/** `cmd.<tenant>.<thing>`. */
+export function commandSubject(parts: CommandSubjectParts): string {
+  return checkLength(
+    `${SUBJECT_PREFIXES.COMMANDS}.${assertToken(parts.tenant, 'tenant')}.${assertToken(parts.thing, 'thing')}`,
+  );
+}
+
+/** `evt.<tenant>.<type>.<thing>`; `thing` omitted gives {@link NO_THING_TOKEN}. */
+export function eventSubject(parts: EventSubjectParts): string {
+  assertEventSubjectType(parts.type);
+  const thing = parts.thing === undefined ? NO_THING_TOKEN : assertThingForEvent(parts.thing);
+  return checkLength(
+    `${SUBJECT_PREFIXES.EVENTS}.${assertToken(parts.tenant, 'tenant')}.${parts.type}.${thing}`,
+  );
+}
+
+/** `dlq.<processor>`. */
+export function dlqSubject(processor: string): string {
+  return checkLength(`${SUBJECT_PREFIXES.DLQ}.${assertToken(processor, 'processor')}`);
+}
+
+/** The subject of any parsed subject: the exact inverse of `parseSubject`. */
+export function formatSubject(subject: TellySubject): string {
+  switch (subject.kind) {
+    case 'msg':
+      return messageSubject(subject);
+    case 'reg':
+      return registrySubject(subject);
+    case 'cmd':
+      return commandSubject(subject);
+    case 'evt':
+      return eventSubject(subject);
+    case 'dlq':
+      return dlqSubject(subject.processor);
+  }
+}
+
+export function assertRegistryKind(kind: string, subject?: string): RegistryKind {
+  if (!(REGISTRY_KINDS as readonly string[]).includes(kind)) {
+    throw new SubjectError(
+      'UNKNOWN_REGISTRY_KIND',
+      `registry kind ${JSON.stringify(kind)} is not one of ${REGISTRY_KINDS.join(', ')}`,
+      subject === undefined ? { field: 'entity', token: kind } : { field: 'entity', token: kind, subject },
+    );
+  }
+  return kind as RegistryKind;
+}
+
+export function assertEventSubjectType(type: string, subject?: string): EventSubjectType {
+  if (!(EVENT_SUBJECT_TYPES as readonly string[]).includes(type)) {
+    throw new SubjectError(
+      'UNKNOWN_EVENT_SUBJECT_TYPE',
+      `event subject type ${JSON.stringify(type)} is not one of ${EVENT_SUBJECT_TYPES.join(', ')}`,
+      subject === undefined ? { field: 'type', token: type } : { field: 'type', token: type, subject },
+    );
+  }
+  return type as EventSubjectType;
+}
+
+function assertThingForEvent(thing: string): string {
+  if (thing === NO_THING_TOKEN) throw tokenError('RESERVED_TOKEN', thing, 'thing');
+  return assertToken(thing, 'thing');
+}
+
+function checkLength(subject: string): string {
+  if (subject.length > MAX_SUBJECT_LENGTH) {
+    throw new SubjectError(
+      'SUBJECT_TOO_LONG',
+      `subject is ${subject.length} characters long, at most ${MAX_SUBJECT_LENGTH} are allowed`,
+      { subject },
+    );
+  }
+  return subject;
+}
