@@ -6,7 +6,17 @@ import { glob, readFile } from 'node:fs/promises';
 const args = process.argv.slice(2);
 const turbo = spawnSync(
   'npx',
-  ['turbo', 'run', 'lint', 'typecheck', 'test', '--concurrency=2', '--output-logs=new-only', ...args],
+  [
+    'turbo',
+    'run',
+    'lint',
+    'typecheck',
+    'test',
+    '--concurrency=2',
+    '--continue',
+    '--output-logs=new-only',
+    ...args,
+  ],
   { stdio: 'inherit' },
 );
 

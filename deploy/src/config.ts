@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { ConfigError, envPort, envUrl } from '@telly/runtime';
+import { ConfigError, envEnum, envPort, envUrl } from '@telly/runtime';
 
 export const DEFAULT_API_PORT = 4000;
 export const DEFAULT_HTTP_PORT = 8080;
@@ -35,6 +35,8 @@ export interface UpConfig {
   influx: InfluxConfig | undefined;
   /** Absolute path of the state directory. */
   dataDir: string;
+  /** Copies of every stream: 1 on one machine, 3 on a production cluster. */
+  streamReplicas: 1 | 3 | 5;
 }
 
 export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): UpConfig {
@@ -63,5 +65,6 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): UpConf
     postgresPort: envPort(env, 'TELLY_POSTGRES_PORT', DEFAULT_POSTGRES_PORT),
     influx,
     dataDir: resolve(cwd, env.TELLY_DATA_DIR || DEFAULT_DATA_DIR),
+    streamReplicas: Number(envEnum(env, 'TELLY_STREAM_REPLICAS', ['1', '3', '5'], '1')) as 1 | 3 | 5,
   };
 }

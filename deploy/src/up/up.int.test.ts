@@ -85,6 +85,11 @@ test('telly up: healthy within 60 s, recovers a killed nats-server, stops cleanl
   });
   assert.equal(ready.checks.nats?.status, 'up');
   assert.equal(ready.checks.postgres?.status, 'up');
+  assert.equal(
+    (ready.checks.nats!.detail as { streams?: number }).streams,
+    8,
+    'the topology is in place: 5 streams, 2 KV buckets, 1 object store',
+  );
   assert.match(first.output(), new RegExp(`API, /healthz, /metrics\\s+${apiUrl}`));
 
   const metrics = await (await fetch(`${apiUrl}/metrics`)).text();

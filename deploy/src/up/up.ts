@@ -1,6 +1,8 @@
+import { jetstreamManager } from '@nats-io/jetstream';
 import {
   createLogger,
   createMetricsRegistry,
+  ensureTopology,
   HealthChecks,
   type HealthReport,
   type Logger,
@@ -35,6 +37,15 @@ export async function up(config: UpConfig, options: UpOptions = {}): Promise<Run
   const logger = options.logger ?? createLogger('telly-up');
   const dependencyHealth = new HealthChecks();
   const deps = await startDependencies(config, logger, dependencyHealth);
+  try {
+    const report = await ensureTopology(deps.nats, await jetstreamManager(deps.nats), {
+      replicas: config.streamReplicas,
+    });
+    logger.info({ topology: report }, 'stream topology ensured');
+  } catch (err) {
+    await deps.stop();
+    throw err;
+  }
 
   const env: NodeJS.ProcessEnv = {
     ...process.env,
