@@ -181,3 +181,52 @@ test('poison messages land in the DLQ with their reason while the rest flow', as
   assert.deepEqual(JSON.parse(new TextDecoder().decode(poison?.data)), { v: 'poison' });
   await stopProcessor(child);
 });
+
+test('ordered: one pinned instance applies in stream order, the standby takes over when it dies', async () => {
+  const from = await lastSeq();
+  await publishValues('ordered', 1_000);
+  const env = { PROCESSOR: 'sum_ordered', ORDERED: '1', SLOW_MS: '5' };
+  const a = await startProcessor({ ...env, INSTANCE: 'a' });
+  const b = await startProcessor({ ...env, INSTANCE: 'b' });
+  await waitFor(async () => (await totals(from)).rows >= 1_000, {
+    timeoutMs: 60_000,
+    what: 'first 1000 applied',
+  });
+  const order = async () =>
+    (await pool.query('SELECT seq::int, instance FROM applied_values WHERE seq > $1 ORDER BY id', [from]))
+      .rows as {
+      seq: number;
+      instance: string;
+    }[];
+  const firstRun = await order();
+  const seqs = firstRun.map((r) => r.seq);
+  assert.deepEqual(
+    seqs,
+    [...seqs].sort((x, y) => x - y),
+    'applied in stream order',
+  );
+  const workers = new Set(firstRun.map((r) => r.instance));
+  assert.equal(workers.size, 1, 'one pinned instance did the work');
+  const [active, standby] = workers.has('a') ? [a, b] : [b, a];
+  active.kill('SIGKILL');
+  await new Promise((resolve) => active.once('exit', resolve));
+  await publishValues('ordered2', 200);
+  await waitFor(async () => (await totals(from)).rows >= 1_200, {
+    timeoutMs: 60_000,
+    what: 'standby took over',
+  });
+  const all = await order();
+  assert.equal(all.length, 1_200);
+  assert.equal(new Set(all.map((r) => r.seq)).size, 1_200, 'nothing applied twice');
+  const allSeqs = all.map((r) => r.seq);
+  assert.deepEqual(
+    allSeqs,
+    [...allSeqs].sort((x, y) => x - y),
+    'still in stream order after the takeover',
+  );
+  assert.ok(
+    all.slice(1_000).every((r) => r.instance !== firstRun[0]!.instance),
+    'the standby applied the rest',
+  );
+  await stopProcessor(standby);
+});

@@ -211,14 +211,10 @@ export async function runProcessor(
     refreshLag().catch((err: unknown) => logger.debug({ err }, 'lag refresh failed'));
   }, LAG_REFRESH_MS);
 
-  const loop = (async () => {
+  const fetchLoop = async () => {
     while (!stopping) {
       try {
-        const fetched = await consumer.fetch({
-          max_messages: maxMessages,
-          expires: expiresMs,
-          ...(def.ordered ? { group: PRIORITY_GROUP } : {}),
-        });
+        const fetched = await consumer.fetch({ max_messages: maxMessages, expires: expiresMs });
         const batch: JsMsg[] = [];
         for await (const m of fetched) batch.push(m);
         lastFetchOk = Date.now();
@@ -228,6 +224,55 @@ export async function runProcessor(
         if (stopping) break;
         logger.warn({ err }, 'fetch failed; retrying');
         await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  };
+
+  // Pinned consumption must keep one pull session (it carries the pin id), so ordered processors
+  // consume continuously and hand over whatever has arrived as the next batch.
+  const pinnedLoop = async () => {
+    const buffer: JsMsg[] = [];
+    let wake: (() => void) | undefined;
+    const messages = await consumer.consume({
+      max_messages: maxMessages,
+      expires: expiresMs,
+      group: PRIORITY_GROUP,
+      callback: (m) => {
+        buffer.push(m);
+        wake?.();
+      },
+    });
+    (async () => {
+      for await (const status of messages.status()) {
+        lastFetchOk = Date.now();
+        if (status.type === 'consumer_pinned') logger.info('pinned: this instance is the active one');
+      }
+    })().catch(() => {});
+    while (!stopping) {
+      if (buffer.length === 0) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, expiresMs);
+        });
+        wake = undefined;
+        continue;
+      }
+      lastFetchOk = Date.now();
+      await handleBatch(buffer.splice(0, buffer.length));
+    }
+    await messages.close();
+    // delivered but not handled: hand them back at once rather than after ack_wait
+    for (const m of buffer.splice(0)) m.nak();
+  };
+
+  const loop = (async () => {
+    while (!stopping) {
+      try {
+        await (def.ordered ? pinnedLoop() : fetchLoop());
+      } catch (err) {
+        lastError = err instanceof Error ? err.message : String(err);
+        logger.error({ err }, 'processor loop failed; restarting it');
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
       }
     }
   })();
