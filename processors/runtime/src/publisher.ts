@@ -1,6 +1,6 @@
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
-import { isPublishError, PublishError, toPublishError } from './publish-error.ts';
+import { toPublishError } from './publish-error.ts';
 
 export interface PublisherOptions {
   /** Publishes awaiting their JetStream ack at once; more wait their turn. @default 1024 */
