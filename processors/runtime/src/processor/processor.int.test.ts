@@ -184,8 +184,18 @@ test('poison messages land in the DLQ with their reason while the rest flow', as
 
 test('ordered: one pinned instance applies in stream order, the standby takes over when it dies', async () => {
   const from = await lastSeq();
-  await publishValues('ordered', 1_000);
-  const env = { PROCESSOR: 'sum_ordered', ORDERED: '1', SLOW_MS: '5' };
+  const js = jetstream(nc);
+  for (let i = 1; i <= 1_000; i++) {
+    // a message that fails twice, then succeeds: order must hold across its retries
+    const v = i === 500 ? 'flaky' : i;
+    await js.publish('msg.ordered.c.th', JSON.stringify({ v }), { msgID: `ordered:${i}` });
+  }
+  const env = {
+    PROCESSOR: 'sum_ordered',
+    ORDERED: '1',
+    SLOW_MS: '5',
+    FILTER: 'msg.ordered.>,msg.ordered2.>',
+  };
   const a = await startProcessor({ ...env, INSTANCE: 'a' });
   const b = await startProcessor({ ...env, INSTANCE: 'b' });
   await waitFor(async () => (await totals(from)).rows >= 1_000, {

@@ -136,14 +136,14 @@ export async function runProcessor(
       : { status: 'down', detail: lastError ?? 'no successful fetch recently' },
   );
 
-  const deadLetter = async (m: JsMsg, reason: string) => {
+  const deadLetter = async (m: JsMsg, reason: string, deliveries = m.info.deliveryCount) => {
     const h = natsHeaders();
     for (const [key, values] of m.headers ?? []) for (const value of values) h.append(key, value);
     h.set(DLQ_HEADERS.reason, reason.slice(0, 1_000));
     h.set(DLQ_HEADERS.stream, def.stream);
     h.set(DLQ_HEADERS.subject, m.subject);
     h.set(DLQ_HEADERS.sequence, String(m.seq));
-    h.set(DLQ_HEADERS.deliveries, String(m.info.deliveryCount));
+    h.set(DLQ_HEADERS.deliveries, String(deliveries));
     await js.publish(dlqSubject(def.name), m.data, { headers: h, msgID: `${def.name}:${m.seq}` });
     m.term(reason.slice(0, 200));
     metrics.handled.inc({ processor: def.name, outcome: 'dlq' });
@@ -158,6 +158,31 @@ export async function runProcessor(
       m.nak(retryDelayMs(m.info.deliveryCount));
       metrics.handled.inc({ processor: def.name, outcome: 'retried' });
       logger.warn({ seq: m.seq, deliveries: m.info.deliveryCount, err }, 'message failed; will be retried');
+    }
+  };
+
+  /**
+   * Ordered processors retry a failing message where it stands (a nak would let JetStream deliver
+   * later messages first), up to maxDeliver attempts, then dead-letter it and move on.
+   */
+  const handleInPlace = async (m: JsMsg) => {
+    for (let attempt = m.info.deliveryCount; ; attempt++) {
+      try {
+        await def.handle([toMessage(m)], ctx);
+        await m.ackAck();
+        metrics.handled.inc({ processor: def.name, outcome: 'acked' });
+        return;
+      } catch (err) {
+        if (isPermanentError(err) || attempt >= maxDeliver || stopping) {
+          if (stopping && !isPermanentError(err) && attempt < maxDeliver) m.nak();
+          else await deadLetter(m, err instanceof Error ? err.message : String(err), attempt);
+          return;
+        }
+        metrics.handled.inc({ processor: def.name, outcome: 'retried' });
+        logger.warn({ seq: m.seq, attempt, err }, 'message failed; retrying in place (ordered)');
+        m.working();
+        await new Promise((resolve) => setTimeout(resolve, retryDelayMs(attempt)));
+      }
     }
   };
 
@@ -180,18 +205,16 @@ export async function runProcessor(
           await fail(batch[0]!, batchErr);
           return;
         }
-        // find the culprit(s): one by one, in order; in ordered mode stop at the first failure
-        for (let i = 0; i < batch.length; i++) {
-          const m = batch[i]!;
-          try {
-            await def.handle([toMessage(m)], ctx);
-            await m.ackAck();
-            metrics.handled.inc({ processor: def.name, outcome: 'acked' });
-          } catch (err) {
-            await fail(m, err);
-            if (def.ordered) {
-              for (const rest of batch.slice(i + 1)) rest.nak(retryDelayMs(1));
-              return;
+        // find the culprit(s): one by one, in order
+        for (const m of batch) {
+          if (def.ordered) await handleInPlace(m);
+          else {
+            try {
+              await def.handle([toMessage(m)], ctx);
+              await m.ackAck();
+              metrics.handled.inc({ processor: def.name, outcome: 'acked' });
+            } catch (err) {
+              await fail(m, err);
             }
           }
         }
