@@ -22,15 +22,20 @@ const Prediction = Type.Object(
   { additionalProperties: false },
 );
 
+/** Which model ran on which device message: shared by every inference event. */
+const INFERENCE_TARGET = {
+  modelId: Id,
+  modelVersion: ModelVersion,
+  thingId: Id,
+  channelId: Id,
+  messageSeq: Type.Optional(MessageSeq),
+};
+
 export const InferenceCompleted = defineEvent(
   'inference.completed',
   1,
   data({
-    modelId: Id,
-    modelVersion: ModelVersion,
-    thingId: Id,
-    channelId: Id,
-    messageSeq: Type.Optional(MessageSeq),
+    ...INFERENCE_TARGET,
     /** Top-k classes, most probable first (classifiers). */
     predictions: Type.Optional(Type.Array(Prediction, { maxItems: 100 })),
     /** Raw output tensors by output name, flattened (regressors, anything else). */
@@ -44,11 +49,7 @@ export const InferenceFailed = defineEvent(
   'inference.failed',
   1,
   data({
-    modelId: Id,
-    modelVersion: ModelVersion,
-    thingId: Id,
-    channelId: Id,
-    messageSeq: Type.Optional(MessageSeq),
+    ...INFERENCE_TARGET,
     reason: Type.String({ minLength: 1, maxLength: 1024 }),
   }),
   'A model could not run on a device message (bad input, model error).',
