@@ -111,6 +111,22 @@ function differs(want: Partial<StreamConfig>, have: StreamConfig): boolean {
   });
 }
 
+/** Creates the named KV buckets / object stores that do not exist yet (their settings are fixed). */
+async function ensureStores(
+  report: TopologyReport,
+  prefix: 'KV' | 'OBJ',
+  names: string[],
+  existing: AsyncIterable<{ bucket: string }>,
+  create: (name: string) => Promise<unknown>,
+): Promise<void> {
+  const present = new Set<string>();
+  for await (const status of existing) present.add(status.bucket);
+  for (const name of names) {
+    if (!present.has(name)) await create(name);
+    report[`${prefix}_${name}`] = present.has(name) ? 'unchanged' : 'created';
+  }
+}
+
 /**
  * Creates or updates the streams, KV buckets and object store of DESIGN.md §2. Idempotent: run
  * it at every start; a second run changes nothing. Settings that JetStream cannot change in
@@ -139,27 +155,14 @@ export async function ensureTopology(
     }
   }
   const replicas = options.replicas ?? DEFAULT_TOPOLOGY.replicas;
+  const storeOptions = { replicas, storage: StorageType.File };
   const kvm = new Kvm(nc);
-  const buckets = new Set<string>();
-  for await (const status of kvm.list()) buckets.add(status.bucket);
-  for (const bucket of Object.values(KV_BUCKETS)) {
-    if (buckets.has(bucket)) {
-      report[`KV_${bucket}`] = 'unchanged';
-    } else {
-      await kvm.create(bucket, { history: 1, replicas, storage: StorageType.File });
-      report[`KV_${bucket}`] = 'created';
-    }
-  }
   const objm = new Objm(nc);
-  const stores = new Set<string>();
-  for await (const status of objm.list()) stores.add(status.bucket);
-  for (const store of Object.values(OBJECT_STORES)) {
-    if (stores.has(store)) {
-      report[`OBJ_${store}`] = 'unchanged';
-    } else {
-      await objm.create(store, { replicas, storage: StorageType.File });
-      report[`OBJ_${store}`] = 'created';
-    }
-  }
+  await ensureStores(report, 'KV', Object.values(KV_BUCKETS), kvm.list(), (name) =>
+    kvm.create(name, { ...storeOptions, history: 1 }),
+  );
+  await ensureStores(report, 'OBJ', Object.values(OBJECT_STORES), objm.list(), (name) =>
+    objm.create(name, storeOptions),
+  );
   return report;
 }

@@ -162,6 +162,19 @@ export async function runProcessor(
   };
 
   /**
+   * Acks what the handler committed. A failed ack does not undo the work and must not re-run the
+   * handler here: JetStream redelivers after ack_wait, and PgCheckpoint makes that a no-op.
+   */
+  const ack = async (messages: JsMsg[]) => {
+    try {
+      await Promise.all(messages.map((m) => m.ackAck()));
+      metrics.handled.inc({ processor: def.name, outcome: 'acked' }, messages.length);
+    } catch (err) {
+      logger.warn({ err, seqs: messages.map((m) => m.seq) }, 'ack failed; JetStream will redeliver');
+    }
+  };
+
+  /**
    * Ordered processors retry a failing message where it stands (a nak would let JetStream deliver
    * later messages first), up to maxDeliver attempts, then dead-letter it and move on.
    */
@@ -169,9 +182,6 @@ export async function runProcessor(
     for (let attempt = m.info.deliveryCount; ; attempt++) {
       try {
         await def.handle([toMessage(m)], ctx);
-        await m.ackAck();
-        metrics.handled.inc({ processor: def.name, outcome: 'acked' });
-        return;
       } catch (err) {
         if (isPermanentError(err) || attempt >= maxDeliver || stopping) {
           if (stopping && !isPermanentError(err) && attempt < maxDeliver) m.nak();
@@ -182,8 +192,22 @@ export async function runProcessor(
         logger.warn({ seq: m.seq, attempt, err }, 'message failed; retrying in place (ordered)');
         m.working();
         await new Promise((resolve) => setTimeout(resolve, retryDelayMs(attempt)));
+        continue;
       }
+      await ack([m]);
+      return;
     }
+  };
+
+  /** Handles one message of a failed batch on its own: acked, or nak'd / dead-lettered. */
+  const handleAlone = async (m: JsMsg) => {
+    if (def.ordered) return handleInPlace(m);
+    try {
+      await def.handle([toMessage(m)], ctx);
+    } catch (err) {
+      return fail(m, err);
+    }
+    await ack([m]);
   };
 
   const handleBatch = async (batch: JsMsg[]) => {
@@ -196,29 +220,16 @@ export async function runProcessor(
       Math.max(1_000, (def.ackWaitMs ?? DEFAULT_PROCESSOR.ackWaitMs) / 3),
     );
     try {
+      let batchErr: unknown;
       try {
         await def.handle(batch.map(toMessage), ctx);
-        await Promise.all(batch.map((m) => m.ackAck()));
-        metrics.handled.inc({ processor: def.name, outcome: 'acked' }, batch.length);
-      } catch (batchErr) {
-        if (batch.length === 1) {
-          await fail(batch[0]!, batchErr);
-          return;
-        }
-        // find the culprit(s): one by one, in order
-        for (const m of batch) {
-          if (def.ordered) await handleInPlace(m);
-          else {
-            try {
-              await def.handle([toMessage(m)], ctx);
-              await m.ackAck();
-              metrics.handled.inc({ processor: def.name, outcome: 'acked' });
-            } catch (err) {
-              await fail(m, err);
-            }
-          }
-        }
+      } catch (err) {
+        batchErr = err;
       }
+      if (batchErr === undefined) await ack(batch);
+      else if (batch.length === 1 && !def.ordered) await fail(batch[0]!, batchErr);
+      // find the culprit(s): one by one, in stream order
+      else for (const m of batch) await handleAlone(m);
     } finally {
       clearInterval(keepAlive);
       end();
