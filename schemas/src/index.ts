@@ -7,6 +7,7 @@ export type {
   TellyEvent,
   Upcaster,
   UpcasterTable,
+  UserRole,
 } from './events/index.ts';
 export {
   createEvent,
@@ -20,6 +21,7 @@ export {
   isEventOf,
   isEventValidationError,
   subjectOf,
+  USER_ROLES,
   validateEvent,
 } from './events/index.ts';
 export type { DecodedMessage, ResolvedSenmlRecord, SenmlErrorCode, SenmlRecord } from './senml/index.ts';
@@ -35,7 +37,7 @@ export {
   SenmlError,
   senmlTimeToMs,
 } from './senml/index.ts';
-export type { StreamName, StreamSpec, TellySubject } from './subjects/index.ts';
+export type { RegistryKind, StreamName, StreamSpec, TellySubject } from './subjects/index.ts';
 export {
   commandSubject,
   dlqSubject,
@@ -47,6 +49,7 @@ export {
   OBJECT_STORES,
   parseMessageTopic,
   parseSubject,
+  REGISTRY_KINDS,
   registrySubject,
   STREAMS,
   SUBJECT_PREFIXES,

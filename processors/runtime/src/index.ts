@@ -25,6 +25,8 @@ export {
   retryDelayMs,
   runProcessor,
 } from './processor/index.ts';
+export type { ProcessorDeps } from './processor-component.ts';
+export { processorComponent } from './processor-component.ts';
 export type { PublishErrorCode } from './publish-error.ts';
 export { isPublishError, PublishError, toPublishError } from './publish-error.ts';
 export type { PublisherOptions, PublishOptions } from './publisher.ts';

@@ -8,7 +8,7 @@ import { data, defineEvent, Id, KeyHash, Metadata, Name, PasswordHash, Timestamp
  */
 
 /** Roles a user can hold within a tenant, from most to least powerful. */
-export const USER_ROLES = ['owner', 'admin', 'operator', 'viewer'] as const;
+export const USER_ROLES = ['owner', 'admin', 'operator', 'analyst', 'viewer'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
 const Role = Type.Enum(USER_ROLES);
 

@@ -1,0 +1,70 @@
+import type { KV } from '@nats-io/kv';
+import type pg from 'pg';
+
+/**
+ * What a bridge needs to authenticate and authorize a thing, in the `credentials` KV bucket
+ * under `keys.<sha256 hex of the key>`. A rotated or deleted key's entry is deleted, so a
+ * bridge watching the bucket drops it at once.
+ */
+export interface ThingCredential {
+  thingId: string;
+  tenantId: string;
+  enabled: boolean;
+  /** Channels the thing may publish to and subscribe on, sorted. */
+  channels: string[];
+}
+
+/** `sha256:<hex>` → `keys.<hex>` */
+export function credentialKey(keyHash: string): string {
+  return `keys.${keyHash.replace(/^sha256:/, '')}`;
+}
+
+/** Reads the credential of a key hash (`sha256:<hex>`), or undefined for an unknown or revoked key. */
+export async function readCredential(kv: KV, keyHash: string): Promise<ThingCredential | undefined> {
+  const entry = await kv.get(credentialKey(keyHash));
+  if (entry?.operation !== 'PUT' || entry.length === 0) return undefined;
+  return entry.json<ThingCredential>();
+}
+
+/**
+ * Makes the bucket match the read model for these things: puts each live thing's current key
+ * entry and deletes the keys revoked between `fromSeq` and `toSeq`. Idempotent, so a
+ * redelivered batch re-syncs rather than skips.
+ */
+export async function syncCredentials(
+  pool: pg.Pool,
+  kv: KV,
+  thingIds: Iterable<string>,
+  fromSeq: number,
+  toSeq: number,
+): Promise<void> {
+  const ids = [...thingIds];
+  if (ids.length === 0) return;
+  const revoked = await pool.query<{ key_hash: string }>(
+    `SELECT key_hash FROM revoked_thing_keys
+     WHERE thing_id = ANY($1::uuid[]) AND revoked_seq BETWEEN $2 AND $3`,
+    [ids, fromSeq, toSeq],
+  );
+  for (const row of revoked.rows) await kv.delete(credentialKey(row.key_hash));
+  const live = await pool.query<{
+    id: string;
+    tenant_id: string;
+    enabled: boolean;
+    key_hash: string;
+    channels: string[];
+  }>(
+    `SELECT t.id, t.tenant_id, t.enabled, t.key_hash,
+            ARRAY(SELECT c.channel_id::text FROM connections c WHERE c.thing_id = t.id ORDER BY c.channel_id) AS channels
+     FROM things t WHERE t.id = ANY($1::uuid[])`,
+    [ids],
+  );
+  for (const row of live.rows) {
+    const credential: ThingCredential = {
+      thingId: row.id,
+      tenantId: row.tenant_id,
+      enabled: row.enabled,
+      channels: row.channels,
+    };
+    await kv.put(credentialKey(row.key_hash), JSON.stringify(credential));
+  }
+}

@@ -1,0 +1,31 @@
+import type { EventData, EventOf, EventType } from '@telly/schemas';
+
+/** Registry event types: what the REGISTRY stream holds. */
+export type RegistryEventType = Extract<
+  EventType,
+  `${'tenant' | 'user' | 'thing' | 'channel' | 'apikey' | 'bootstrap'}.${string}`
+>;
+export type RegistryEvent = EventOf<RegistryEventType>;
+
+/** An event as a decider produces it: ids, clock, tenant and actor are stamped by the handler. */
+export type EventDraft = { [T in RegistryEventType]: { type: T; data: EventData<T> } }[RegistryEventType];
+
+/**
+ * emmett-style decider for one entity kind: `decide(command, state)` → events (or a thrown
+ * RegistryError), `evolve(state, event)` → state. Pure: everything impure arrives in the command.
+ */
+export interface Decider<Command, State> {
+  initialState(): State;
+  evolve(state: State, event: RegistryEvent): State;
+  decide(command: Command, state: State): EventDraft[];
+}
+
+/** Folds an entity's history into its state. */
+export function fold<S>(decider: Decider<unknown, S>, events: readonly RegistryEvent[]): S {
+  return events.reduce((state, event) => decider.evolve(state, event), decider.initialState());
+}
+
+/** Shallow JSON equality for metadata updates (so a no-op update writes nothing). */
+export function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}

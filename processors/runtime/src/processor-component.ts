@@ -1,0 +1,57 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import pg from 'pg';
+import { type Component, defineComponent } from './component.ts';
+import { ConfigError, envUrl } from './config.ts';
+import type { Logger } from './logger.ts';
+import { runProcessor } from './processor/run.ts';
+import type { ProcessorDefinition } from './processor/types.ts';
+
+/** What a processor component gets to build its definition from. */
+export interface ProcessorDeps {
+  nc: NatsConnection;
+  pool: pg.Pool;
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+}
+
+/**
+ * A processor as a `telly up` component: connects to NATS (`NATS_URL`) and Postgres
+ * (`DATABASE_URL`), builds the definition (migrations go in `setup`), runs it with the
+ * component's logger, metrics and health, and drains everything on stop.
+ */
+export function processorComponent(
+  name: string,
+  setup: (deps: ProcessorDeps) => Promise<ProcessorDefinition>,
+): Component {
+  return defineComponent({
+    name,
+    async start(ctx) {
+      const natsUrl = envUrl(ctx.env, 'NATS_URL', ['nats', 'tls']);
+      const databaseUrl = envUrl(ctx.env, 'DATABASE_URL', ['postgres', 'postgresql']);
+      if (!natsUrl) throw new ConfigError('NATS_URL', 'is required');
+      if (!databaseUrl) throw new ConfigError('DATABASE_URL', 'is required');
+      const nc = await connect({ servers: natsUrl.href, name, maxReconnectAttempts: -1 });
+      const pool = new pg.Pool({ connectionString: databaseUrl.href, max: 4 });
+      try {
+        const definition = await setup({ nc, pool, env: ctx.env, logger: ctx.logger });
+        const running = await runProcessor(definition, {
+          nc,
+          logger: ctx.logger,
+          metrics: ctx.metrics,
+          health: ctx.health,
+        });
+        return {
+          async stop() {
+            await running.stop();
+            await nc.drain();
+            await pool.end();
+          },
+        };
+      } catch (err) {
+        await nc.close();
+        await pool.end();
+        throw err;
+      }
+    },
+  });
+}
