@@ -1,0 +1,62 @@
+import SchemaBuilder from '@pothos/core';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import type { Principal } from './auth/principal.ts';
+import { atLeast } from './auth/roles.ts';
+import { ApiError } from './errors.ts';
+import type { AuthService } from './services/auth-service.ts';
+import type { RegistryQueries } from './services/queries.ts';
+import type { RegistryService } from './services/registry-service.ts';
+
+export interface Services {
+  auth: AuthService;
+  registry: RegistryService;
+  queries: RegistryQueries;
+}
+
+export interface Context {
+  /** undefined for an anonymous request. */
+  principal: Principal | undefined;
+  services: Services;
+}
+
+/**
+ * Scopes follow the role ladder owner > admin > operator > analyst > viewer: `viewer` reads the
+ * registry, `operator` changes things and channels, `admin` manages users and API keys, `owner`
+ * the tenant itself.
+ */
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  AuthScopes: { authenticated: boolean; viewer: boolean; operator: boolean; admin: boolean; owner: boolean };
+  Scalars: {
+    JSON: { Input: unknown; Output: unknown };
+    DateTime: { Input: Date; Output: Date };
+  };
+  DefaultFieldNullability: false;
+}>({
+  defaultFieldNullability: false,
+  plugins: [ScopeAuthPlugin],
+  scopeAuth: {
+    authorizeOnSubscribe: true,
+    authScopes: ({ principal }) => ({
+      authenticated: principal !== undefined,
+      viewer: principal !== undefined && atLeast(principal.role, 'viewer'),
+      operator: principal !== undefined && atLeast(principal.role, 'operator'),
+      admin: principal !== undefined && atLeast(principal.role, 'admin'),
+      owner: principal !== undefined && atLeast(principal.role, 'owner'),
+    }),
+    unauthorizedError: (_parent, context, info) =>
+      context.principal
+        ? new ApiError('FORBIDDEN', `the role ${context.principal.role} may not use ${info.fieldName}`)
+        : new ApiError('UNAUTHENTICATED', `${info.fieldName} needs an Authorization: Bearer token`),
+  },
+});
+
+builder.addScalarType('JSON', JSONResolver);
+builder.addScalarType('DateTime', DateTimeResolver);
+
+/** The caller, known to exist once a field's authScopes passed. */
+export function principalOf(context: Context): Principal {
+  if (!context.principal) throw new ApiError('UNAUTHENTICATED', 'this needs an Authorization: Bearer token');
+  return context.principal;
+}

@@ -1,0 +1,29 @@
+import { connect } from '@nats-io/transport-node';
+import { defineComponent } from '@telly/runtime';
+import pg from 'pg';
+import { createApi } from './app.ts';
+import { parseApiConfig } from './config.ts';
+
+/** The GraphQL API as a `telly up` component. */
+export const component = defineComponent({
+  name: 'api',
+  async start(ctx) {
+    const config = parseApiConfig(ctx.env);
+    const nc = await connect({ servers: config.natsUrl, name: 'api', maxReconnectAttempts: -1 });
+    const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
+    ctx.health.add('postgres', async () => {
+      await pool.query('SELECT 1');
+      return { status: 'up' };
+    });
+    const api = await createApi({ config, nc, pool, logger: ctx.logger });
+    const port = await api.listen(config.port);
+    ctx.logger.info({ port }, 'GraphQL API listening');
+    return {
+      async stop() {
+        await api.close();
+        await nc.drain();
+        await pool.end();
+      },
+    };
+  },
+});

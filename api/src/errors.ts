@@ -1,0 +1,95 @@
+import { isRegistryError } from '@telly/registry';
+import { GraphQLError } from 'graphql';
+import { isTokenError } from './auth/token-error.ts';
+
+/**
+ * Expected failures, each with a stable `code` that clients branch on (as `extensions.code` in
+ * GraphQL, `code` in problem+json). Anything else is masked as INTERNAL_SERVER_ERROR.
+ */
+export type ApiErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'VALIDATION_FAILED'
+  | 'WEAK_PASSWORD'
+  | 'EMAIL_TAKEN'
+  | 'EXTERNAL_ID_TAKEN'
+  | 'INVALID_CREDENTIALS'
+  | 'TOO_MANY_ATTEMPTS'
+  | 'TOKEN_EXPIRED'
+  | 'INVALID_REFRESH_TOKEN'
+  | 'REFRESH_TOKEN_REUSED'
+  | 'CONFLICT'
+  | 'NOT_ALLOWED'
+  | 'UNAVAILABLE';
+
+const HTTP_STATUS: Record<ApiErrorCode, number> = {
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  VALIDATION_FAILED: 400,
+  WEAK_PASSWORD: 400,
+  EMAIL_TAKEN: 409,
+  EXTERNAL_ID_TAKEN: 409,
+  INVALID_CREDENTIALS: 401,
+  TOO_MANY_ATTEMPTS: 429,
+  TOKEN_EXPIRED: 401,
+  INVALID_REFRESH_TOKEN: 401,
+  REFRESH_TOKEN_REUSED: 401,
+  CONFLICT: 409,
+  NOT_ALLOWED: 409,
+  UNAVAILABLE: 503,
+};
+
+export class ApiError extends GraphQLError {
+  readonly code: ApiErrorCode;
+  readonly status: number;
+
+  constructor(
+    code: ApiErrorCode,
+    message: string,
+    details: Record<string, unknown> = {},
+    options?: ErrorOptions,
+  ) {
+    super(message, {
+      extensions: { code, ...details },
+      ...(options?.cause instanceof Error ? { originalError: options.cause } : {}),
+    });
+    this.code = code;
+    this.status = HTTP_STATUS[code];
+  }
+}
+
+export function isApiError(err: unknown): err is ApiError {
+  return err instanceof ApiError;
+}
+
+export const notFound = (what: string, id: string) => new ApiError('NOT_FOUND', `${what} ${id} not found`);
+
+/** One invalid input field; `field` is the path of the argument (e.g. `input.name`). */
+export const invalid = (field: string, message: string) =>
+  new ApiError('VALIDATION_FAILED', `${field}: ${message}`, { field });
+
+/** Maps typed errors of the layers below to API errors, once, at the edge. */
+export function toApiError(err: unknown): unknown {
+  if (isApiError(err)) return err;
+  if (isRegistryError(err)) {
+    switch (err.code) {
+      case 'NOT_FOUND':
+        return new ApiError('NOT_FOUND', err.message);
+      case 'ALREADY_EXISTS':
+      case 'CONFLICT':
+        return new ApiError('CONFLICT', err.message);
+      case 'TAKEN':
+        return new ApiError('CONFLICT', err.message);
+      case 'NOT_ALLOWED':
+        return new ApiError('NOT_ALLOWED', err.message);
+    }
+  }
+  if (isTokenError(err)) {
+    return err.code === 'TOKEN_EXPIRED'
+      ? new ApiError('TOKEN_EXPIRED', err.message)
+      : new ApiError('UNAUTHENTICATED', err.message);
+  }
+  return err;
+}

@@ -1,0 +1,11 @@
+import { builder } from '../builder.ts';
+import './enums.ts';
+import './user.ts';
+import './channel.ts';
+import './thing.ts';
+import './apikey.ts';
+
+builder.queryType({});
+builder.mutationType({});
+
+export const schema = builder.toSchema({ sortSchema: true });

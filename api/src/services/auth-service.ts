@@ -1,0 +1,93 @@
+import type pg from 'pg';
+import { issueAccessToken } from '../auth/access-token.ts';
+import type { Authenticator } from '../auth/authenticate.ts';
+import type { LoginThrottle } from '../auth/login-throttle.ts';
+import { verifyAgainstDummy, verifyPassword } from '../auth/password.ts';
+import { isRole } from '../auth/roles.ts';
+import type { Session, Sessions } from '../auth/sessions.ts';
+import type { SigningKey } from '../auth/signing-key.ts';
+import { ApiError } from '../errors.ts';
+import type { RegistryService } from './registry-service.ts';
+
+export interface AuthResult {
+  accessToken: string;
+  accessTokenExpiresAt: Date;
+  refreshToken: string;
+  userId: string;
+}
+
+export interface AuthServiceOptions {
+  pool: pg.Pool;
+  registry: RegistryService;
+  sessions: Sessions;
+  throttle: LoginThrottle;
+  authenticator: Authenticator;
+  signingKey: SigningKey;
+  issuer: string;
+  audience: string;
+}
+
+/** signup, login, refresh and logout. */
+export class AuthService {
+  readonly #o: AuthServiceOptions;
+
+  constructor(options: AuthServiceOptions) {
+    this.#o = options;
+  }
+
+  async signup(input: { email: string; password: string; tenantName: string }): Promise<AuthResult> {
+    const { userId, tenantId } = await this.#o.registry.signup(input);
+    return this.#issue(await this.#o.sessions.start(userId, tenantId));
+  }
+
+  async login(input: { email: string; password: string }): Promise<AuthResult> {
+    const email = input.email.trim().toLowerCase();
+    await this.#o.throttle.check(email);
+    const { rows } = await this.#o.pool.query<{ id: string; tenant_id: string; password_hash: string }>(
+      'SELECT id, tenant_id, password_hash FROM users WHERE email = $1 ORDER BY created_at LIMIT 1',
+      [email],
+    );
+    const user = rows[0];
+    // the same work whether or not the account exists, so timing does not reveal it
+    const ok = user
+      ? await verifyPassword(input.password, user.password_hash)
+      : await verifyAgainstDummy(input.password);
+    if (!user || !ok) {
+      await this.#o.throttle.failed(email);
+      throw new ApiError('INVALID_CREDENTIALS', 'wrong email or password');
+    }
+    await this.#o.throttle.succeeded(email);
+    return this.#issue(await this.#o.sessions.start(user.id, user.tenant_id));
+  }
+
+  async refresh(refreshToken: string): Promise<AuthResult> {
+    return this.#issue(await this.#o.sessions.rotate(refreshToken));
+  }
+
+  async logout(refreshToken: string): Promise<boolean> {
+    const revoked = await this.#o.sessions.revoke(refreshToken);
+    const familyId = refreshToken.split('.')[0];
+    if (familyId) this.#o.authenticator.forgetSession(familyId);
+    return revoked;
+  }
+
+  async #issue(session: Session): Promise<AuthResult> {
+    const { rows } = await this.#o.pool.query<{ role: string }>(
+      'SELECT role FROM users WHERE id = $1 AND tenant_id = $2',
+      [session.userId, session.tenantId],
+    );
+    const role = rows[0]?.role;
+    if (!isRole(role)) throw new ApiError('INVALID_REFRESH_TOKEN', 'the account no longer exists');
+    const { token, expiresAt } = await issueAccessToken(
+      this.#o.signingKey,
+      { userId: session.userId, tenantId: session.tenantId, role, sessionId: session.sessionId },
+      { issuer: this.#o.issuer, audience: this.#o.audience },
+    );
+    return {
+      accessToken: token,
+      accessTokenExpiresAt: expiresAt,
+      refreshToken: session.refreshToken,
+      userId: session.userId,
+    };
+  }
+}
