@@ -12,4 +12,7 @@ export interface ComponentEntry {
  * Every bridge, processor and the API register here; `telly up` starts them in this order
  * after NATS, Postgres and the stream topology are ready.
  */
-export const COMPONENTS: ComponentEntry[] = [];
+export const COMPONENTS: ComponentEntry[] = [
+  { name: 'registry', module: '@telly/registry' },
+  { name: 'api', module: '@telly/api' },
+];

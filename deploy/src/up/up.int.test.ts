@@ -92,6 +92,20 @@ test('telly up: healthy within 60 s, recovers a killed nats-server, stops cleanl
   );
   assert.match(first.output(), new RegExp(`API, /healthz, /metrics\\s+${apiUrl}`));
 
+  assert.equal(ready.checks['component:registry']?.status, 'up');
+  assert.equal(ready.checks['component:api']?.status, 'up');
+  // the GraphQL API answers on the public port (proxied to the API child), with read-your-writes
+  const signup = await fetch(`${apiUrl}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      query: `mutation { signup(input: { email: "op@example.com", password: "correct horse battery staple",
+        tenantName: "farm" }) { accessToken user { tenant { name } } } }`,
+    }),
+  });
+  const signedUp = (await signup.json()) as { data?: { signup: { user: { tenant: { name: string } } } } };
+  assert.equal(signedUp.data?.signup.user.tenant.name, 'farm', JSON.stringify(signedUp));
+
   const metrics = await (await fetch(`${apiUrl}/metrics`)).text();
   assert.match(metrics, /^# TYPE process_cpu_user_seconds_total counter$/m);
   assert.match(metrics, /process_cpu_user_seconds_total\{component="telly-up"\} [0-9.]+/);

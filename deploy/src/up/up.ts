@@ -1,4 +1,7 @@
+import { ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { freePort } from '@telly/harness';
 import {
   createLogger,
   createMetricsRegistry,
@@ -8,6 +11,7 @@ import {
   type Logger,
   serveObservability,
 } from '@telly/runtime';
+import { createProxyServer } from 'http-proxy-3';
 import { AggregatorRegistry } from 'prom-client';
 import type { UpConfig } from '../config.ts';
 import { ComponentProcess } from './component-process.ts';
@@ -47,11 +51,14 @@ export async function up(config: UpConfig, options: UpOptions = {}): Promise<Run
     throw err;
   }
 
+  // the API child listens on a private port; the public API port proxies to it (HTTP and WebSocket)
+  const apiInternalPort = await freePort();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NATS_URL: deps.natsUrl,
     DATABASE_URL: deps.databaseUrl,
     TELLY_DATA_DIR: config.dataDir,
+    TELLY_API_INTERNAL_PORT: String(apiInternalPort),
   };
   const children = (options.components ?? COMPONENTS).map(
     (entry) => new ComponentProcess(entry, env, logger),
@@ -82,9 +89,22 @@ export async function up(config: UpConfig, options: UpOptions = {}): Promise<Run
     report.status = Object.values(report.checks).every((check) => check.status === 'up') ? 'up' : 'down';
     return report;
   };
+  const apiTarget = `http://127.0.0.1:${apiInternalPort}`;
+  const proxy = createProxyServer({ target: apiTarget, ws: true, xfwd: true });
+  const unavailable = (res: ServerResponse | Duplex) => {
+    if (!(res instanceof ServerResponse)) return void res.destroy();
+    if (res.headersSent) return void res.end();
+    res.writeHead(502, { 'content-type': 'application/problem+json' });
+    res.end(
+      JSON.stringify({ type: 'about:blank', title: 'Bad Gateway', status: 502, detail: 'the API is not up' }),
+    );
+  };
+  proxy.on('error', (_err, _req, res) => unavailable(res));
   const observability = await serveObservability(
     {
       health,
+      fallback: (req, res) => proxy.web(req, res),
+      upgrade: (req, socket, head) => proxy.ws(req, socket, head),
       metricsContentType: ownMetrics.contentType,
       metrics: async () => {
         const all: MetricsJson[] = [await ownMetrics.getMetricsAsJSON()];
@@ -105,6 +125,7 @@ export async function up(config: UpConfig, options: UpOptions = {}): Promise<Run
     stop() {
       stopped ??= (async () => {
         await observability.close();
+        proxy.close();
         // reverse start order: the API and bridges drain before the processors behind them
         for (const child of [...children].reverse()) await child.stop();
         await deps.stop();

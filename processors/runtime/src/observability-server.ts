@@ -1,5 +1,6 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { HealthReport } from './health.ts';
 
 export interface ObservabilityHandlers {
@@ -7,6 +8,10 @@ export interface ObservabilityHandlers {
   /** Prometheus text exposition. */
   metrics: () => Promise<string>;
   metricsContentType: string;
+  /** Every other request (e.g. proxied to the API); 404 when absent. */
+  fallback?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** WebSocket upgrades (e.g. proxied to the API); refused when absent. */
+  upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 /**
@@ -19,6 +24,11 @@ export async function serveObservability(
 ): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
+    const own = path === '/healthz' || path === '/readyz' || path === '/metrics';
+    if (!own && handlers.fallback) {
+      handlers.fallback(req, res);
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
@@ -47,6 +57,10 @@ export async function serveObservability(
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end(err instanceof Error ? err.message : String(err));
     });
+  });
+  server.on('upgrade', (req, socket, head) => {
+    if (handlers.upgrade) handlers.upgrade(req, socket, head);
+    else socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
