@@ -234,6 +234,28 @@ describe('registry over GraphQL', () => {
     assert.equal(await errorCode(url, '{ me { id } }', {}, other.login.accessToken), 'UNAUTHENTICATED');
   });
 
+  test('a password change ends the other sessions and only the new password logs in', async () => {
+    const LOGIN =
+      'mutation($p: String!) { login(input: { email: "mover@example.com", password: $p }) { accessToken } }';
+    const here = await signup(url, 'mover@example.com');
+    const elsewhere = (await ok<{ login: Signed }>(url, LOGIN, { p: 'correct horse battery staple' })).login;
+    await ok(
+      url,
+      'mutation { changePassword(currentPassword: "correct horse battery staple", newPassword: "a brand new passphrase") }',
+      {},
+      here.accessToken,
+    );
+    await ok(url, '{ me { id } }', {}, here.accessToken);
+    await waitFor(
+      async () => (await errorCode(url, '{ me { id } }', {}, elsewhere.accessToken)) === 'UNAUTHENTICATED',
+      {
+        timeoutMs: 5_000,
+      },
+    );
+    assert.equal(await errorCode(url, LOGIN, { p: 'correct horse battery staple' }), 'INVALID_CREDENTIALS');
+    await ok(url, LOGIN, { p: 'a brand new passphrase' });
+  });
+
   test('an API key acts with its role until revoked', async () => {
     const created = await ok<{ createApiKey: { key: string; apiKey: { id: string; role: string } } }>(
       url,

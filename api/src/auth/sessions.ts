@@ -130,11 +130,12 @@ export class Sessions {
     return rowCount === 1;
   }
 
-  /** Ends every session of a user (password change, deletion). */
-  async revokeUser(userId: string, reason: string): Promise<void> {
+  /** Ends every session of a user but `keep` (e.g. all others after a password change). */
+  async revokeUser(userId: string, reason: string, keep?: string): Promise<void> {
     await this.#pool.query(
-      'UPDATE auth_sessions SET revoked_at = now(), revoked_reason = $2 WHERE user_id = $1 AND revoked_at IS NULL',
-      [userId, reason],
+      `UPDATE auth_sessions SET revoked_at = now(), revoked_reason = $2
+       WHERE user_id = $1 AND revoked_at IS NULL AND id IS DISTINCT FROM $3`,
+      [userId, reason, keep ?? null],
     );
   }
 

@@ -122,12 +122,15 @@ builder.mutationFields((t) => ({
   }),
   changePassword: t.boolean({
     authScopes: { authenticated: true },
+    description: 'Changes your password; every other session of yours ends.',
     args: {
       currentPassword: t.arg.string({ required: true }),
       newPassword: t.arg.string({ required: true }),
     },
     resolve: async (_root, args, ctx) => {
-      await ctx.services.registry.changePassword(principalOf(ctx), args.currentPassword, args.newPassword);
+      const p = principalOf(ctx);
+      await ctx.services.registry.changePassword(p, args.currentPassword, args.newPassword);
+      await ctx.services.auth.endOtherSessions(p.id, p.sessionId);
       return true;
     },
   }),

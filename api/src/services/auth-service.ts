@@ -71,6 +71,11 @@ export class AuthService {
     return revoked;
   }
 
+  /** After a password change, every other login of the user ends. */
+  async endOtherSessions(userId: string, currentSessionId: string | undefined): Promise<void> {
+    await this.#o.sessions.revokeUser(userId, 'password-changed', currentSessionId);
+  }
+
   async #issue(session: Session): Promise<AuthResult> {
     const { rows } = await this.#o.pool.query<{ role: string }>(
       'SELECT role FROM users WHERE id = $1 AND tenant_id = $2',
