@@ -1,5 +1,4 @@
 import { builder, principalOf } from '../builder.ts';
-import { notFound } from '../errors.ts';
 import type { BootstrapRow, ThingRow } from '../services/queries.ts';
 import { Channel, ChannelConnection } from './channel.ts';
 import { connectionType, toConnection } from './pagination.ts';
