@@ -1,4 +1,5 @@
-import { isRegistryError } from '@telly/registry';
+import { isRegistryError, ProjectionTimeoutError } from '@telly/registry';
+import { isPublishError } from '@telly/runtime';
 import { GraphQLError } from 'graphql';
 import { isTokenError } from './auth/token-error.ts';
 
@@ -85,6 +86,22 @@ export function toApiError(err: unknown): unknown {
       case 'NOT_ALLOWED':
         return new ApiError('NOT_ALLOWED', err.message);
     }
+  }
+  if (err instanceof ProjectionTimeoutError) {
+    return new ApiError(
+      'UNAVAILABLE',
+      'the change is recorded but the read model is behind; retry the query shortly',
+      {},
+      { cause: err },
+    );
+  }
+  if (isPublishError(err) && err.code === 'UNAVAILABLE') {
+    return new ApiError(
+      'UNAVAILABLE',
+      'the event log is unavailable; nothing was changed, retry later',
+      {},
+      { cause: err },
+    );
   }
   if (isTokenError(err)) {
     return err.code === 'TOKEN_EXPIRED'
