@@ -1,6 +1,8 @@
 export { component } from './component.ts';
 export type { ThingCredential } from './credentials.ts';
 export { credentialKey, readCredential, syncCredentials } from './credentials.ts';
+export type { CredentialListener } from './credentials-cache.ts';
+export { CredentialsCache, DEFAULT_CREDENTIALS_CACHE_SIZE } from './credentials-cache.ts';
 export type { ApiKeyCommand, ApiKeyState } from './domain/apikey.ts';
 export { apiKeyDecider } from './domain/apikey.ts';
 export type { BootstrapCommand, BootstrapState } from './domain/bootstrap.ts';

@@ -10,6 +10,7 @@ import { KV_BUCKETS } from '@telly/schemas';
 import pg from 'pg';
 import { v7 } from 'uuid';
 import { readCredential } from './credentials.ts';
+import { CredentialsCache } from './credentials-cache.ts';
 import { channelDecider } from './domain/channel.ts';
 import { isRegistryError } from './domain/errors.ts';
 import { tenantDecider } from './domain/tenant.ts';
@@ -179,4 +180,37 @@ test('commands append with optimistic concurrency; the read model and credential
   await fresh.waitFor(lastSeq);
   await fresh.close();
   assert.deepEqual({ tables: await dump(), kv: await dumpKv() }, before);
+});
+
+test('a bridge-side credentials cache drops a revoked key within a second and tells its listeners', async () => {
+  const cache = await CredentialsCache.open(kv);
+  try {
+    const tenantId = v7();
+    const thingId = v7();
+    const key = randomBytes(32).toString('base64url');
+    const created = await store.handle(
+      thingDecider,
+      { tenantId, kind: 'thing', id: thingId },
+      {
+        type: 'create',
+        thingId,
+        name: 'cached',
+        metadata: {},
+        keyHash: keyHash(key),
+      },
+    );
+    await waiter.waitFor(created.seq);
+    assert.equal((await cache.get(keyHash(key)))?.thingId, thingId);
+    const revoked = new Promise<number>((resolve) =>
+      cache.onChange((hash, credential) => {
+        if (hash === keyHash(key) && credential === undefined) resolve(Date.now());
+      }),
+    );
+    const started = Date.now();
+    await store.handle(thingDecider, { tenantId, kind: 'thing', id: thingId }, { type: 'delete', thingId });
+    assert.ok((await revoked) - started < 1_000, 'revocation reached the cache within a second');
+    assert.equal(await cache.get(keyHash(key)), undefined);
+  } finally {
+    cache.close();
+  }
 });

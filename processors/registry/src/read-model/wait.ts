@@ -76,11 +76,14 @@ export class ProjectionWaiter {
   }
 
   async #poll(): Promise<void> {
-    const { rows } = await this.#pool.query<{ last_seq: string }>(
-      'SELECT last_seq FROM telly_checkpoints WHERE processor = $1',
+    // applied to Postgres (checkpoint) and synced to the credentials bucket (nothing older left
+    // in the outbox): the checkpoint commits before the bucket is written
+    const { rows } = await this.#pool.query<{ seq: string | null }>(
+      `SELECT LEAST(c.last_seq, (SELECT min(o.seq) - 1 FROM registry_credential_outbox o)) AS seq
+       FROM telly_checkpoints c WHERE c.processor = $1`,
       [this.#processor],
     );
-    this.#advance(Number(rows[0]?.last_seq ?? 0));
+    this.#advance(Number(rows[0]?.seq ?? 0));
   }
 
   #schedulePoll(): void {
