@@ -1,6 +1,5 @@
 import { connect } from '@nats-io/transport-node';
-import { defineComponent } from '@telly/runtime';
-import pg from 'pg';
+import { createPgPool, defineComponent } from '@telly/runtime';
 import { createApi } from './app.ts';
 import { parseApiConfig } from './config.ts';
 
@@ -10,7 +9,7 @@ export const component = defineComponent({
   async start(ctx) {
     const config = parseApiConfig(ctx.env);
     const nc = await connect({ servers: config.natsUrl, name: 'api', maxReconnectAttempts: -1 });
-    const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
+    const pool = createPgPool({ connectionString: config.databaseUrl, max: 10 }, ctx.logger);
     ctx.health.add('postgres', async () => {
       await pool.query('SELECT 1');
       return { status: 'up' };

@@ -4,9 +4,15 @@ import { type KV, Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { NatsServer, startTestDatabase, type TestDatabase } from '@telly/harness';
 import { migrateRegistry, registryProjection } from '@telly/registry';
-import { createLogger, ensureTopology, type RunningProcessor, runProcessor } from '@telly/runtime';
+import {
+  createLogger,
+  createPgPool,
+  ensureTopology,
+  type RunningProcessor,
+  runProcessor,
+} from '@telly/runtime';
 import { KV_BUCKETS } from '@telly/schemas';
-import pg from 'pg';
+import type pg from 'pg';
 import { type Api, createApi } from '../app.ts';
 
 export interface Stack {
@@ -22,8 +28,8 @@ export async function startStack(options: { oidcProviders?: string } = {}): Prom
   const [nats, db]: [NatsServer, TestDatabase] = await Promise.all([NatsServer.start(), startTestDatabase()]);
   const nc = await connect({ servers: nats.url });
   await ensureTopology(nc, await jetstreamManager(nc));
-  const pool = new pg.Pool({ connectionString: db.url, max: 10 });
   const logger = createLogger('api-test', { LOG_LEVEL: process.env.LOG_LEVEL ?? 'error' });
+  const pool = createPgPool({ connectionString: db.url, max: 10 }, logger);
   await migrateRegistry(pool);
   const credentials = await new Kvm(nc).open(KV_BUCKETS.CREDENTIALS);
   const projection = registryProjection({ pool, credentials });

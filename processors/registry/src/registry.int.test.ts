@@ -5,9 +5,15 @@ import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jet
 import { type KV, Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { NatsServer, startTestDatabase, type TestDatabase, waitFor } from '@telly/harness';
-import { createLogger, ensureTopology, type RunningProcessor, runProcessor } from '@telly/runtime';
+import {
+  createLogger,
+  createPgPool,
+  ensureTopology,
+  type RunningProcessor,
+  runProcessor,
+} from '@telly/runtime';
 import { KV_BUCKETS } from '@telly/schemas';
-import pg from 'pg';
+import type pg from 'pg';
 import { v7 } from 'uuid';
 import { readCredential } from './credentials.ts';
 import { CredentialsCache } from './credentials-cache.ts';
@@ -43,7 +49,7 @@ before(async () => {
   nc = await connect({ servers: nats.url });
   jsm = await jetstreamManager(nc);
   await ensureTopology(nc, jsm);
-  pool = new pg.Pool({ connectionString: db.url });
+  pool = createPgPool({ connectionString: db.url }, logger);
   await migrateRegistry(pool);
   await migrateRegistry(pool); // idempotent
   kv = await new Kvm(nc).open(KV_BUCKETS.CREDENTIALS);

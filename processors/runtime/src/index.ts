@@ -8,6 +8,7 @@ export { createLogger, DEFAULT_LOG_LEVEL } from './logger.ts';
 export { createMetricsRegistry } from './metrics.ts';
 export type { ObservabilityHandlers } from './observability-server.ts';
 export { serveObservability } from './observability-server.ts';
+export { createPgPool } from './pg-pool.ts';
 export type {
   HandlerContext,
   ProcessorDefinition,

@@ -1,8 +1,9 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import pg from 'pg';
+import type pg from 'pg';
 import { type Component, defineComponent } from './component.ts';
 import { ConfigError, envUrl } from './config.ts';
 import type { Logger } from './logger.ts';
+import { createPgPool } from './pg-pool.ts';
 import { runProcessor } from './processor/run.ts';
 import type { ProcessorDefinition } from './processor/types.ts';
 
@@ -31,7 +32,7 @@ export function processorComponent(
       if (!natsUrl) throw new ConfigError('NATS_URL', 'is required');
       if (!databaseUrl) throw new ConfigError('DATABASE_URL', 'is required');
       const nc = await connect({ servers: natsUrl.href, name, maxReconnectAttempts: -1 });
-      const pool = new pg.Pool({ connectionString: databaseUrl.href, max: 4 });
+      const pool = createPgPool({ connectionString: databaseUrl.href, max: 4 }, ctx.logger);
       try {
         const definition = await setup({ nc, pool, env: ctx.env, logger: ctx.logger });
         const running = await runProcessor(definition, {
