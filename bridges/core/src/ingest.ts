@@ -1,0 +1,209 @@
+import type { CredentialsCache, ThingCredential } from '@telly/registry';
+import { isPublishError, type Logger, type Publisher } from '@telly/runtime';
+import {
+  createEvent,
+  decodeMessage,
+  EVENT_TYPE_HEADER,
+  encodeEvent,
+  encodeResolvedJson,
+  isSenmlError,
+  messageFormat,
+  messageSubject,
+  type Protocol,
+  type RejectionReason,
+  subjectOf,
+} from '@telly/schemas';
+import { createHash } from 'node:crypto';
+import { v7 } from 'uuid';
+import { IngestError } from './ingest-error.ts';
+import type { BridgeMetrics } from './metrics.ts';
+import { RateLimiter } from './rate-limit.ts';
+
+/** Largest accepted device message. @default 256 KiB */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024;
+
+/** Headers on every MESSAGES entry (DESIGN.md §2). */
+export const MESSAGE_HEADERS = {
+  CONTENT_TYPE: 'Content-Type',
+  PROTOCOL: 'Telly-Protocol',
+  RECEIVED: 'Telly-Received',
+  MESSAGE_ID: 'Telly-Message-Id',
+} as const;
+
+export interface IngestOptions {
+  protocol: Protocol;
+  credentials: CredentialsCache;
+  publisher: Publisher;
+  metrics: BridgeMetrics;
+  logger: Logger;
+  /** @default {@link DEFAULT_MAX_PAYLOAD_BYTES} */
+  maxPayloadBytes?: number;
+  rateLimiter?: RateLimiter;
+}
+
+export interface IngestMessage {
+  thing: ThingCredential;
+  channelId: string;
+  subtopic: readonly string[];
+  contentType: string;
+  body: Uint8Array;
+  /**
+   * The device's id for this message (HTTP `Idempotency-Key`, MQTT payload id): a retry with
+   * the same id is stored once. A fresh id is minted when absent.
+   */
+  messageId?: string | undefined;
+  /** When the bridge received it, ms since the epoch. @default Date.now() */
+  receivedAt?: number;
+}
+
+export interface Accepted {
+  id: string;
+  /** Position in the MESSAGES stream. */
+  seq: number;
+  /** True when this was a retry of a message already stored. */
+  duplicate: boolean;
+}
+
+/** `sha256:<hex>` of a thing key, as the credentials bucket is keyed. */
+export function thingKeyHash(key: string): string {
+  return `sha256:${createHash('sha256').update(key).digest('hex')}`;
+}
+
+/**
+ * The path every device message takes, whatever the protocol: authenticate the thing, check the
+ * channel, rate and size, validate and resolve SenML, and publish to MESSAGES. It resolves only
+ * once JetStream acked the message, so a bridge acks the device only for what is durable.
+ */
+export class Ingest {
+  readonly #o: IngestOptions;
+  readonly #limiter: RateLimiter;
+  readonly #maxBytes: number;
+
+  constructor(options: IngestOptions) {
+    this.#o = options;
+    this.#limiter = options.rateLimiter ?? new RateLimiter();
+    this.#maxBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  }
+
+  get protocol(): Protocol {
+    return this.#o.protocol;
+  }
+
+  /** The thing a key belongs to; IngestError `unauthenticated` or `thing-disabled` otherwise. */
+  async authenticate(key: string, thingId?: string): Promise<ThingCredential> {
+    const credential = key ? await this.#o.credentials.get(thingKeyHash(key)) : undefined;
+    if (!credential || (thingId !== undefined && credential.thingId !== thingId)) {
+      this.#count('rejected', 'unauthenticated');
+      throw new IngestError('unauthenticated', 'unknown thing key');
+    }
+    if (!credential.enabled) {
+      await this.reject(credential, undefined, new IngestError('thing-disabled', 'the thing is disabled'));
+    }
+    return credential;
+  }
+
+  /** Checks that the thing may use the channel (publish or subscribe). */
+  authorize(thing: ThingCredential, channelId: string): void {
+    if (!thing.channels.includes(channelId)) {
+      throw new IngestError('forbidden', `thing ${thing.thingId} is not connected to channel ${channelId}`);
+    }
+  }
+
+  async publish(message: IngestMessage): Promise<Accepted> {
+    const { thing, channelId } = message;
+    const receivedAt = message.receivedAt ?? Date.now();
+    try {
+      this.authorize(thing, channelId);
+      if (message.body.byteLength > this.#maxBytes) {
+        throw new IngestError(
+          'payload-too-large',
+          `the message is ${message.body.byteLength} bytes, at most ${this.#maxBytes} allowed`,
+        );
+      }
+      const wait = this.#limiter.take(thing.thingId);
+      if (wait > 0) throw new IngestError('rate-limited', 'too many messages from this thing', { retryAfter: wait });
+      const { contentType, body } = this.#validate(message.contentType, message.body, receivedAt);
+      const id = message.messageId ?? v7();
+      const subject = messageSubject({
+        tenant: thing.tenantId,
+        channel: channelId,
+        thing: thing.thingId,
+        subtopic: [...message.subtopic],
+      });
+      const ack = await this.#o.publisher
+        .publish(subject, body, {
+          msgId: `${thing.thingId}:${id}`,
+          orderingKey: thing.thingId,
+          headers: {
+            [MESSAGE_HEADERS.CONTENT_TYPE]: contentType,
+            [MESSAGE_HEADERS.PROTOCOL]: this.#o.protocol,
+            [MESSAGE_HEADERS.RECEIVED]: String(receivedAt),
+            [MESSAGE_HEADERS.MESSAGE_ID]: id,
+          },
+        })
+        .catch((err: unknown) => {
+          if (isPublishError(err) && err.code === 'MESSAGE_TOO_LARGE') {
+            throw new IngestError('payload-too-large', 'the log refused the message as too large', { cause: err });
+          }
+          const retryAfter = isPublishError(err) && err.code === 'STREAM_FULL' ? 5 : 1;
+          throw new IngestError('unavailable', 'the log is not accepting messages right now', { cause: err, retryAfter });
+        });
+      this.#o.metrics.ackSeconds.observe({ protocol: this.#o.protocol }, (Date.now() - receivedAt) / 1000);
+      this.#count('accepted');
+      return { id, seq: ack.seq, duplicate: ack.duplicate };
+    } catch (err) {
+      if (err instanceof IngestError) await this.reject(thing, channelId, err);
+      throw err;
+    }
+  }
+
+  /**
+   * Records a refusal once the tenant is known: counted, logged at debug, and a `message.rejected`
+   * event (best effort: a refusal must not wait on, or fail with, the log). Rethrows `error`.
+   */
+  async reject(thing: ThingCredential, channelId: string | undefined, error: IngestError): Promise<never> {
+    this.#count('rejected', error.reason);
+    const event = createEvent(
+      'message.rejected',
+      {
+        tenantId: thing.tenantId,
+        data: {
+          protocol: this.#o.protocol,
+          thingId: thing.thingId,
+          ...(channelId && /^[0-9a-f-]{36}$/.test(channelId) ? { channelId } : {}),
+          reason: error.reason,
+          detail: error.message.slice(0, 1024),
+        },
+      },
+      { id: v7(), now: Date.now() },
+    );
+    this.#o.publisher
+      .publish(subjectOf(event), encodeEvent(event), { headers: { [EVENT_TYPE_HEADER]: event.type }, msgId: event.id })
+      .catch((err: unknown) => this.#o.logger.warn({ err, reason: error.reason }, 'could not record a rejection'));
+    throw error;
+  }
+
+  #validate(contentType: string, body: Uint8Array, receivedAt: number): { contentType: string; body: Uint8Array } {
+    const format = messageFormat(contentType);
+    if (!format) {
+      throw new IngestError(
+        'unsupported-content-type',
+        `${contentType || 'no content type'} is not one of application/senml+json, application/senml+cbor, application/json`,
+      );
+    }
+    try {
+      const { records } = decodeMessage(contentType, body, { now: receivedAt / 1000, maxBytes: this.#maxBytes });
+      // SenML is stored resolved (absolute names and times); plain JSON as received
+      return format === 'json'
+        ? { contentType: 'application/json', body }
+        : { contentType: 'application/senml+json', body: encodeResolvedJson(records) };
+    } catch (err) {
+      if (isSenmlError(err)) throw new IngestError('invalid-payload', err.message, { cause: err });
+      throw err;
+    }
+  }
+
+  #count(outcome: 'accepted' | 'rejected', reason: RejectionReason | '' = ''): void {
+    this.#o.metrics.messages.inc({ protocol: this.#o.protocol, outcome, reason });
+  }
+}
