@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { CredentialsCache, ThingCredential } from '@telly/registry';
 import { isPublishError, type Logger, type Publisher } from '@telly/runtime';
 import {
@@ -13,7 +14,6 @@ import {
   type RejectionReason,
   subjectOf,
 } from '@telly/schemas';
-import { createHash } from 'node:crypto';
 import { v7 } from 'uuid';
 import { IngestError } from './ingest-error.ts';
 import type { BridgeMetrics } from './metrics.ts';
@@ -121,7 +121,8 @@ export class Ingest {
         );
       }
       const wait = this.#limiter.take(thing.thingId);
-      if (wait > 0) throw new IngestError('rate-limited', 'too many messages from this thing', { retryAfter: wait });
+      if (wait > 0)
+        throw new IngestError('rate-limited', 'too many messages from this thing', { retryAfter: wait });
       const { contentType, body } = this.#validate(message.contentType, message.body, receivedAt);
       const id = message.messageId ?? v7();
       const subject = messageSubject({
@@ -143,10 +144,15 @@ export class Ingest {
         })
         .catch((err: unknown) => {
           if (isPublishError(err) && err.code === 'MESSAGE_TOO_LARGE') {
-            throw new IngestError('payload-too-large', 'the log refused the message as too large', { cause: err });
+            throw new IngestError('payload-too-large', 'the log refused the message as too large', {
+              cause: err,
+            });
           }
           const retryAfter = isPublishError(err) && err.code === 'STREAM_FULL' ? 5 : 1;
-          throw new IngestError('unavailable', 'the log is not accepting messages right now', { cause: err, retryAfter });
+          throw new IngestError('unavailable', 'the log is not accepting messages right now', {
+            cause: err,
+            retryAfter,
+          });
         });
       this.#o.metrics.ackSeconds.observe({ protocol: this.#o.protocol }, (Date.now() - receivedAt) / 1000);
       this.#count('accepted');
@@ -178,12 +184,21 @@ export class Ingest {
       { id: v7(), now: Date.now() },
     );
     this.#o.publisher
-      .publish(subjectOf(event), encodeEvent(event), { headers: { [EVENT_TYPE_HEADER]: event.type }, msgId: event.id })
-      .catch((err: unknown) => this.#o.logger.warn({ err, reason: error.reason }, 'could not record a rejection'));
+      .publish(subjectOf(event), encodeEvent(event), {
+        headers: { [EVENT_TYPE_HEADER]: event.type },
+        msgId: event.id,
+      })
+      .catch((err: unknown) =>
+        this.#o.logger.warn({ err, reason: error.reason }, 'could not record a rejection'),
+      );
     throw error;
   }
 
-  #validate(contentType: string, body: Uint8Array, receivedAt: number): { contentType: string; body: Uint8Array } {
+  #validate(
+    contentType: string,
+    body: Uint8Array,
+    receivedAt: number,
+  ): { contentType: string; body: Uint8Array } {
     const format = messageFormat(contentType);
     if (!format) {
       throw new IngestError(
@@ -192,7 +207,10 @@ export class Ingest {
       );
     }
     try {
-      const { records } = decodeMessage(contentType, body, { now: receivedAt / 1000, maxBytes: this.#maxBytes });
+      const { records } = decodeMessage(contentType, body, {
+        now: receivedAt / 1000,
+        maxBytes: this.#maxBytes,
+      });
       // SenML is stored resolved (absolute names and times); plain JSON as received
       return format === 'json'
         ? { contentType: 'application/json', body }

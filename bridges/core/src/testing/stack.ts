@@ -1,0 +1,169 @@
+// Test support for bridges: real NATS + Postgres, the stream topology, the registry projection,
+// and helpers that provision things the way the API does (through REGISTRY events).
+import { randomBytes } from 'node:crypto';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { type KV, Kvm } from '@nats-io/kv';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { NatsServer, startTestDatabase, type TestDatabase } from '@telly/harness';
+import {
+  CredentialsCache,
+  channelDecider,
+  migrateRegistry,
+  ProjectionWaiter,
+  RegistryStore,
+  registryProjection,
+  tenantDecider,
+  thingDecider,
+} from '@telly/registry';
+import {
+  createLogger,
+  createMetricsRegistry,
+  createPgPool,
+  ensureTopology,
+  type Logger,
+  Publisher,
+  type RunningProcessor,
+  runProcessor,
+} from '@telly/runtime';
+import { KV_BUCKETS } from '@telly/schemas';
+import type pg from 'pg';
+import { v7 } from 'uuid';
+import { Ingest, thingKeyHash } from '../ingest.ts';
+import { bridgeMetrics } from '../metrics.ts';
+
+export interface ProvisionedThing {
+  tenantId: string;
+  thingId: string;
+  key: string;
+}
+
+export interface BridgeTestStack {
+  nats: NatsServer;
+  natsUrl: string;
+  nc: NatsConnection;
+  pool: pg.Pool;
+  credentialsKv: KV;
+  logger: Logger;
+  /** A tenant with a channel, for things to connect to. */
+  tenant(): Promise<{ tenantId: string; channelId: string }>;
+  /** One more channel in a tenant. */
+  channel(tenantId: string): Promise<string>;
+  /** A thing with a fresh key, connected to `channels`; resolves once bridges can see it. */
+  thing(tenantId: string, channels: string[]): Promise<ProvisionedThing>;
+  /** Disables, rotates or deletes a thing (revocation tests). */
+  change(thing: ProvisionedThing, change: 'disable' | 'delete' | 'rotate-key'): Promise<void>;
+  /** An Ingest for a bridge under test, with its own credentials cache and metrics registry. */
+  ingest(protocol: 'mqtt' | 'http' | 'coap' | 'kafka'): Promise<{ ingest: Ingest; close(): void }>;
+  stop(): Promise<void>;
+}
+
+export async function startBridgeTestStack(): Promise<BridgeTestStack> {
+  const [nats, db]: [NatsServer, TestDatabase] = await Promise.all([NatsServer.start(), startTestDatabase()]);
+  const logger = createLogger('bridge-test', { LOG_LEVEL: process.env.LOG_LEVEL ?? 'error' });
+  const nc = await connect({ servers: nats.url });
+  const jsm = await jetstreamManager(nc);
+  await ensureTopology(nc, jsm);
+  const pool = createPgPool({ connectionString: db.url }, logger);
+  await migrateRegistry(pool);
+  const credentialsKv = await new Kvm(nc).open(KV_BUCKETS.CREDENTIALS);
+  const projection = registryProjection({ pool, credentials: credentialsKv });
+  await projection.checkpoint.migrate();
+  const running: RunningProcessor = await runProcessor(projection, { nc, logger });
+  const store = new RegistryStore(jetstream(nc), jsm);
+  const waiter = new ProjectionWaiter(pool);
+  const caches: CredentialsCache[] = [];
+
+  const channel = async (tenantId: string) => {
+    const channelId = v7();
+    const { seq } = await store.handle(
+      channelDecider,
+      { tenantId, kind: 'channel', id: channelId },
+      {
+        type: 'create',
+        channelId,
+        name: `channel-${channelId.slice(-6)}`,
+        metadata: {},
+      },
+    );
+    await waiter.waitFor(seq);
+    return channelId;
+  };
+
+  return {
+    nats,
+    natsUrl: nats.url,
+    nc,
+    pool,
+    credentialsKv,
+    logger,
+    async tenant() {
+      const tenantId = v7();
+      await store.handle(
+        tenantDecider,
+        { tenantId, kind: 'tenant', id: tenantId },
+        {
+          type: 'create',
+          tenantId,
+          name: 'test',
+        },
+      );
+      return { tenantId, channelId: await channel(tenantId) };
+    },
+    channel,
+    async thing(tenantId, channels) {
+      const thingId = v7();
+      const key = randomBytes(32).toString('base64url');
+      const ref = { tenantId, kind: 'thing', id: thingId } as const;
+      let { seq } = await store.handle(thingDecider, ref, {
+        type: 'create',
+        thingId,
+        name: `thing-${thingId.slice(-6)}`,
+        metadata: {},
+        keyHash: thingKeyHash(key),
+      });
+      for (const channelId of channels) {
+        const state = (await store.load(channelDecider, { tenantId, kind: 'channel', id: channelId })).state;
+        ({ seq } = await store.handle(thingDecider, ref, {
+          type: 'connect',
+          thingId,
+          channel: { ...state, channelId },
+        }));
+      }
+      await waiter.waitFor(seq);
+      return { tenantId, thingId, key };
+    },
+    async change(thing, change) {
+      const ref = { tenantId: thing.tenantId, kind: 'thing', id: thing.thingId } as const;
+      const command =
+        change === 'rotate-key'
+          ? ({
+              type: 'rotate-key',
+              thingId: thing.thingId,
+              keyHash: thingKeyHash(randomBytes(32).toString('base64url')),
+            } as const)
+          : ({ type: change, thingId: thing.thingId } as const);
+      const { seq } = await store.handle(thingDecider, ref, command);
+      await waiter.waitFor(seq);
+    },
+    async ingest(protocol) {
+      const cache = await CredentialsCache.open(credentialsKv);
+      caches.push(cache);
+      const ingest = new Ingest({
+        protocol,
+        credentials: cache,
+        publisher: new Publisher(jetstream(nc)),
+        metrics: bridgeMetrics(createMetricsRegistry(`${protocol}-bridge-test`)),
+        logger,
+      });
+      return { ingest, close: () => cache.close() };
+    },
+    async stop() {
+      for (const cache of caches) cache.close();
+      await running.stop();
+      await waiter.close();
+      await pool.end();
+      await nc.close();
+      await Promise.all([nats.stop(), db.stop()]);
+    },
+  };
+}
