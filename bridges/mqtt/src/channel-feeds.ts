@@ -1,0 +1,71 @@
+import { DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
+import type { Logger } from '@telly/runtime';
+import { messageFilters, STREAMS } from '@telly/schemas';
+
+/** Delivers a message from the log to this instance's subscribers of its channel topic. */
+export type Deliver = (topic: string, payload: Uint8Array) => void;
+
+interface Feed {
+  subscribers: Set<string>;
+  stop: () => void;
+}
+
+/**
+ * Channel subscriptions fed from JetStream rather than from this broker's memory: whatever
+ * instance a thing published on, the message is in MESSAGES, and every instance with a subscriber
+ * on that channel reads it from there. One ordered consumer per channel with local subscribers,
+ * starting at new messages, stopped when the last one leaves.
+ */
+export class ChannelFeeds {
+  readonly #js: JetStreamClient;
+  readonly #deliver: Deliver;
+  readonly #logger: Logger;
+  readonly #feeds = new Map<string, Feed>();
+
+  constructor(js: JetStreamClient, deliver: Deliver, logger: Logger) {
+    this.#js = js;
+    this.#deliver = deliver;
+    this.#logger = logger;
+  }
+
+  /** Resolves once the feed is consuming, so a publish right after a SUBACK is not missed. */
+  async add(clientId: string, tenantId: string, channelId: string): Promise<void> {
+    const existing = this.#feeds.get(channelId);
+    if (existing) {
+      existing.subscribers.add(clientId);
+      return;
+    }
+    const feed: Feed = { subscribers: new Set([clientId]), stop: () => {} };
+    this.#feeds.set(channelId, feed);
+    const consumer = await this.#js.consumers.get(STREAMS.MESSAGES.name, {
+      filter_subjects: [...messageFilters({ tenant: tenantId, channel: channelId })],
+      deliver_policy: DeliverPolicy.New,
+    });
+    const messages = await consumer.consume();
+    feed.stop = () => void messages.stop();
+    if (this.#feeds.get(channelId) !== feed) return feed.stop();
+    (async () => {
+      for await (const m of messages) {
+        // msg.<tenant>.<channel>.<thing>[.<subtopic>…] → channels/<channel>/messages[/<subtopic>…]
+        const subtopic = m.subject.split('.').slice(4);
+        this.#deliver(['channels', channelId, 'messages', ...subtopic].join('/'), m.data);
+      }
+    })().catch((err: unknown) => this.#logger.warn({ err, channelId }, 'channel feed ended'));
+  }
+
+  remove(clientId: string, channelId?: string): void {
+    for (const [id, feed] of this.#feeds) {
+      if (channelId !== undefined && id !== channelId) continue;
+      feed.subscribers.delete(clientId);
+      if (feed.subscribers.size === 0) {
+        feed.stop();
+        this.#feeds.delete(id);
+      }
+    }
+  }
+
+  close(): void {
+    for (const feed of this.#feeds.values()) feed.stop();
+    this.#feeds.clear();
+  }
+}

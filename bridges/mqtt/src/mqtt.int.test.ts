@@ -1,0 +1,203 @@
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { type BridgeTestStack, startBridgeTestStack } from '@telly/bridge-core/testing';
+import { waitFor } from '@telly/harness';
+import { createMetricsRegistry } from '@telly/runtime';
+import { STREAMS } from '@telly/schemas';
+import mqtt from 'mqtt';
+import { type MqttBridge, startMqttBridge } from './bridge.ts';
+
+const run = promisify(execFile);
+let stack: BridgeTestStack;
+let one: MqttBridge;
+let two: MqttBridge;
+
+async function bridge(id: string): Promise<MqttBridge> {
+  return startMqttBridge({
+    nc: stack.nc,
+    logger: stack.logger,
+    metrics: createMetricsRegistry(`mqtt-${id}`),
+    config: { port: 0, wsPort: 0, tls: undefined },
+    id,
+  });
+}
+
+before(async () => {
+  stack = await startBridgeTestStack();
+  [one, two] = [await bridge('one'), await bridge('two')];
+});
+after(async () => {
+  await one?.close();
+  await two?.close();
+  await stack?.stop();
+});
+
+const pub = (port: number, user: string, key: string, topic: string, message: string) =>
+  run('mosquitto_pub', [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-q',
+    '1',
+    '-u',
+    user,
+    '-P',
+    key,
+    '-t',
+    topic,
+    '-m',
+    message,
+    '-i',
+    `pub-${Math.random()}`,
+  ]);
+
+async function messagesOf(tenantId: string): Promise<{ subject: string; body: string; seq: number }[]> {
+  const jsm = await jetstreamManager(stack.nc);
+  const out = [];
+  const info = await jsm.streams.info(STREAMS.MESSAGES.name);
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+    const m = await jsm.streams.getMessage(STREAMS.MESSAGES.name, { seq }).catch(() => null);
+    if (m?.subject.startsWith(`msg.${tenantId}.`)) out.push({ subject: m.subject, body: m.string(), seq });
+  }
+  return out;
+}
+
+test('mosquitto_pub QoS1 over TCP: SenML JSON and plain JSON land in the log; refusals as specified', async () => {
+  const { tenantId, channelId } = await stack.tenant();
+  const other = await stack.channel(tenantId);
+  const thing = await stack.thing(tenantId, [channelId]);
+  const port = one.ports.tcp;
+
+  await pub(
+    port,
+    thing.thingId,
+    thing.key,
+    `channels/${channelId}/messages/soil`,
+    '[{"bn":"esp:","n":"moisture","u":"%","v":41}]',
+  );
+  await pub(
+    port,
+    thing.thingId,
+    thing.key,
+    `channels/${channelId}/messages`,
+    '{"temperature": 21.5, "led": true}',
+  );
+  let stored = await messagesOf(tenantId);
+  assert.equal(stored.length, 2, 'both acked messages are in the log');
+  assert.equal(stored[0]?.subject, `msg.${tenantId}.${channelId}.${thing.thingId}.soil`);
+  assert.equal(JSON.parse(stored[0]?.body ?? '')[0].n, 'esp:moisture');
+
+  await assert.rejects(
+    pub(port, thing.thingId, 'wrong-key', `channels/${channelId}/messages`, '[]'),
+    /not authori[sz]ed|bad user ?name or password|Connection Refused/i,
+  );
+  // a channel the thing is not connected to: the connection is closed, nothing is stored
+  await pub(port, thing.thingId, thing.key, `channels/${other}/messages`, '[{"n":"x","v":1}]').catch(
+    () => {},
+  );
+  // malformed SenML: dropped (acked so it is not retried forever) and recorded as rejected
+  await pub(port, thing.thingId, thing.key, `channels/${channelId}/messages`, '[{"n":"x","v":"warm"}]');
+  stored = await messagesOf(tenantId);
+  assert.equal(stored.length, 2, 'refused publishes are not in the log');
+  const jsm = await jetstreamManager(stack.nc);
+  await waitFor(
+    async () => {
+      const info = await jsm.streams.info(STREAMS.EVENTS.name, {
+        subjects_filter: `evt.${tenantId}.rejected.>`,
+      });
+      return (info.state.subjects?.[`evt.${tenantId}.rejected.${thing.thingId}`] ?? 0) >= 2;
+    },
+    { timeoutMs: 5_000, what: 'rejected events for the forbidden and the malformed publish' },
+  );
+});
+
+test('a subscriber on instance one receives what a thing publishes on instance two (mosquitto_sub, MQTT.js over WebSocket)', async () => {
+  const { tenantId, channelId } = await stack.tenant();
+  const sensor = await stack.thing(tenantId, [channelId]);
+  const dashboard = await stack.thing(tenantId, [channelId]);
+
+  const sub = spawn('mosquitto_sub', [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(one.ports.tcp),
+    '-q',
+    '1',
+    '-u',
+    dashboard.thingId,
+    '-P',
+    dashboard.key,
+    '-t',
+    `channels/${channelId}/messages/#`,
+    '-v',
+    '-C',
+    '1',
+    '-W',
+    '10',
+  ]);
+  let output = '';
+  sub.stdout.on('data', (chunk) => {
+    output += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => sub.once('exit', resolve));
+  // wait until the subscription is in place on instance one
+  await waitFor(() => one.broker.sessions.size > 0, { timeoutMs: 5_000, what: 'mosquitto_sub connected' });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+
+  const ws = await mqtt.connectAsync(`ws://127.0.0.1:${two.ports.ws}/mqtt`, {
+    username: sensor.thingId,
+    password: sensor.key,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+  });
+  await ws.publishAsync(`channels/${channelId}/messages/air`, '[{"n":"temp","u":"Cel","v":22.5}]', {
+    qos: 1,
+  });
+  await ws.endAsync();
+  assert.equal(await exited, 0, `mosquitto_sub got nothing: ${output}`);
+  const [topic, payload] = output.trim().split(' ');
+  assert.equal(topic, `channels/${channelId}/messages/air`);
+  assert.equal(JSON.parse(payload ?? '')[0].v, 22.5);
+});
+
+test('subscribing to a channel the thing is not connected to is refused (SUBACK 0x80)', async () => {
+  const { tenantId, channelId } = await stack.tenant();
+  const other = await stack.channel(tenantId);
+  const thing = await stack.thing(tenantId, [channelId]);
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${one.ports.tcp}`, {
+    username: thing.thingId,
+    password: thing.key,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+  });
+  try {
+    // MQTT.js turns a 0x80 grant into an error carrying the SUBACK
+    const suback = await client
+      .subscribeAsync([`channels/${other}/messages/#`, `channels/${channelId}/messages`], { qos: 1 })
+      .then(() => assert.fail('the forbidden subscription was granted'))
+      .catch((err: { packet?: { granted?: number[] } }) => err.packet);
+    assert.deepEqual(suback?.granted, [128, 1]);
+  } finally {
+    await client.endAsync();
+  }
+});
+
+test("a rotated key disconnects the thing's live session within a second and cannot reconnect", async () => {
+  const { tenantId, channelId } = await stack.tenant();
+  const thing = await stack.thing(tenantId, [channelId]);
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${one.ports.tcp}`, {
+    username: thing.thingId,
+    password: thing.key,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+  });
+  const closed = new Promise<number>((resolve) => client.once('close', () => resolve(Date.now())));
+  const started = Date.now();
+  await stack.change(thing, 'rotate-key');
+  assert.ok((await closed) - started < 1_000, 'disconnected within a second');
+  await assert.rejects(pub(one.ports.tcp, thing.thingId, thing.key, `channels/${channelId}/messages`, '[]'));
+});
