@@ -21,6 +21,7 @@ async function runUp(): Promise<void> {
   const lines = [
     'Telly is up',
     `  API, /healthz, /metrics  ${platform.apiUrl}`,
+    `  MQTT (TCP / WebSocket)   mqtt://127.0.0.1:${config.mqttPort}  ws://127.0.0.1:${config.mqttWsPort}/mqtt`,
     `  NATS                     ${platform.natsUrl}`,
     `  Postgres                 ${redact(platform.databaseUrl)}`,
     `  data                     ${config.dataDir}`,

@@ -14,5 +14,6 @@ export interface ComponentEntry {
  */
 export const COMPONENTS: ComponentEntry[] = [
   { name: 'registry', module: '@telly/registry' },
+  { name: 'mqtt', module: '@telly/bridge-mqtt' },
   { name: 'api', module: '@telly/api' },
 ];

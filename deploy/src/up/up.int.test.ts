@@ -62,6 +62,9 @@ test('telly up: healthy within 60 s, recovers a killed nats-server, stops cleanl
   const [apiPort, natsPort, postgresPort] = [await freePort(), await freePort(), await freePort()];
   const env = {
     TELLY_DATA_DIR: dataDir,
+    TELLY_MQTT_PORT: String(await freePort()),
+    TELLY_MQTT_WS_PORT: String(await freePort()),
+    TELLY_HTTP_PORT: String(await freePort()),
     TELLY_API_PORT: String(apiPort),
     TELLY_NATS_PORT: String(natsPort),
     TELLY_POSTGRES_PORT: String(postgresPort),
@@ -94,6 +97,7 @@ test('telly up: healthy within 60 s, recovers a killed nats-server, stops cleanl
 
   assert.equal(ready.checks['component:registry']?.status, 'up');
   assert.equal(ready.checks['component:api']?.status, 'up');
+  assert.equal(ready.checks['component:mqtt']?.status, 'up');
   // the GraphQL API answers on the public port (proxied to the API child), with read-your-writes
   const signup = await fetch(`${apiUrl}/graphql`, {
     method: 'POST',
