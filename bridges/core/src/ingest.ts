@@ -91,6 +91,7 @@ export class Ingest {
 
   /** The thing a key belongs to; IngestError `unauthenticated` or `thing-disabled` otherwise. */
   async authenticate(key: string, thingId?: string): Promise<ThingCredential> {
+    // a lookup that fails (NATS unreachable) is thrown as is: the caller answers "try again", not "wrong key"
     const credential = key ? await this.#o.credentials.get(thingKeyHash(key)) : undefined;
     if (!credential || (thingId !== undefined && credential.thingId !== thingId)) {
       this.#count('rejected', 'unauthenticated');

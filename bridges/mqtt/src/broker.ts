@@ -42,7 +42,7 @@ export interface MqttBroker {
   sessions: Map<Client, Session>;
 }
 
-function authError(returnCode: 4 | 5, message: string): AuthenticateError {
+function authError(returnCode: 3 | 4 | 5, message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 }
 
@@ -81,9 +81,12 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
           done(null, true);
         })
         .catch((err: unknown) => {
-          const disabled = isIngestError(err) && err.reason === 'thing-disabled';
-          if (!isIngestError(err)) logger.error({ err }, 'MQTT authentication failed unexpectedly');
-          done(authError(disabled ? 5 : 4, disabled ? 'thing disabled' : 'bad username or password'), false);
+          const reason = isIngestError(err) ? err.reason : 'unexpected';
+          if (reason === 'unexpected') logger.error({ err }, 'MQTT authentication failed unexpectedly');
+          if (reason === 'thing-disabled') return done(authError(5, 'thing disabled'), false);
+          if (reason === 'unavailable' || reason === 'unexpected')
+            return done(authError(3, 'server unavailable'), false);
+          done(authError(4, 'bad username or password'), false);
         });
     },
 

@@ -22,6 +22,7 @@ async function runUp(): Promise<void> {
     'Telly is up',
     `  API, /healthz, /metrics  ${platform.apiUrl}`,
     `  MQTT (TCP / WebSocket)   mqtt://127.0.0.1:${config.mqttPort}  ws://127.0.0.1:${config.mqttWsPort}/mqtt`,
+    `  HTTP devices             http://127.0.0.1:${config.httpPort}/channels/{channel}/messages`,
     `  NATS                     ${platform.natsUrl}`,
     `  Postgres                 ${redact(platform.databaseUrl)}`,
     `  data                     ${config.dataDir}`,

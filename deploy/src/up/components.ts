@@ -15,5 +15,6 @@ export interface ComponentEntry {
 export const COMPONENTS: ComponentEntry[] = [
   { name: 'registry', module: '@telly/registry' },
   { name: 'mqtt', module: '@telly/bridge-mqtt' },
+  { name: 'http', module: '@telly/bridge-http' },
   { name: 'api', module: '@telly/api' },
 ];

@@ -98,6 +98,7 @@ test('telly up: healthy within 60 s, recovers a killed nats-server, stops cleanl
   assert.equal(ready.checks['component:registry']?.status, 'up');
   assert.equal(ready.checks['component:api']?.status, 'up');
   assert.equal(ready.checks['component:mqtt']?.status, 'up');
+  assert.equal(ready.checks['component:http']?.status, 'up');
   // the GraphQL API answers on the public port (proxied to the API child), with read-your-writes
   const signup = await fetch(`${apiUrl}/graphql`, {
     method: 'POST',
