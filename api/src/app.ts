@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { migrateCommands } from '@telly/commands';
 import { migrateRegistry, ProjectionWaiter, RegistryStore } from '@telly/registry';
 import type { Logger } from '@telly/runtime';
 import type pg from 'pg';
@@ -15,6 +16,7 @@ import type { Services } from './builder.ts';
 import type { ApiConfig } from './config.ts';
 import { migrateApi } from './migrations.ts';
 import { AuthService } from './services/auth-service.ts';
+import { CommandService } from './services/command-service.ts';
 import { RegistryQueries } from './services/queries.ts';
 import { RegistryService } from './services/registry-service.ts';
 import { createGraphqlApp } from './yoga.ts';
@@ -41,6 +43,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
   const { config, nc, pool, logger } = deps;
   await migrateRegistry(pool);
   await migrateApi(pool);
+  await migrateCommands(pool);
   const signingKey = await loadSigningKey({ privateJwk: config.jwtPrivateKey, file: config.jwtKeyFile });
   const providers = parseOidcProviders(config.oidcProviders);
   const oidc = providers.length > 0 ? createOidcVerifier(providers) : undefined;
@@ -62,6 +65,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
   const services: Services = {
     registry,
     queries: new RegistryQueries(pool),
+    commands: new CommandService(jetstream(nc), pool),
     auth: new AuthService({
       pool,
       registry,

@@ -5,11 +5,13 @@ import type { Principal } from './auth/principal.ts';
 import { atLeast } from './auth/roles.ts';
 import { ApiError } from './errors.ts';
 import type { AuthService } from './services/auth-service.ts';
+import type { CommandService } from './services/command-service.ts';
 import type { RegistryQueries } from './services/queries.ts';
 import type { RegistryService } from './services/registry-service.ts';
 
 export interface Services {
   auth: AuthService;
+  commands: CommandService;
   registry: RegistryService;
   queries: RegistryQueries;
 }

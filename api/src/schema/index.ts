@@ -4,6 +4,7 @@ import './user.ts';
 import './channel.ts';
 import './thing.ts';
 import './apikey.ts';
+import './command.ts';
 
 builder.queryType({});
 builder.mutationType({});

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { type AddressInfo, createServer as createTcpServer, type Server } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { bridgeMetrics, Ingest, type RateLimiter } from '@telly/bridge-core';
@@ -13,6 +13,7 @@ import type { Registry } from 'prom-client';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { createBroker, type MqttBroker } from './broker.ts';
 import { ChannelFeeds } from './channel-feeds.ts';
+import { CommandFeeds } from './command-feeds.ts';
 import { MQTT_WS_PATH, type MqttConfig } from './config.ts';
 import { Lifecycle } from './lifecycle.ts';
 
@@ -60,6 +61,7 @@ export async function startMqttBridge(options: MqttBridgeOptions): Promise<MqttB
     ...(options.maxPayloadBytes ? { maxPayloadBytes: options.maxPayloadBytes } : {}),
   });
   let feeds: ChannelFeeds | undefined;
+  const commands = new CommandFeeds(js, await jetstreamManager(nc), publisher, logger);
   const broker = await createBroker({
     ingest,
     credentials,
@@ -67,6 +69,7 @@ export async function startMqttBridge(options: MqttBridgeOptions): Promise<MqttB
       if (!feeds) throw new Error('channel feeds not ready');
       return feeds;
     },
+    commands: () => commands,
     lifecycle: new Lifecycle(publisher, logger),
     logger,
     ...(options.id ? { id: options.id } : {}),
@@ -116,6 +119,7 @@ export async function startMqttBridge(options: MqttBridgeOptions): Promise<MqttB
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       await Promise.all(closing);
       feeds?.close();
+      commands.close();
       credentials.close();
     },
   };

@@ -2,10 +2,12 @@ import { createHash } from 'node:crypto';
 import { type Ingest, IngestError, isIngestError, thingKeyHash } from '@telly/bridge-core';
 import type { CredentialsCache, ThingCredential } from '@telly/registry';
 import type { Logger } from '@telly/runtime';
-import { isSubjectError, parseMessageTopic } from '@telly/schemas';
+import { createEvent, isSubjectError, parseMessageTopic } from '@telly/schemas';
 import type { Aedes, AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
 import { Aedes as AedesBroker } from 'aedes';
+import { v7 } from 'uuid';
 import type { ChannelFeeds } from './channel-feeds.ts';
+import { type CommandFeeds, commandTopic } from './command-feeds.ts';
 import { sniffContentType } from './content-type.ts';
 import type { Lifecycle } from './lifecycle.ts';
 
@@ -31,6 +33,7 @@ export interface BrokerOptions {
   ingest: Ingest;
   credentials: CredentialsCache;
   feeds: () => ChannelFeeds;
+  commands: () => CommandFeeds;
   lifecycle: Lifecycle;
   logger: Logger;
   /** Broker id, unique per instance. */
@@ -93,6 +96,11 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
     authorizePublish(client, packet, callback) {
       const session = client && sessions.get(client);
       if (!client || !session) return callback(new Error('no session'));
+      const result = RESULT_TOPIC.exec(packet.topic);
+      if (result) {
+        reportResult(options.commands(), session.thing, result, packet);
+        return drop(packet, callback);
+      }
       let channelId: string;
       let subtopic: readonly string[];
       try {
@@ -130,7 +138,36 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
       const session = sessions.get(client);
       const channelId = session && subscribableChannel(session.thing, subscription);
       if (!session || channelId === undefined) return callback(null, null); // SUBACK 0x80 for this topic
-      if (channelId === null) return callback(null, subscription); // its own command topic
+      if (channelId === null) {
+        // its own command topic: pending commands start flowing
+        // a persistent session (clean=false) keeps outgoing QoS 1 packets, so its PUBACK is seen
+        // ('ack' below); a clean session's is not, so writing to its connection counts as delivery
+        const deliver = (command: { id: string }) => {
+          const payload = Buffer.from(JSON.stringify(command));
+          client.publish(
+            {
+              cmd: 'publish',
+              topic: commandTopic(session.thing.thingId),
+              payload,
+              qos: 1,
+              retain: false,
+              dup: false,
+            },
+            (err) => {
+              if (err) return logger.debug({ err: err.message }, 'command not written to the client');
+              if (client.clean) options.commands().delivered(client.id, payload);
+            },
+          );
+        };
+        return options
+          .commands()
+          .start(client.id, session.thing, deliver)
+          .then(() => callback(null, subscription))
+          .catch((err: unknown) => {
+            logger.warn({ err }, 'could not start the command feed');
+            callback(null, null);
+          });
+      }
       options
         .feeds()
         .add(client.id, session.thing.tenantId, channelId)
@@ -146,6 +183,12 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
     const session = sessions.get(client);
     if (session) options.lifecycle.online(session.thing, session.remoteAddress);
   });
+  aedes.on('ack', (packet, client) => {
+    const session = client && sessions.get(client);
+    if (session && packet && 'topic' in packet && packet.topic === commandTopic(session.thing.thingId)) {
+      options.commands().delivered(client.id, packet.payload);
+    }
+  });
   aedes.on('keepaliveTimeout', (client) => {
     const session = sessions.get(client);
     if (session) options.lifecycle.offline(session.thing, session.remoteAddress, 'keepalive-timeout');
@@ -156,9 +199,11 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
     if (session) options.lifecycle.offline(session.thing, session.remoteAddress, 'disconnected');
     sessions.delete(client);
     options.feeds().remove(client.id);
+    options.commands().stop(client.id);
   });
   aedes.on('unsubscribe', (topics, client) => {
     for (const topic of topics) {
+      if (topic.startsWith('things/')) options.commands().stop(client.id);
       const channel = /^channels\/([^/]+)\/messages/.exec(topic)?.[1];
       if (channel) options.feeds().remove(client.id, channel);
     }
@@ -181,6 +226,56 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
   });
 
   return { aedes, sessions };
+}
+
+/** `things/<thing>/commands/<command>/result` */
+const RESULT_TOPIC = /^things\/([0-9a-f-]{36})\/commands\/([0-9a-f-]{36})\/result$/;
+
+/**
+ * A device's command result: JSON `{"status":"succeeded","result":…}` or
+ * `{"status":"failed","reason":"…"}`; any other payload counts as success with that result.
+ */
+function reportResult(
+  commands: CommandFeeds,
+  thing: ThingCredential,
+  [, thingId, commandId]: RegExpExecArray,
+  packet: PublishPacket,
+): void {
+  if (thingId !== thing.thingId || !commandId) return; // only a thing's own commands
+  let body: { status?: unknown; result?: unknown; reason?: unknown } | undefined;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(packet.payload as Uint8Array).toString());
+    body = parsed !== null && typeof parsed === 'object' ? (parsed as typeof body) : { result: parsed };
+  } catch {
+    body = { result: Buffer.from(packet.payload as Uint8Array).toString() };
+  }
+  const failed = body?.status === 'failed';
+  const event = failed
+    ? createEvent(
+        'command.failed',
+        {
+          tenantId: thing.tenantId,
+          data: {
+            commandId,
+            thingId,
+            reason: String(body?.reason ?? 'the device reported a failure').slice(0, 1024),
+          },
+        },
+        { id: v7(), now: Date.now() },
+      )
+    : createEvent(
+        'command.succeeded',
+        {
+          tenantId: thing.tenantId,
+          data: {
+            commandId,
+            thingId,
+            ...(body?.result !== undefined ? { result: body.result as never } : {}),
+          },
+        },
+        { id: v7(), now: Date.now() },
+      );
+  commands.record(event, `result:${commandId}`);
 }
 
 /** Accepted publishes end here: the log is where subscribers read them from. */

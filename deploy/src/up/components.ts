@@ -14,6 +14,7 @@ export interface ComponentEntry {
  */
 export const COMPONENTS: ComponentEntry[] = [
   { name: 'registry', module: '@telly/registry' },
+  { name: 'commands', module: '@telly/commands' },
   { name: 'mqtt', module: '@telly/bridge-mqtt' },
   { name: 'http', module: '@telly/bridge-http' },
   { name: 'api', module: '@telly/api' },

@@ -1,0 +1,144 @@
+// Test support: the real `telly up` CLI on free ports in a temp data dir, driven over its public
+// interfaces (GraphQL, /healthz, device ports) like an operator and a fleet would.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, waitFor } from '@telly/harness';
+
+const CLI = fileURLToPath(new URL('../bin/telly.ts', import.meta.url));
+
+export interface Health {
+  status: string;
+  checks: Record<string, { status: string; detail?: { pid?: number; restarts?: number; url?: string } }>;
+}
+
+export interface Platform {
+  apiUrl: string;
+  ports: { api: number; nats: number; mqtt: number; mqttWs: number; http: number };
+  child: ChildProcess;
+  output(): string;
+  health(): Promise<{ code: number; body: Health }>;
+  /** POST /graphql; throws with the errors when there are any. */
+  gql<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    token?: string,
+  ): Promise<T>;
+  /** SIGINT, then waits for the exit code; removes the data dir. */
+  stop(): Promise<number | null>;
+}
+
+/** Starts `telly up` and resolves once /healthz says every dependency and component is up. */
+export async function startPlatform(env: NodeJS.ProcessEnv = {}): Promise<Platform> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'telly-platform-'));
+  await chmod(dataDir, 0o755); // as root, Postgres runs as the postgres user, which must reach it
+  const ports = {
+    api: await freePort(),
+    nats: await freePort(),
+    mqtt: await freePort(),
+    mqttWs: await freePort(),
+    http: await freePort(),
+  };
+  const child = spawn(process.execPath, [CLI, 'up'], {
+    env: {
+      ...process.env,
+      LOG_PRETTY: '0',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      TELLY_DATA_DIR: dataDir,
+      TELLY_API_PORT: String(ports.api),
+      TELLY_NATS_PORT: String(ports.nats),
+      TELLY_POSTGRES_PORT: String(await freePort()),
+      TELLY_MQTT_PORT: String(ports.mqtt),
+      TELLY_MQTT_WS_PORT: String(ports.mqttWs),
+      TELLY_HTTP_PORT: String(ports.http),
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    output += chunk;
+  });
+  const apiUrl = `http://127.0.0.1:${ports.api}`;
+  const health = async () => {
+    const res = await fetch(`${apiUrl}/healthz`);
+    return { code: res.status, body: (await res.json()) as Health };
+  };
+  let exit: Promise<number | null> | undefined;
+  const stop = async () => {
+    exit ??= new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve(child.exitCode);
+      child.once('exit', (code) => resolve(code));
+      child.kill('SIGINT');
+    });
+    const code = await exit;
+    await rm(dataDir, { recursive: true, force: true });
+    return code;
+  };
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`telly up exited with ${child.exitCode}:\n${output}`);
+      const h = await health().catch(() => undefined);
+      return h?.code === 200;
+    },
+    { timeoutMs: 90_000, what: 'telly up healthy' },
+  ).catch(async (err: unknown) => {
+    child.kill('SIGKILL');
+    throw new Error(`telly up did not become healthy:\n${output}`, { cause: err });
+  });
+  return {
+    apiUrl,
+    ports,
+    child,
+    output: () => output,
+    health,
+    async gql<T>(query: string, variables: Record<string, unknown> = {}, token?: string): Promise<T> {
+      const res = await fetch(`${apiUrl}/graphql`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await res.json()) as { data?: T; errors?: unknown[] };
+      if (body.errors?.length || !body.data)
+        throw new Error(`GraphQL errors: ${JSON.stringify(body.errors)}`);
+      return body.data;
+    },
+    stop,
+  };
+}
+
+/** Signs up, creates a channel and a thing connected to it: what a device needs. */
+export async function provisionDevice(
+  platform: Platform,
+  email = `owner-${Date.now()}@example.com`,
+): Promise<{ token: string; channelId: string; thingId: string; key: string }> {
+  const { signup } = await platform.gql<{ signup: { accessToken: string } }>(
+    `mutation($e: String!) { signup(input: { email: $e, password: "correct horse battery staple", tenantName: "farm" }) { accessToken } }`,
+    { e: email },
+  );
+  const token = signup.accessToken;
+  const { createChannel } = await platform.gql<{ createChannel: { id: string } }>(
+    'mutation { createChannel(input: { name: "greenhouse" }) { id } }',
+    {},
+    token,
+  );
+  const { createThing } = await platform.gql<{ createThing: { key: string; thing: { id: string } } }>(
+    'mutation { createThing(input: { name: "led-1" }) { key thing { id } } }',
+    {},
+    token,
+  );
+  await platform.gql(
+    'mutation($t: ID!, $c: ID!) { connect(thingId: $t, channelId: $c) }',
+    { t: createThing.thing.id, c: createChannel.id },
+    token,
+  );
+  return { token, channelId: createChannel.id, thingId: createThing.thing.id, key: createThing.key };
+}

@@ -1,0 +1,43 @@
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import { type Migration, Migrator } from 'kysely/migration';
+import type pg from 'pg';
+
+/** The commands read model: one row per command with its latest status. Rebuilt from the log. */
+const MIGRATIONS: Record<string, Migration> = {
+  '0001_commands': {
+    async up(db) {
+      await sql`
+        CREATE TABLE commands (
+          id uuid PRIMARY KEY,
+          tenant_id uuid NOT NULL,
+          thing_id uuid NOT NULL,
+          name text,
+          payload jsonb,
+          status text NOT NULL,
+          requested_at timestamptz,
+          requested_by text,
+          expires_at timestamptz,
+          delivered_at timestamptz,
+          completed_at timestamptz,
+          result jsonb,
+          reason text
+        );
+        CREATE INDEX commands_thing ON commands (tenant_id, thing_id, id);
+        CREATE INDEX commands_pending ON commands (expires_at) WHERE status = 'pending';
+      `.execute(db);
+    },
+  },
+};
+
+export async function migrateCommands(pool: pg.Pool): Promise<void> {
+  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => MIGRATIONS },
+    migrationTableName: 'commands_migrations',
+    migrationLockTableName: 'commands_migrations_lock',
+  });
+  // never db.destroy(): that would end the caller's pool
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw error;
+}
