@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -200,4 +203,72 @@ test("a rotated key disconnects the thing's live session within a second and can
   await stack.change(thing, 'rotate-key');
   assert.ok((await closed) - started < 1_000, 'disconnected within a second');
   await assert.rejects(pub(one.ports.tcp, thing.thingId, thing.key, `channels/${channelId}/messages`, '[]'));
+});
+
+test('SenML CBOR from mosquitto_pub, over TLS with a self-signed certificate', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'telly-mqtt-tls-'));
+  try {
+    const [cert, key, pack] = [join(dir, 'cert.pem'), join(dir, 'key.pem'), join(dir, 'pack.cbor')];
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ]);
+    // [{0: "temp", 2: 21.5}]: SenML CBOR uses integer labels (n = 0, v = 2)
+    await writeFile(pack, Buffer.from('81a2006474656d7002fb4035800000000000', 'hex'));
+    const tlsBridge = await startMqttBridge({
+      nc: stack.nc,
+      logger: stack.logger,
+      metrics: createMetricsRegistry('mqtt-tls'),
+      config: { port: 0, wsPort: 0, tls: { port: 0, certFile: cert, keyFile: key } },
+      id: 'tls',
+    });
+    try {
+      const { tenantId, channelId } = await stack.tenant();
+      const thing = await stack.thing(tenantId, [channelId]);
+      await run('mosquitto_pub', [
+        '-h',
+        'localhost',
+        '-p',
+        String(tlsBridge.ports.tls),
+        '--cafile',
+        cert,
+        '-q',
+        '1',
+        '-u',
+        thing.thingId,
+        '-P',
+        thing.key,
+        '-t',
+        `channels/${channelId}/messages`,
+        '-f',
+        pack,
+      ]);
+      const stored = await messagesOf(tenantId);
+      assert.equal(stored.length, 1);
+      assert.deepEqual(
+        JSON.parse(stored[0]?.body ?? '').map((r: { n: string; v: number }) => [r.n, r.v]),
+        [['temp', 21.5]],
+        'stored as resolved SenML JSON',
+      );
+    } finally {
+      await tlsBridge.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
