@@ -27,7 +27,14 @@ export {
   USER_ROLES,
   validateEvent,
 } from './events/index.ts';
-export type { DecodedMessage, ResolvedSenmlRecord, SenmlErrorCode, SenmlRecord } from './senml/index.ts';
+export type {
+  DecodedMessage,
+  ResolvedSenmlRecord,
+  SenmlErrorCode,
+  SenmlRecord,
+  StoredMessage,
+  TelemetryPoint,
+} from './senml/index.ts';
 export {
   decodeMessage,
   encodeResolvedJson,
@@ -39,6 +46,7 @@ export {
   resolveSenml,
   SenmlError,
   senmlTimeToMs,
+  telemetryPoints,
 } from './senml/index.ts';
 export type { RegistryKind, StreamName, StreamSpec, TellySubject } from './subjects/index.ts';
 export {

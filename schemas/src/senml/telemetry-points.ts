@@ -1,0 +1,65 @@
+import { parseSubject } from '../subjects/parse.ts';
+import { decodeMessage } from './decode.ts';
+
+/**
+ * One telemetry point: a resolved SenML record of a stored message, with where it came from.
+ * What every telemetry projection (Postgres, InfluxDB) and live subscription is made of.
+ */
+export interface TelemetryPoint {
+  tenantId: string;
+  channelId: string;
+  thingId: string;
+  /** Subtopic levels joined with `/` ('' when none). */
+  subtopic: string;
+  name: string;
+  unit: string | undefined;
+  /** ms since the epoch (SenML float seconds, rounded to the ms). */
+  timeMs: number;
+  value: number | undefined;
+  stringValue: string | undefined;
+  boolValue: boolean | undefined;
+  dataValue: string | undefined;
+  sum: number | undefined;
+  /** Stream sequence of the message, and the record's index in it: a point's identity. */
+  seq: number;
+  index: number;
+}
+
+/** A MESSAGES entry as the projections read it. */
+export interface StoredMessage {
+  subject: string;
+  seq: number;
+  /** `Content-Type` header. @default application/senml+json */
+  contentType: string | undefined;
+  /** `Telly-Received` header (ms): the `now` plain JSON and relative times were resolved against. */
+  receivedMs: number | undefined;
+  body: Uint8Array;
+}
+
+/**
+ * The points of a stored message. Deterministic: decoding the same entry during a replay gives
+ * the same points, because relative times resolve against `Telly-Received`, not the clock.
+ * Throws SenmlError / SubjectError for an entry that is not a telemetry message.
+ */
+export function telemetryPoints(message: StoredMessage): TelemetryPoint[] {
+  const subject = parseSubject(message.subject);
+  if (subject.kind !== 'msg') return [];
+  const contentType = message.contentType ?? 'application/senml+json';
+  const { records } = decodeMessage(contentType, message.body, { now: (message.receivedMs ?? 0) / 1000 });
+  return records.map((record, index) => ({
+    tenantId: subject.tenant,
+    channelId: subject.channel,
+    thingId: subject.thing,
+    subtopic: subject.subtopic.join('/'),
+    name: record.n,
+    unit: record.u,
+    timeMs: Math.round(record.t * 1000),
+    value: record.v,
+    stringValue: record.vs,
+    boolValue: record.vb,
+    dataValue: record.vd,
+    sum: record.s,
+    seq: message.seq,
+    index,
+  }));
+}
