@@ -1,0 +1,99 @@
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import { type Migration, Migrator } from 'kysely/migration';
+import type pg from 'pg';
+
+/**
+ * The telemetry read model: raw points (range-partitioned by month, partitions created as data
+ * arrives), the latest value per thing and name, and 1-minute / 1-hour rollups that the
+ * projection maintains as it writes. All of it is rebuilt by replaying MESSAGES.
+ *
+ * FIRST and LAST follow the order (time, seq, idx): time, then position in the log, then
+ * position in the pack, so they are the same whatever order points arrive in.
+ */
+const MIGRATIONS: Record<string, Migration> = {
+  '0001_telemetry': {
+    async up(db) {
+      await sql`
+        CREATE TABLE telemetry (
+          tenant_id uuid NOT NULL,
+          channel_id uuid NOT NULL,
+          thing_id uuid NOT NULL,
+          subtopic text NOT NULL,
+          name text NOT NULL,
+          unit text,
+          time timestamptz NOT NULL,
+          value double precision,
+          string_value text,
+          bool_value boolean,
+          data_value text,
+          sum double precision,
+          seq bigint NOT NULL,
+          idx integer NOT NULL
+        ) PARTITION BY RANGE (time);
+        CREATE INDEX telemetry_thing ON telemetry (thing_id, name, time);
+        CREATE INDEX telemetry_channel ON telemetry (channel_id, name, time);
+        CREATE TABLE telemetry_latest (
+          tenant_id uuid NOT NULL,
+          thing_id uuid NOT NULL,
+          name text NOT NULL,
+          channel_id uuid NOT NULL,
+          subtopic text NOT NULL,
+          unit text,
+          time timestamptz NOT NULL,
+          value double precision,
+          string_value text,
+          bool_value boolean,
+          data_value text,
+          sum double precision,
+          seq bigint NOT NULL,
+          idx integer NOT NULL,
+          PRIMARY KEY (thing_id, name)
+        );
+      `.execute(db);
+      for (const size of ['1m', '1h']) {
+        await sql`
+          CREATE TABLE ${sql.raw(`telemetry_rollup_${size}`)} (
+            tenant_id uuid NOT NULL,
+            thing_id uuid NOT NULL,
+            channel_id uuid NOT NULL,
+            name text NOT NULL,
+            bucket timestamptz NOT NULL,
+            count bigint NOT NULL,
+            sum double precision NOT NULL,
+            min double precision NOT NULL,
+            max double precision NOT NULL,
+            first_time timestamptz NOT NULL,
+            first_order bigint NOT NULL,
+            first_value double precision NOT NULL,
+            last_time timestamptz NOT NULL,
+            last_order bigint NOT NULL,
+            last_value double precision NOT NULL,
+            PRIMARY KEY (thing_id, name, channel_id, bucket)
+          );
+          CREATE INDEX ${sql.raw(`telemetry_rollup_${size}_channel`)} ON ${sql.raw(`telemetry_rollup_${size}`)} (channel_id, name, bucket);
+        `.execute(db);
+      }
+    },
+  },
+};
+
+/** Tables a rebuild empties (partitions go with `telemetry`). */
+export const TELEMETRY_TABLES = [
+  'telemetry',
+  'telemetry_latest',
+  'telemetry_rollup_1m',
+  'telemetry_rollup_1h',
+] as const;
+
+export async function migrateTelemetry(pool: pg.Pool): Promise<void> {
+  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => MIGRATIONS },
+    migrationTableName: 'telemetry_migrations',
+    migrationLockTableName: 'telemetry_migrations_lock',
+  });
+  // never db.destroy(): that would end the caller's pool
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw error;
+}
