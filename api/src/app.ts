@@ -5,6 +5,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { migrateCommands } from '@telly/commands';
 import { migrateRegistry, ProjectionWaiter, RegistryStore } from '@telly/registry';
 import type { Logger } from '@telly/runtime';
+import { migrateTelemetry } from '@telly/telemetry-pg';
 import type pg from 'pg';
 import { Authenticator } from './auth/authenticate.ts';
 import { LoginThrottle } from './auth/login-throttle.ts';
@@ -14,11 +15,13 @@ import { jwks, loadSigningKey } from './auth/signing-key.ts';
 import { BOOTSTRAP_PATH, handleBootstrap, sendProblem } from './bootstrap-route.ts';
 import type { Services } from './builder.ts';
 import type { ApiConfig } from './config.ts';
+import { EXPORT_PATH, handleExport } from './export-route.ts';
 import { migrateApi } from './migrations.ts';
 import { AuthService } from './services/auth-service.ts';
 import { CommandService } from './services/command-service.ts';
 import { RegistryQueries } from './services/queries.ts';
 import { RegistryService } from './services/registry-service.ts';
+import { TelemetryService } from './services/telemetry-service.ts';
 import { createGraphqlApp } from './yoga.ts';
 
 /** Requests larger than this are refused with 413 before they are parsed. @default 1 MiB */
@@ -44,6 +47,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
   await migrateRegistry(pool);
   await migrateApi(pool);
   await migrateCommands(pool);
+  await migrateTelemetry(pool);
   const signingKey = await loadSigningKey({ privateJwk: config.jwtPrivateKey, file: config.jwtKeyFile });
   const providers = parseOidcProviders(config.oidcProviders);
   const oidc = providers.length > 0 ? createOidcVerifier(providers) : undefined;
@@ -66,6 +70,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
     registry,
     queries: new RegistryQueries(pool),
     commands: new CommandService(jetstream(nc), pool),
+    telemetry: new TelemetryService(pool),
     auth: new AuthService({
       pool,
       registry,
@@ -92,6 +97,14 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
         logger.error({ err }, 'bootstrap failed');
         if (!res.headersSent)
           sendProblem(res, 500, 'Internal Server Error', 'bootstrap failed; see the server log');
+      });
+      return;
+    }
+    if ((url.split('?')[0] ?? '') === EXPORT_PATH) {
+      handleExport(authenticator, services.telemetry, req, res).catch((err: unknown) => {
+        logger.error({ err }, 'export failed');
+        if (!res.headersSent)
+          sendProblem(res, 500, 'Internal Server Error', 'export failed; see the server log');
       });
       return;
     }

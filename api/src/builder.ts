@@ -8,10 +8,12 @@ import type { AuthService } from './services/auth-service.ts';
 import type { CommandService } from './services/command-service.ts';
 import type { RegistryQueries } from './services/queries.ts';
 import type { RegistryService } from './services/registry-service.ts';
+import type { TelemetryService } from './services/telemetry-service.ts';
 
 export interface Services {
   auth: AuthService;
   commands: CommandService;
+  telemetry: TelemetryService;
   registry: RegistryService;
   queries: RegistryQueries;
 }

@@ -5,6 +5,7 @@ import './channel.ts';
 import './thing.ts';
 import './apikey.ts';
 import './command.ts';
+import './telemetry.ts';
 
 builder.queryType({});
 builder.mutationType({});

@@ -15,6 +15,7 @@ export interface ComponentEntry {
 export const COMPONENTS: ComponentEntry[] = [
   { name: 'registry', module: '@telly/registry' },
   { name: 'commands', module: '@telly/commands' },
+  { name: 'telemetry-pg', module: '@telly/telemetry-pg' },
   { name: 'mqtt', module: '@telly/bridge-mqtt' },
   { name: 'http', module: '@telly/bridge-http' },
   { name: 'api', module: '@telly/api' },

@@ -108,6 +108,32 @@ export class TelemetryQueries {
     return rows;
   }
 
+  /**
+   * Every raw point of the filter in time order, fetched in pages (keyset on time, seq, idx) so an
+   * export of any size streams in bounded memory.
+   */
+  async *streamPoints(filter: TelemetryFilter, pageSize = 5_000): AsyncGenerator<PointRow> {
+    let after: { time: Date; seq: string; idx: number } | undefined;
+    for (;;) {
+      const params: unknown[] = [];
+      let w = where(filter, 'time', params);
+      if (after) {
+        params.push(after.time, after.seq, after.idx);
+        w += ` AND (time, seq, idx) > ($${params.length - 2}, $${params.length - 1}, $${params.length})`;
+      }
+      params.push(pageSize);
+      const { rows } = await this.#pool.query<PointRow & { seq: string; idx: number }>(
+        `SELECT time, thing_id, channel_id, subtopic, name, unit, value, string_value, bool_value, data_value, sum, seq, idx
+         FROM telemetry WHERE ${w} ORDER BY time, seq, idx LIMIT $${params.length}`,
+        params,
+      );
+      for (const { seq: _seq, idx: _idx, ...row } of rows) yield row;
+      const last = rows[rows.length - 1];
+      if (!last || rows.length < pageSize) return;
+      after = { time: last.time, seq: last.seq, idx: last.idx };
+    }
+  }
+
   /** The latest value of each name of a thing. */
   async latest(tenantId: string, thingId: string): Promise<PointRow[]> {
     const { rows } = await this.#pool.query<PointRow>(
