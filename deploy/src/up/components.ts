@@ -1,3 +1,5 @@
+import type { UpConfig } from '../config.ts';
+
 /** A component `telly up` runs as a supervised child process. */
 export interface ComponentEntry {
   /** Unique name, used in logs, metrics (`component` label) and `/healthz`. */
@@ -6,6 +8,8 @@ export interface ComponentEntry {
   module: string;
   /** Export name of the {@link Component} in that module. @default 'component' */
   exportName?: string;
+  /** Started only when this says so (e.g. the Influx sink only when configured). @default always */
+  enabled?: (config: UpConfig) => boolean;
 }
 
 /**
@@ -16,6 +20,11 @@ export const COMPONENTS: ComponentEntry[] = [
   { name: 'registry', module: '@telly/registry' },
   { name: 'commands', module: '@telly/commands' },
   { name: 'telemetry-pg', module: '@telly/telemetry-pg' },
+  {
+    name: 'telemetry-influx',
+    module: '@telly/telemetry-influx',
+    enabled: (config) => config.influx !== undefined,
+  },
   { name: 'mqtt', module: '@telly/bridge-mqtt' },
   { name: 'http', module: '@telly/bridge-http' },
   { name: 'api', module: '@telly/api' },

@@ -60,9 +60,9 @@ export async function up(config: UpConfig, options: UpOptions = {}): Promise<Run
     TELLY_DATA_DIR: config.dataDir,
     TELLY_API_INTERNAL_PORT: String(apiInternalPort),
   };
-  const children = (options.components ?? COMPONENTS).map(
-    (entry) => new ComponentProcess(entry, env, logger),
-  );
+  const children = (options.components ?? COMPONENTS)
+    .filter((entry) => entry.enabled?.(config) ?? true)
+    .map((entry) => new ComponentProcess(entry, env, logger));
   try {
     for (const child of children) {
       await child.start();

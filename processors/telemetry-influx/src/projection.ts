@@ -1,0 +1,129 @@
+import {
+  defineProcessor,
+  PermanentError,
+  type ProcessorDefinition,
+  type ProcessorMessage,
+} from '@telly/runtime';
+import { isSenmlError, isSubjectError, STREAMS, telemetryPoints } from '@telly/schemas';
+import { telemetryLine } from './mapping.ts';
+import { InfluxRejectedError, InfluxWriter, type InfluxWriterOptions } from './writer.ts';
+
+/** Durable consumer name (and DLQ subject `dlq.telemetry-influx`). */
+export const TELEMETRY_INFLUX = 'telemetry-influx';
+
+/** Messages fetched and written per batch (one or a few requests to InfluxDB). */
+export const DEFAULT_INFLUX_BATCH = 1_000;
+
+/** Headers of a MESSAGES entry the points depend on (bridges/core MESSAGE_HEADERS). */
+const HEADERS = { contentType: 'Content-Type', received: 'Telly-Received' } as const;
+
+export interface InfluxProjectionOptions extends InfluxWriterOptions {
+  /** Consumer name. @default TELEMETRY_INFLUX */
+  name?: string;
+  /** @default DEFAULT_INFLUX_BATCH */
+  batchSize?: number;
+}
+
+/** The processor definition plus the sink it writes to. */
+export interface InfluxProjection extends ProcessorDefinition {
+  readonly writer: InfluxWriter;
+  /**
+   * Call before `RunningProcessor.stop()`: a batch held back by an unavailable sink is handed
+   * back (nak'd, redelivered later) instead of waiting for the sink, so stop can finish.
+   */
+  abort(): void;
+}
+
+/** The line protocol of one stored message; PermanentError when it is not telemetry. */
+function messageLines(m: ProcessorMessage): string[] {
+  let points: ReturnType<typeof telemetryPoints>;
+  try {
+    points = telemetryPoints({
+      subject: m.subject,
+      seq: m.seq,
+      contentType: m.headers?.get(HEADERS.contentType) || undefined,
+      receivedMs: Number(m.headers?.get(HEADERS.received)) || m.timestampMs,
+      body: m.data,
+    });
+  } catch (err) {
+    if (isSenmlError(err) || isSubjectError(err)) {
+      throw new PermanentError(`seq ${m.seq} is not a telemetry message: ${err.message}`, { cause: err });
+    }
+    throw err;
+  }
+  const lines: string[] = [];
+  for (const point of points) {
+    const line = telemetryLine(point);
+    if (line !== undefined) lines.push(line);
+  }
+  return lines;
+}
+
+/**
+ * MESSAGES → InfluxDB. Each batch becomes line protocol (see `toInfluxPoint` for the mapping)
+ * and is written before `handle` returns, so JetStream acks only what InfluxDB accepted; the
+ * log, not the client, is the only buffer.
+ *
+ * - Sink unavailable (refused, timeout, 5xx, 429, auth): `handle` keeps the batch and retries
+ *   in place with backoff. The runtime keeps the batch alive (`working()`), fetches nothing
+ *   more and acks nothing: the consumer stands still until the sink is back (backpressure).
+ *   Throwing instead would make the runtime nak the batch message by message and move every
+ *   message to the DLQ after `maxDeliver` attempts — an outage must not empty the log into the
+ *   DLQ.
+ * - A message that is not telemetry (undecodable body, foreign subject): the rest of the batch
+ *   is written, then `handle` throws a PermanentError. The runtime then retries the batch
+ *   message by message: the messages already written are recognised and acked without a second
+ *   write, the culprit goes to `dlq.telemetry-influx`.
+ * - Points the sink refuses for good (HTTP 400/413/422): the batch fails, the runtime retries
+ *   message by message, and the message whose points are refused on its own goes to the DLQ.
+ *
+ * Writes are idempotent (a point is its series and millisecond; see the mapping), so a
+ * redelivery after a lost ack writes the same points again.
+ */
+export function influxProjection(options: InfluxProjectionOptions): InfluxProjection {
+  const writer = new InfluxWriter(options);
+  /** Seqs written by a batch that then failed: its one-by-one retry must not write them again. */
+  const written = new Set<number>();
+  const definition = defineProcessor({
+    name: options.name ?? TELEMETRY_INFLUX,
+    stream: STREAMS.MESSAGES.name,
+    filter: ['msg.>'],
+    batch: { maxMessages: options.batchSize ?? DEFAULT_INFLUX_BATCH },
+    async handle(messages, ctx) {
+      const [first] = messages;
+      if (first === undefined) return;
+      const single = messages.length === 1;
+      if (single && written.delete(first.seq)) return;
+      if (!single) written.clear();
+      const lines: string[] = [];
+      const seqs: number[] = [];
+      let notTelemetry: PermanentError | undefined;
+      for (const m of messages) {
+        try {
+          lines.push(...messageLines(m));
+          seqs.push(m.seq);
+        } catch (err) {
+          if (!(err instanceof PermanentError)) throw err;
+          ctx.logger.debug({ seq: m.seq, subject: m.subject, err: err.message }, 'not a telemetry message');
+          notTelemetry ??= err;
+        }
+      }
+      try {
+        await writer.write(lines, ctx.logger);
+      } catch (err) {
+        if (single && err instanceof InfluxRejectedError) {
+          throw new PermanentError(`seq ${first.seq}: ${err.message}`, { cause: err });
+        }
+        throw err;
+      }
+      if (notTelemetry) {
+        if (single) throw notTelemetry;
+        for (const seq of seqs) written.add(seq);
+        throw new PermanentError(
+          `batch ${first.seq}…${messages.at(-1)?.seq}: written except what is not telemetry (${notTelemetry.message})`,
+        );
+      }
+    },
+  });
+  return { ...definition, writer, abort: () => writer.abort() };
+}

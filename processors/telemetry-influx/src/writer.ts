@@ -1,0 +1,220 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HttpError, InfluxDB } from '@influxdata/influxdb-client';
+import type { CheckResult, Logger } from '@telly/runtime';
+import { INFLUX_PRECISION } from './mapping.ts';
+
+/** Defaults of {@link InfluxWriterOptions}. */
+export const DEFAULT_INFLUX_WRITER = {
+  /** Socket timeout of one write request. */
+  timeoutMs: 10_000,
+  /** First wait before writing again to an unavailable sink; doubles up to `maxRetryDelayMs`. */
+  minRetryDelayMs: 500,
+  maxRetryDelayMs: 30_000,
+  /** Lines per request (InfluxDB's recommended batch size). */
+  maxLinesPerRequest: 5_000,
+  /** Bytes per request before compression (InfluxDB accepts 25 MB, VictoriaMetrics 32 MB). */
+  maxBytesPerRequest: 8 * 1024 * 1024,
+} as const;
+
+/**
+ * Statuses that mean "these lines will never be accepted" (malformed, type conflict, too large):
+ * retrying them cannot help, the message they came from belongs in the DLQ. Every other failure
+ * (connection refused, timeout, 5xx, 429, and also 401/403/404 — a wrong token or a missing
+ * bucket is an operator's problem, not the data's) means the sink is unavailable.
+ */
+const REJECTED_STATUSES: ReadonlySet<number> = new Set([400, 413, 422]);
+
+export interface InfluxWriterOptions {
+  /** InfluxDB (or VictoriaMetrics, anything serving `/api/v2/write`) base URL. */
+  url: string;
+  /** API token (`Authorization: Token …`); none for VictoriaMetrics. */
+  token?: string;
+  org: string;
+  bucket: string;
+  /** @default DEFAULT_INFLUX_WRITER.timeoutMs */
+  timeoutMs?: number;
+  /** @default DEFAULT_INFLUX_WRITER.minRetryDelayMs */
+  minRetryDelayMs?: number;
+  /** @default DEFAULT_INFLUX_WRITER.maxRetryDelayMs */
+  maxRetryDelayMs?: number;
+  /** @default DEFAULT_INFLUX_WRITER.maxLinesPerRequest */
+  maxLinesPerRequest?: number;
+  /** @default DEFAULT_INFLUX_WRITER.maxBytesPerRequest */
+  maxBytesPerRequest?: number;
+}
+
+/** The sink answered that it will never accept these lines (HTTP 400, 413 or 422). */
+export class InfluxRejectedError extends Error {
+  readonly code = 'INFLUX_REJECTED';
+  readonly statusCode: number;
+  constructor(statusCode: number, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.statusCode = statusCode;
+  }
+}
+
+/** The sink is unavailable and the writer was told to stop waiting for it ({@link InfluxWriter.abort}). */
+export class InfluxUnavailableError extends Error {
+  readonly code = 'INFLUX_UNAVAILABLE';
+}
+
+function describe(err: unknown): string {
+  if (err instanceof HttpError) return `HTTP ${err.statusCode}: ${err.message || err.body}`.slice(0, 500);
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Splits lines into requests of at most `maxLines` lines and about `maxBytes` bytes. */
+export function chunkLines(lines: readonly string[], maxLines: number, maxBytes: number): string[][] {
+  const chunks: string[][] = [];
+  let chunk: string[] = [];
+  let bytes = 0;
+  for (const line of lines) {
+    const size = Buffer.byteLength(line) + 1;
+    if (chunk.length > 0 && (chunk.length >= maxLines || bytes + size > maxBytes)) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(line);
+    bytes += size;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
+
+/**
+ * Writes line protocol with `@influxdata/influxdb-client`, holding nothing back: each request
+ * goes through a fresh WriteApi with `maxRetries: 0`, no flush timer, a batch size above the
+ * request's line count (so the client never sends on its own and swallows the error) and a
+ * `writeFailed` hook that rejects at once (so nothing enters the client's retry buffer).
+ * {@link write} resolves only when the sink answered 2xx for every line.
+ *
+ * While the sink is unavailable, `write` keeps retrying in place with backoff instead of
+ * failing: the caller (and with it the JetStream consumer) stands still — backpressure — until
+ * the sink is back or {@link abort} is called.
+ */
+export class InfluxWriter {
+  readonly #options: InfluxWriterOptions;
+  readonly #client: InfluxDB;
+  readonly #abort = new AbortController();
+  #downSince: number | undefined;
+  #lastError: string | undefined;
+  #lastWriteMs: number | undefined;
+
+  constructor(options: InfluxWriterOptions) {
+    this.#options = options;
+    this.#client = new InfluxDB({
+      url: options.url,
+      token: options.token || undefined,
+      timeout: options.timeoutMs ?? DEFAULT_INFLUX_WRITER.timeoutMs,
+    });
+  }
+
+  /** True while the last write attempt failed for want of a sink. */
+  get down(): boolean {
+    return this.#downSince !== undefined;
+  }
+
+  /** Whether the sink took the last write, for `/healthz`. */
+  health(): CheckResult {
+    const url = this.#options.url;
+    if (this.#downSince === undefined) {
+      const detail: Record<string, unknown> = { url, bucket: this.#options.bucket };
+      if (this.#lastWriteMs !== undefined) detail.lastWriteAgoMs = Date.now() - this.#lastWriteMs;
+      return { status: 'up', detail };
+    }
+    return {
+      status: 'down',
+      detail: { url, downForMs: Date.now() - this.#downSince, error: this.#lastError ?? 'unknown' },
+    };
+  }
+
+  /**
+   * Stops waiting for an unavailable sink: a `write` in its retry loop (and any later one while
+   * the sink is still down) rejects with {@link InfluxUnavailableError}, so the processor can
+   * hand its batch back and stop. One-way.
+   */
+  abort(): void {
+    this.#abort.abort();
+  }
+
+  /**
+   * Writes every line, in requests of bounded size. Resolves once all were accepted; retries an
+   * unavailable sink until it is back (or {@link abort}); rejects with
+   * {@link InfluxRejectedError} when the sink refuses a request's lines for good.
+   */
+  async write(lines: readonly string[], logger?: Logger): Promise<void> {
+    const chunks = chunkLines(
+      lines,
+      this.#options.maxLinesPerRequest ?? DEFAULT_INFLUX_WRITER.maxLinesPerRequest,
+      this.#options.maxBytesPerRequest ?? DEFAULT_INFLUX_WRITER.maxBytesPerRequest,
+    );
+    for (const chunk of chunks) await this.#writeChunk(chunk, logger);
+  }
+
+  async #writeChunk(lines: string[], logger: Logger | undefined): Promise<void> {
+    const minDelay = this.#options.minRetryDelayMs ?? DEFAULT_INFLUX_WRITER.minRetryDelayMs;
+    const maxDelay = this.#options.maxRetryDelayMs ?? DEFAULT_INFLUX_WRITER.maxRetryDelayMs;
+    const signal = this.#abort.signal;
+    for (let attempt = 1; ; attempt++) {
+      if (signal.aborted && this.down) {
+        throw new InfluxUnavailableError(
+          `InfluxDB is unavailable (${this.#lastError ?? 'unknown'}); stopping`,
+        );
+      }
+      try {
+        await this.#send(lines);
+      } catch (err) {
+        if (err instanceof HttpError && REJECTED_STATUSES.has(err.statusCode)) {
+          throw new InfluxRejectedError(err.statusCode, `InfluxDB rejected the points: ${describe(err)}`, {
+            cause: err,
+          });
+        }
+        const wasUp = !this.down;
+        this.#downSince ??= Date.now();
+        this.#lastError = describe(err);
+        if (signal.aborted) {
+          throw new InfluxUnavailableError(`InfluxDB is unavailable (${this.#lastError}); stopping`, {
+            cause: err,
+          });
+        }
+        const delay = Math.min(maxDelay, minDelay * 2 ** Math.min(attempt - 1, 30));
+        if (wasUp) {
+          logger?.warn(
+            { url: this.#options.url, error: this.#lastError, lines: lines.length },
+            'InfluxDB unavailable: holding the batch (unacked) and retrying until it is back',
+          );
+        } else {
+          logger?.debug({ attempt, error: this.#lastError, delayMs: delay }, 'InfluxDB still unavailable');
+        }
+        await sleep(delay, undefined, { signal }).catch(() => {});
+        continue;
+      }
+      if (this.#downSince !== undefined) {
+        logger?.info({ downForMs: Date.now() - this.#downSince }, 'InfluxDB available again');
+        this.#downSince = undefined;
+        this.#lastError = undefined;
+      }
+      this.#lastWriteMs = Date.now();
+      return;
+    }
+  }
+
+  /** One request through a throwaway WriteApi that keeps and retries nothing. */
+  async #send(lines: string[]): Promise<void> {
+    const api = this.#client.getWriteApi(this.#options.org, this.#options.bucket, INFLUX_PRECISION, {
+      batchSize: lines.length + 1,
+      maxBatchBytes: Number.POSITIVE_INFINITY,
+      flushInterval: 0,
+      maxRetries: 0,
+      maxBufferLines: 0,
+      writeFailed: (error: Error) => Promise.reject(error),
+    });
+    try {
+      api.writeRecords(lines);
+      await api.flush();
+    } finally {
+      api.dispose();
+    }
+  }
+}
