@@ -4,7 +4,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { migrateCommands } from '@telly/commands';
 import { migrateRegistry, ProjectionWaiter, RegistryStore } from '@telly/registry';
-import type { Logger } from '@telly/runtime';
+import { type Logger, Publisher } from '@telly/runtime';
 import { migrateTelemetry } from '@telly/telemetry-pg';
 import type pg from 'pg';
 import { Authenticator } from './auth/authenticate.ts';
@@ -69,7 +69,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
   const services: Services = {
     registry,
     queries: new RegistryQueries(pool),
-    commands: new CommandService(jetstream(nc), pool),
+    commands: new CommandService(new Publisher(jetstream(nc)), pool),
     telemetry: new TelemetryService(pool),
     auth: new AuthService({
       pool,

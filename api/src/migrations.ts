@@ -1,5 +1,5 @@
-import { Kysely, PostgresDialect, sql } from 'kysely';
-import { type Migration, Migrator } from 'kysely/migration';
+import { type Migration, runMigrations } from '@telly/runtime';
+import { sql } from 'kysely';
 import type pg from 'pg';
 
 /**
@@ -39,15 +39,6 @@ const MIGRATIONS: Record<string, Migration> = {
   },
 };
 
-export async function migrateApi(pool: pg.Pool): Promise<void> {
-  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => MIGRATIONS },
-    migrationTableName: 'api_migrations',
-    migrationLockTableName: 'api_migrations_lock',
-  });
-  // never db.destroy(): that would end the caller's pool
-  const { error } = await migrator.migrateToLatest();
-  if (error) throw error;
+export function migrateApi(pool: pg.Pool): Promise<void> {
+  return runMigrations(pool, 'api', MIGRATIONS);
 }

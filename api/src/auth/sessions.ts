@@ -1,3 +1,4 @@
+import { withTransaction } from '@telly/runtime';
 import type pg from 'pg';
 import { v7 } from 'uuid';
 import { ApiError } from '../errors.ts';
@@ -30,9 +31,7 @@ export class Sessions {
   async start(userId: string, tenantId: string): Promise<Session> {
     const sessionId = v7();
     const refreshToken = newRefreshToken(sessionId);
-    const client = await this.#pool.connect();
-    try {
-      await client.query('BEGIN');
+    await withTransaction(this.#pool, async (client) => {
       await client.query(
         `INSERT INTO auth_sessions (id, user_id, tenant_id, expires_at)
          VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
@@ -42,13 +41,7 @@ export class Sessions {
         keyHash(refreshToken),
         sessionId,
       ]);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
     return { sessionId, userId, tenantId, refreshToken };
   }
 
@@ -56,9 +49,8 @@ export class Sessions {
   async rotate(refreshToken: string): Promise<Session> {
     const parsed = parseRefreshToken(refreshToken);
     if (!parsed) throw new ApiError('INVALID_REFRESH_TOKEN', 'the refresh token is malformed');
-    const client = await this.#pool.connect();
-    try {
-      await client.query('BEGIN');
+    // the reuse case must commit the revocation before it answers with an error
+    const outcome = await withTransaction(this.#pool, async (client): Promise<Session | ApiError> => {
       const { rows: sessions } = await client.query<{ user_id: string; tenant_id: string; live: boolean }>(
         `SELECT user_id, tenant_id, (revoked_at IS NULL AND expires_at > now()) AS live
          FROM auth_sessions WHERE id = $1 FOR UPDATE`,
@@ -70,26 +62,19 @@ export class Sessions {
         [keyHash(refreshToken), parsed.familyId],
       );
       const token = tokens[0];
-      if (!session || !token) {
-        await client.query('ROLLBACK');
-        throw new ApiError('INVALID_REFRESH_TOKEN', 'the refresh token is not valid');
-      }
+      if (!session || !token) return new ApiError('INVALID_REFRESH_TOKEN', 'the refresh token is not valid');
       if (token.used) {
         await client.query(
           `UPDATE auth_sessions SET revoked_at = COALESCE(revoked_at, now()),
              revoked_reason = COALESCE(revoked_reason, 'refresh-token-reuse') WHERE id = $1`,
           [parsed.familyId],
         );
-        await client.query('COMMIT');
-        throw new ApiError(
+        return new ApiError(
           'REFRESH_TOKEN_REUSED',
           'this refresh token was already used: the session has been revoked, log in again',
         );
       }
-      if (!session.live) {
-        await client.query('ROLLBACK');
-        throw new ApiError('INVALID_REFRESH_TOKEN', 'the session has ended, log in again');
-      }
+      if (!session.live) return new ApiError('INVALID_REFRESH_TOKEN', 'the session has ended, log in again');
       const next = newRefreshToken(parsed.familyId);
       await client.query('UPDATE auth_refresh_tokens SET used_at = now() WHERE token_hash = $1', [
         keyHash(refreshToken),
@@ -102,19 +87,15 @@ export class Sessions {
         'UPDATE auth_sessions SET expires_at = now() + make_interval(secs => $2) WHERE id = $1',
         [parsed.familyId, this.#ttlMs / 1000],
       );
-      await client.query('COMMIT');
       return {
         sessionId: parsed.familyId,
         userId: session.user_id,
         tenantId: session.tenant_id,
         refreshToken: next,
       };
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
+    if (outcome instanceof ApiError) throw outcome;
+    return outcome;
   }
 
   /** Ends the session the refresh token belongs to; false when it was not a live session. */

@@ -1,6 +1,5 @@
-import type { JetStreamClient } from '@nats-io/jetstream';
-import { headers } from '@nats-io/transport-node';
-import { createEvent, EVENT_TYPE_HEADER, encodeEvent, subjectOf } from '@telly/schemas';
+import type { Publisher } from '@telly/runtime';
+import { createEvent } from '@telly/schemas';
 import type pg from 'pg';
 import { v7 } from 'uuid';
 import type { Principal } from '../auth/principal.ts';
@@ -42,11 +41,11 @@ export function parseTtl(ttl: string): number | undefined {
  * an expired command is never delivered) and returns once the commands read model has it.
  */
 export class CommandService {
-  readonly #js: JetStreamClient;
+  readonly #publisher: Publisher;
   readonly #pool: pg.Pool;
 
-  constructor(js: JetStreamClient, pool: pg.Pool) {
-    this.#js = js;
+  constructor(publisher: Publisher, pool: pg.Pool) {
+    this.#publisher = publisher;
     this.#pool = pool;
   }
 
@@ -86,12 +85,9 @@ export class CommandService {
       },
       { id: v7(), now },
     );
-    const h = headers();
-    h.set(EVENT_TYPE_HEADER, event.type);
-    // the log drops the command at expiry (+ a margin for the expired event to be recorded first)
-    h.set('Nats-TTL', `${Math.ceil(ttlMs / 1000) + 60}s`);
     try {
-      await this.#js.publish(subjectOf(event), encodeEvent(event), { msgID: event.id, headers: h });
+      // the log drops the command at expiry (+ a margin for the expired event to be recorded first)
+      await this.#publisher.publishEvent(event, { ttl: `${Math.ceil(ttlMs / 1000) + 60}s` });
     } catch (err) {
       throw new ApiError(
         'UNAVAILABLE',

@@ -138,55 +138,34 @@ export class RegistryQueries {
   }
 
   things(tenantId: string, args: ListArgs, filter: ThingFilter = {}): Promise<Page<ThingRow>> {
-    const where = ['t.tenant_id = $1'];
-    const params: unknown[] = [tenantId];
-    if (filter.nameContains) {
-      params.push(`%${escapeLike(filter.nameContains)}%`);
-      where.push(`t.name ILIKE $${params.length}`);
-    }
-    if (filter.metadata) {
-      params.push(filter.metadata);
-      where.push(`t.metadata @> $${params.length}::jsonb`);
-    }
-    if (filter.enabled != null) {
-      params.push(filter.enabled);
-      where.push(`t.enabled = $${params.length}`);
-    }
+    const c = new Conditions(tenantId).named(filter);
+    if (filter.enabled != null) c.add('t.enabled = ?', filter.enabled);
     if (filter.channelId != null) {
-      params.push(isId(filter.channelId) ? filter.channelId : NO_ID);
-      where.push(
-        `EXISTS (SELECT 1 FROM connections c WHERE c.thing_id = t.id AND c.channel_id = $${params.length})`,
+      c.add(
+        'EXISTS (SELECT 1 FROM connections c WHERE c.thing_id = t.id AND c.channel_id = ?)',
+        isId(filter.channelId) ? filter.channelId : NO_ID,
       );
     }
     return this.#page<ThingRow>(
       'SELECT t.id, t.tenant_id, t.name, t.metadata, t.enabled, t.created_at, t.updated_at FROM things t',
-      where,
-      params,
+      c.where,
+      c.params,
       args,
     );
   }
 
   channels(tenantId: string, args: ListArgs, filter: ChannelFilter = {}): Promise<Page<ChannelRow>> {
-    const where = ['t.tenant_id = $1'];
-    const params: unknown[] = [tenantId];
-    if (filter.nameContains) {
-      params.push(`%${escapeLike(filter.nameContains)}%`);
-      where.push(`t.name ILIKE $${params.length}`);
-    }
-    if (filter.metadata) {
-      params.push(filter.metadata);
-      where.push(`t.metadata @> $${params.length}::jsonb`);
-    }
+    const c = new Conditions(tenantId).named(filter);
     if (filter.thingId != null) {
-      params.push(isId(filter.thingId) ? filter.thingId : NO_ID);
-      where.push(
-        `EXISTS (SELECT 1 FROM connections c WHERE c.channel_id = t.id AND c.thing_id = $${params.length})`,
+      c.add(
+        'EXISTS (SELECT 1 FROM connections c WHERE c.channel_id = t.id AND c.thing_id = ?)',
+        isId(filter.thingId) ? filter.thingId : NO_ID,
       );
     }
     return this.#page<ChannelRow>(
       'SELECT t.id, t.tenant_id, t.name, t.metadata, t.created_at, t.updated_at FROM channels t',
-      where,
-      params,
+      c.where,
+      c.params,
       args,
     );
   }
@@ -233,6 +212,32 @@ export class RegistryQueries {
       hasNextPage: rows.length > first,
       totalCount: total.rows[0]?.n ?? 0,
     };
+  }
+}
+
+/** WHERE conditions of a tenant's list, `?` standing for the next parameter. */
+class Conditions {
+  readonly where: string[] = ['t.tenant_id = $1'];
+  readonly params: unknown[];
+
+  constructor(tenantId: string) {
+    this.params = [tenantId];
+  }
+
+  add(condition: string, value: unknown): this {
+    this.params.push(value);
+    this.where.push(condition.replace('?', `$${this.params.length}`));
+    return this;
+  }
+
+  /** The filters things and channels share: a name substring and metadata containment. */
+  named(filter: {
+    nameContains?: string | null | undefined;
+    metadata?: Record<string, unknown> | null | undefined;
+  }): this {
+    if (filter.nameContains) this.add('t.name ILIKE ?', `%${escapeLike(filter.nameContains)}%`);
+    if (filter.metadata) this.add('t.metadata @> ?::jsonb', filter.metadata);
+    return this;
   }
 }
 

@@ -4,15 +4,12 @@ import { isPublishError, type Logger, type Publisher } from '@telly/runtime';
 import {
   createEvent,
   decodeMessage,
-  EVENT_TYPE_HEADER,
-  encodeEvent,
   encodeResolvedJson,
   isSenmlError,
   messageFormat,
   messageSubject,
   type Protocol,
   type RejectionReason,
-  subjectOf,
 } from '@telly/schemas';
 import { v7 } from 'uuid';
 import { IngestError } from './ingest-error.ts';
@@ -98,7 +95,7 @@ export class Ingest {
       throw new IngestError('unauthenticated', 'unknown thing key');
     }
     if (!credential.enabled) {
-      await this.reject(credential, undefined, new IngestError('thing-disabled', 'the thing is disabled'));
+      throw this.reject(credential, undefined, new IngestError('thing-disabled', 'the thing is disabled'));
     }
     return credential;
   }
@@ -159,16 +156,16 @@ export class Ingest {
       this.#count('accepted');
       return { id, seq: ack.seq, duplicate: ack.duplicate };
     } catch (err) {
-      if (err instanceof IngestError) await this.reject(thing, channelId, err);
-      throw err;
+      throw err instanceof IngestError ? this.reject(thing, channelId, err) : err;
     }
   }
 
   /**
-   * Records a refusal once the tenant is known: counted, logged at debug, and a `message.rejected`
-   * event (best effort: a refusal must not wait on, or fail with, the log). Rethrows `error`.
+   * Records a refusal once the tenant is known: counted, and a `message.rejected` event (best
+   * effort: a refusal must not wait on, or fail with, the log). Returns `error` for the caller to
+   * throw or answer with.
    */
-  async reject(thing: ThingCredential, channelId: string | undefined, error: IngestError): Promise<never> {
+  reject(thing: ThingCredential, channelId: string | undefined, error: IngestError): IngestError {
     this.#count('rejected', error.reason);
     const event = createEvent(
       'message.rejected',
@@ -185,14 +182,11 @@ export class Ingest {
       { id: v7(), now: Date.now() },
     );
     this.#o.publisher
-      .publish(subjectOf(event), encodeEvent(event), {
-        headers: { [EVENT_TYPE_HEADER]: event.type },
-        msgId: event.id,
-      })
+      .publishEvent(event)
       .catch((err: unknown) =>
         this.#o.logger.warn({ err, reason: error.reason }, 'could not record a rejection'),
       );
-    throw error;
+    return error;
   }
 
   #validate(

@@ -10,6 +10,7 @@ import { DEFAULT_MAX_PAYLOAD_BYTES, RateLimiter } from '@telly/bridge-core';
 import {
   type BridgeTestStack,
   type ProvisionedThing,
+  selfSignedCertificate,
   startBridgeTestStack,
 } from '@telly/bridge-core/testing';
 import { STREAMS } from '@telly/schemas';
@@ -322,27 +323,7 @@ test('/healthz and /metrics, over one keep-alive connection', async () => {
 });
 
 test('HTTPS with TELLY_HTTP_TLS_* style certificate files', async () => {
-  const certFile = join(dir, 'cert.pem');
-  const keyFile = join(dir, 'key.pem');
-  await promisify(execFile)('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=localhost',
-    '-addext',
-    'subjectAltName=DNS:localhost',
-    '-keyout',
-    keyFile,
-    '-out',
-    certFile,
-  ]);
+  const { certFile, keyFile } = await selfSignedCertificate(dir);
   const secure = await startTestBridge(stack, {
     tls: { cert: await readFile(certFile), key: await readFile(keyFile) },
   });

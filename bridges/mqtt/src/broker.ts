@@ -108,10 +108,8 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
       } catch (err) {
         if (!isSubjectError(err)) return callback(err as Error);
         // not a channel topic: refused and recorded, the connection stays
-        ingest
-          .reject(session.thing, undefined, new IngestError('invalid-topic', err.message))
-          .catch(() => drop(packet, callback));
-        return;
+        ingest.reject(session.thing, undefined, new IngestError('invalid-topic', err.message));
+        return drop(packet, callback);
       }
       const payload = new Uint8Array(packet.payload as Buffer);
       ingest

@@ -7,15 +7,7 @@ import {
 } from '@nats-io/jetstream';
 import type { ThingCredential } from '@telly/registry';
 import type { Logger, Publisher } from '@telly/runtime';
-import {
-  createEvent,
-  decodeEvent,
-  EVENT_TYPE_HEADER,
-  type EventOf,
-  encodeEvent,
-  STREAMS,
-  subjectOf,
-} from '@telly/schemas';
+import { createEvent, decodeEvent, type EventOf, STREAMS, type TellyEvent } from '@telly/schemas';
 import { v7 } from 'uuid';
 
 const NS_PER_MS = 1_000_000;
@@ -134,9 +126,9 @@ export class CommandFeeds {
   }
 
   /** Records a command status event (best effort, deduplicated by `msgId`). */
-  record(event: Parameters<typeof subjectOf>[0], msgId: string): void {
+  record(event: TellyEvent, msgId: string): void {
     this.#events
-      .publish(subjectOf(event), encodeEvent(event), { headers: { [EVENT_TYPE_HEADER]: event.type }, msgId })
+      .publishEvent(event, { msgId })
       .catch((err: unknown) =>
         this.#logger.warn({ err, type: event.type }, 'could not record a command event'),
       );

@@ -1,6 +1,6 @@
 import type { ThingCredential } from '@telly/registry';
 import type { Logger, Publisher } from '@telly/runtime';
-import { createEvent, EVENT_TYPE_HEADER, encodeEvent, type OfflineReason, subjectOf } from '@telly/schemas';
+import { createEvent, type OfflineReason, type TellyEvent } from '@telly/schemas';
 import { v7 } from 'uuid';
 
 /** Records `thing.online` / `thing.offline` in EVENTS (best effort: never holds up a session). */
@@ -36,12 +36,9 @@ export class Lifecycle {
     );
   }
 
-  #record(event: Parameters<typeof subjectOf>[0]): void {
+  #record(event: TellyEvent): void {
     this.#publisher
-      .publish(subjectOf(event), encodeEvent(event), {
-        headers: { [EVENT_TYPE_HEADER]: event.type },
-        msgId: event.id,
-      })
+      .publishEvent(event)
       .catch((err: unknown) =>
         this.#logger.warn({ err, type: event.type }, 'could not record a lifecycle event'),
       );

@@ -6,7 +6,11 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { type BridgeTestStack, startBridgeTestStack } from '@telly/bridge-core/testing';
+import {
+  type BridgeTestStack,
+  selfSignedCertificate,
+  startBridgeTestStack,
+} from '@telly/bridge-core/testing';
 import { waitFor } from '@telly/harness';
 import { createMetricsRegistry } from '@telly/runtime';
 import { STREAMS } from '@telly/schemas';
@@ -208,26 +212,8 @@ test("a rotated key disconnects the thing's live session within a second and can
 test('SenML CBOR from mosquitto_pub, over TLS with a self-signed certificate', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'telly-mqtt-tls-'));
   try {
-    const [cert, key, pack] = [join(dir, 'cert.pem'), join(dir, 'key.pem'), join(dir, 'pack.cbor')];
-    await run('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ]);
+    const { certFile: cert, keyFile: key } = await selfSignedCertificate(dir);
+    const pack = join(dir, 'pack.cbor');
     // [{0: "temp", 2: 21.5}]: SenML CBOR uses integer labels (n = 0, v = 2)
     await writeFile(pack, Buffer.from('81a2006474656d7002fb4035800000000000', 'hex'));
     const tlsBridge = await startMqttBridge({

@@ -1,7 +1,5 @@
-import type { JetStreamClient } from '@nats-io/jetstream';
-import { headers } from '@nats-io/transport-node';
-import type { Logger } from '@telly/runtime';
-import { createEvent, EVENT_TYPE_HEADER, encodeEvent, subjectOf } from '@telly/schemas';
+import type { Logger, Publisher } from '@telly/runtime';
+import { createEvent } from '@telly/schemas';
 import type pg from 'pg';
 import { v7 } from 'uuid';
 
@@ -15,7 +13,7 @@ export const DEFAULT_EXPIRY_INTERVAL_MS = 1_000;
  */
 export function startExpiryClock(
   pool: pg.Pool,
-  js: JetStreamClient,
+  publisher: Publisher,
   logger: Logger,
   intervalMs = DEFAULT_EXPIRY_INTERVAL_MS,
 ): { stop(): void } {
@@ -33,9 +31,7 @@ export function startExpiryClock(
           { tenantId: row.tenant_id, data: { commandId: row.id, thingId: row.thing_id }, actor: 'system' },
           { id: v7(), now: Date.now() },
         );
-        const h = headers();
-        h.set(EVENT_TYPE_HEADER, event.type);
-        await js.publish(subjectOf(event), encodeEvent(event), { msgID: `expired:${row.id}`, headers: h });
+        await publisher.publishEvent(event, { msgId: `expired:${row.id}` });
       }
     } catch (err) {
       logger.warn({ err }, 'command expiry check failed; retrying');

@@ -6,9 +6,11 @@ export { DEFAULT_CHECK_TIMEOUT_MS, HealthChecks } from './health.ts';
 export type { Logger } from './logger.ts';
 export { createLogger, DEFAULT_LOG_LEVEL } from './logger.ts';
 export { createMetricsRegistry } from './metrics.ts';
+export type { Migration } from './migrations.ts';
+export { runMigrations } from './migrations.ts';
 export type { ObservabilityHandlers } from './observability-server.ts';
 export { serveObservability } from './observability-server.ts';
-export { createPgPool } from './pg-pool.ts';
+export { createPgPool, withTransaction } from './pg-pool.ts';
 export type {
   HandlerContext,
   ProcessorDefinition,
@@ -26,7 +28,7 @@ export {
   retryDelayMs,
   runProcessor,
 } from './processor/index.ts';
-export type { ProcessorDeps } from './processor-component.ts';
+export type { ProcessorDeps, ProcessorSetup } from './processor-component.ts';
 export { processorComponent } from './processor-component.ts';
 export type { PublishErrorCode } from './publish-error.ts';
 export { isPublishError, PublishError, toPublishError } from './publish-error.ts';

@@ -13,3 +13,25 @@ export function createPgPool(config: pg.PoolConfig, logger: Logger): pg.Pool {
   );
   return pool;
 }
+
+/**
+ * Runs `work` in one transaction on one pooled connection: COMMIT when it returns, ROLLBACK
+ * when it throws (the error is rethrown), the connection released either way.
+ */
+export async function withTransaction<T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}

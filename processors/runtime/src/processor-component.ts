@@ -4,7 +4,7 @@ import { type Component, defineComponent } from './component.ts';
 import { ConfigError, envUrl } from './config.ts';
 import type { Logger } from './logger.ts';
 import { createPgPool } from './pg-pool.ts';
-import { runProcessor } from './processor/run.ts';
+import { type RunningProcessor, runProcessor } from './processor/run.ts';
 import type { ProcessorDefinition } from './processor/types.ts';
 
 /** What a processor component gets to build its definition from. */
@@ -15,14 +15,23 @@ export interface ProcessorDeps {
   logger: Logger;
 }
 
+/** What a processor component runs: one definition, or several plus what else it started. */
+export type ProcessorSetup =
+  | ProcessorDefinition
+  | {
+      processors: ProcessorDefinition[];
+      /** Stops what setup started besides the processors. */
+      stop?: () => void;
+    };
+
 /**
  * A processor as a `telly up` component: connects to NATS (`NATS_URL`) and Postgres
- * (`DATABASE_URL`), builds the definition (migrations go in `setup`), runs it with the
+ * (`DATABASE_URL`), builds the definition(s) (migrations go in `setup`), runs it with the
  * component's logger, metrics and health, and drains everything on stop.
  */
 export function processorComponent(
   name: string,
-  setup: (deps: ProcessorDeps) => Promise<ProcessorDefinition>,
+  setup: (deps: ProcessorDeps) => Promise<ProcessorSetup>,
 ): Component {
   return defineComponent({
     name,
@@ -34,16 +43,23 @@ export function processorComponent(
       const nc = await connect({ servers: natsUrl.href, name, maxReconnectAttempts: -1 });
       const pool = createPgPool({ connectionString: databaseUrl.href, max: 4 }, ctx.logger);
       try {
-        const definition = await setup({ nc, pool, env: ctx.env, logger: ctx.logger });
-        const running = await runProcessor(definition, {
-          nc,
-          logger: ctx.logger,
-          metrics: ctx.metrics,
-          health: ctx.health,
-        });
+        const started = await setup({ nc, pool, env: ctx.env, logger: ctx.logger });
+        const definitions = 'processors' in started ? started.processors : [started];
+        const running: RunningProcessor[] = [];
+        for (const definition of definitions) {
+          running.push(
+            await runProcessor(definition, {
+              nc,
+              logger: ctx.logger,
+              metrics: ctx.metrics,
+              health: ctx.health,
+            }),
+          );
+        }
         return {
           async stop() {
-            await running.stop();
+            if ('processors' in started) started.stop?.();
+            for (const processor of running) await processor.stop();
             await nc.drain();
             await pool.end();
           },

@@ -1,5 +1,6 @@
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
+import { EVENT_TYPE_HEADER, encodeEvent, subjectOf, type TellyEvent } from '@telly/schemas';
 import { toPublishError } from './publish-error.ts';
 
 export interface PublisherOptions {
@@ -51,6 +52,19 @@ export class Publisher {
   /** Publishes awaiting their ack now. */
   get inFlight(): number {
     return this.#inFlight;
+  }
+
+  /**
+   * Publishes a Telly event on its subject (`subjectOf`) with the `Telly-Event` header; the
+   * event id is the `Nats-Msg-Id` unless `options.msgId` names a more specific one (e.g. one per
+   * command outcome, so that two instances recording it keep one).
+   */
+  publishEvent(event: TellyEvent, options: Omit<PublishOptions, 'headers'> = {}): Promise<PubAck> {
+    return this.publish(subjectOf(event), encodeEvent(event), {
+      ...options,
+      msgId: options.msgId ?? event.id,
+      headers: { [EVENT_TYPE_HEADER]: event.type },
+    });
   }
 
   publish(subject: string, payload: Uint8Array | string, options: PublishOptions = {}): Promise<PubAck> {

@@ -1,5 +1,5 @@
-import { Kysely, PostgresDialect, sql } from 'kysely';
-import { type Migration, Migrator } from 'kysely/migration';
+import { type Migration, runMigrations } from '@telly/runtime';
+import { sql } from 'kysely';
 import type pg from 'pg';
 
 /**
@@ -85,15 +85,6 @@ export const TELEMETRY_TABLES = [
   'telemetry_rollup_1h',
 ] as const;
 
-export async function migrateTelemetry(pool: pg.Pool): Promise<void> {
-  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => MIGRATIONS },
-    migrationTableName: 'telemetry_migrations',
-    migrationLockTableName: 'telemetry_migrations_lock',
-  });
-  // never db.destroy(): that would end the caller's pool
-  const { error } = await migrator.migrateToLatest();
-  if (error) throw error;
+export function migrateTelemetry(pool: pg.Pool): Promise<void> {
+  return runMigrations(pool, 'telemetry', MIGRATIONS);
 }

@@ -1,3 +1,4 @@
+import { withTransaction } from '@telly/runtime';
 import type pg from 'pg';
 
 /** `telemetry_y2026m11` for any instant in November 2026 (UTC). */
@@ -24,27 +25,14 @@ export class Partitions {
       if (!this.#known.has(p.name)) needed.set(p.name, p);
     }
     if (needed.size === 0) return;
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
+    await withTransaction(pool, async (client) => {
       await client.query(`SELECT pg_advisory_xact_lock(hashtext('telly_telemetry_partitions'))`);
       for (const p of needed.values()) {
         await client.query(
           `CREATE TABLE IF NOT EXISTS ${p.name} PARTITION OF telemetry FOR VALUES FROM ('${p.from}') TO ('${p.to}')`,
         );
       }
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
     for (const name of needed.keys()) this.#known.add(name);
-  }
-
-  /** After a rebuild dropped them. */
-  forget(): void {
-    this.#known.clear();
   }
 }

@@ -167,3 +167,4 @@ export async function startBridgeTestStack(): Promise<BridgeTestStack> {
     },
   };
 }
+export { selfSignedCertificate } from './certificate.ts';

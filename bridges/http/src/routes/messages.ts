@@ -95,9 +95,7 @@ export function registerMessageRoutes(app: FastifyInstance, ingest: Ingest): voi
     const refusal = target && bodyRefusal(error, request, app.initialConfig.bodyLimit ?? 0);
     if (target && refusal) {
       // Fastify refused the body before Ingest saw it: recorded as if Ingest had refused it
-      err = await ingest
-        .reject(target.thing, target.channelId, refusal)
-        .catch((rejected: unknown) => rejected);
+      err = ingest.reject(target.thing, target.channelId, refusal);
     }
     const { problem, retryAfter } = problemOf(err);
     if (problem.status >= 500 && !(err instanceof HttpProblem))

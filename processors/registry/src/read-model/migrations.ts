@@ -1,5 +1,5 @@
-import { Kysely, PostgresDialect, sql } from 'kysely';
-import { type Migration, Migrator } from 'kysely/migration';
+import { type Migration, runMigrations } from '@telly/runtime';
+import { sql } from 'kysely';
 import type pg from 'pg';
 
 /**
@@ -125,15 +125,6 @@ export const READ_MODEL_TABLES = [
 ] as const;
 
 /** Brings the read model's schema up to date (safe to run from several processes at once). */
-export async function migrateRegistry(pool: pg.Pool): Promise<void> {
-  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => MIGRATIONS },
-    migrationTableName: 'registry_migrations',
-    migrationLockTableName: 'registry_migrations_lock',
-  });
-  // never db.destroy(): that would end the caller's pool
-  const { error } = await migrator.migrateToLatest();
-  if (error) throw error;
+export function migrateRegistry(pool: pg.Pool): Promise<void> {
+  return runMigrations(pool, 'registry', MIGRATIONS);
 }

@@ -1,5 +1,6 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
+import { withTransaction } from '@telly/runtime';
 import { STREAMS } from '@telly/schemas';
 import type pg from 'pg';
 import { READ_MODEL_TABLES } from './migrations.ts';
@@ -25,18 +26,10 @@ export async function resetRegistryProjection(options: ResetOptions): Promise<vo
   } catch (err) {
     if (!/consumer not found/i.test(String(err))) throw err;
   }
-  const client = await options.pool.connect();
-  try {
-    await client.query('BEGIN');
+  await withTransaction(options.pool, async (client) => {
     await client.query(`TRUNCATE ${READ_MODEL_TABLES.join(', ')}`);
     await client.query('DELETE FROM telly_applied WHERE processor = $1', [name]);
     await client.query('DELETE FROM telly_checkpoints WHERE processor = $1', [name]);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
   for await (const key of await options.credentials.keys()) await options.credentials.purge(key);
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { withTransaction } from '../pg-pool.ts';
 import type { ProcessorMessage } from './types.ts';
 
 const MIGRATION = `
@@ -42,9 +43,7 @@ export class PgCheckpoint {
   ): Promise<number> {
     if (messages.length === 0) return 0;
     const seqs = messages.map((m) => m.seq).sort((a, b) => a - b); // one lock order for all instances
-    const client = await this.#pool.connect();
-    try {
-      await client.query('BEGIN');
+    return withTransaction(this.#pool, async (client) => {
       const { rows } = await client.query<{ seq: string }>(
         `INSERT INTO telly_applied (processor, seq) SELECT $1, unnest($2::bigint[])
          ON CONFLICT DO NOTHING RETURNING seq`,
@@ -61,14 +60,8 @@ export class PgCheckpoint {
           [this.processor, seqs[seqs.length - 1]],
         );
       }
-      await client.query('COMMIT');
       return fresh.length;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** Highest stream sequence applied so far (0 when none). */
