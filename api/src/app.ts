@@ -16,11 +16,13 @@ import { BOOTSTRAP_PATH, handleBootstrap, sendProblem } from './bootstrap-route.
 import type { Services } from './builder.ts';
 import type { ApiConfig } from './config.ts';
 import { EXPORT_PATH, handleExport } from './export-route.ts';
+import { serveGraphqlWs } from './graphql-ws.ts';
 import { migrateApi } from './migrations.ts';
 import { AuthService } from './services/auth-service.ts';
 import { CommandService } from './services/command-service.ts';
 import { RegistryQueries } from './services/queries.ts';
 import { RegistryService } from './services/registry-service.ts';
+import { TelemetryFeed, type TelemetryFeedOptions } from './services/telemetry-feed.ts';
 import { TelemetryService } from './services/telemetry-service.ts';
 import { createGraphqlApp } from './yoga.ts';
 
@@ -32,6 +34,8 @@ export interface ApiDeps {
   nc: NatsConnection;
   pool: pg.Pool;
   logger: Logger;
+  /** Limits of live subscriptions. */
+  feed?: TelemetryFeedOptions | undefined;
 }
 
 export interface Api {
@@ -71,6 +75,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
     queries: new RegistryQueries(pool),
     commands: new CommandService(new Publisher(jetstream(nc)), pool),
     telemetry: new TelemetryService(pool),
+    feed: new TelemetryFeed(jetstream(nc), logger, deps.feed),
     auth: new AuthService({
       pool,
       registry,
@@ -115,6 +120,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
     }
     yoga(req, res);
   });
+  const graphqlWs = serveGraphqlWs(server, yoga, logger);
 
   return {
     server,
@@ -125,6 +131,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
         server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
       }),
     async close() {
+      await graphqlWs.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await waiter.close();

@@ -8,12 +8,14 @@ import type { AuthService } from './services/auth-service.ts';
 import type { CommandService } from './services/command-service.ts';
 import type { RegistryQueries } from './services/queries.ts';
 import type { RegistryService } from './services/registry-service.ts';
+import type { TelemetryFeed } from './services/telemetry-feed.ts';
 import type { TelemetryService } from './services/telemetry-service.ts';
 
 export interface Services {
   auth: AuthService;
   commands: CommandService;
   telemetry: TelemetryService;
+  feed: TelemetryFeed;
   registry: RegistryService;
   queries: RegistryQueries;
 }
@@ -22,6 +24,8 @@ export interface Context {
   /** undefined for an anonymous request. */
   principal: Principal | undefined;
   services: Services;
+  /** Throws once the caller's credentials no longer hold (expired, revoked): long-lived operations ask again. */
+  recheck: () => Promise<void>;
 }
 
 /**

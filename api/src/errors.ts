@@ -22,7 +22,9 @@ export type ApiErrorCode =
   | 'REFRESH_TOKEN_REUSED'
   | 'CONFLICT'
   | 'NOT_ALLOWED'
-  | 'UNAVAILABLE';
+  | 'UNAVAILABLE'
+  | 'TOO_MANY_SUBSCRIPTIONS'
+  | 'SLOW_CONSUMER';
 
 const HTTP_STATUS: Record<ApiErrorCode, number> = {
   UNAUTHENTICATED: 401,
@@ -40,6 +42,8 @@ const HTTP_STATUS: Record<ApiErrorCode, number> = {
   CONFLICT: 409,
   NOT_ALLOWED: 409,
   UNAVAILABLE: 503,
+  TOO_MANY_SUBSCRIPTIONS: 429,
+  SLOW_CONSUMER: 409,
 };
 
 export class ApiError extends GraphQLError {

@@ -34,10 +34,12 @@ import {
   type GraphqlResponse,
   gql,
   ok,
+  publishReading,
   type Signed,
   type Stack,
   signup,
   startStack,
+  subscribeSse as subscribe,
 } from './testing/stack.ts';
 
 const KINDS = ['tenant', 'user', 'thing', 'channel', 'apikey'] as const;
@@ -354,60 +356,6 @@ function variantsOf(s: GraphQLSchema, probe: Probe, a: Ids, b: Ids): Variant[] {
 
 // --- running and judging
 
-/** A subscription over GraphQL over SSE (yoga's default transport), read for as long as `signal` allows. */
-async function subscribe(
-  url: string,
-  query: string,
-  variables: Record<string, unknown>,
-  token: string,
-  signal: AbortSignal,
-): Promise<GraphqlResponse<unknown[]>> {
-  const payloads: { data?: unknown; errors?: GraphqlResponse['errors'] }[] = [];
-  let status = 0;
-  try {
-    const res = await fetch(`${url}/graphql`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'text/event-stream',
-        authorization: `Bearer ${token}`,
-      },
-      body: JSON.stringify({ query, variables }),
-      signal,
-    });
-    status = res.status;
-    if (!res.headers.get('content-type')?.includes('text/event-stream') || !res.body) {
-      payloads.push((await res.json()) as (typeof payloads)[number]);
-    } else {
-      const reader = res.body.getReader();
-      const decoder = new TextDecoder();
-      let buffer = '';
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        buffer += decoder.decode(value, { stream: true });
-        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-          const data = buffer
-            .slice(0, end)
-            .split('\n')
-            .filter((line) => line.startsWith('data:'))
-            .map((line) => line.slice(5).trim())
-            .join('\n');
-          buffer = buffer.slice(end + 2);
-          if (data) payloads.push(JSON.parse(data) as (typeof payloads)[number]);
-        }
-      }
-    }
-  } catch (err) {
-    if (!signal.aborted) throw err;
-  }
-  return {
-    status,
-    data: payloads.map((p) => p.data ?? null),
-    errors: payloads.flatMap((p) => p.errors ?? []),
-  };
-}
-
 /** Every string of A's that must never reach B, lowercased, with what it is. */
 class Secrets {
   readonly #items = new Map<string, string>();
@@ -678,9 +626,20 @@ const SNAPSHOT = `query Snapshot {
   channels(first: 500) { totalCount nodes { id name metadata createdAt things(first: 500) { totalCount nodes { id } } } }
 }`;
 
-/** A's things' and channels' names changed and changed back, so a leaky subscription has events to leak. */
-async function stirA(url: string, a: TenantA): Promise<void> {
+/**
+ * A's things' and channels' names changed and changed back, and telemetry stored for each of A's
+ * things on each of its channels, so a leaky subscription has events to leak.
+ */
+async function stirA(stack: Stack, a: TenantA): Promise<void> {
+  const url = stack.url;
   const token = a.owner.accessToken;
+  for (const channelId of a.byKind.channel) {
+    for (const thingId of a.byKind.thing) {
+      await publishReading(stack.nc, { tenantId: a.owner.user.tenant.id, channelId, thingId }, [
+        { n: 'temperature', u: 'Cel', v: 21.5 },
+      ]);
+    }
+  }
   for (const [kind, mutation] of [
     ['thing', 'updateThing'],
     ['channel', 'updateChannel'],
@@ -781,7 +740,7 @@ describe('tenant isolation: every operation of the schema, as another tenant’s
         return { variant, res, control };
       });
       await sleep(SUBSCRIPTION_WINDOW_MS / 2);
-      await stirA(stack.url, a);
+      await stirA(stack, a);
       await sleep(SUBSCRIPTION_WINDOW_MS / 2);
       window.abort();
       for (const { variant, res, control } of await Promise.all(running)) {

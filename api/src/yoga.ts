@@ -4,7 +4,7 @@ import { createYoga } from 'graphql-yoga';
 import { v7 } from 'uuid';
 import type { Authenticator } from './auth/authenticate.ts';
 import type { Context, Services } from './builder.ts';
-import { isApiError, toApiError } from './errors.ts';
+import { ApiError, isApiError, toApiError } from './errors.ts';
 import { schema } from './schema/index.ts';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -62,13 +62,38 @@ export function createGraphqlApp(options: {
           : options.logger.error({ args }, 'graphql-yoga'),
     },
     maskedErrors: { maskError: maskError(options.logger) },
-    context: async ({ request }) => ({
-      principal: await options.authenticator
-        .authenticate(request.headers.get('authorization'))
-        .catch((err) => {
-          throw toApiError(err);
-        }),
-      services: options.services,
-    }),
+    context: async (init) => {
+      const authorization = authorizationOf(init);
+      const principal = await options.authenticator.authenticate(authorization).catch((err) => {
+        throw toApiError(err);
+      });
+      return {
+        principal,
+        services: options.services,
+        recheck: async () => {
+          const now = await options.authenticator.authenticate(authorization).catch((err) => {
+            throw toApiError(err);
+          });
+          if (!now || now.tenantId !== principal?.tenantId || now.id !== principal.id)
+            throw new ApiError('UNAUTHENTICATED', 'the credentials of this subscription no longer hold');
+        },
+      };
+    },
   });
+}
+
+/**
+ * The caller's Authorization: the HTTP header (queries, mutations, SSE), or for graphql-ws the
+ * `authorization` connection parameter, falling back to the upgrade request's header.
+ */
+function authorizationOf(init: {
+  request?: Request;
+  connectionParams?: Readonly<Record<string, unknown>>;
+  extra?: { request?: { headers: Record<string, string | string[] | undefined> } };
+}): string | undefined {
+  if (init.request) return init.request.headers.get('authorization') ?? undefined;
+  const param = init.connectionParams?.authorization ?? init.connectionParams?.Authorization;
+  if (typeof param === 'string') return param;
+  const header = init.extra?.request?.headers.authorization;
+  return typeof header === 'string' ? header : undefined;
 }

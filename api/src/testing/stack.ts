@@ -1,7 +1,7 @@
 // Test support: a real NATS + Postgres, the registry projection and the API on a free port.
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, type NatsConnection, headers as natsHeaders } from '@nats-io/transport-node';
 import { NatsServer, startTestDatabase, type TestDatabase } from '@telly/harness';
 import { migrateRegistry, registryProjection } from '@telly/registry';
 import {
@@ -12,8 +12,11 @@ import {
   runProcessor,
 } from '@telly/runtime';
 import { KV_BUCKETS } from '@telly/schemas';
+import { type Client, createClient } from 'graphql-ws';
 import type pg from 'pg';
+import WebSocket from 'ws';
 import { type Api, createApi } from '../app.ts';
+import type { TelemetryFeedOptions } from '../services/telemetry-feed.ts';
 
 export interface Stack {
   url: string;
@@ -24,7 +27,9 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(options: { oidcProviders?: string } = {}): Promise<Stack> {
+export async function startStack(
+  options: { oidcProviders?: string; feed?: TelemetryFeedOptions } = {},
+): Promise<Stack> {
   const [nats, db]: [NatsServer, TestDatabase] = await Promise.all([NatsServer.start(), startTestDatabase()]);
   const nc = await connect({ servers: nats.url });
   await ensureTopology(nc, await jetstreamManager(nc));
@@ -46,6 +51,7 @@ export async function startStack(options: { oidcProviders?: string } = {}): Prom
     nc,
     pool,
     logger,
+    feed: options.feed,
   });
   const port = await api.listen(0, '127.0.0.1');
   return {
@@ -130,4 +136,98 @@ export async function signup(url: string, email: string, tenantName = 'acme'): P
     input: { email, password: 'correct horse battery staple', tenantName },
   });
   return data.signup;
+}
+
+/**
+ * A subscription over GraphQL over SSE (yoga's default transport), read for as long as `signal`
+ * allows or until the server ends it; `onPayload` sees each event as it arrives.
+ */
+export async function subscribeSse(
+  url: string,
+  query: string,
+  variables: Record<string, unknown>,
+  token: string,
+  signal: AbortSignal,
+  onPayload?: (payload: { data?: unknown; errors?: GraphqlResponse['errors'] }) => void,
+): Promise<GraphqlResponse<unknown[]>> {
+  const payloads: { data?: unknown; errors?: GraphqlResponse['errors'] }[] = [];
+  let status = 0;
+  try {
+    const res = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        authorization: `Bearer ${token}`,
+      },
+      body: JSON.stringify({ query, variables }),
+      signal,
+    });
+    status = res.status;
+    if (!res.headers.get('content-type')?.includes('text/event-stream') || !res.body) {
+      payloads.push((await res.json()) as (typeof payloads)[number]);
+    } else {
+      const reader = res.body.getReader();
+      const decoder = new TextDecoder();
+      let buffer = '';
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, { stream: true });
+        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+          const data = buffer
+            .slice(0, end)
+            .split('\n')
+            .filter((line) => line.startsWith('data:'))
+            .map((line) => line.slice(5).trim())
+            .join('\n');
+          buffer = buffer.slice(end + 2);
+          if (!data) continue;
+          const payload = JSON.parse(data) as (typeof payloads)[number];
+          payloads.push(payload);
+          onPayload?.(payload);
+        }
+      }
+    }
+  } catch (err) {
+    if (!signal.aborted) throw err;
+  }
+  return {
+    status,
+    data: payloads.map((p) => p.data ?? null),
+    errors: payloads.flatMap((p) => p.errors ?? []),
+  };
+}
+
+/** A graphql-ws (WebSocket) client of the API, authenticated by the connection parameter. */
+export function wsClient(url: string, token: string): Client {
+  return createClient({
+    url: `${url.replace(/^http/, 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${token}` },
+    retryAttempts: 0,
+  });
+}
+
+/** A device message as a bridge stores it: resolved SenML JSON with the bridge's headers. */
+export async function publishReading(
+  nc: NatsConnection,
+  at: { tenantId: string; channelId: string; thingId: string; subtopic?: string },
+  records: { n: string; v?: number; vs?: string; u?: string; t?: number }[],
+  msgId?: string,
+): Promise<number> {
+  const received = Date.now();
+  const headers = natsHeaders();
+  headers.set('Content-Type', 'application/senml+json');
+  headers.set('Telly-Protocol', 'http');
+  headers.set('Telly-Received', String(received));
+  const subject = ['msg', at.tenantId, at.channelId, at.thingId, ...(at.subtopic ? [at.subtopic] : [])].join(
+    '.',
+  );
+  const body = records.map((r) => ({ ...r, t: r.t ?? received / 1000 }));
+  const ack = await jetstream(nc).publish(subject, JSON.stringify(body), {
+    headers,
+    ...(msgId ? { msgID: msgId } : {}),
+  });
+  return ack.seq;
 }

@@ -1,16 +1,35 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { waitFor } from '@telly/harness';
+import { VictoriaMetrics, waitFor } from '@telly/harness';
+import { createClient } from 'graphql-ws';
 import mqtt from 'mqtt';
+import WebSocket from 'ws';
 import { type Platform, provisionDevice, startPlatform } from '../testing/platform.ts';
 
 let platform: Platform;
+let influx: VictoriaMetrics;
 before(async () => {
-  platform = await startPlatform();
+  influx = await VictoriaMetrics.start();
+  platform = await startPlatform({ INFLUX_URL: influx.url, INFLUX_ORG: 'farm', INFLUX_BUCKET: 'telemetry' });
 });
 after(async () => {
   assert.equal(await platform?.stop(), 0);
+  await influx?.stop();
 });
+
+/** The values VictoriaMetrics holds for one thing's `field` of `name` (the Influx projection's output). */
+async function influxValues(thingId: string, field: string, name: string): Promise<number[]> {
+  await influx.flush();
+  const query = new URLSearchParams({
+    'match[]': `{__name__="telemetry_${field}",thing="${thingId}",name="${name}"}`,
+  });
+  const res = await fetch(`${influx.url}/api/v1/export?${query}`);
+  assert.equal(res.status, 200);
+  return (await res.text())
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .flatMap((line) => (JSON.parse(line) as { values: number[] }).values);
+}
 
 interface Point {
   time: string;
@@ -20,7 +39,7 @@ interface Point {
   thingId: string;
 }
 
-test('points published over MQTT and HTTP appear in telemetry, latest, aggregates and the CSV export', async () => {
+test('points published over MQTT and HTTP appear in telemetry, latest, aggregates, the CSV export and InfluxDB', async () => {
   const device = await provisionDevice(platform, `telemetry-${Date.now()}@example.com`);
   const t0 = Date.UTC(2026, 10, 20, 10, 0, 0) / 1000;
   const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${platform.ports.mqtt}`, {
@@ -114,6 +133,16 @@ test('points published over MQTT and HTTP appear in telemetry, latest, aggregate
     lines.slice(1).map((l) => l.split(',')[6]),
     ['20', '21', '22', '26'],
   );
+  const stored = await waitFor(
+    async () => {
+      const values = await influxValues(device.thingId, 'value', 'esp1:temp');
+      return values.length >= 4 && values;
+    },
+    { timeoutMs: 15_000, what: 'points in the Influx-compatible store' },
+  );
+  assert.deepEqual(stored, [20, 21, 22, 26]);
+  assert.deepEqual(await influxValues(device.thingId, 'bool_value', 'esp1:led'), [1]);
+
   const anonymous = await fetch(`${platform.apiUrl}/export/telemetry.csv?thingId=${device.thingId}`);
   assert.equal(anonymous.status, 401);
 
@@ -125,4 +154,76 @@ test('points published over MQTT and HTTP appear in telemetry, latest, aggregate
     headers: { authorization: `Bearer ${other.token}` },
   });
   assert.equal((await foreignCsv.text()).trim().split('\r\n').length, 1, 'header only');
+});
+
+test('a dashboard subscribed over graphql-ws on the API port gets each point once, in publish order', async () => {
+  const device = await provisionDevice(platform, `live-${Date.now()}@example.com`);
+  const client = createClient({
+    url: `${platform.apiUrl.replace(/^http/, 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${device.token}` },
+    retryAttempts: 0,
+  });
+  const received: { name: string; value: number }[] = [];
+  const errors: unknown[] = [];
+  const unsubscribe = client.subscribe<{ telemetry: { name: string; value: number; thingId: string } }>(
+    {
+      query: `subscription($t: ID!) { telemetry(thingId: $t) { name value thingId } }`,
+      variables: { t: device.thingId },
+    },
+    {
+      next: (r) => {
+        if (r.data) received.push(r.data.telemetry);
+        if (r.errors) errors.push(...r.errors);
+      },
+      error: (e) => errors.push(e),
+      complete: () => {},
+    },
+  );
+  const post = (records: unknown[]) =>
+    fetch(`http://127.0.0.1:${platform.ports.http}/channels/${device.channelId}/messages`, {
+      method: 'POST',
+      headers: { authorization: `Thing ${device.key}`, 'content-type': 'application/senml+json' },
+      body: JSON.stringify(records),
+    });
+  const mqttClient = await mqtt.connectAsync(`mqtt://127.0.0.1:${platform.ports.mqtt}`, {
+    username: device.thingId,
+    password: device.key,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+  });
+  try {
+    // the subscription's consumer starts asynchronously: probe until it delivers
+    await waitFor(
+      async () => {
+        assert.equal((await post([{ n: 'probe', v: 0 }])).status, 202);
+        return received.length > 0;
+      },
+      { timeoutMs: 15_000, intervalMs: 100, what: 'subscription live' },
+    );
+        // each publish is acked (PUBACK, 202) before the next: the log order is the publish order
+    for (let i = 0; i < 25; i++) {
+      await mqttClient.publishAsync(
+        `channels/${device.channelId}/messages`,
+        JSON.stringify([{ n: 'soil', v: 2 * i }]),
+        {
+          qos: 1,
+        },
+      );
+      assert.equal((await post([{ n: 'soil', v: 2 * i + 1 }])).status, 202);
+    }
+    const soil = () => received.filter((p) => p.name === 'soil');
+    await waitFor(() => soil().length >= 50, { timeoutMs: 15_000, what: '50 live points' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(
+      soil().map((p) => p.value),
+      Array.from({ length: 50 }, (_, i) => i),
+      'each point once, in the order the thing published them',
+    );
+    assert.deepEqual(errors, []);
+  } finally {
+    unsubscribe();
+    await client.dispose();
+    await mqttClient.endAsync();
+  }
 });
