@@ -1,7 +1,7 @@
 import { DeliverPolicy, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import type { Logger } from '@telly/runtime';
-import { messageFilters, STREAMS, type TelemetryPoint, telemetryPoints } from '@telly/schemas';
-import { type PointRow, pointRow } from '@telly/telemetry-pg';
+import { messageFilters, STREAMS, type TelemetryPoint } from '@telly/schemas';
+import { entryOf, type PointRow, pointRow, pointsOf } from '@telly/telemetry-pg';
 import { Repeater } from 'graphql-yoga';
 import { ApiError } from '../errors.ts';
 
@@ -129,13 +129,7 @@ export class TelemetryFeed {
   /** Not a telemetry message (e.g. an image for inference): no points, not an error. */
   #decode(m: JsMsg): TelemetryPoint[] {
     try {
-      return telemetryPoints({
-        subject: m.subject,
-        seq: m.info.streamSequence,
-        contentType: m.headers?.get('Content-Type') || undefined,
-        receivedMs: Number(m.headers?.get('Telly-Received')) || Number(m.info.timestampNanos / 1_000_000),
-        body: m.data,
-      });
+      return pointsOf(entryOf(m));
     } catch {
       return [];
     }

@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { createLogger, isConfigError } from '@telly/runtime';
 import { parseConfig } from '../config.ts';
+import { replayCommand, verifyCommand } from '../ops/projections.ts';
 import { up } from '../up/up.ts';
 
 const USAGE = `usage: telly <command> [options]
@@ -10,6 +11,9 @@ const USAGE = `usage: telly <command> [options]
 commands:
   up        run the whole platform on this machine (managed NATS + Postgres unless
             NATS_URL / DATABASE_URL are set); Ctrl-C stops it cleanly
+  replay    rebuild a projection from the log and swap it in: telly replay telemetry-pg
+            [--from-seq N | --from-time T]
+  verify    compare a projection with the log: telly verify telemetry-pg
   help      this text
 
 configuration is read from the environment; see README.md "Configuration"`;
@@ -63,6 +67,12 @@ try {
   switch (command) {
     case 'up':
       await runUp();
+      break;
+    case 'replay':
+      process.exitCode = await replayCommand(process.argv.slice(2));
+      break;
+    case 'verify':
+      process.exitCode = await verifyCommand(process.argv.slice(2));
       break;
     case 'help':
     case '--help':

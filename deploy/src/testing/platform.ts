@@ -18,6 +18,10 @@ export interface Platform {
   apiUrl: string;
   ports: { api: number; nats: number; mqtt: number; mqttWs: number; http: number };
   child: ChildProcess;
+  /** The environment `telly up` runs with: other `telly` commands given it reach this platform. */
+  env: NodeJS.ProcessEnv;
+  /** Runs another `telly` command (replay, verify…) against this platform. */
+  cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }>;
   output(): string;
   health(): Promise<{ code: number; body: Health }>;
   /** POST /graphql; throws with the errors when there are any. */
@@ -41,22 +45,20 @@ export async function startPlatform(env: NodeJS.ProcessEnv = {}): Promise<Platfo
     mqttWs: await freePort(),
     http: await freePort(),
   };
-  const child = spawn(process.execPath, [CLI, 'up'], {
-    env: {
-      ...process.env,
-      LOG_PRETTY: '0',
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-      TELLY_DATA_DIR: dataDir,
-      TELLY_API_PORT: String(ports.api),
-      TELLY_NATS_PORT: String(ports.nats),
-      TELLY_POSTGRES_PORT: String(await freePort()),
-      TELLY_MQTT_PORT: String(ports.mqtt),
-      TELLY_MQTT_WS_PORT: String(ports.mqttWs),
-      TELLY_HTTP_PORT: String(ports.http),
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    LOG_PRETTY: '0',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    TELLY_DATA_DIR: dataDir,
+    TELLY_API_PORT: String(ports.api),
+    TELLY_NATS_PORT: String(ports.nats),
+    TELLY_POSTGRES_PORT: String(await freePort()),
+    TELLY_MQTT_PORT: String(ports.mqtt),
+    TELLY_MQTT_WS_PORT: String(ports.mqttWs),
+    TELLY_HTTP_PORT: String(ports.http),
+    ...env,
+  };
+  const child = spawn(process.execPath, [CLI, 'up'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk) => {
     output += chunk;
@@ -95,6 +97,24 @@ export async function startPlatform(env: NodeJS.ProcessEnv = {}): Promise<Platfo
     apiUrl,
     ports,
     child,
+    env: childEnv,
+    cli: (args) =>
+      new Promise((resolve, reject) => {
+        const run = spawn(process.execPath, [CLI, ...args], {
+          env: childEnv,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        run.stdout.on('data', (chunk) => {
+          stdout += chunk;
+        });
+        run.stderr.on('data', (chunk) => {
+          stderr += chunk;
+        });
+        run.once('error', reject);
+        run.once('exit', (code) => resolve({ code, stdout, stderr }));
+      }),
     output: () => output,
     health,
     async gql<T>(query: string, variables: Record<string, unknown> = {}, token?: string): Promise<T> {

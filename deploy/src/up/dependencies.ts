@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { type ManagedProcess, NatsServer, PostgresServer } from '@telly/harness';
+import { DEFAULT_POSTGRES_USER, type ManagedProcess, NatsServer, PostgresServer } from '@telly/harness';
 import type { CheckResult, HealthChecks, Logger } from '@telly/runtime';
 import pg from 'pg';
 import type { UpConfig } from '../config.ts';
@@ -64,6 +64,21 @@ async function postgresPassword(dataDir: string): Promise<string> {
     await writeFile(file, `${password}\n`, { mode: 0o600 });
     return password;
   }
+}
+
+/**
+ * Where the platform's NATS and Postgres are: the configured URLs, or the managed servers of
+ * `telly up` on this machine (their ports, the Postgres password kept in the data dir). What
+ * operator commands such as `telly replay` connect to.
+ */
+export async function platformUrls(config: UpConfig): Promise<{ natsUrl: string; databaseUrl: string }> {
+  const natsUrl = config.natsUrl?.toString() ?? `nats://127.0.0.1:${config.natsPort}`;
+  if (config.databaseUrl) return { natsUrl, databaseUrl: config.databaseUrl.toString() };
+  const password = encodeURIComponent(await postgresPassword(config.dataDir));
+  return {
+    natsUrl,
+    databaseUrl: `postgres://${DEFAULT_POSTGRES_USER}:${password}@127.0.0.1:${config.postgresPort}/${DATABASE_NAME}`,
+  };
 }
 
 function managedCheck(process: ManagedProcess | undefined, url: string): Record<string, unknown> {

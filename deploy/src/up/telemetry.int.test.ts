@@ -201,7 +201,7 @@ test('a dashboard subscribed over graphql-ws on the API port gets each point onc
       },
       { timeoutMs: 15_000, intervalMs: 100, what: 'subscription live' },
     );
-        // each publish is acked (PUBACK, 202) before the next: the log order is the publish order
+    // each publish is acked (PUBACK, 202) before the next: the log order is the publish order
     for (let i = 0; i < 25; i++) {
       await mqttClient.publishAsync(
         `channels/${device.channelId}/messages`,

@@ -23,10 +23,12 @@ export {
   DLQ_HEADERS,
   defineProcessor,
   isPermanentError,
+  isUnavailableError,
   PermanentError,
   PgCheckpoint,
   retryDelayMs,
   runProcessor,
+  UnavailableError,
 } from './processor/index.ts';
 export type { ProcessorDeps, ProcessorSetup } from './processor-component.ts';
 export { processorComponent } from './processor-component.ts';

@@ -1,8 +1,16 @@
 export { component } from './component.ts';
+export type { LogEntry } from './log.ts';
+export { ackFloorOf, entryOf, LogReader, logBounds, pointsOf, seqAt } from './log.ts';
 export { migrateTelemetry, TELEMETRY_TABLES } from './migrations.ts';
 export { Partitions, partitionOf } from './partitions.ts';
 export { pointRow } from './point-row.ts';
 export { TELEMETRY_PG, telemetryProjection } from './projection.ts';
 export type { Aggregate, PointRow, TelemetryFilter } from './queries.ts';
 export { AGGREGATES, MAX_BUCKETS, MAX_POINTS, parseEvery, rollupFor, TelemetryQueries } from './queries.ts';
+export type { ReplayOptions, ReplayProgress, ReplayReport } from './replay.ts';
+export { replayTelemetry } from './replay.ts';
+export type { TelemetryTables } from './tables.ts';
+export { LIVE_TABLES, telemetryTables } from './tables.ts';
+export type { DayTally, Difference, VerifyOptions, VerifyReport } from './verify.ts';
+export { verifyTelemetry } from './verify.ts';
 export { writePoints } from './write.ts';

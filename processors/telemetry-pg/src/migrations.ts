@@ -1,6 +1,7 @@
 import { type Migration, runMigrations } from '@telly/runtime';
 import { sql } from 'kysely';
 import type pg from 'pg';
+import { LIVE_TABLES, type TelemetryTables } from './tables.ts';
 
 /**
  * The telemetry read model: raw points (range-partitioned by month, partitions created as data
@@ -10,69 +11,76 @@ import type pg from 'pg';
  * FIRST and LAST follow the order (time, seq, idx): time, then position in the log, then
  * position in the pack, so they are the same whatever order points arrive in.
  */
+/**
+ * The DDL of one set of telemetry tables (the live set, or a replay's fresh set beside it). A
+ * change of shape goes here and into a migration that brings existing tables to it.
+ */
+export function telemetryDdl(t: TelemetryTables): string {
+  const rollups = t.rollups.map(
+    ({ table }) => `
+    CREATE TABLE ${table} (
+      tenant_id uuid NOT NULL,
+      thing_id uuid NOT NULL,
+      channel_id uuid NOT NULL,
+      name text NOT NULL,
+      bucket timestamptz NOT NULL,
+      count bigint NOT NULL,
+      sum double precision NOT NULL,
+      min double precision NOT NULL,
+      max double precision NOT NULL,
+      first_time timestamptz NOT NULL,
+      first_order bigint NOT NULL,
+      first_value double precision NOT NULL,
+      last_time timestamptz NOT NULL,
+      last_order bigint NOT NULL,
+      last_value double precision NOT NULL,
+      PRIMARY KEY (thing_id, name, channel_id, bucket)
+    );
+    CREATE INDEX ${table}_channel ON ${table} (channel_id, name, bucket);`,
+  );
+  return `
+    CREATE TABLE ${t.raw} (
+      tenant_id uuid NOT NULL,
+      channel_id uuid NOT NULL,
+      thing_id uuid NOT NULL,
+      subtopic text NOT NULL,
+      name text NOT NULL,
+      unit text,
+      time timestamptz NOT NULL,
+      value double precision,
+      string_value text,
+      bool_value boolean,
+      data_value text,
+      sum double precision,
+      seq bigint NOT NULL,
+      idx integer NOT NULL
+    ) PARTITION BY RANGE (time);
+    CREATE INDEX ${t.prefix}_thing ON ${t.raw} (thing_id, name, time);
+    CREATE INDEX ${t.prefix}_channel ON ${t.raw} (channel_id, name, time);
+    CREATE TABLE ${t.latest} (
+      tenant_id uuid NOT NULL,
+      thing_id uuid NOT NULL,
+      name text NOT NULL,
+      channel_id uuid NOT NULL,
+      subtopic text NOT NULL,
+      unit text,
+      time timestamptz NOT NULL,
+      value double precision,
+      string_value text,
+      bool_value boolean,
+      data_value text,
+      sum double precision,
+      seq bigint NOT NULL,
+      idx integer NOT NULL,
+      PRIMARY KEY (thing_id, name)
+    );
+    ${rollups.join('\n')}`;
+}
+
 const MIGRATIONS: Record<string, Migration> = {
   '0001_telemetry': {
     async up(db) {
-      await sql`
-        CREATE TABLE telemetry (
-          tenant_id uuid NOT NULL,
-          channel_id uuid NOT NULL,
-          thing_id uuid NOT NULL,
-          subtopic text NOT NULL,
-          name text NOT NULL,
-          unit text,
-          time timestamptz NOT NULL,
-          value double precision,
-          string_value text,
-          bool_value boolean,
-          data_value text,
-          sum double precision,
-          seq bigint NOT NULL,
-          idx integer NOT NULL
-        ) PARTITION BY RANGE (time);
-        CREATE INDEX telemetry_thing ON telemetry (thing_id, name, time);
-        CREATE INDEX telemetry_channel ON telemetry (channel_id, name, time);
-        CREATE TABLE telemetry_latest (
-          tenant_id uuid NOT NULL,
-          thing_id uuid NOT NULL,
-          name text NOT NULL,
-          channel_id uuid NOT NULL,
-          subtopic text NOT NULL,
-          unit text,
-          time timestamptz NOT NULL,
-          value double precision,
-          string_value text,
-          bool_value boolean,
-          data_value text,
-          sum double precision,
-          seq bigint NOT NULL,
-          idx integer NOT NULL,
-          PRIMARY KEY (thing_id, name)
-        );
-      `.execute(db);
-      for (const size of ['1m', '1h']) {
-        await sql`
-          CREATE TABLE ${sql.raw(`telemetry_rollup_${size}`)} (
-            tenant_id uuid NOT NULL,
-            thing_id uuid NOT NULL,
-            channel_id uuid NOT NULL,
-            name text NOT NULL,
-            bucket timestamptz NOT NULL,
-            count bigint NOT NULL,
-            sum double precision NOT NULL,
-            min double precision NOT NULL,
-            max double precision NOT NULL,
-            first_time timestamptz NOT NULL,
-            first_order bigint NOT NULL,
-            first_value double precision NOT NULL,
-            last_time timestamptz NOT NULL,
-            last_order bigint NOT NULL,
-            last_value double precision NOT NULL,
-            PRIMARY KEY (thing_id, name, channel_id, bucket)
-          );
-          CREATE INDEX ${sql.raw(`telemetry_rollup_${size}_channel`)} ON ${sql.raw(`telemetry_rollup_${size}`)} (channel_id, name, bucket);
-        `.execute(db);
-      }
+      await sql.raw(telemetryDdl(LIVE_TABLES)).execute(db);
     },
   },
 };

@@ -1,8 +1,12 @@
 import { defineProcessor, PermanentError, PgCheckpoint, type ProcessorDefinition } from '@telly/runtime';
-import { isSenmlError, isSubjectError, STREAMS, type TelemetryPoint, telemetryPoints } from '@telly/schemas';
+import { isSenmlError, isSubjectError, STREAMS, type TelemetryPoint } from '@telly/schemas';
 import type pg from 'pg';
+import { pointsOf } from './log.ts';
 import { Partitions } from './partitions.ts';
 import { writePoints } from './write.ts';
+
+/** Postgres: no partition of the table accepts the row. */
+const NO_PARTITION_FOR_ROW = '23514';
 
 /** Durable consumer and checkpoint name. */
 export const TELEMETRY_PG = 'telemetry-pg';
@@ -27,15 +31,7 @@ export function telemetryProjection(
       const points: TelemetryPoint[] = [];
       for (const m of messages) {
         try {
-          points.push(
-            ...telemetryPoints({
-              subject: m.subject,
-              seq: m.seq,
-              contentType: m.headers?.get('Content-Type') || undefined,
-              receivedMs: Number(m.headers?.get('Telly-Received')) || m.timestampMs,
-              body: m.data,
-            }),
-          );
+          points.push(...pointsOf(m));
         } catch (err) {
           if (isSenmlError(err) || isSubjectError(err)) {
             throw new PermanentError(`seq ${m.seq} is not a telemetry message: ${(err as Error).message}`, {
@@ -49,13 +45,19 @@ export function telemetryProjection(
         pool,
         points.map((p) => p.timeMs),
       );
-      await checkpoint.apply(messages, async (client, fresh) => {
-        const freshSeqs = new Set(fresh.map((m) => m.seq));
-        await writePoints(
-          client,
-          points.filter((p) => freshSeqs.has(p.seq)),
-        );
-      });
+      try {
+        await checkpoint.apply(messages, async (client, fresh) => {
+          const freshSeqs = new Set(fresh.map((m) => m.seq));
+          await writePoints(
+            client,
+            points.filter((p) => freshSeqs.has(p.seq)),
+          );
+        });
+      } catch (err) {
+        // a replay swapped in tables without a month this process had created: ask again on retry
+        if ((err as { code?: string }).code === NO_PARTITION_FOR_ROW) partitions.forget();
+        throw err;
+      }
     },
   });
   return { ...definition, checkpoint, partitions };

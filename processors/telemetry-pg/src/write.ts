@@ -1,20 +1,23 @@
 import type { TelemetryPoint } from '@telly/schemas';
 import type pg from 'pg';
+import { LIVE_TABLES, type TelemetryTables } from './tables.ts';
 
 /** Position of a point in the log, for FIRST/LAST ties: seq, then index in the pack. */
 export const orderOf = (p: Pick<TelemetryPoint, 'seq' | 'index'>) => p.seq * 100_000 + p.index;
-
-const ROLLUPS = [
-  { table: 'telemetry_rollup_1m', unit: 'minute' },
-  { table: 'telemetry_rollup_1h', unit: 'hour' },
-] as const;
 
 /**
  * Writes a batch of points in one statement per table (arrays unnested server-side), inside the
  * caller's transaction: raw rows, the latest value per thing and name, and the rollups, which
  * are merged incrementally so late and out-of-order points land in the right bucket.
+ * `rawOnly` writes the raw rows alone, for a bulk replay that derives the rest at the end
+ * ({@link deriveFromRaw}).
  */
-export async function writePoints(db: pg.PoolClient, points: readonly TelemetryPoint[]): Promise<void> {
+export async function writePoints(
+  db: pg.PoolClient,
+  points: readonly TelemetryPoint[],
+  tables: TelemetryTables = LIVE_TABLES,
+  options: { rawOnly?: boolean } = {},
+): Promise<void> {
   if (points.length === 0) return;
   const col = <T>(f: (p: TelemetryPoint) => T) => points.map(f);
   const params = [
@@ -36,12 +39,27 @@ export async function writePoints(db: pg.PoolClient, points: readonly TelemetryP
   const unnest = `unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
     $8::float8[], $9::text[], $10::bool[], $11::text[], $12::float8[], $13::bigint[], $14::int[])
     AS p(tenant_id, channel_id, thing_id, subtopic, name, unit, time, value, string_value, bool_value, data_value, sum, seq, idx)`;
-  await db.query(`INSERT INTO telemetry SELECT * FROM ${unnest}`, params);
+  await db.query(`INSERT INTO ${tables.raw} SELECT * FROM ${unnest}`, params);
+  if (!options.rawOnly) await mergeDerived(db, tables, unnest, params);
+}
+
+/** Latest values and rollups computed from a whole raw table, as a bulk replay's last step. */
+export async function deriveFromRaw(db: pg.PoolClient, tables: TelemetryTables): Promise<void> {
+  await mergeDerived(db, tables, `${tables.raw} AS p`, []);
+}
+
+/** Merges the points of `source` (a FROM item aliased p) into the latest values and the rollups. */
+async function mergeDerived(
+  db: pg.PoolClient,
+  tables: TelemetryTables,
+  source: string,
+  params: unknown[],
+): Promise<void> {
   await db.query(
-    `INSERT INTO telemetry_latest AS l
+    `INSERT INTO ${tables.latest} AS l
      SELECT DISTINCT ON (thing_id, name) tenant_id, thing_id, name, channel_id, subtopic, unit, time, value,
        string_value, bool_value, data_value, sum, seq, idx
-     FROM ${unnest} ORDER BY thing_id, name, time DESC, seq DESC, idx DESC
+     FROM ${source} ORDER BY thing_id, name, time DESC, seq DESC, idx DESC
      ON CONFLICT (thing_id, name) DO UPDATE SET channel_id = EXCLUDED.channel_id, subtopic = EXCLUDED.subtopic,
        unit = EXCLUDED.unit, time = EXCLUDED.time, value = EXCLUDED.value, string_value = EXCLUDED.string_value,
        bool_value = EXCLUDED.bool_value, data_value = EXCLUDED.data_value, sum = EXCLUDED.sum,
@@ -49,7 +67,7 @@ export async function writePoints(db: pg.PoolClient, points: readonly TelemetryP
      WHERE (EXCLUDED.time, EXCLUDED.seq, EXCLUDED.idx) > (l.time, l.seq, l.idx)`,
     params,
   );
-  for (const { table, unit } of ROLLUPS) {
+  for (const { table, unit } of tables.rollups) {
     await db.query(
       `INSERT INTO ${table} AS r
        SELECT tenant_id, thing_id, channel_id, name, date_trunc('${unit}', time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket,
@@ -59,7 +77,7 @@ export async function writePoints(db: pg.PoolClient, points: readonly TelemetryP
          (array_agg(time ORDER BY time DESC, seq DESC, idx DESC))[1],
          (array_agg(seq * 100000 + idx ORDER BY time DESC, seq DESC, idx DESC))[1],
          (array_agg(value ORDER BY time DESC, seq DESC, idx DESC))[1]
-       FROM ${unnest} WHERE value IS NOT NULL
+       FROM ${source} WHERE value IS NOT NULL
        GROUP BY tenant_id, thing_id, channel_id, name, bucket
        ON CONFLICT (thing_id, name, channel_id, bucket) DO UPDATE SET
          count = r.count + EXCLUDED.count,

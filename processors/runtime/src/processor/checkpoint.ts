@@ -29,6 +29,10 @@ export class PgCheckpoint {
     this.processor = processor;
   }
 
+  get #lockKey(): string {
+    return `telly_processor:${this.processor}`;
+  }
+
   async migrate(): Promise<void> {
     await this.#pool.query(MIGRATION);
   }
@@ -44,6 +48,8 @@ export class PgCheckpoint {
     if (messages.length === 0) return 0;
     const seqs = messages.map((m) => m.seq).sort((a, b) => a - b); // one lock order for all instances
     return withTransaction(this.#pool, async (client) => {
+      // shared: instances apply side by side; only exclusive() (a replay's swap) waits for them
+      await client.query('SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))', [this.#lockKey]);
       const { rows } = await client.query<{ seq: string }>(
         `INSERT INTO telly_applied (processor, seq) SELECT $1, unnest($2::bigint[])
          ON CONFLICT DO NOTHING RETURNING seq`,
@@ -62,6 +68,34 @@ export class PgCheckpoint {
       }
       return fresh.length;
     });
+  }
+
+  /**
+   * Runs `fn` in a transaction during which no batch of this processor commits (those in
+   * flight finish first): a replay swaps the projection's tables and applied set here.
+   */
+  async exclusive<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return withTransaction(this.#pool, async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [this.#lockKey]);
+      return fn(client);
+    });
+  }
+
+  /**
+   * Inside {@link exclusive}: from now on the projection holds exactly the messages up to
+   * `lastSeq`, so a redelivery of any of them above `ackFloor` is skipped and later ones applied.
+   */
+  async resetWithin(client: pg.PoolClient, ackFloor: number, lastSeq: number): Promise<void> {
+    await client.query('DELETE FROM telly_applied WHERE processor = $1', [this.processor]);
+    await client.query(
+      'INSERT INTO telly_applied (processor, seq) SELECT $1, generate_series($2::bigint + 1, $3::bigint)',
+      [this.processor, ackFloor, lastSeq],
+    );
+    await client.query(
+      `INSERT INTO telly_checkpoints (processor, last_seq) VALUES ($1, $2)
+       ON CONFLICT (processor) DO UPDATE SET last_seq = EXCLUDED.last_seq, updated_at = now()`,
+      [this.processor, lastSeq],
+    );
   }
 
   /** Highest stream sequence applied so far (0 when none). */

@@ -7,6 +7,44 @@ export function isPermanentError(err: unknown): err is PermanentError {
   return err instanceof PermanentError;
 }
 
+/**
+ * A dependency the handler writes to is down (its database, its sink): not the message's
+ * fault. The runtime keeps the batch and retries it in place with backoff, fetching nothing
+ * more and counting no delivery, until the dependency is back; no message goes to the DLQ.
+ */
+export class UnavailableError extends Error {
+  readonly code = 'UNAVAILABLE';
+}
+
+/** Node socket errors and Postgres SQLSTATEs that mean "the server is not reachable now". */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '53300', // too_many_connections
+]);
+
+/**
+ * An UnavailableError, or an error of a driver that could not reach its server: a refused or
+ * reset socket, a Postgres connection exception (class 08) or shutdown, a connection dropped
+ * mid-query.
+ */
+export function isUnavailableError(err: unknown): boolean {
+  if (err instanceof UnavailableError) return true;
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (UNREACHABLE_CODES.has(code) || code.startsWith('08'))) return true;
+  if (/Connection terminated|connection timeout|Client has encountered a connection error/i.test(err.message))
+    return true;
+  return err instanceof AggregateError && err.errors.some(isUnavailableError);
+}
+
 /** Headers a DLQ entry carries besides the original message's. */
 export const DLQ_HEADERS = {
   reason: 'Telly-DLQ-Reason',

@@ -13,12 +13,14 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { HealthChecks } from '../health.ts';
 import type { Logger } from '../logger.ts';
 import { DEFAULT_PROCESSOR, retryDelayMs } from './define.ts';
-import { DLQ_HEADERS, isPermanentError } from './errors.ts';
+import { DLQ_HEADERS, isPermanentError, isUnavailableError } from './errors.ts';
 import type { ProcessorDefinition, ProcessorMessage } from './types.ts';
 
 const NS_PER_MS = 1_000_000;
 const PRIORITY_GROUP = 'telly';
 const LAG_REFRESH_MS = 5_000;
+/** A batch held back by an unavailable dependency is tried again at least this often. */
+const UNAVAILABLE_RETRY_MAX_MS = 5_000;
 
 export interface RunProcessorOptions {
   nc: NatsConnection;
@@ -221,10 +223,28 @@ export async function runProcessor(
     );
     try {
       let batchErr: unknown;
-      try {
-        await def.handle(batch.map(toMessage), ctx);
-      } catch (err) {
-        batchErr = err;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await def.handle(batch.map(toMessage), ctx);
+          batchErr = undefined;
+        } catch (err) {
+          batchErr = err;
+        }
+        if (!isUnavailableError(batchErr)) break;
+        if (stopping) {
+          // hand the batch back without spending a delivery on the outage
+          for (const m of batch) m.nak();
+          return;
+        }
+        lastError = `unavailable: ${(batchErr as Error).message}`;
+        metrics.handled.inc({ processor: def.name, outcome: 'retried' }, batch.length);
+        logger.warn(
+          { err: batchErr, attempt, seqs: [batch[0]?.seq, batch.at(-1)?.seq] },
+          'a dependency is unavailable; retrying the batch in place',
+        );
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.min(UNAVAILABLE_RETRY_MAX_MS, retryDelayMs(attempt))),
+        );
       }
       if (batchErr === undefined) await ack(batch);
       else if (batch.length === 1 && !def.ordered) await fail(batch[0]!, batchErr);

@@ -1,0 +1,141 @@
+import {
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamClient,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import type { MsgHdrs } from '@nats-io/transport-node';
+import { STREAMS, type TelemetryPoint, telemetryPoints } from '@telly/schemas';
+
+/** A MESSAGES entry, however it was read (a processor's delivery or a replay's fetch). */
+export interface LogEntry {
+  subject: string;
+  seq: number;
+  data: Uint8Array;
+  headers: MsgHdrs | undefined;
+  /** When the entry was stored, ms since the epoch. */
+  timestampMs: number;
+}
+
+/**
+ * The points of an entry, exactly as the projection writes them (relative SenML times resolve
+ * against `Telly-Received`). Throws SenmlError / SubjectError for an entry that is not telemetry.
+ */
+export function pointsOf(m: LogEntry): TelemetryPoint[] {
+  return telemetryPoints({
+    subject: m.subject,
+    seq: m.seq,
+    contentType: m.headers?.get('Content-Type') || undefined,
+    receivedMs: Number(m.headers?.get('Telly-Received')) || m.timestampMs,
+    body: m.data,
+  });
+}
+
+export function entryOf(m: JsMsg): LogEntry {
+  return {
+    subject: m.subject,
+    seq: m.info.streamSequence,
+    data: m.data,
+    headers: m.headers,
+    timestampMs: m.info.timestampNanos / 1_000_000,
+  };
+}
+
+/**
+ * Reads MESSAGES in log order from a position, in batches, through an ephemeral ordered
+ * consumer: nothing durable is created and nothing is acked, so the live projection is untouched.
+ */
+export class LogReader {
+  readonly #js: JetStreamClient;
+  readonly #startSeq: number;
+  #consumer: Awaited<ReturnType<JetStreamClient['consumers']['get']>> | undefined;
+  #held: JsMsg[] = [];
+  #lastSeq = 0;
+
+  constructor(js: JetStreamClient, startSeq: number) {
+    this.#js = js;
+    this.#startSeq = Math.max(1, startSeq);
+  }
+
+  /** Highest sequence returned so far (0 before the first). */
+  get lastSeq(): number {
+    return this.#lastSeq;
+  }
+
+  /**
+   * Up to `max` entries after the last one returned, none above `untilSeq`. Returns fewer (or
+   * none) once the head of the log or `untilSeq` is reached.
+   */
+  async next(max: number, untilSeq: number): Promise<LogEntry[]> {
+    const out: LogEntry[] = [];
+    while (out.length < max) {
+      const held = this.#held.shift();
+      if (held) {
+        if (held.info.streamSequence > untilSeq) {
+          this.#held.unshift(held);
+          break;
+        }
+        this.#lastSeq = held.info.streamSequence;
+        out.push(entryOf(held));
+        continue;
+      }
+      if (this.#lastSeq >= untilSeq) break;
+      const fetched = await (await this.#consumerOf()).fetch({
+        max_messages: Math.min(max, 10_000),
+        expires: 1_000,
+      });
+      for await (const m of fetched) this.#held.push(m);
+      if (this.#held.length === 0) break; // the head of the log
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    this.#held = [];
+    await this.#consumer?.delete().catch(() => false);
+  }
+
+  async #consumerOf() {
+    this.#consumer ??= await this.#js.consumers.get(STREAMS.MESSAGES.name, {
+      filter_subjects: ['msg.>'],
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: this.#startSeq,
+    });
+    return this.#consumer;
+  }
+}
+
+/** The sequence of the first entry stored at or after `time` (one past the head when none). */
+export async function seqAt(js: JetStreamClient, time: Date): Promise<number> {
+  const consumer = await js.consumers.get(STREAMS.MESSAGES.name, {
+    filter_subjects: ['msg.>'],
+    deliver_policy: DeliverPolicy.StartTime,
+    opt_start_time: time.toISOString(),
+  });
+  try {
+    for await (const m of await consumer.fetch({ max_messages: 1, expires: 1_000 }))
+      return m.info.streamSequence;
+    return (await logBounds(js)).lastSeq + 1;
+  } finally {
+    await consumer.delete().catch(() => false);
+  }
+}
+
+/** The first and last sequence MESSAGES holds now (retention may have removed the oldest). */
+export async function logBounds(js: JetStreamClient): Promise<{ firstSeq: number; lastSeq: number }> {
+  const { state } = await (await js.streams.get(STREAMS.MESSAGES.name)).info(false);
+  return { firstSeq: state.first_seq, lastSeq: state.last_seq };
+}
+
+/** Every entry at or below this is acked by the durable consumer `name` (undefined: no such consumer). */
+export async function ackFloorOf(js: JetStreamClient, name: string): Promise<number | undefined> {
+  let consumer: Awaited<ReturnType<JetStreamClient['consumers']['get']>>;
+  try {
+    consumer = await js.consumers.get(STREAMS.MESSAGES.name, name);
+  } catch (err) {
+    if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound) return undefined;
+    throw err;
+  }
+  return (await consumer.info(false)).ack_floor.stream_seq;
+}
