@@ -20,6 +20,7 @@ import { serveGraphqlWs } from './graphql-ws.ts';
 import { migrateApi } from './migrations.ts';
 import { AuthService } from './services/auth-service.ts';
 import { CommandService } from './services/command-service.ts';
+import { ProjectionOps } from './services/projection-ops.ts';
 import { RegistryQueries } from './services/queries.ts';
 import { RegistryService } from './services/registry-service.ts';
 import { TelemetryFeed, type TelemetryFeedOptions } from './services/telemetry-feed.ts';
@@ -30,7 +31,10 @@ import { createGraphqlApp } from './yoga.ts';
 export const MAX_REQUEST_BYTES = 1024 * 1024;
 
 export interface ApiDeps {
-  config: Pick<ApiConfig, 'issuer' | 'audience' | 'jwtPrivateKey' | 'jwtKeyFile' | 'oidcProviders'>;
+  config: Pick<
+    ApiConfig,
+    'issuer' | 'audience' | 'jwtPrivateKey' | 'jwtKeyFile' | 'oidcProviders' | 'operatorTenant'
+  >;
   nc: NatsConnection;
   pool: pg.Pool;
   logger: Logger;
@@ -76,6 +80,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
     commands: new CommandService(new Publisher(jetstream(nc)), pool),
     telemetry: new TelemetryService(pool),
     feed: new TelemetryFeed(jetstream(nc), logger, deps.feed),
+    ops: new ProjectionOps({ nc, js: jetstream(nc), pool, logger, operatorTenant: config.operatorTenant }),
     auth: new AuthService({
       pool,
       registry,

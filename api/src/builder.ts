@@ -6,6 +6,7 @@ import { atLeast } from './auth/roles.ts';
 import { ApiError } from './errors.ts';
 import type { AuthService } from './services/auth-service.ts';
 import type { CommandService } from './services/command-service.ts';
+import type { ProjectionOps } from './services/projection-ops.ts';
 import type { RegistryQueries } from './services/queries.ts';
 import type { RegistryService } from './services/registry-service.ts';
 import type { TelemetryFeed } from './services/telemetry-feed.ts';
@@ -16,6 +17,7 @@ export interface Services {
   commands: CommandService;
   telemetry: TelemetryService;
   feed: TelemetryFeed;
+  ops: ProjectionOps;
   registry: RegistryService;
   queries: RegistryQueries;
 }

@@ -16,6 +16,8 @@ export interface ApiConfig {
   jwtKeyFile: string | undefined;
   /** `TELLY_OIDC_PROVIDERS` JSON, parsed by the OIDC module. */
   oidcProviders: string | undefined;
+  /** `TELLY_OPERATOR_TENANT`: the tenant whose admins may replay and verify projections. */
+  operatorTenant: string | undefined;
 }
 
 /** Reads the API's settings from the environment once, failing fast on a bad value. */
@@ -35,5 +37,6 @@ export function parseApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
     jwtPrivateKey: env.TELLY_JWT_PRIVATE_KEY || undefined,
     jwtKeyFile: env.TELLY_JWT_KEY_FILE || (dataDir ? `${dataDir}/secrets/jwt-ed25519.jwk` : undefined),
     oidcProviders: env.TELLY_OIDC_PROVIDERS || undefined,
+    operatorTenant: env.TELLY_OPERATOR_TENANT || undefined,
   };
 }

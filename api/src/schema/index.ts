@@ -6,6 +6,7 @@ import './thing.ts';
 import './apikey.ts';
 import './command.ts';
 import './telemetry.ts';
+import './projection.ts';
 
 builder.queryType({});
 builder.mutationType({});

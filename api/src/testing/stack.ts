@@ -28,7 +28,7 @@ export interface Stack {
 }
 
 export async function startStack(
-  options: { oidcProviders?: string; feed?: TelemetryFeedOptions } = {},
+  options: { oidcProviders?: string; feed?: TelemetryFeedOptions; jwtPrivateKey?: string } = {},
 ): Promise<Stack> {
   const [nats, db]: [NatsServer, TestDatabase] = await Promise.all([NatsServer.start(), startTestDatabase()]);
   const nc = await connect({ servers: nats.url });
@@ -44,9 +44,10 @@ export async function startStack(
     config: {
       issuer: 'telly',
       audience: 'telly-api',
-      jwtPrivateKey: undefined,
+      jwtPrivateKey: options.jwtPrivateKey,
       jwtKeyFile: undefined,
       oidcProviders: options.oidcProviders,
+      operatorTenant: undefined,
     },
     nc,
     pool,

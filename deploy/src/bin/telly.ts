@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { createLogger, isConfigError } from '@telly/runtime';
 import { parseConfig } from '../config.ts';
 import { replayCommand, verifyCommand } from '../ops/projections.ts';
+import { simulateCommand } from '../simulate/cli.ts';
 import { up } from '../up/up.ts';
 
 const USAGE = `usage: telly <command> [options]
@@ -14,6 +15,7 @@ commands:
   replay    rebuild a projection from the log and swap it in: telly replay telemetry-pg
             [--from-seq N | --from-time T]
   verify    compare a projection with the log: telly verify telemetry-pg
+  simulate  a fleet of simulated devices publishing to a platform (telly simulate --help)
   help      this text
 
 configuration is read from the environment; see README.md "Configuration"`;
@@ -73,6 +75,9 @@ try {
       break;
     case 'verify':
       process.exitCode = await verifyCommand(process.argv.slice(2));
+      break;
+    case 'simulate':
+      await simulateCommand(process.argv.slice(3));
       break;
     case 'help':
     case '--help':

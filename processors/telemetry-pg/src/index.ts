@@ -8,7 +8,7 @@ export { TELEMETRY_PG, telemetryProjection } from './projection.ts';
 export type { Aggregate, PointRow, TelemetryFilter } from './queries.ts';
 export { AGGREGATES, MAX_BUCKETS, MAX_POINTS, parseEvery, rollupFor, TelemetryQueries } from './queries.ts';
 export type { ReplayOptions, ReplayProgress, ReplayReport } from './replay.ts';
-export { replayTelemetry } from './replay.ts';
+export { ReplayBusyError, replayTelemetry } from './replay.ts';
 export type { TelemetryTables } from './tables.ts';
 export { LIVE_TABLES, telemetryTables } from './tables.ts';
 export type { DayTally, Difference, VerifyOptions, VerifyReport } from './verify.ts';

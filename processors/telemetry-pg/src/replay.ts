@@ -68,6 +68,30 @@ const OLD = telemetryTables('telemetry_old');
  * applied twice across the switch.
  */
 export async function replayTelemetry(options: ReplayOptions): Promise<ReplayReport> {
+  // one replay at a time: a session lock on a connection held for the whole rebuild
+  const lock = await options.pool.connect();
+  try {
+    const { rows } = await lock.query<{ ok: boolean }>(
+      'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok',
+      [`telly_replay:${options.projection ?? TELEMETRY_PG}`],
+    );
+    if (!rows[0]?.ok) throw new ReplayBusyError(options.projection ?? TELEMETRY_PG);
+    return await rebuild(options);
+  } finally {
+    // the lock ends with the session: a connection that failed mid-replay is not reused
+    lock.release(true);
+  }
+}
+
+/** Another replay of the same projection is running (in this process or another). */
+export class ReplayBusyError extends Error {
+  readonly code = 'REPLAY_BUSY';
+  constructor(projection: string) {
+    super(`a replay of ${projection} is already running`);
+  }
+}
+
+async function rebuild(options: ReplayOptions): Promise<ReplayReport> {
   const { pool, js } = options;
   const started = Date.now();
   const batch = options.batch ?? 2_000;
