@@ -314,6 +314,42 @@ test('projects MESSAGES into VictoriaMetrics; survives the sink being down witho
   await running.stop();
 });
 
+/** How long the sink stays down under load. */
+const OUTAGE_MS = Number(process.env.TELLY_OUTAGE_MS ?? 30_000);
+
+test(`the sink down for ${OUTAGE_MS / 1000} s under load: afterwards every point exactly once, nothing dead-lettered`, async () => {
+  const devices = [device(), device(['greenhouse'])];
+  const baseMs = Math.floor(Date.now() / 1000) * 1000 - 7_200_000;
+  const expected: Sample[] = [];
+  const dlqBefore = await deadLettered();
+  const running = await start(
+    influxProjection({ url: vm.url, org: 'telly', bucket: 'telly', batchSize: 200, maxRetryDelayMs: 2_000 }),
+  );
+  let stop = false;
+  let lastSeq = 0;
+  const load = (async () => {
+    for (let n = 0; !stop; n++) {
+      const r = await publishReading(devices[n % 2]!, n, baseMs + n * 10);
+      expected.push(...r.samples);
+      lastSeq = r.seq;
+      if (n % 10 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  })();
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  await vm.process.stop();
+  await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
+  vm.process.start();
+  await waitFor(() => httpOk(`${vm.url}/health`), { what: 'victoria-metrics back' });
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  stop = true;
+  await load;
+  assert.ok(expected.length > 2_000, `load during the outage (${expected.length} samples)`);
+  await waitAcked(lastSeq);
+  await assertExactlyOnce(expected);
+  assert.deepEqual(await deadLettered(), dlqBefore, 'an outage sends nothing to the DLQ');
+  await running.stop();
+});
+
 test('the telly up component: NATS only (no DATABASE_URL), an influx health check, stops while the sink is down', async () => {
   const name = TELEMETRY_INFLUX;
   const d = device();
