@@ -81,8 +81,10 @@ export class LogReader {
         continue;
       }
       if (this.#lastSeq >= untilSeq) break;
+      // never more than the range can hold: a fetch waits for its count until it expires
+      const inRange = untilSeq - Math.max(this.#lastSeq, this.#startSeq - 1);
       const fetched = await (await this.#consumerOf()).fetch({
-        max_messages: Math.min(max, 10_000),
+        max_messages: Math.max(1, Math.min(max - out.length, inRange, 10_000)),
         expires: 1_000,
       });
       for await (const m of fetched) this.#held.push(m);

@@ -15,7 +15,7 @@ import { LIVE_TABLES, type TelemetryTables } from './tables.ts';
  * The DDL of one set of telemetry tables (the live set, or a replay's fresh set beside it). A
  * change of shape goes here and into a migration that brings existing tables to it.
  */
-export function telemetryDdl(t: TelemetryTables): string {
+export function telemetryDdl(t: TelemetryTables, options: { rawIndexes?: boolean } = {}): string {
   const rollups = t.rollups.map(
     ({ table }) => `
     CREATE TABLE ${table} (
@@ -55,8 +55,7 @@ export function telemetryDdl(t: TelemetryTables): string {
       seq bigint NOT NULL,
       idx integer NOT NULL
     ) PARTITION BY RANGE (time);
-    CREATE INDEX ${t.prefix}_thing ON ${t.raw} (thing_id, name, time);
-    CREATE INDEX ${t.prefix}_channel ON ${t.raw} (channel_id, name, time);
+    ${options.rawIndexes === false ? '' : rawIndexDdl(t).join(';\n')};
     CREATE TABLE ${t.latest} (
       tenant_id uuid NOT NULL,
       thing_id uuid NOT NULL,
@@ -75,6 +74,14 @@ export function telemetryDdl(t: TelemetryTables): string {
       PRIMARY KEY (thing_id, name)
     );
     ${rollups.join('\n')}`;
+}
+
+/** The raw table's indexes: a bulk load creates them after the rows are in, which is faster. */
+export function rawIndexDdl(t: TelemetryTables): string[] {
+  return [
+    `CREATE INDEX ${t.prefix}_thing ON ${t.raw} (thing_id, name, time)`,
+    `CREATE INDEX ${t.prefix}_channel ON ${t.raw} (channel_id, name, time)`,
+  ];
 }
 
 const MIGRATIONS: Record<string, Migration> = {

@@ -72,7 +72,8 @@ async function publish(i: number, extra: { msgId?: string } = {}): Promise<void>
     { n: 'humidity', u: '%RH', v: 40 + (i % 23), t },
   ];
   if (i % 5 === 0) records.push({ n: 'led', vb: i % 2 === 0, t });
-  if (i % 7 === 0) records.push({ n: 'status', vs: `ok-${i}`, t: t - 3_600 }); // a late point
+  // a late point, with the characters COPY must escape
+  if (i % 7 === 0) records.push({ n: 'status', vs: `ok-${i}\t\\N \\ "x"\r\n`, t: t - 3_600 });
   const h = natsHeaders();
   h.set('Content-Type', 'application/senml+json');
   h.set('Telly-Protocol', 'mqtt');
@@ -180,6 +181,11 @@ describe('replay and verify', () => {
     assert.equal(report.keptRows, 0);
     assert.ok(progress.includes('bulk') && progress.at(-1) === 'done', `phases ${[...new Set(progress)]}`);
     assert.deepEqual(await dump(), before.dump, 'every row of every table as before');
+    const { rows: escaped } = await pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM telemetry
+        WHERE position(chr(9) || '\\N \\ "x"' || chr(13) || chr(10) IN string_value) > 0`,
+    );
+    assert.ok(Number(escaped[0]?.n) > 0, 'strings with tabs, newlines and backslashes survive the bulk COPY');
     assert.deepEqual(await answers(), before.answers, 'the queries answer as before');
     assert.deepEqual((await verifyTelemetry({ pool, js })).differences, []);
 

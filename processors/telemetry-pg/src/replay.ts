@@ -3,11 +3,11 @@ import { PgCheckpoint, withTransaction } from '@telly/runtime';
 import { isSenmlError, isSubjectError, type TelemetryPoint } from '@telly/schemas';
 import type pg from 'pg';
 import { ackFloorOf, type LogEntry, LogReader, logBounds, pointsOf, seqAt } from './log.ts';
-import { telemetryDdl } from './migrations.ts';
+import { rawIndexDdl, telemetryDdl } from './migrations.ts';
 import { Partitions } from './partitions.ts';
 import { TELEMETRY_PG } from './projection.ts';
 import { LIVE_TABLES, type TelemetryTables, tablesOf, telemetryTables } from './tables.ts';
-import { deriveFromRaw, writePoints } from './write.ts';
+import { copyPoints, deriveFromRaw, writePoints } from './write.ts';
 
 /** Where a rebuild is, reported after every batch. */
 export interface ReplayProgress {
@@ -53,6 +53,8 @@ export interface ReplayReport {
   /** Rows of messages before `fromSeq` (or beyond the log's retention) carried over unchanged. */
   keptRows: number;
   durationMs: number;
+  /** Where the time went, ms: reading the log, decoding SenML, writing rows, deriving, the swap. */
+  timings: { readMs: number; decodeMs: number; writeMs: number; deriveMs: number; swapMs: number };
 }
 
 const SHADOW = telemetryTables('telemetry_next');
@@ -101,6 +103,15 @@ async function rebuild(options: ReplayOptions): Promise<ReplayReport> {
   // what retention removed cannot be replayed: those rows are kept like the ones before fromSeq
   const fromSeq = Math.max(requested, bounds.firstSeq, 1);
   const counts = { messages: 0, points: 0, skipped: 0 };
+  const timings = { readMs: 0, decodeMs: 0, writeMs: 0, deriveMs: 0, swapMs: 0 };
+  const timed = async <T>(key: keyof typeof timings, fn: () => Promise<T>): Promise<T> => {
+    const t = performance.now();
+    try {
+      return await fn();
+    } finally {
+      timings[key] += performance.now() - t;
+    }
+  };
   const report = (phase: ReplayProgress['phase'], seq: number, targetSeq: number) => {
     const rate = counts.messages / Math.max(0.001, (Date.now() - started) / 1000);
     const left = Math.max(0, targetSeq - seq);
@@ -134,20 +145,31 @@ async function rebuild(options: ReplayOptions): Promise<ReplayReport> {
     return points;
   };
   try {
-    // the bulk: raw rows only, one transaction per batch
+    // the bulk: raw rows only, COPY'd one transaction per batch while the next batch is read
+    let writing: Promise<void> = Promise.resolve();
     for (;;) {
-      const entries = await reader.next(batch, bounds.lastSeq);
+      const entries = await timed('readMs', () => reader.next(batch, bounds.lastSeq));
       if (entries.length === 0) break;
-      const points = decode(entries);
-      await partitions.ensure(
-        pool,
-        points.map((p) => p.timeMs),
-      );
-      await withTransaction(pool, (client) => writePoints(client, points, SHADOW, { rawOnly: true }));
+      const points = await timed('decodeMs', async () => decode(entries));
+      await writing;
+      writing = timed('writeMs', async () => {
+        await partitions.ensure(
+          pool,
+          points.map((p) => p.timeMs),
+        );
+        await withTransaction(pool, (client) => copyPoints(client, points, SHADOW));
+      });
+      writing.catch(() => {}); // awaited (and thrown) before the next write or after the loop
       report('bulk', reader.lastSeq, bounds.lastSeq);
     }
+    await writing;
     report('derive', reader.lastSeq, bounds.lastSeq);
-    await withTransaction(pool, (client) => deriveFromRaw(client, SHADOW));
+    await timed('deriveMs', () =>
+      Promise.all([
+        ...rawIndexDdl(SHADOW).map((statement) => pool.query(statement)),
+        deriveFromRaw(pool, SHADOW),
+      ]),
+    );
 
     // what was stored meanwhile, incrementally, until close enough to the head to swap
     // (while it gains on ingest: whatever is left then is applied inside the swap)
@@ -173,6 +195,7 @@ async function rebuild(options: ReplayOptions): Promise<ReplayReport> {
     // the switch: the live projection waits while the last messages are applied and tables swapped
     const checkpoint = new PgCheckpoint(pool, options.projection ?? TELEMETRY_PG);
     await checkpoint.migrate();
+    const swapStarted = performance.now();
     await checkpoint.exclusive(async (client) => {
       await client.query(`SELECT pg_advisory_xact_lock(hashtext('telly_telemetry_partitions'))`);
       const { rows } = await client.query<{ last_seq: string }>(
@@ -195,6 +218,7 @@ async function rebuild(options: ReplayOptions): Promise<ReplayReport> {
       await checkpoint.resetWithin(client, ackFloor, Math.max(reader.lastSeq, fromSeq - 1));
       await swapTables(client);
     });
+    timings.swapMs = performance.now() - swapStarted;
     report('done', reader.lastSeq, reader.lastSeq);
     return {
       fromSeq,
@@ -202,17 +226,23 @@ async function rebuild(options: ReplayOptions): Promise<ReplayReport> {
       ...counts,
       keptRows,
       durationMs: Date.now() - started,
+      timings: Object.fromEntries(
+        Object.entries(timings).map(([k, v]) => [k, Math.round(v)]),
+      ) as typeof timings,
     };
   } finally {
     await reader.close();
   }
 }
 
-/** Empty tables of the same shape as the live ones (a leftover of an interrupted replay goes). */
+/**
+ * Empty tables of the same shape as the live ones, but for the raw table's indexes, created after
+ * the bulk (a leftover of an interrupted replay goes).
+ */
 async function createShadow(pool: pg.Pool): Promise<void> {
   await withTransaction(pool, async (client) => {
     await client.query(`DROP TABLE IF EXISTS ${tablesOf(SHADOW).join(', ')} CASCADE`);
-    await client.query(telemetryDdl(SHADOW));
+    await client.query(telemetryDdl(SHADOW, { rawIndexes: false }));
   });
 }
 

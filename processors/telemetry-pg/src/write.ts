@@ -1,5 +1,8 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { TelemetryPoint } from '@telly/schemas';
 import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { LIVE_TABLES, type TelemetryTables } from './tables.ts';
 
 /** Position of a point in the log, for FIRST/LAST ties: seq, then index in the pack. */
@@ -9,14 +12,11 @@ export const orderOf = (p: Pick<TelemetryPoint, 'seq' | 'index'>) => p.seq * 100
  * Writes a batch of points in one statement per table (arrays unnested server-side), inside the
  * caller's transaction: raw rows, the latest value per thing and name, and the rollups, which
  * are merged incrementally so late and out-of-order points land in the right bucket.
- * `rawOnly` writes the raw rows alone, for a bulk replay that derives the rest at the end
- * ({@link deriveFromRaw}).
  */
 export async function writePoints(
   db: pg.PoolClient,
   points: readonly TelemetryPoint[],
   tables: TelemetryTables = LIVE_TABLES,
-  options: { rawOnly?: boolean } = {},
 ): Promise<void> {
   if (points.length === 0) return;
   const col = <T>(f: (p: TelemetryPoint) => T) => points.map(f);
@@ -40,12 +40,70 @@ export async function writePoints(
     $8::float8[], $9::text[], $10::bool[], $11::text[], $12::float8[], $13::bigint[], $14::int[])
     AS p(tenant_id, channel_id, thing_id, subtopic, name, unit, time, value, string_value, bool_value, data_value, sum, seq, idx)`;
   await db.query(`INSERT INTO ${tables.raw} SELECT * FROM ${unnest}`, params);
-  if (!options.rawOnly) await mergeDerived(db, tables, unnest, params);
+  await mergeDerived(db, tables, unnest, params);
 }
 
-/** Latest values and rollups computed from a whole raw table, as a bulk replay's last step. */
-export async function deriveFromRaw(db: pg.PoolClient, tables: TelemetryTables): Promise<void> {
-  await mergeDerived(db, tables, `${tables.raw} AS p`, []);
+const RAW_COLUMNS =
+  'tenant_id, channel_id, thing_id, subtopic, name, unit, time, value, string_value, bool_value, data_value, sum, seq, idx';
+
+/** A value in COPY's text format: `\N` for null, the four special characters escaped. */
+function copyText(value: string | number | boolean | null | undefined): string {
+  if (value === null || value === undefined) return '\\N';
+  if (typeof value !== 'string') return String(value);
+  return value.replace(/[\\\n\r\t]/g, (c) =>
+    c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t',
+  );
+}
+
+/**
+ * Raw rows only, streamed with COPY: the bulk of a replay, whose latest values and rollups are
+ * derived afterwards ({@link deriveFromRaw}). Inside the caller's transaction.
+ */
+export async function copyPoints(
+  db: pg.PoolClient,
+  points: readonly TelemetryPoint[],
+  tables: TelemetryTables,
+): Promise<void> {
+  if (points.length === 0) return;
+  function* lines() {
+    const rows: string[] = [];
+    for (const p of points) {
+      rows.push(
+        [
+          p.tenantId,
+          p.channelId,
+          p.thingId,
+          copyText(p.subtopic),
+          copyText(p.name),
+          copyText(p.unit),
+          new Date(p.timeMs).toISOString(),
+          copyText(p.value),
+          copyText(p.stringValue),
+          copyText(p.boolValue),
+          copyText(p.dataValue),
+          copyText(p.sum),
+          p.seq,
+          p.index,
+        ].join('\t'),
+      );
+      if (rows.length === 1_000) yield `${rows.splice(0).join('\n')}\n`;
+    }
+    if (rows.length > 0) yield `${rows.join('\n')}\n`;
+  }
+  await pipeline(
+    Readable.from(lines()),
+    db.query(copyFrom(`COPY ${tables.raw} (${RAW_COLUMNS}) FROM STDIN`)),
+  );
+}
+
+/**
+ * Latest values and rollups computed from a whole raw table, as a bulk replay's last step: one
+ * statement per table, run side by side on their own connections (the tables are not live yet).
+ */
+export async function deriveFromRaw(pool: pg.Pool, tables: TelemetryTables): Promise<void> {
+  await Promise.all(
+    derivedStatements(tables, `${tables.raw} AS p`).map((statement) => pool.query(statement)),
+  );
 }
 
 /** Merges the points of `source` (a FROM item aliased p) into the latest values and the rollups. */
@@ -55,8 +113,15 @@ async function mergeDerived(
   source: string,
   params: unknown[],
 ): Promise<void> {
-  await db.query(
-    `INSERT INTO ${tables.latest} AS l
+  for (const statement of derivedStatements(tables, source)) await db.query(statement, params);
+}
+
+/**
+ * The statements that merge `source` into the latest values and each rollup. FIRST and LAST
+ * come from one ordering (time, seq, idx), first and last element, so a group is sorted once.
+ */
+function derivedStatements(tables: TelemetryTables, source: string): string[] {
+  const latest = `INSERT INTO ${tables.latest} AS l
      SELECT DISTINCT ON (thing_id, name) tenant_id, thing_id, name, channel_id, subtopic, unit, time, value,
        string_value, bool_value, data_value, sum, seq, idx
      FROM ${source} ORDER BY thing_id, name, time DESC, seq DESC, idx DESC
@@ -64,19 +129,17 @@ async function mergeDerived(
        unit = EXCLUDED.unit, time = EXCLUDED.time, value = EXCLUDED.value, string_value = EXCLUDED.string_value,
        bool_value = EXCLUDED.bool_value, data_value = EXCLUDED.data_value, sum = EXCLUDED.sum,
        seq = EXCLUDED.seq, idx = EXCLUDED.idx
-     WHERE (EXCLUDED.time, EXCLUDED.seq, EXCLUDED.idx) > (l.time, l.seq, l.idx)`,
-    params,
-  );
-  for (const { table, unit } of tables.rollups) {
-    await db.query(
+     WHERE (EXCLUDED.time, EXCLUDED.seq, EXCLUDED.idx) > (l.time, l.seq, l.idx)`;
+  const rollups = tables.rollups.map(
+    ({ table, unit }) =>
       `INSERT INTO ${table} AS r
        SELECT tenant_id, thing_id, channel_id, name, date_trunc('${unit}', time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket,
          count(*), sum(value), min(value), max(value),
          (array_agg(time ORDER BY time, seq, idx))[1], (array_agg(seq * 100000 + idx ORDER BY time, seq, idx))[1],
          (array_agg(value ORDER BY time, seq, idx))[1],
-         (array_agg(time ORDER BY time DESC, seq DESC, idx DESC))[1],
-         (array_agg(seq * 100000 + idx ORDER BY time DESC, seq DESC, idx DESC))[1],
-         (array_agg(value ORDER BY time DESC, seq DESC, idx DESC))[1]
+         (array_agg(time ORDER BY time, seq, idx))[count(*)],
+         (array_agg(seq * 100000 + idx ORDER BY time, seq, idx))[count(*)],
+         (array_agg(value ORDER BY time, seq, idx))[count(*)]
        FROM ${source} WHERE value IS NOT NULL
        GROUP BY tenant_id, thing_id, channel_id, name, bucket
        ON CONFLICT (thing_id, name, channel_id, bucket) DO UPDATE SET
@@ -90,7 +153,6 @@ async function mergeDerived(
          last_time = CASE WHEN (EXCLUDED.last_time, EXCLUDED.last_order) > (r.last_time, r.last_order) THEN EXCLUDED.last_time ELSE r.last_time END,
          last_order = CASE WHEN (EXCLUDED.last_time, EXCLUDED.last_order) > (r.last_time, r.last_order) THEN EXCLUDED.last_order ELSE r.last_order END,
          last_value = CASE WHEN (EXCLUDED.last_time, EXCLUDED.last_order) > (r.last_time, r.last_order) THEN EXCLUDED.last_value ELSE r.last_value END`,
-      params,
-    );
-  }
+  );
+  return [latest, ...rollups];
 }
