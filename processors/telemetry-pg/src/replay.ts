@@ -171,6 +171,27 @@ async function rebuild(options: ReplayOptions): Promise<ReplayReport> {
       ]),
     );
 
+    /** Applies the log up to `seq` incrementally, each batch in a transaction `inTransaction` gives. */
+    const applyUntil = async (
+      seq: number,
+      inTransaction: (work: (client: pg.PoolClient) => Promise<void>) => Promise<void>,
+      phase: ReplayProgress['phase'],
+    ) => {
+      for (;;) {
+        const entries = await reader.next(batch, seq);
+        if (entries.length === 0) return;
+        const points = decode(entries);
+        await inTransaction(async (client) => {
+          await partitions.ensureWithin(
+            client,
+            points.map((p) => p.timeMs),
+          );
+          await writePoints(client, points, SHADOW);
+        });
+        report(phase, reader.lastSeq, seq);
+      }
+    };
+
     // what was stored meanwhile, incrementally, until close enough to the head to swap
     // (while it gains on ingest: whatever is left then is applied inside the swap)
     const maxGap = options.maxSwapGap ?? 2_000;
@@ -179,17 +200,7 @@ async function rebuild(options: ReplayOptions): Promise<ReplayReport> {
       const gap = head - reader.lastSeq;
       if (gap <= maxGap || gap >= previousGap) break;
       previousGap = gap;
-      for (;;) {
-        const entries = await reader.next(batch, head);
-        if (entries.length === 0) break;
-        const points = decode(entries);
-        await partitions.ensure(
-          pool,
-          points.map((p) => p.timeMs),
-        );
-        await withTransaction(pool, (client) => writePoints(client, points, SHADOW));
-        report('catch-up', reader.lastSeq, head);
-      }
+      await applyUntil(head, (work) => withTransaction(pool, work), 'catch-up');
     }
 
     // the switch: the live projection waits while the last messages are applied and tables swapped
@@ -205,16 +216,7 @@ async function rebuild(options: ReplayOptions): Promise<ReplayReport> {
       const ackFloor = (await ackFloorOf(js, checkpoint.processor)) ?? 0;
       const until = Math.max(Number(rows[0]?.last_seq ?? 0), ackFloor);
       report('swap', reader.lastSeq, until);
-      for (;;) {
-        const entries = await reader.next(batch, until);
-        if (entries.length === 0) break;
-        const points = decode(entries);
-        await partitions.ensureWithin(
-          client,
-          points.map((p) => p.timeMs),
-        );
-        await writePoints(client, points, SHADOW);
-      }
+      await applyUntil(until, (work) => work(client), 'swap');
       await checkpoint.resetWithin(client, ackFloor, Math.max(reader.lastSeq, fromSeq - 1));
       await swapTables(client);
     });
