@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_API, parseDuration, parseSimulateArgs } from './cli.ts';
+import { DEFAULT_API, parseDuration, parseSimulateArgs, simulateCommand } from './cli.ts';
 import { isUsageError } from './errors.ts';
 
 test('defaults fill in what is not given', () => {
@@ -59,4 +59,27 @@ test('bad arguments fail naming the option', () => {
   fails(['--token=t', '--duration=soon'], /--duration/);
   fails(['--devices=3'], /--token, or --email and --password/);
   fails(['--token=t', '--nope'], /nope/);
+});
+
+test('telly simulate with bad arguments prints why and the usage, exit code 2', async (t) => {
+  const printed: string[] = [];
+  t.mock.method(console, 'error', (text: string) => printed.push(text));
+  t.after(() => {
+    process.exitCode = undefined;
+  });
+  await simulateCommand(['--devices=none', '--token=t']);
+  assert.equal(process.exitCode, 2);
+  assert.match(printed.join('\n'), /--devices: expected a positive integer[\s\S]*usage: telly simulate/);
+});
+
+test('telly simulate against nothing listening says it could not provision, exit code 1', async (t) => {
+  const printed: string[] = [];
+  t.mock.method(console, 'error', (text: string) => printed.push(text));
+  t.mock.method(console, 'log', () => {});
+  t.after(() => {
+    process.exitCode = undefined;
+  });
+  await simulateCommand(['--api=http://127.0.0.1:9', '--token=t', '--devices=1']);
+  assert.equal(process.exitCode, 1);
+  assert.match(printed.join('\n'), /could not provision through http:\/\/127\.0\.0\.1:9/);
 });

@@ -3,10 +3,10 @@
 // refused with acknowledgement latencies. Ctrl-C stops it early and still prints the summary.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { UsageError } from './errors.ts';
+import { isUsageError, UsageError } from './errors.ts';
 import { DEFAULT_CONNECT_RATE, DEFAULT_MAX_INFLIGHT, DEFAULT_RATE, DEFAULT_VALUES, Fleet } from './fleet.ts';
 import { LatencySample } from './latency-sample.ts';
-import { provisionFleet } from './provision.ts';
+import { type ProvisionedFleet, provisionFleet } from './provision.ts';
 import type { DeviceCredentials, Protocol } from './types.ts';
 
 export const DEFAULT_API = 'http://127.0.0.1:4000';
@@ -130,9 +130,22 @@ function parseOptions(args: string[]) {
 
 const round = (n: number | undefined) => (n === undefined ? '-' : n.toFixed(1));
 
-/** Runs `telly simulate`; usage errors are thrown as UsageError for the caller to print. */
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/**
+ * Runs `telly simulate`. Bad arguments print the usage and set exit code 2; a platform that
+ * cannot be reached or refuses the provisioning prints why and sets exit code 1.
+ */
 export async function simulateCommand(args: string[]): Promise<void> {
-  const options = parseSimulateArgs(args);
+  let options: SimulateArgs | undefined;
+  try {
+    options = parseSimulateArgs(args);
+  } catch (err) {
+    if (!isUsageError(err)) throw err;
+    console.error(`${err.message}\n\n${SIMULATE_USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
   if (!options) {
     console.log(SIMULATE_USAGE);
     return;
@@ -143,14 +156,22 @@ export async function simulateCommand(args: string[]): Promise<void> {
   process.once('SIGTERM', onSignal);
   try {
     console.log(`provisioning ${options.devices} things through ${options.api}`);
-    const fleet = await provisionFleet({
-      api: options.api,
-      token: options.token,
-      email: options.email,
-      password: options.password,
-      devices: options.devices,
-      signal: aborter.signal,
-    });
+    let fleet: ProvisionedFleet;
+    try {
+      fleet = await provisionFleet({
+        api: options.api,
+        token: options.token,
+        email: options.email,
+        password: options.password,
+        devices: options.devices,
+        signal: aborter.signal,
+      });
+    } catch (err) {
+      if (aborter.signal.aborted) return;
+      console.error(`could not provision through ${options.api}: ${messageOf(err)}`);
+      process.exitCode = 1;
+      return;
+    }
     console.log(`channel ${fleet.channelId}: ${fleet.devices.length} things connected`);
     await run(options, fleet.devices, aborter.signal);
   } finally {
@@ -174,7 +195,7 @@ async function run(options: SimulateArgs, devices: readonly DeviceCredentials[],
     ...(options.subtopic ? { subtopic: options.subtopic } : {}),
     onAck: (ack) => latencies.add(ack.latencyMs),
     onError: (err) => {
-      const message = err instanceof Error ? err.message : String(err);
+      const message = messageOf(err);
       errors.set(message, (errors.get(message) ?? 0) + 1);
     },
   });

@@ -98,9 +98,10 @@ export class Fleet implements AsyncDisposable {
     const started = performance.now();
     const attempts: Promise<void>[] = [];
     for (const device of this.#devices) {
-      signal?.throwIfAborted();
+      if (signal?.aborted) break;
       const due = started + device.index * gapMs - performance.now();
-      if (due > 1) await sleep(due, undefined, { signal });
+      if (due > 1) await sleep(due, undefined, { signal }).catch(() => {});
+      if (signal?.aborted) break;
       attempts.push(
         device.transport.connect().then(
           () => {
@@ -113,7 +114,9 @@ export class Fleet implements AsyncDisposable {
         ),
       );
     }
+    // even when interrupted: every connection started is either up (and closed by stop) or failed
     await Promise.all(attempts);
+    signal?.throwIfAborted();
   }
 
   /** Every connected device starts publishing, at a random phase within its first interval. */
@@ -167,7 +170,7 @@ export class Fleet implements AsyncDisposable {
       const settled = new Promise<void>((resolve) => {
         this.#settled = resolve;
       });
-      await Promise.race([settled, sleep(drainTimeoutMs)]);
+      await Promise.race([settled, sleep(drainTimeoutMs, undefined, { ref: false })]);
       this.#settled = undefined;
     }
     const force = this.#counts.inflight > 0;
@@ -175,7 +178,7 @@ export class Fleet implements AsyncDisposable {
       this.#devices.filter((d) => d.connected).map((d) => d.transport.close(force).catch(() => {})),
     );
     this.#agent?.destroy();
-    // sends a forced close did not fail explicitly are unacknowledged all the same
+    // sends that the forced close did not fail explicitly are unacknowledged all the same
     this.#counts.errors += this.#counts.inflight;
     this.#counts.inflight = 0;
     for (const device of this.#devices) device.inflight = 0;

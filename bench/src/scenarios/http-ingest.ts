@@ -1,0 +1,230 @@
+// HTTP ingest: keep-alive POSTs of 10-record SenML packs with autocannon, rotating over many
+// things (each request carries the next thing's key and channel, so no thing nears the
+// bridge's per-thing rate limit), against Telly's HTTP bridge and against a bare node:http
+// server answering 202 with the same settings, runs alternated. The measure is 202s per second.
+
+import { STREAMS } from '@telly/schemas';
+import { TELEMETRY_PG } from '@telly/telemetry-pg';
+import autocannon from 'autocannon';
+import { alternate } from '../lib/alternate.ts';
+import { LatencyHistogram, type LatencySummary } from '../lib/histogram.ts';
+import { probeJetStream } from '../lib/jetstream.ts';
+import { selfCpu, TreeMonitor, type TreeUsage } from '../lib/process-tree.ts';
+import { type DeviceCredentials, SensorBoard } from '../lib/simulator.ts';
+import { median, round } from '../lib/stats.ts';
+import { provisionDevices, startTelly } from '../lib/telly-stack.ts';
+import { startBareHttpServer } from '../reference/bare-http.ts';
+import type { Scenario, ScenarioContext, Size } from '../types.ts';
+
+const TARGET_RATIO = 0.5;
+const RECORDS = 10;
+
+const SIZES: Record<
+  Size,
+  { things: number; connections: number; warmupS: number; measureS: number; runs: number }
+> = {
+  smoke: { things: 5, connections: 5, warmupS: 1, measureS: 2, runs: 1 },
+  short: { things: 200, connections: 50, warmupS: 3, measureS: 10, runs: 3 },
+  full: { things: 200, connections: 50, warmupS: 5, measureS: 30, runs: 5 },
+};
+
+/** A 10-record pack, as the simulator's board writes it, stamped with one base time. */
+const pack = (timeMs: number) => JSON.stringify(new SensorBoard(RECORDS).read(timeMs));
+
+interface Target {
+  url: string;
+  monitor(): TreeMonitor;
+  settle(): Promise<void>;
+}
+
+interface RunResult {
+  perSecond: number;
+  accepted: number;
+  /** 202s of the warm-up and the measured run. */
+  acceptedTotal: number;
+  refused: Record<string, number>;
+  errors: number;
+  latency: LatencySummary;
+  cpu: TreeUsage;
+  generatorCpuPercent: number;
+}
+
+/** One autocannon run; `done` resolves with its result. */
+function load(
+  url: string,
+  devices: readonly DeviceCredentials[],
+  connections: number,
+  seconds: number,
+  body: string,
+): { instance: autocannon.Instance; done: Promise<autocannon.Result> } {
+  let next = 0;
+  let instance: autocannon.Instance | undefined;
+  const done = new Promise<autocannon.Result>((resolve, reject) => {
+    instance = autocannon(
+      {
+        url,
+        connections,
+        pipelining: 1,
+        duration: seconds,
+        method: 'POST',
+        headers: { 'content-type': 'application/senml+json' },
+        body,
+        requests: [
+          {
+            setupRequest: (request) => {
+              const device = devices[next++ % devices.length]!;
+              return {
+                ...request,
+                path: `/channels/${device.channelId}/messages`,
+                headers: { ...request.headers, authorization: `Thing ${device.key}` },
+              };
+            },
+          },
+        ],
+      },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    );
+  });
+  return { instance: instance!, done };
+}
+
+/** Runs autocannon to the end, or stops it when `signal` aborts. */
+async function finish(
+  run: { instance: autocannon.Instance; done: Promise<autocannon.Result> },
+  signal: AbortSignal,
+): Promise<autocannon.Result> {
+  const stop = () => run.instance.stop();
+  signal.addEventListener('abort', stop, { once: true });
+  try {
+    return await run.done;
+  } finally {
+    signal.removeEventListener('abort', stop);
+    signal.throwIfAborted();
+  }
+}
+
+async function run(
+  target: Target,
+  devices: readonly DeviceCredentials[],
+  size: { connections: number; warmupS: number; measureS: number },
+  signal: AbortSignal,
+): Promise<RunResult> {
+  await target.settle();
+  const body = pack(Date.now());
+  const warmedUp = await finish(load(target.url, devices, size.connections, size.warmupS, body), signal);
+
+  const latency = new LatencyHistogram();
+  const refused: Record<string, number> = {};
+  const monitor = target.monitor();
+  const generatorCpu = selfCpu();
+  monitor.start();
+  const measured = load(target.url, devices, size.connections, size.measureS, body);
+  measured.instance.on('response', (_client, status, _bytes, responseTime) => {
+    if (status === 202) latency.record(responseTime);
+    else refused[status] = (refused[status] ?? 0) + 1;
+  });
+  const result = await finish(measured, signal);
+  return {
+    perSecond: result['2xx'] / result.duration,
+    accepted: result['2xx'],
+    acceptedTotal: warmedUp['2xx'] + result['2xx'],
+    refused,
+    errors: result.errors,
+    latency: latency.summary(),
+    cpu: monitor.stop(),
+    generatorCpuPercent: generatorCpu(),
+  };
+}
+
+async function runScenario(ctx: ScenarioContext) {
+  const size = SIZES[ctx.size];
+  const runs = ctx.runs ?? size.runs;
+  const measureS = ctx.durationMs ? ctx.durationMs / 1000 : size.measureS;
+  ctx.log('starting Telly and the bare HTTP reference');
+  await using telly = await startTelly({
+    profileDir: ctx.profileDir,
+    natsSyncInterval: ctx.natsSyncInterval,
+    signal: ctx.signal,
+  });
+  await using reference = await startBareHttpServer();
+  await using js = await probeJetStream(telly.natsUrl);
+  ctx.log(`provisioning ${size.things} things`);
+  const { devices } = await provisionDevices(telly, size.things, ctx.signal);
+  const storedBefore = await js.stored(STREAMS.MESSAGES.name);
+
+  const tellyTarget: Target = {
+    url: `http://127.0.0.1:${telly.platform.ports.http}`,
+    monitor: () => new TreeMonitor(telly.roots, telly.names),
+    settle: () => js.caughtUp(STREAMS.MESSAGES.name, TELEMETRY_PG),
+  };
+  const referenceTarget: Target = {
+    url: reference.url,
+    monitor: () => new TreeMonitor([reference.pid], new Map([[reference.pid, 'bare-http-server']])),
+    settle: async () => {},
+  };
+  const results = await alternate(
+    runs,
+    () => run(tellyTarget, devices, { ...size, measureS }, ctx.signal),
+    () => run(referenceTarget, devices, { ...size, measureS }, ctx.signal),
+    ctx.log,
+  );
+  const tellyRate = median(results.telly.map((r) => r.perSecond));
+  const referenceRate = median(results.reference.map((r) => r.perSecond));
+  const ratio = tellyRate / referenceRate;
+  // a 202 means stored: MESSAGES must have grown by every 202 Telly answered
+  const stored = (await js.stored(STREAMS.MESSAGES.name)) - storedBefore;
+  const accepted = results.telly.reduce((sum, r) => sum + r.acceptedTotal, 0);
+  const summarize = (list: RunResult[]) => ({
+    perSecond: list.map((r) => round(r.perSecond)),
+    accepted: list.reduce((sum, r) => sum + r.accepted, 0),
+    refused: list.map((r) => r.refused),
+    errors: list.reduce((sum, r) => sum + r.errors, 0),
+    latencyMs: {
+      p50: median(list.map((r) => r.latency.p50)),
+      p99: median(list.map((r) => r.latency.p99)),
+      max: Math.max(...list.map((r) => r.latency.max)),
+    },
+    serverCpuPercent: median(list.map((r) => r.cpu.cpuPercent)),
+    serverCpuPercentBy: list.at(-1)?.cpu.cpuPercentBy,
+    serverRssMbPeak: Math.max(...list.map((r) => r.cpu.rssMbPeak)),
+    generatorCpuPercent: median(list.map((r) => r.generatorCpuPercent)),
+  });
+  return {
+    telly: { label: '202 answers', value: round(tellyRate), unit: 'req/s' },
+    reference: {
+      label: '202 answers',
+      value: round(referenceRate),
+      unit: 'req/s',
+      kind: 'measured' as const,
+    },
+    ratio: round(ratio),
+    met: ratio >= TARGET_RATIO,
+    verdict: `${round(ratio, 2)}× ${ratio >= TARGET_RATIO ? '≥' : '<'} ${TARGET_RATIO}×`,
+    details: {
+      settings: {
+        things: size.things,
+        connections: size.connections,
+        pipelining: 1,
+        recordsPerPack: RECORDS,
+        packBytes: Buffer.byteLength(pack(Date.now())),
+        warmupSeconds: size.warmupS,
+        measureSeconds: measureS,
+        runs,
+      },
+      tellyAccepted: accepted,
+      tellyStored: stored,
+      tellyMissing: Math.max(0, accepted - stored),
+      telly: summarize(results.telly),
+      reference: summarize(results.reference),
+    },
+    versions: { postgres: telly.versions.postgres, natsServer: telly.versions.natsServer },
+  };
+}
+
+export const httpIngest: Scenario = {
+  name: 'http-ingest',
+  title: 'HTTP ingest, 10-record packs',
+  target: `≥ ${TARGET_RATIO}× its req/s`,
+  reference: 'bare Node HTTP server answering 202',
+  run: runScenario,
+};

@@ -1,0 +1,206 @@
+// MQTT QoS1 ingest: many connections publish 3-record SenML packs at QoS 1, every one PUBACKed,
+// against Telly's MQTT bridge and against nats-server's own MQTT capturing into a JetStream
+// stream (same generator, same settings, runs alternated). The measure is messages durably
+// stored per second (see lib/durable-rate.ts).
+import { setTimeout as sleep } from 'node:timers/promises';
+import { STREAMS } from '@telly/schemas';
+import { TELEMETRY_PG } from '@telly/telemetry-pg';
+import { alternate } from '../lib/alternate.ts';
+import { durableRate, storedAtLeast } from '../lib/durable-rate.ts';
+import { LatencyHistogram, type LatencySummary } from '../lib/histogram.ts';
+import { probeJetStream } from '../lib/jetstream.ts';
+import { selfCpu, TreeMonitor, type TreeUsage } from '../lib/process-tree.ts';
+import { type DeviceCredentials, Fleet } from '../lib/simulator.ts';
+import { median, round } from '../lib/stats.ts';
+import { provisionDevices, startTelly } from '../lib/telly-stack.ts';
+import { REFERENCE_STREAM, startNatsMqttReference } from '../reference/nats-mqtt.ts';
+import type { Scenario, ScenarioContext, Size } from '../types.ts';
+
+const TARGET_RATIO = 0.6;
+const VALUES = 3;
+/** Unacknowledged publishes per connection. */
+const MAX_INFLIGHT = 5;
+/** Per connection, under the bridge's 100 msg/s per thing; far above what either side reaches. */
+const RATE_PER_DEVICE = 80;
+
+const SIZES: Record<Size, { devices: number; warmupMs: number; measureMs: number; runs: number }> = {
+  smoke: { devices: 5, warmupMs: 1_000, measureMs: 2_000, runs: 1 },
+  short: { devices: 200, warmupMs: 3_000, measureMs: 10_000, runs: 3 },
+  full: { devices: 200, warmupMs: 5_000, measureMs: 30_000, runs: 5 },
+};
+
+interface Target {
+  mqttUrl: string;
+  stored(): Promise<number>;
+  monitor(): TreeMonitor;
+  /** Before a run: let background work of the previous one finish (Telly's projection). */
+  settle(): Promise<void>;
+}
+
+interface RunResult {
+  durablePerSecond: number;
+  ackedPerSecond: number;
+  storeLagMs: number;
+  acked: number;
+  errors: number;
+  disconnects: number;
+  /** Acknowledged but not in the stream (must be 0). */
+  missing: number;
+  ackLatency: LatencySummary;
+  cpu: TreeUsage;
+  generatorCpuPercent: number;
+}
+
+async function run(
+  target: Target,
+  devices: readonly DeviceCredentials[],
+  size: { warmupMs: number; measureMs: number },
+  signal: AbortSignal,
+): Promise<RunResult> {
+  await target.settle();
+  const base = await target.stored();
+  const latency = new LatencyHistogram();
+  let measuring = false;
+  await using fleet = new Fleet({
+    protocol: 'mqtt',
+    url: target.mqttUrl,
+    devices,
+    rate: RATE_PER_DEVICE,
+    maxInflight: MAX_INFLIGHT,
+    values: VALUES,
+    connectRate: 1_000,
+    onAck: (ack) => {
+      if (measuring) latency.record(ack.latencyMs);
+    },
+  });
+  await fleet.connect(signal);
+  fleet.start();
+  await sleep(size.warmupMs, undefined, { signal });
+
+  const monitor = target.monitor();
+  const storedAtStart = await target.stored();
+  const ackedAtStart = fleet.counters().acked;
+  const generatorCpu = selfCpu();
+  monitor.start();
+  const startedAt = performance.now();
+  measuring = true;
+  await sleep(size.measureMs, undefined, { signal });
+  measuring = false;
+  const endedAt = performance.now();
+  const ackedAtEnd = fleet.counters().acked;
+  const cpu = monitor.stop();
+  const generatorCpuPercent = generatorCpu();
+  const stopping = fleet.stop(); // no more sends from here on; outstanding ones drain
+  const { rate, storeLagMs } = await durableRate(
+    { storedAtStart, startedAt, target: base + ackedAtEnd, endedAt },
+    () => target.stored(),
+  );
+  const final = await stopping;
+  // everything acknowledged, warm-up and drain included, must end up in the stream
+  const storedAtEnd = await storedAtLeast(() => target.stored(), base + final.acked, 30_000);
+  return {
+    durablePerSecond: rate,
+    ackedPerSecond: (ackedAtEnd - ackedAtStart) / ((endedAt - startedAt) / 1000),
+    storeLagMs,
+    acked: ackedAtEnd - ackedAtStart,
+    errors: final.errors,
+    disconnects: final.disconnects,
+    missing: Math.max(0, base + final.acked - storedAtEnd),
+    ackLatency: latency.summary(),
+    cpu,
+    generatorCpuPercent,
+  };
+}
+
+async function runScenario(ctx: ScenarioContext) {
+  const size = SIZES[ctx.size];
+  const runs = ctx.runs ?? size.runs;
+  const measureMs = ctx.durationMs ?? size.measureMs;
+  ctx.log('starting Telly and the nats-server MQTT reference');
+  await using telly = await startTelly({
+    profileDir: ctx.profileDir,
+    natsSyncInterval: ctx.natsSyncInterval,
+    signal: ctx.signal,
+  });
+  await using reference = await startNatsMqttReference(ctx.natsSyncInterval);
+  await using tellyJs = await probeJetStream(telly.natsUrl);
+  await using referenceJs = await probeJetStream(reference.natsUrl);
+  ctx.log(`provisioning ${size.devices} things`);
+  const { devices } = await provisionDevices(telly, size.devices, ctx.signal);
+
+  const tellyTarget: Target = {
+    mqttUrl: `mqtt://127.0.0.1:${telly.platform.ports.mqtt}`,
+    stored: () => tellyJs.stored(STREAMS.MESSAGES.name),
+    monitor: () => new TreeMonitor(telly.roots, telly.names),
+    settle: () => tellyJs.caughtUp(STREAMS.MESSAGES.name, TELEMETRY_PG),
+  };
+  const referenceTarget: Target = {
+    mqttUrl: reference.mqttUrl,
+    stored: () => referenceJs.stored(REFERENCE_STREAM),
+    monitor: () => new TreeMonitor([reference.pid], new Map([[reference.pid, 'nats-server']])),
+    settle: async () => {},
+  };
+  const results = await alternate(
+    runs,
+    () => run(tellyTarget, devices, { ...size, measureMs }, ctx.signal),
+    () => run(referenceTarget, devices, { ...size, measureMs }, ctx.signal),
+    ctx.log,
+  );
+  // every message Telly acknowledged must be in MESSAGES and, once caught up, projected
+  await tellyJs.caughtUp(STREAMS.MESSAGES.name, TELEMETRY_PG);
+  const tellyRate = median(results.telly.map((r) => r.durablePerSecond));
+  const referenceRate = median(results.reference.map((r) => r.durablePerSecond));
+  const ratio = tellyRate / referenceRate;
+  const summarize = (list: RunResult[]) => ({
+    durablePerSecond: list.map((r) => round(r.durablePerSecond)),
+    ackedPerSecond: list.map((r) => round(r.ackedPerSecond)),
+    storeLagMs: list.map((r) => Math.round(r.storeLagMs)),
+    errors: list.reduce((sum, r) => sum + r.errors, 0),
+    disconnects: list.reduce((sum, r) => sum + r.disconnects, 0),
+    missing: list.reduce((sum, r) => sum + r.missing, 0),
+    ackLatencyMs: {
+      p50: median(list.map((r) => r.ackLatency.p50)),
+      p99: median(list.map((r) => r.ackLatency.p99)),
+      max: Math.max(...list.map((r) => r.ackLatency.max)),
+    },
+    serverCpuPercent: median(list.map((r) => r.cpu.cpuPercent)),
+    serverCpuPercentBy: list.at(-1)?.cpu.cpuPercentBy,
+    serverRssMbPeak: Math.max(...list.map((r) => r.cpu.rssMbPeak)),
+    generatorCpuPercent: median(list.map((r) => r.generatorCpuPercent)),
+  });
+  return {
+    telly: { label: 'durably stored', value: round(tellyRate), unit: 'msg/s' },
+    reference: {
+      label: 'durably stored',
+      value: round(referenceRate),
+      unit: 'msg/s',
+      kind: 'measured' as const,
+    },
+    ratio: round(ratio),
+    met: ratio >= TARGET_RATIO,
+    verdict: `${round(ratio, 2)}× ${ratio >= TARGET_RATIO ? '≥' : '<'} ${TARGET_RATIO}×`,
+    details: {
+      settings: {
+        connections: size.devices,
+        maxInflightPerConnection: MAX_INFLIGHT,
+        rateCapPerConnection: RATE_PER_DEVICE,
+        recordsPerPack: VALUES,
+        qos: 1,
+        warmupSeconds: size.warmupMs / 1000,
+        measureSeconds: measureMs / 1000,
+        runs,
+      },
+      telly: summarize(results.telly),
+      reference: summarize(results.reference),
+    },
+    versions: { postgres: telly.versions.postgres, natsServer: reference.version },
+  };
+}
+
+export const mqttIngest: Scenario = {
+  name: 'mqtt-ingest',
+  title: 'MQTT QoS1 ingest, SenML, durably acked',
+  target: `≥ ${TARGET_RATIO}× its msg/s`,
+  reference: "nats-server's own MQTT → JetStream stream",
+  run: runScenario,
+};
