@@ -1,5 +1,4 @@
-import { connect } from '@nats-io/transport-node';
-import { createPgPool, defineComponent } from '@telly/runtime';
+import { connectNats, createPgPool, defineComponent } from '@telly/runtime';
 import { createApi } from './app.ts';
 import { parseApiConfig } from './config.ts';
 
@@ -8,7 +7,7 @@ export const component = defineComponent({
   name: 'api',
   async start(ctx) {
     const config = parseApiConfig(ctx.env);
-    const nc = await connect({ servers: config.natsUrl, name: 'api', maxReconnectAttempts: -1 });
+    const nc = await connectNats(config.natsUrl, 'api');
     const pool = createPgPool({ connectionString: config.databaseUrl, max: 10 }, ctx.logger);
     ctx.health.add('postgres', async () => {
       await pool.query('SELECT 1');

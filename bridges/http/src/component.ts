@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { connect } from '@nats-io/transport-node';
 import { bridgeMetrics, Ingest } from '@telly/bridge-core';
 import { CredentialsCache } from '@telly/registry';
-import { ConfigError, defineComponent, Publisher } from '@telly/runtime';
+import { ConfigError, connectNats, defineComponent, Publisher } from '@telly/runtime';
 import { KV_BUCKETS } from '@telly/schemas';
 import { buildHttpBridge } from './app.ts';
 import { type HttpConfig, parseHttpConfig } from './config.ts';
@@ -32,7 +31,7 @@ export const component = defineComponent({
   async start(ctx) {
     const config = parseHttpConfig(ctx.env);
     const tls = config.tls ? await readTls(config.tls) : undefined;
-    const nc = await connect({ servers: config.natsServers, name: 'bridge-http', maxReconnectAttempts: -1 });
+    const nc = await connectNats(config.natsServers, 'bridge-http');
     let credentials: CredentialsCache | undefined;
     try {
       const kv = await new Kvm(nc).open(KV_BUCKETS.CREDENTIALS);

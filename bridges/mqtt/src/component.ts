@@ -1,5 +1,4 @@
-import { connect } from '@nats-io/transport-node';
-import { defineComponent } from '@telly/runtime';
+import { connectNats, defineComponent } from '@telly/runtime';
 import { startMqttBridge } from './bridge.ts';
 import { parseMqttConfig } from './config.ts';
 
@@ -8,7 +7,7 @@ export const component = defineComponent({
   name: 'mqtt',
   async start(ctx) {
     const config = parseMqttConfig(ctx.env);
-    const nc = await connect({ servers: config.natsUrl, name: 'bridge-mqtt', maxReconnectAttempts: -1 });
+    const nc = await connectNats(config.natsUrl, 'bridge-mqtt');
     const bridge = await startMqttBridge({ nc, logger: ctx.logger, metrics: ctx.metrics, config });
     ctx.health.add('nats', () =>
       nc.isClosed() ? { status: 'down', detail: 'NATS connection closed' } : { status: 'up' },

@@ -8,6 +8,7 @@ export { createLogger, DEFAULT_LOG_LEVEL } from './logger.ts';
 export { createMetricsRegistry } from './metrics.ts';
 export type { Migration } from './migrations.ts';
 export { runMigrations } from './migrations.ts';
+export { connectNats } from './nats.ts';
 export type { ObservabilityHandlers } from './observability-server.ts';
 export { serveObservability } from './observability-server.ts';
 export { createPgPool, withTransaction } from './pg-pool.ts';

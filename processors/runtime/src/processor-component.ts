@@ -1,8 +1,9 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type pg from 'pg';
 import { type Component, defineComponent } from './component.ts';
 import { ConfigError, envUrl } from './config.ts';
 import type { Logger } from './logger.ts';
+import { connectNats } from './nats.ts';
 import { createPgPool } from './pg-pool.ts';
 import { type RunningProcessor, runProcessor } from './processor/run.ts';
 import type { ProcessorDefinition } from './processor/types.ts';
@@ -40,7 +41,7 @@ export function processorComponent(
       const databaseUrl = envUrl(ctx.env, 'DATABASE_URL', ['postgres', 'postgresql']);
       if (!natsUrl) throw new ConfigError('NATS_URL', 'is required');
       if (!databaseUrl) throw new ConfigError('DATABASE_URL', 'is required');
-      const nc = await connect({ servers: natsUrl.href, name, maxReconnectAttempts: -1 });
+      const nc = await connectNats(natsUrl.href, name);
       const pool = createPgPool({ connectionString: databaseUrl.href, max: 4 }, ctx.logger);
       try {
         const started = await setup({ nc, pool, env: ctx.env, logger: ctx.logger });

@@ -1,5 +1,4 @@
-import { connect } from '@nats-io/transport-node';
-import { defineComponent, runProcessor } from '@telly/runtime';
+import { connectNats, defineComponent, runProcessor } from '@telly/runtime';
 import { parseInfluxConfig } from './config.ts';
 import { influxProjection, TELEMETRY_INFLUX } from './projection.ts';
 
@@ -13,7 +12,7 @@ export const component = defineComponent({
   name: TELEMETRY_INFLUX,
   async start(ctx) {
     const config = parseInfluxConfig(ctx.env);
-    const nc = await connect({ servers: config.natsUrl, name: TELEMETRY_INFLUX, maxReconnectAttempts: -1 });
+    const nc = await connectNats(config.natsUrl, TELEMETRY_INFLUX);
     try {
       const projection = influxProjection({
         url: config.url,
