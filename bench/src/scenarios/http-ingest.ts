@@ -13,6 +13,7 @@ import { selfCpu, TreeMonitor, type TreeUsage } from '../lib/process-tree.ts';
 import { type DeviceCredentials, SensorBoard } from '../lib/simulator.ts';
 import { median, round } from '../lib/stats.ts';
 import { provisionDevices, startTelly } from '../lib/telly-stack.ts';
+import { usageSummary } from '../lib/usage.ts';
 import { startBareHttpServer } from '../reference/bare-http.ts';
 import type { Scenario, ScenarioContext, Size } from '../types.ts';
 
@@ -179,15 +180,7 @@ async function runScenario(ctx: ScenarioContext) {
     accepted: list.reduce((sum, r) => sum + r.accepted, 0),
     refused: list.map((r) => r.refused),
     errors: list.reduce((sum, r) => sum + r.errors, 0),
-    latencyMs: {
-      p50: median(list.map((r) => r.latency.p50)),
-      p99: median(list.map((r) => r.latency.p99)),
-      max: Math.max(...list.map((r) => r.latency.max)),
-    },
-    serverCpuPercent: median(list.map((r) => r.cpu.cpuPercent)),
-    serverCpuPercentBy: list.at(-1)?.cpu.cpuPercentBy,
-    serverRssMbPeak: Math.max(...list.map((r) => r.cpu.rssMbPeak)),
-    generatorCpuPercent: median(list.map((r) => r.generatorCpuPercent)),
+    ...usageSummary(list, (r) => r.latency),
   });
   return {
     telly: { label: '202 answers', value: round(tellyRate), unit: 'req/s' },

@@ -13,6 +13,7 @@ import { selfCpu, TreeMonitor, type TreeUsage } from '../lib/process-tree.ts';
 import { type DeviceCredentials, Fleet } from '../lib/simulator.ts';
 import { median, round } from '../lib/stats.ts';
 import { provisionDevices, startTelly } from '../lib/telly-stack.ts';
+import { usageSummary } from '../lib/usage.ts';
 import { REFERENCE_STREAM, startNatsMqttReference } from '../reference/nats-mqtt.ts';
 import type { Scenario, ScenarioContext, Size } from '../types.ts';
 
@@ -158,15 +159,7 @@ async function runScenario(ctx: ScenarioContext) {
     errors: list.reduce((sum, r) => sum + r.errors, 0),
     disconnects: list.reduce((sum, r) => sum + r.disconnects, 0),
     missing: list.reduce((sum, r) => sum + r.missing, 0),
-    ackLatencyMs: {
-      p50: median(list.map((r) => r.ackLatency.p50)),
-      p99: median(list.map((r) => r.ackLatency.p99)),
-      max: Math.max(...list.map((r) => r.ackLatency.max)),
-    },
-    serverCpuPercent: median(list.map((r) => r.cpu.cpuPercent)),
-    serverCpuPercentBy: list.at(-1)?.cpu.cpuPercentBy,
-    serverRssMbPeak: Math.max(...list.map((r) => r.cpu.rssMbPeak)),
-    generatorCpuPercent: median(list.map((r) => r.generatorCpuPercent)),
+    ...usageSummary(list, (r) => r.ackLatency),
   });
   return {
     telly: { label: 'durably stored', value: round(tellyRate), unit: 'msg/s' },
