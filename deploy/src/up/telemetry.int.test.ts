@@ -156,7 +156,7 @@ test('points published over MQTT and HTTP appear in telemetry, latest, aggregate
   assert.equal((await foreignCsv.text()).trim().split('\r\n').length, 1, 'header only');
 });
 
-test('a dashboard subscribed over graphql-ws on the API port gets each point once, in publish order', async () => {
+test('dashboards subscribed over graphql-ws and SSE on the API port get each point once, in publish order', async () => {
   const device = await provisionDevice(platform, `live-${Date.now()}@example.com`);
   const client = createClient({
     url: `${platform.apiUrl.replace(/^http/, 'ws')}/graphql`,
@@ -180,6 +180,45 @@ test('a dashboard subscribed over graphql-ws on the API port gets each point onc
       complete: () => {},
     },
   );
+  // the same subscription over SSE, through the same public port (and its proxy)
+  const sse = new AbortController();
+  const sseReceived: { name: string; value: number }[] = [];
+  const sseDone = (async () => {
+    const res = await fetch(`${platform.apiUrl}/graphql`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        authorization: `Bearer ${device.token}`,
+      },
+      body: JSON.stringify({
+        query: 'subscription($t: ID!) { telemetry(thingId: $t) { name value } }',
+        variables: { t: device.thingId },
+      }),
+      signal: sse.signal,
+    });
+    assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of res.body!) {
+      buffer += decoder.decode(chunk, { stream: true });
+      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+        const data = buffer
+          .slice(0, end)
+          .split('\n')
+          .filter((line) => line.startsWith('data:'))
+          .map((line) => line.slice(5))
+          .join('');
+        buffer = buffer.slice(end + 2);
+        const point = data
+          ? (JSON.parse(data) as { data?: { telemetry: { name: string; value: number } } })
+          : {};
+        if (point.data) sseReceived.push(point.data.telemetry);
+      }
+    }
+  })().catch((err: unknown) => {
+    if (!sse.signal.aborted) throw err;
+  });
   const post = (records: unknown[]) =>
     fetch(`http://127.0.0.1:${platform.ports.http}/channels/${device.channelId}/messages`, {
       method: 'POST',
@@ -197,7 +236,7 @@ test('a dashboard subscribed over graphql-ws on the API port gets each point onc
     await waitFor(
       async () => {
         assert.equal((await post([{ n: 'probe', v: 0 }])).status, 202);
-        return received.length > 0;
+        return received.length > 0 && sseReceived.length > 0;
       },
       { timeoutMs: 15_000, intervalMs: 100, what: 'subscription live' },
     );
@@ -212,16 +251,26 @@ test('a dashboard subscribed over graphql-ws on the API port gets each point onc
       );
       assert.equal((await post([{ n: 'soil', v: 2 * i + 1 }])).status, 202);
     }
-    const soil = () => received.filter((p) => p.name === 'soil');
-    await waitFor(() => soil().length >= 50, { timeoutMs: 15_000, what: '50 live points' });
+    const soil = (points: { name: string; value: number }[]) => points.filter((p) => p.name === 'soil');
+    await waitFor(() => soil(received).length >= 50 && soil(sseReceived).length >= 50, {
+      timeoutMs: 15_000,
+      what: '50 live points on each transport',
+    });
     await new Promise((resolve) => setTimeout(resolve, 300));
-    assert.deepEqual(
-      soil().map((p) => p.value),
-      Array.from({ length: 50 }, (_, i) => i),
-      'each point once, in the order the thing published them',
-    );
+    for (const [transport, points] of [
+      ['graphql-ws', received],
+      ['SSE', sseReceived],
+    ] as const) {
+      assert.deepEqual(
+        soil(points).map((p) => p.value),
+        Array.from({ length: 50 }, (_, i) => i),
+        `${transport}: each point once, in the order the thing published them`,
+      );
+    }
     assert.deepEqual(errors, []);
   } finally {
+    sse.abort();
+    await sseDone;
     unsubscribe();
     await client.dispose();
     await mqttClient.endAsync();
