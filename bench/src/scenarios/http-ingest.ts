@@ -10,6 +10,7 @@ import { alternate } from '../lib/alternate.ts';
 import { LatencyHistogram, type LatencySummary } from '../lib/histogram.ts';
 import { probeJetStream } from '../lib/jetstream.ts';
 import { selfCpu, TreeMonitor, type TreeUsage } from '../lib/process-tree.ts';
+import { ratioVerdict } from '../lib/ratio.ts';
 import { type DeviceCredentials, SensorBoard } from '../lib/simulator.ts';
 import { median, round } from '../lib/stats.ts';
 import { provisionDevices, startTelly } from '../lib/telly-stack.ts';
@@ -171,7 +172,6 @@ async function runScenario(ctx: ScenarioContext) {
   );
   const tellyRate = median(results.telly.map((r) => r.perSecond));
   const referenceRate = median(results.reference.map((r) => r.perSecond));
-  const ratio = tellyRate / referenceRate;
   // a 202 means stored: MESSAGES must have grown by every 202 Telly answered
   const stored = (await js.stored(STREAMS.MESSAGES.name)) - storedBefore;
   const accepted = results.telly.reduce((sum, r) => sum + r.acceptedTotal, 0);
@@ -183,16 +183,7 @@ async function runScenario(ctx: ScenarioContext) {
     ...usageSummary(list, (r) => r.latency),
   });
   return {
-    telly: { label: '202 answers', value: round(tellyRate), unit: 'req/s' },
-    reference: {
-      label: '202 answers',
-      value: round(referenceRate),
-      unit: 'req/s',
-      kind: 'measured' as const,
-    },
-    ratio: round(ratio),
-    met: ratio >= TARGET_RATIO,
-    verdict: `${round(ratio, 2)}× ${ratio >= TARGET_RATIO ? '≥' : '<'} ${TARGET_RATIO}×`,
+    ...ratioVerdict({ label: '202 answers', unit: 'req/s' }, tellyRate, referenceRate, TARGET_RATIO),
     details: {
       settings: {
         things: size.things,

@@ -10,6 +10,7 @@ import { durableRate, storedAtLeast } from '../lib/durable-rate.ts';
 import { LatencyHistogram, type LatencySummary } from '../lib/histogram.ts';
 import { probeJetStream } from '../lib/jetstream.ts';
 import { selfCpu, TreeMonitor, type TreeUsage } from '../lib/process-tree.ts';
+import { ratioVerdict } from '../lib/ratio.ts';
 import { type DeviceCredentials, Fleet } from '../lib/simulator.ts';
 import { median, round } from '../lib/stats.ts';
 import { provisionDevices, startTelly } from '../lib/telly-stack.ts';
@@ -151,7 +152,6 @@ async function runScenario(ctx: ScenarioContext) {
   await tellyJs.caughtUp(STREAMS.MESSAGES.name, TELEMETRY_PG);
   const tellyRate = median(results.telly.map((r) => r.durablePerSecond));
   const referenceRate = median(results.reference.map((r) => r.durablePerSecond));
-  const ratio = tellyRate / referenceRate;
   const summarize = (list: RunResult[]) => ({
     durablePerSecond: list.map((r) => round(r.durablePerSecond)),
     ackedPerSecond: list.map((r) => round(r.ackedPerSecond)),
@@ -162,16 +162,7 @@ async function runScenario(ctx: ScenarioContext) {
     ...usageSummary(list, (r) => r.ackLatency),
   });
   return {
-    telly: { label: 'durably stored', value: round(tellyRate), unit: 'msg/s' },
-    reference: {
-      label: 'durably stored',
-      value: round(referenceRate),
-      unit: 'msg/s',
-      kind: 'measured' as const,
-    },
-    ratio: round(ratio),
-    met: ratio >= TARGET_RATIO,
-    verdict: `${round(ratio, 2)}× ${ratio >= TARGET_RATIO ? '≥' : '<'} ${TARGET_RATIO}×`,
+    ...ratioVerdict({ label: 'durably stored', unit: 'msg/s' }, tellyRate, referenceRate, TARGET_RATIO),
     details: {
       settings: {
         connections: size.devices,

@@ -20,7 +20,8 @@ import {
   telemetryTables,
 } from '@telly/telemetry-pg';
 import { TreeMonitor } from '../lib/process-tree.ts';
-import { median, round } from '../lib/stats.ts';
+import { ratioVerdict } from '../lib/ratio.ts';
+import { median } from '../lib/stats.ts';
 import type { Scenario, ScenarioContext, Size } from '../types.ts';
 
 const TARGET_RATIO = 0.7;
@@ -119,18 +120,13 @@ async function runScenario(ctx: ScenarioContext) {
     }
     const replayRate = median(replays);
     const copyRate = median(copies);
-    const ratio = round(replayRate / copyRate);
     return {
-      telly: { label: 'replay (rows/s)', value: Math.round(replayRate), unit: 'rows/s' },
-      reference: {
-        label: 'COPY of the same rows',
-        value: Math.round(copyRate),
-        unit: 'rows/s',
-        kind: 'measured' as const,
-      },
-      ratio,
-      met: ratio >= TARGET_RATIO,
-      verdict: `${ratio}× ${ratio >= TARGET_RATIO ? '≥' : '<'} ${TARGET_RATIO}×`,
+      ...ratioVerdict(
+        { label: 'replay', referenceLabel: 'COPY of the same rows', unit: 'rows/s' },
+        Math.round(replayRate),
+        Math.round(copyRate),
+        TARGET_RATIO,
+      ),
       details: {
         settings: { messages: size.messages, recordsPerMessage: RECORDS, rows, runs, batch: 5_000 },
         replayRowsPerSecond: replays.map(Math.round),
