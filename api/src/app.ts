@@ -137,8 +137,10 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
       }),
     async close() {
       await graphqlWs.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // open SSE subscriptions would hold close() forever: end every connection once it began
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      await closed;
       await waiter.close();
     },
   };

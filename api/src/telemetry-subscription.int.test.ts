@@ -292,7 +292,11 @@ describe('live telemetry subscriptions', () => {
     const seqs: number[] = [];
     for (let i = 0; i < 300; i++) seqs.push(await publishReading(stack.nc, d0, [{ n: 'temperature', v: i }]));
     assert.equal(new Set(seqs).size, 300);
-    await sleep(700);
+    // ended while it still reads nothing: its consumer and timers are released at once
+    await waitFor(() => feed.active(d0.tenantId) === 0, {
+      timeoutMs: 5_000,
+      what: 'stalled subscriber ended',
+    });
     let end: FeedEnd | undefined;
     for (let read = 0; read < 1000 && !end; read++) {
       const next = await iterator.next();
@@ -301,6 +305,13 @@ describe('live telemetry subscriptions', () => {
     }
     assert.equal(end?.error.extensions.code, 'SLOW_CONSUMER');
     assert.equal((await iterator.next()).done, true);
-    await waitFor(() => feed.active(d0.tenantId) === 0, { what: 'subscription released' });
+
+    // a subscription the client leaves before reading anything never counts against the tenant
+    for (let i = 0; i < 3; i++)
+      await feed
+        .subscribe({ tenantId: d0.tenantId }, async () => {})
+        [Symbol.asyncIterator]()
+        .return?.();
+    assert.equal(feed.active(d0.tenantId), 0);
   });
 });

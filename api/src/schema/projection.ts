@@ -1,5 +1,6 @@
 import type { ReplayProgress, ReplayReport, VerifyReport } from '@telly/telemetry-pg';
 import { builder, principalOf } from '../builder.ts';
+import { ApiError } from '../errors.ts';
 import type { ProjectionJob } from '../services/projection-ops.ts';
 
 const JobState = builder.enumType('ProjectionJobState', {
@@ -124,6 +125,9 @@ builder.subscriptionFields((t) => ({
     description: "A rebuild's progress until it ends, from whichever API instance runs it.",
     args: { id: t.arg.id({ required: true }) },
     subscribe: (_root, args, ctx) => ctx.services.ops.watch(principalOf(ctx), String(args.id)),
-    resolve: (job) => job,
+    resolve: (event) => {
+      if (event instanceof ApiError) throw event;
+      return event;
+    },
   }),
 }));

@@ -1,6 +1,6 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { Logger } from '@telly/runtime';
+import { createPgPool, type Logger } from '@telly/runtime';
 import {
   type ReplayProgress,
   type ReplayReport,
@@ -43,6 +43,10 @@ export interface ProjectionOpsDeps {
 const jobSubject = (id: string) => `telly.ops.jobs.${id}`;
 /** Progress is published at most this often (and at every phase change and the end). */
 const PROGRESS_EVERY_MS = 500;
+/** A running job says it is alive at least this often. */
+const HEARTBEAT_MS = 5_000;
+/** A finished job is kept for `projectionJob` this long. */
+const KEEP_FINISHED_MS = 60 * 60_000;
 
 /**
  * Platform operations: rebuilding a projection from the log and verifying it. They act on
@@ -91,7 +95,11 @@ export class ProjectionOps {
       lastSent = Date.now();
       this.#deps.nc.publish(jobSubject(job.id), JSON.stringify(job));
     };
-    const { js, pool, logger } = this.#deps;
+    // a long phase reports nothing for a while: the heartbeat tells watchers the job is alive
+    const heartbeat = setInterval(send, HEARTBEAT_MS);
+    const { js, logger } = this.#deps;
+    // a pool of its own, so a long rebuild never takes the API's connections
+    const pool = createPgPool({ ...this.#deps.pool.options, max: 6 }, logger);
     replayTelemetry({
       js,
       pool,
@@ -102,18 +110,24 @@ export class ProjectionOps {
         job.progress = progress;
         if (phaseChanged || Date.now() - lastSent >= PROGRESS_EVERY_MS) send();
       },
-    }).then(
-      (report) => {
-        Object.assign(job, { state: 'SUCCEEDED', report, finishedAt: new Date() });
-        logger.info({ job: job.id, report }, 'projection replayed');
-        send();
-      },
-      (err: unknown) => {
-        Object.assign(job, { state: 'FAILED', error: (err as Error).message, finishedAt: new Date() });
-        logger.error({ err, job: job.id }, 'projection replay failed');
-        send();
-      },
-    );
+    })
+      .then(
+        (report) => {
+          Object.assign(job, { state: 'SUCCEEDED', report, finishedAt: new Date() });
+          logger.info({ job: job.id, report }, 'projection replayed');
+          send();
+        },
+        (err: unknown) => {
+          Object.assign(job, { state: 'FAILED', error: (err as Error).message, finishedAt: new Date() });
+          logger.error({ err, job: job.id }, 'projection replay failed');
+          send();
+        },
+      )
+      .finally(() => {
+        clearInterval(heartbeat);
+        pool.end().catch(() => {});
+        setTimeout(() => this.#jobs.delete(job.id), KEEP_FINISHED_MS).unref();
+      });
     return job;
   }
 
@@ -123,21 +137,31 @@ export class ProjectionOps {
     return this.#jobs.get(id);
   }
 
-  /** The job's updates until it ends: its current state first when this instance runs it. */
-  watch(p: Principal, id: string): AsyncIterable<ProjectionJob> {
+  /**
+   * The job's updates until it ends: its current state first when this instance runs it; a
+   * NOT_FOUND error when no instance reports on it.
+   */
+  watch(p: Principal, id: string): AsyncIterable<ProjectionJob | ApiError> {
     this.authorize(p);
     const local = this.#jobs.get(id);
-    return new Repeater<ProjectionJob>(async (push, stop) => {
-      const sub = this.#deps.nc.subscribe(jobSubject(id));
+    return new Repeater<ProjectionJob | ApiError>(async (push, stop) => {
+      // no update for this long: no instance runs such a job (any more)
+      const sub = this.#deps.nc.subscribe(jobSubject(id), { timeout: 3 * HEARTBEAT_MS });
       stop.then(() => sub.unsubscribe());
       if (local) await push({ ...local });
       if (local && local.state !== 'RUNNING') return stop();
-      for await (const m of sub) {
-        const update = m.json<ProjectionJob>();
-        await push(update);
-        if (update.state !== 'RUNNING') break;
+      try {
+        for await (const m of sub) {
+          const update = m.json<ProjectionJob>();
+          await push(update);
+          if (update.state !== 'RUNNING') break;
+        }
+        stop();
+      } catch {
+        // the last event: the resolver reports it as the subscription's error
+        push(new ApiError('NOT_FOUND', 'no API instance is running this job (any more)')).catch(() => {});
+        stop();
       }
-      stop();
     });
   }
 

@@ -81,47 +81,73 @@ export class TelemetryFeed {
         `at most ${this.#maxPerTenant} live subscriptions per tenant on one API instance`,
       );
     }
-    this.#active.set(tenantId, this.active(tenantId) + 1);
     return new Repeater<PointRow | FeedEnd>(async (push, stop) => {
-      const end = (error: ApiError) => push(new FeedEnd(error)).then(() => stop());
+      // counted while the executor runs: a subscription the client left before its first read never starts
+      this.#active.set(tenantId, this.active(tenantId) + 1);
+      let ended = false;
+      // the last event, then the end, whether or not the client is still reading
+      const end = (error: ApiError) => {
+        if (ended) return;
+        ended = true;
+        push(new FeedEnd(error)).catch(() => {});
+        stop();
+      };
+      const slow = (lagMs: number) =>
+        end(
+          new ApiError(
+            'SLOW_CONSUMER',
+            `this subscriber fell ${Math.round(lagMs)} ms behind the log (at most ${this.#maxLagMs}); resubscribe and read the gap with the telemetry query`,
+          ),
+        );
+      // a client that stops reading leaves a point waiting: that is lag too
+      let waitingSince: number | undefined;
+      const watchdog = setInterval(
+        () => {
+          if (waitingSince !== undefined && Date.now() - waitingSince > this.#maxLagMs)
+            slow(Date.now() - waitingSince);
+        },
+        Math.min(1_000, this.#maxLagMs),
+      );
       const recheck = setInterval(() => {
         stillAllowed().catch((err: unknown) =>
           end(err instanceof ApiError ? err : new ApiError('UNAUTHENTICATED', 'the session has ended')),
         );
       }, this.#recheckMs);
+      let consumer: Awaited<ReturnType<JetStreamClient['consumers']['get']>> | undefined;
       try {
-        const consumer = await this.#js.consumers.get(STREAMS.MESSAGES.name, {
+        // from the head as it is now (not DeliverPolicy.New, which a reset would turn into seq 1)
+        const { state } = await (await this.#js.streams.get(STREAMS.MESSAGES.name)).info(false);
+        consumer = await this.#js.consumers.get(STREAMS.MESSAGES.name, {
           filter_subjects: [
             ...messageFilters({ tenant: tenantId, channel: filter.channelId, thing: filter.thingId }),
           ],
-          deliver_policy: DeliverPolicy.New,
+          deliver_policy: DeliverPolicy.StartSequence,
+          opt_start_seq: state.last_seq + 1,
         });
         const messages = await consumer.consume({ max_messages: FEED_BATCH });
         stop.then(() => messages.stop());
-        let lastSeq = 0;
         for await (const m of messages) {
-          if (m.info.streamSequence <= lastSeq) continue;
-          lastSeq = m.info.streamSequence;
           const lagMs = Date.now() - m.info.timestampNanos / 1_000_000;
           if (lagMs > this.#maxLagMs) {
-            await end(
-              new ApiError(
-                'SLOW_CONSUMER',
-                `this subscriber fell ${Math.round(lagMs)} ms behind the log (at most ${this.#maxLagMs}); resubscribe and read the gap with the telemetry query`,
-              ),
-            );
+            slow(lagMs);
             break;
           }
           for (const point of this.#decode(m)) {
-            if (filter.name === undefined || point.name === filter.name) await push(pointRow(point));
+            if (filter.name !== undefined && point.name !== filter.name) continue;
+            waitingSince = Date.now();
+            await push(pointRow(point));
+            waitingSince = undefined;
           }
         }
       } catch (err) {
         this.#logger.error({ err }, 'live telemetry subscription failed');
-        await end(new ApiError('UNAVAILABLE', 'the live feed is unavailable; resubscribe shortly'));
+        end(new ApiError('UNAVAILABLE', 'the live feed is unavailable; resubscribe shortly'));
       } finally {
         clearInterval(recheck);
+        clearInterval(watchdog);
         this.#active.set(tenantId, this.active(tenantId) - 1);
+        // the server would keep an ended subscription's consumer until its inactivity timeout
+        await consumer?.delete().catch(() => false);
       }
     });
   }

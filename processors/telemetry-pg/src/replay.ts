@@ -100,8 +100,10 @@ async function rebuild(options: ReplayOptions): Promise<ReplayReport> {
   const bounds = await logBounds(js);
   const requested =
     options.fromSeq ?? (options.fromTime ? await seqAt(js, options.fromTime) : bounds.firstSeq);
-  // what retention removed cannot be replayed: those rows are kept like the ones before fromSeq
-  const fromSeq = Math.max(requested, bounds.firstSeq, 1);
+  // rows are carried over only for messages the live projection has acked (their rows are
+  // final); what it has not acked yet is replayed, even below the requested start
+  const ackFloor = await ackFloorOf(js, options.projection ?? TELEMETRY_PG);
+  const startSeq = Math.max(1, ackFloor === undefined ? requested : Math.min(requested, ackFloor + 1));
   const counts = { messages: 0, points: 0, skipped: 0 };
   const timings = { readMs: 0, decodeMs: 0, writeMs: 0, deriveMs: 0, swapMs: 0 };
   const timed = async <T>(key: keyof typeof timings, fn: () => Promise<T>): Promise<T> => {
@@ -127,9 +129,7 @@ async function rebuild(options: ReplayOptions): Promise<ReplayReport> {
 
   await createShadow(pool);
   const partitions = new Partitions(SHADOW);
-  report('copy', fromSeq - 1, bounds.lastSeq);
-  const keptRows = await copyKept(pool, partitions, fromSeq);
-  const reader = new LogReader(js, fromSeq);
+  const reader = new LogReader(js, startSeq);
   const decode = (entries: LogEntry[]) => {
     const points: TelemetryPoint[] = [];
     for (const entry of entries) {
@@ -145,10 +145,17 @@ async function rebuild(options: ReplayOptions): Promise<ReplayReport> {
     return points;
   };
   try {
+    // the first entry actually read is the boundary: retention may have removed older ones by
+    // now, and their rows are carried over like those before the requested start
+    const first = await reader.next(batch, bounds.lastSeq);
+    const fromSeq = first[0]?.seq ?? bounds.lastSeq + 1;
+    report('copy', fromSeq - 1, bounds.lastSeq);
+    const keptRows = await copyKept(pool, partitions, fromSeq);
+
     // the bulk: raw rows only, COPY'd one transaction per batch while the next batch is read
     let writing: Promise<void> = Promise.resolve();
-    for (;;) {
-      const entries = await timed('readMs', () => reader.next(batch, bounds.lastSeq));
+    for (let pending: LogEntry[] | undefined = first; ; pending = undefined) {
+      const entries = pending ?? (await timed('readMs', () => reader.next(batch, bounds.lastSeq)));
       if (entries.length === 0) break;
       const points = await timed('decodeMs', async () => decode(entries));
       await writing;
@@ -216,7 +223,15 @@ async function rebuild(options: ReplayOptions): Promise<ReplayReport> {
       const ackFloor = (await ackFloorOf(js, checkpoint.processor)) ?? 0;
       const until = Math.max(Number(rows[0]?.last_seq ?? 0), ackFloor);
       report('swap', reader.lastSeq, until);
-      await applyUntil(until, (work) => work(client), 'swap');
+      // the live projection acked everything up to `until`: the new tables must hold it all
+      for (let attempt = 1; reader.lastSeq < until; attempt++) {
+        if (attempt > 5) {
+          throw new Error(
+            `the log could not be read up to seq ${until} (stopped at ${reader.lastSeq}); nothing was swapped`,
+          );
+        }
+        await applyUntil(until, (work) => work(client), 'swap');
+      }
       await checkpoint.resetWithin(client, ackFloor, Math.max(reader.lastSeq, fromSeq - 1));
       await swapTables(client);
     });

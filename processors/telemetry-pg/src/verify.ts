@@ -3,7 +3,7 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import { withTransaction } from '@telly/runtime';
 import { isSenmlError, isSubjectError, type TelemetryPoint } from '@telly/schemas';
 import type pg from 'pg';
-import { ackFloorOf, LogReader, logBounds, pointsOf } from './log.ts';
+import { ackFloorOf, type LogEntry, LogReader, logBounds, pointsOf } from './log.ts';
 import { TELEMETRY_PG } from './projection.ts';
 import { LIVE_TABLES } from './tables.ts';
 
@@ -53,14 +53,18 @@ export async function verifyTelemetry(options: VerifyOptions): Promise<VerifyRep
   const { pool, js } = options;
   const bounds = await logBounds(js);
   const toSeq = Math.min(await appliedUpTo(pool, js, options.projection ?? TELEMETRY_PG), bounds.lastSeq);
-  const fromSeq = Math.max(bounds.firstSeq, 1);
   const log = new Map<string, { count: number; sum: bigint }>();
   let messages = 0;
   let points = 0;
-  const reader = new LogReader(js, fromSeq);
+  const reader = new LogReader(js, Math.max(bounds.firstSeq, 1));
+  // the first entry actually read is where the comparison starts: retention may have removed
+  // older ones meanwhile, and their rows count as beyond the log, not as differences
+  let fromSeq = toSeq + 1;
   try {
-    for (;;) {
-      const entries = await reader.next(5_000, toSeq);
+    const first = await reader.next(5_000, toSeq);
+    fromSeq = first[0]?.seq ?? fromSeq;
+    for (let pending: LogEntry[] | undefined = first; ; pending = undefined) {
+      const entries = pending ?? (await reader.next(5_000, toSeq));
       if (entries.length === 0) break;
       for (const entry of entries) {
         messages++;

@@ -8,10 +8,14 @@ import { LIVE_TABLES, type TelemetryTables } from './tables.ts';
 /** Position of a point in the log, for FIRST/LAST ties: seq, then index in the pack. */
 export const orderOf = (p: Pick<TelemetryPoint, 'seq' | 'index'>) => p.seq * 100_000 + p.index;
 
+/** Per connection, the batch being written: points are sent once and read by every statement. */
+const BATCH_TABLE = 'telly_batch_points';
+
 /**
- * Writes a batch of points in one statement per table (arrays unnested server-side), inside the
- * caller's transaction: raw rows, the latest value per thing and name, and the rollups, which
- * are merged incrementally so late and out-of-order points land in the right bucket.
+ * Writes a batch of points inside the caller's transaction: the points are COPY'd once into a
+ * temporary table (emptied at commit), from which one statement per table writes the raw rows,
+ * the latest value per thing and name, and the rollups, merged incrementally so late and
+ * out-of-order points land in the right bucket.
  */
 export async function writePoints(
   db: pg.PoolClient,
@@ -19,28 +23,12 @@ export async function writePoints(
   tables: TelemetryTables = LIVE_TABLES,
 ): Promise<void> {
   if (points.length === 0) return;
-  const col = <T>(f: (p: TelemetryPoint) => T) => points.map(f);
-  const params = [
-    col((p) => p.tenantId),
-    col((p) => p.channelId),
-    col((p) => p.thingId),
-    col((p) => p.subtopic),
-    col((p) => p.name),
-    col((p) => p.unit ?? null),
-    col((p) => new Date(p.timeMs).toISOString()),
-    col((p) => p.value ?? null),
-    col((p) => p.stringValue ?? null),
-    col((p) => p.boolValue ?? null),
-    col((p) => p.dataValue ?? null),
-    col((p) => p.sum ?? null),
-    col((p) => p.seq),
-    col((p) => p.index),
-  ];
-  const unnest = `unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
-    $8::float8[], $9::text[], $10::bool[], $11::text[], $12::float8[], $13::bigint[], $14::int[])
-    AS p(tenant_id, channel_id, thing_id, subtopic, name, unit, time, value, string_value, bool_value, data_value, sum, seq, idx)`;
-  await db.query(`INSERT INTO ${tables.raw} SELECT * FROM ${unnest}`, params);
-  await mergeDerived(db, tables, unnest, params);
+  await db.query(
+    `CREATE TEMP TABLE IF NOT EXISTS ${BATCH_TABLE} (LIKE ${LIVE_TABLES.raw}) ON COMMIT DELETE ROWS`,
+  );
+  await copyInto(db, BATCH_TABLE, points);
+  await db.query(`INSERT INTO ${tables.raw} (${RAW_COLUMNS}) SELECT ${RAW_COLUMNS} FROM ${BATCH_TABLE}`);
+  await mergeDerived(db, tables, `${BATCH_TABLE} AS p`);
 }
 
 const RAW_COLUMNS =
@@ -64,6 +52,11 @@ export async function copyPoints(
   points: readonly TelemetryPoint[],
   tables: TelemetryTables,
 ): Promise<void> {
+  await copyInto(db, tables.raw, points);
+}
+
+/** Streams points into `table` (raw-row columns) with COPY. */
+async function copyInto(db: pg.PoolClient, table: string, points: readonly TelemetryPoint[]): Promise<void> {
   if (points.length === 0) return;
   function* lines() {
     const rows: string[] = [];
@@ -90,10 +83,7 @@ export async function copyPoints(
     }
     if (rows.length > 0) yield `${rows.join('\n')}\n`;
   }
-  await pipeline(
-    Readable.from(lines()),
-    db.query(copyFrom(`COPY ${tables.raw} (${RAW_COLUMNS}) FROM STDIN`)),
-  );
+  await pipeline(Readable.from(lines()), db.query(copyFrom(`COPY ${table} (${RAW_COLUMNS}) FROM STDIN`)));
 }
 
 /**
@@ -107,13 +97,8 @@ export async function deriveFromRaw(pool: pg.Pool, tables: TelemetryTables): Pro
 }
 
 /** Merges the points of `source` (a FROM item aliased p) into the latest values and the rollups. */
-async function mergeDerived(
-  db: pg.PoolClient,
-  tables: TelemetryTables,
-  source: string,
-  params: unknown[],
-): Promise<void> {
-  for (const statement of derivedStatements(tables, source)) await db.query(statement, params);
+async function mergeDerived(db: pg.PoolClient, tables: TelemetryTables, source: string): Promise<void> {
+  for (const statement of derivedStatements(tables, source)) await db.query(statement);
 }
 
 /**

@@ -28,6 +28,7 @@ const UNREACHABLE_CODES = new Set([
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now
   '53300', // too_many_connections
+  '42P01', // undefined_table: a projection's tables dropped for a rebuild, back after the replay
 ]);
 
 /**
