@@ -29,6 +29,7 @@ export {
 } from './events/index.ts';
 export type {
   DecodedMessage,
+  LogEntry,
   ResolvedSenmlRecord,
   SenmlErrorCode,
   SenmlRecord,
@@ -43,6 +44,7 @@ export {
   messageFormat,
   parseSenmlCbor,
   parseSenmlJson,
+  pointsOf,
   resolveSenml,
   SenmlError,
   senmlTimeToMs,

@@ -1,7 +1,7 @@
 import { DeliverPolicy, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import type { Logger } from '@telly/runtime';
-import { messageFilters, STREAMS, type TelemetryPoint } from '@telly/schemas';
-import { entryOf, type PointRow, pointRow, pointsOf } from '@telly/telemetry-pg';
+import { messageFilters, pointsOf, STREAMS, type TelemetryPoint } from '@telly/schemas';
+import { entryOf, type PointRow, pointRow } from '@telly/telemetry-pg';
 import { Repeater } from 'graphql-yoga';
 import { ApiError } from '../errors.ts';
 

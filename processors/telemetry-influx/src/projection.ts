@@ -4,7 +4,7 @@ import {
   type ProcessorDefinition,
   type ProcessorMessage,
 } from '@telly/runtime';
-import { isSenmlError, isSubjectError, STREAMS, telemetryPoints } from '@telly/schemas';
+import { isSenmlError, isSubjectError, pointsOf, STREAMS, type TelemetryPoint } from '@telly/schemas';
 import { telemetryLine } from './mapping.ts';
 import { InfluxRejectedError, InfluxWriter, type InfluxWriterOptions } from './writer.ts';
 
@@ -13,9 +13,6 @@ export const TELEMETRY_INFLUX = 'telemetry-influx';
 
 /** Messages fetched and written per batch (one or a few requests to InfluxDB). */
 export const DEFAULT_INFLUX_BATCH = 1_000;
-
-/** Headers of a MESSAGES entry the points depend on (bridges/core MESSAGE_HEADERS). */
-const HEADERS = { contentType: 'Content-Type', received: 'Telly-Received' } as const;
 
 export interface InfluxProjectionOptions extends InfluxWriterOptions {
   /** Consumer name. @default TELEMETRY_INFLUX */
@@ -36,15 +33,9 @@ export interface InfluxProjection extends ProcessorDefinition {
 
 /** The line protocol of one stored message; PermanentError when it is not telemetry. */
 function messageLines(m: ProcessorMessage): string[] {
-  let points: ReturnType<typeof telemetryPoints>;
+  let points: TelemetryPoint[];
   try {
-    points = telemetryPoints({
-      subject: m.subject,
-      seq: m.seq,
-      contentType: m.headers?.get(HEADERS.contentType) || undefined,
-      receivedMs: Number(m.headers?.get(HEADERS.received)) || m.timestampMs,
-      body: m.data,
-    });
+    points = pointsOf(m);
   } catch (err) {
     if (isSenmlError(err) || isSubjectError(err)) {
       throw new PermanentError(`seq ${m.seq} is not a telemetry message: ${err.message}`, { cause: err });

@@ -1,6 +1,5 @@
 export { component } from './component.ts';
-export type { LogEntry } from './log.ts';
-export { ackFloorOf, entryOf, LogReader, logBounds, pointsOf, seqAt } from './log.ts';
+export { ackFloorOf, entryOf, LogReader, logBounds, seqAt } from './log.ts';
 export { migrateTelemetry, TELEMETRY_TABLES, telemetryDdl } from './migrations.ts';
 export { Partitions, partitionOf } from './partitions.ts';
 export { pointRow } from './point-row.ts';

@@ -5,33 +5,9 @@ import {
   type JetStreamClient,
   type JsMsg,
 } from '@nats-io/jetstream';
-import type { MsgHdrs } from '@nats-io/transport-node';
-import { STREAMS, type TelemetryPoint, telemetryPoints } from '@telly/schemas';
+import { type LogEntry, STREAMS } from '@telly/schemas';
 
-/** A MESSAGES entry, however it was read (a processor's delivery or a replay's fetch). */
-export interface LogEntry {
-  subject: string;
-  seq: number;
-  data: Uint8Array;
-  headers: MsgHdrs | undefined;
-  /** When the entry was stored, ms since the epoch. */
-  timestampMs: number;
-}
-
-/**
- * The points of an entry, exactly as the projection writes them (relative SenML times resolve
- * against `Telly-Received`). Throws SenmlError / SubjectError for an entry that is not telemetry.
- */
-export function pointsOf(m: LogEntry): TelemetryPoint[] {
-  return telemetryPoints({
-    subject: m.subject,
-    seq: m.seq,
-    contentType: m.headers?.get('Content-Type') || undefined,
-    receivedMs: Number(m.headers?.get('Telly-Received')) || m.timestampMs,
-    body: m.data,
-  });
-}
-
+/** A fetched message as a log entry, for `pointsOf` (in @telly/schemas). */
 export function entryOf(m: JsMsg): LogEntry {
   return {
     subject: m.subject,

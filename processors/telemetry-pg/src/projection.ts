@@ -1,7 +1,6 @@
 import { defineProcessor, PermanentError, PgCheckpoint, type ProcessorDefinition } from '@telly/runtime';
-import { isSenmlError, isSubjectError, STREAMS, type TelemetryPoint } from '@telly/schemas';
+import { isSenmlError, isSubjectError, pointsOf, STREAMS, type TelemetryPoint } from '@telly/schemas';
 import type pg from 'pg';
-import { pointsOf } from './log.ts';
 import { Partitions } from './partitions.ts';
 import { writePoints } from './write.ts';
 

@@ -1,8 +1,8 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { PgCheckpoint, withTransaction } from '@telly/runtime';
-import { isSenmlError, isSubjectError, type TelemetryPoint } from '@telly/schemas';
+import { isSenmlError, isSubjectError, type LogEntry, pointsOf, type TelemetryPoint } from '@telly/schemas';
 import type pg from 'pg';
-import { ackFloorOf, type LogEntry, LogReader, logBounds, pointsOf, seqAt } from './log.ts';
+import { ackFloorOf, LogReader, logBounds, seqAt } from './log.ts';
 import { rawIndexDdl, telemetryDdl } from './migrations.ts';
 import { Partitions } from './partitions.ts';
 import { TELEMETRY_PG } from './projection.ts';

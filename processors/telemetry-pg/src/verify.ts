@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { withTransaction } from '@telly/runtime';
-import { isSenmlError, isSubjectError, type TelemetryPoint } from '@telly/schemas';
+import { isSenmlError, isSubjectError, type LogEntry, pointsOf, type TelemetryPoint } from '@telly/schemas';
 import type pg from 'pg';
-import { ackFloorOf, type LogEntry, LogReader, logBounds, pointsOf } from './log.ts';
+import { ackFloorOf, LogReader, logBounds } from './log.ts';
 import { TELEMETRY_PG } from './projection.ts';
 import { LIVE_TABLES } from './tables.ts';
 

@@ -15,6 +15,6 @@ export {
   SENML_VERSION,
   senmlTimeToMs,
 } from './resolve.ts';
-export type { StoredMessage, TelemetryPoint } from './telemetry-points.ts';
-export { telemetryPoints } from './telemetry-points.ts';
+export type { LogEntry, StoredMessage, TelemetryPoint } from './telemetry-points.ts';
+export { pointsOf, telemetryPoints } from './telemetry-points.ts';
 export type { ParseOptions, ResolvedSenmlRecord, ResolveOptions, SenmlPack, SenmlRecord } from './types.ts';

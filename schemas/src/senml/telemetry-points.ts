@@ -63,3 +63,27 @@ export function telemetryPoints(message: StoredMessage): TelemetryPoint[] {
     index,
   }));
 }
+
+/** A MESSAGES entry however it was read (a processor's delivery, a replay's fetch, a live feed). */
+export interface LogEntry {
+  subject: string;
+  seq: number;
+  data: Uint8Array;
+  headers: { get(name: string): string } | undefined;
+  /** When the entry was stored, ms since the epoch: `Telly-Received` when the header is missing. */
+  timestampMs: number;
+}
+
+/**
+ * The points of a log entry, from its `Content-Type` and `Telly-Received` headers. Throws
+ * SenmlError / SubjectError for an entry that is not telemetry.
+ */
+export function pointsOf(m: LogEntry): TelemetryPoint[] {
+  return telemetryPoints({
+    subject: m.subject,
+    seq: m.seq,
+    contentType: m.headers?.get('Content-Type') || undefined,
+    receivedMs: Number(m.headers?.get('Telly-Received')) || m.timestampMs,
+    body: m.data,
+  });
+}
