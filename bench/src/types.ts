@@ -41,7 +41,7 @@ export interface ScenarioResult {
   reference: ReferenceMeasurement;
   /** telly.value ÷ reference.value. */
   ratio: number;
-  /** Whether DESIGN.md §7's target is met, and on what: e.g. `0.64× ≥ 0.6×`. */
+  /** Whether the budget's target (docs/performance.md) is met, and on what: e.g. `0.64× ≥ 0.6×`. */
   met: boolean;
   verdict: string;
   /** Percentiles, CPU, memory, loss, settings: whatever explains the numbers. */
@@ -53,9 +53,9 @@ export interface ScenarioResult {
 export interface Scenario {
   /** Command-line name, e.g. `mqtt-ingest`. */
   name: string;
-  /** DESIGN.md §7's wording. */
+  /** The budget's wording (docs/performance.md). */
   title: string;
-  /** The target from DESIGN.md §7. */
+  /** The target from the budget (docs/performance.md). */
   target: string;
   /** What runs beside it (or the published figure it is compared with). */
   reference: string;

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { isConfigError } from '@telly/runtime';
 import { DEFAULT_API_PORT, parseConfig } from './config.ts';
 
-test('defaults are the ports of DESIGN.md §5', () => {
+test('defaults are the ports of docs/configuration.md', () => {
   const config = parseConfig({}, '/srv/telly');
   assert.equal(config.apiPort, DEFAULT_API_PORT);
   assert.deepEqual(

@@ -17,7 +17,7 @@ export interface InfluxConfig {
   bucket: string;
 }
 
-/** Everything `telly up` reads from the environment (DESIGN.md §5), parsed once. */
+/** Everything `telly up` reads from the environment (docs/configuration.md), parsed once. */
 export interface UpConfig {
   apiPort: number;
   httpPort: number;

@@ -1,6 +1,6 @@
 // 30-day hourly aggregate: one thing's `telemetry(every: "1h", aggregate: AVG)` over 30 days
 // through GraphQL, in a telemetry table of 10M rows (1M in short mode) spread over many things,
-// filled directly (lib/telemetry-fill.ts). DESIGN.md names no reference; the same query run
+// filled directly (lib/telemetry-fill.ts). The budget names no reference; the same query run
 // directly against Postgres by @telly/telemetry-pg's TelemetryQueries (the rollup SQL the API
 // runs) is measured beside it, alternating, and the raw-rows aggregate is shown for context.
 import { randomUUID } from 'node:crypto';
@@ -152,6 +152,6 @@ export const query: Scenario = {
   name: 'query',
   title: '30-day hourly aggregate, 10M rows',
   target: `p50 ≤ ${TARGET_P50_MS} ms`,
-  reference: 'none in DESIGN.md; the same query directly in SQL shown beside it',
+  reference: 'none in the budget; the same query directly in SQL shown beside it',
   run: runScenario,
 };

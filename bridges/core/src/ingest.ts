@@ -19,7 +19,7 @@ import { RateLimiter } from './rate-limit.ts';
 /** Largest accepted device message. @default 256 KiB */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024;
 
-/** Headers on every MESSAGES entry (DESIGN.md §2). */
+/** Headers on every MESSAGES entry (docs/log.md). */
 export const MESSAGE_HEADERS = {
   CONTENT_TYPE: 'Content-Type',
   PROTOCOL: 'Telly-Protocol',

@@ -1,4 +1,4 @@
-/** The `Authorization` scheme of things (DESIGN.md §3), also sent back in `WWW-Authenticate`. */
+/** The `Authorization` scheme of things (docs/devices.md), also sent back in `WWW-Authenticate`. */
 export const THING_AUTH_SCHEME = 'Thing';
 
 /**

@@ -1,6 +1,6 @@
 import { ConfigError, envPort, envUrl } from '@telly/runtime';
 
-/** Port of the HTTP bridge (DESIGN.md §5). @default 8080 */
+/** Port of the HTTP bridge (docs/configuration.md). @default 8080 */
 export const DEFAULT_HTTP_PORT = 8080;
 /** Interface the bridge listens on: every one, since devices are remote. @default '0.0.0.0' */
 export const DEFAULT_HTTP_HOST = '0.0.0.0';

@@ -1,7 +1,7 @@
 import { isSubjectError, messageSubject } from '@telly/schemas';
 import { HttpProblem } from './problem.ts';
 
-/** Where a device posts messages; the second form carries a subtopic (DESIGN.md §3). */
+/** Where a device posts messages; the second form carries a subtopic (docs/devices.md). */
 export const MESSAGE_ROUTES = ['/channels/:channelId/messages', '/channels/:channelId/messages/*'] as const;
 /** Mainflux clients post under this prefix (`/http/channels/…`); it is accepted as an alias. */
 export const MAINFLUX_PREFIX = '/http';

@@ -1,5 +1,5 @@
 // A simulated device over HTTP: POST /channels/{channel}/messages[/subtopic] with
-// `Authorization: Thing <key>`, resolved on 202 (DESIGN.md §3), over keep-alive connections.
+// `Authorization: Thing <key>`, resolved on 202 (docs/devices.md), over keep-alive connections.
 import http from 'node:http';
 import https from 'node:https';
 import { SendRefusedError } from './errors.ts';

@@ -1,5 +1,5 @@
 // A simulated device over MQTT 3.1.1: username = thing id, password = thing key, QoS 1 publishes
-// on channels/{channel}/messages[/subtopic] that resolve on PUBACK (DESIGN.md §3).
+// on channels/{channel}/messages[/subtopic] that resolve on PUBACK (docs/devices.md).
 import mqtt, { type MqttClient } from 'mqtt';
 import type { DeviceCredentials, Transport } from './types.ts';
 

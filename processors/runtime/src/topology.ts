@@ -38,7 +38,7 @@ export const DEFAULT_TOPOLOGY = {
   eventsMaxAgeMs: 90 * DAY_MS,
 } as const satisfies Required<TopologyOptions>;
 
-/** The stream configs of DESIGN.md §2, with the reasons for each setting beside it. */
+/** The stream configs (docs/log.md), with the reasons for each setting beside it. */
 export function streamConfigs(options: TopologyOptions = {}): (Partial<StreamConfig> & { name: string })[] {
   const o = { ...DEFAULT_TOPOLOGY, ...options };
   const common = {
@@ -128,7 +128,7 @@ async function ensureStores(
 }
 
 /**
- * Creates or updates the streams, KV buckets and object store of DESIGN.md §2. Idempotent: run
+ * Creates or updates the streams, KV buckets and object store (docs/log.md). Idempotent: run
  * it at every start; a second run changes nothing. Settings that JetStream cannot change in
  * place (storage, retention) make the update fail loudly rather than silently diverge.
  */

@@ -2,7 +2,7 @@ import { commandSubject, eventSubject, registrySubject } from '../subjects/index
 import type { TellyEvent } from './catalog.ts';
 
 /**
- * The subject an event is published on (DESIGN.md §2):
+ * The subject an event is published on (docs/log.md):
  * registry events on `reg.<tenant>.<kind>.<id>` of the entity they change (connections on
  * the thing's), `command.requested` on `cmd.<tenant>.<thing>`, everything derived on
  * `evt.<tenant>.<type>.<thing>`.

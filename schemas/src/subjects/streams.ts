@@ -1,5 +1,5 @@
 /**
- * The JetStream streams, KV buckets and object store of DESIGN.md §2, by name and subject set.
+ * The JetStream streams, KV buckets and object store (docs/log.md), by name and subject set.
  * Stream configs (retention, replicas, storage) belong to deployment; only names and subjects
  * are contracts, so they live here.
  */

@@ -114,7 +114,7 @@ export interface MessageTopic {
 }
 
 /**
- * Parses the publish topic of DESIGN.md §3 (MQTT topic, or HTTP/CoAP path with or without a
+ * Parses the publish topic of docs/devices.md (MQTT topic, or HTTP/CoAP path with or without a
  * leading `/`). Pass a string to split on `/`, or already split (HTTP: percent-decoded)
  * segments. Throws `INVALID_TOPIC` for another shape, a token error for a bad channel or
  * subtopic level.
