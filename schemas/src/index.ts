@@ -1,3 +1,20 @@
+export type { CredentialEntry, CredentialErrorCode, ThingCredential } from './credentials/index.ts';
+export {
+  CREDENTIAL_KEYS_FILTER,
+  CredentialError,
+  credentialKvKey,
+  credentialOfEntry,
+  decodeThingCredential,
+  encodeThingCredential,
+  isCredentialError,
+  isKeyHash,
+  KEY_HASH_PREFIX,
+  keyHash,
+  keyHashFromKvKey,
+  parseThingAuthorization,
+  sameAccess,
+  THING_AUTH_SCHEME,
+} from './credentials/index.ts';
 export type {
   CreateEventContext,
   CreateEventInput,
