@@ -15,6 +15,14 @@ export {
   sameAccess,
   THING_AUTH_SCHEME,
 } from './credentials/index.ts';
+export type { DurationBounds, DurationErrorCode, DurationUnit } from './duration.ts';
+export {
+  DURATION_UNITS,
+  DurationError,
+  isDurationError,
+  MAX_DURATION_LENGTH,
+  parseDuration,
+} from './duration.ts';
 export type {
   CreateEventContext,
   CreateEventInput,
@@ -40,10 +48,21 @@ export {
   eventJsonSchemas,
   isEventOf,
   isEventValidationError,
+  REGISTRY_EVENTS,
   subjectOf,
   USER_ROLES,
   validateEvent,
 } from './events/index.ts';
+export type { TellyIdErrorCode } from './ids.ts';
+export {
+  isTellyId,
+  isTellyIdError,
+  parseTellyId,
+  TELLY_ID_LENGTH,
+  TellyIdError,
+  UUID_PATTERN,
+  UUID_V7_PATTERN,
+} from './ids.ts';
 export type {
   DecodedMessage,
   LogEntry,

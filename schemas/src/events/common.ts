@@ -1,4 +1,5 @@
 import Type, { type TObject, type TProperties, type TSchema } from 'typebox';
+import { UUID_PATTERN, UUID_V7_PATTERN } from '../ids.ts';
 
 /**
  * Building blocks shared by every event definition. Each event is one TypeBox schema: the
@@ -12,12 +13,6 @@ export const EVENT_SCHEMA_BASE_URL = 'https://telly.dev/schemas/events/';
 export function eventSchemaId(type: string, version: number): string {
   return `${EVENT_SCHEMA_BASE_URL}${type}.v${version}.json`;
 }
-
-const HEX = '[0-9a-f]';
-/** Canonical (lowercase) UUID of any version. */
-export const UUID_PATTERN = `^${HEX}{8}-${HEX}{4}-${HEX}{4}-${HEX}{4}-${HEX}{12}$`;
-/** Canonical (lowercase) UUIDv7, what `uuid`'s `v7()` returns. */
-export const UUID_V7_PATTERN = `^${HEX}{8}-${HEX}{4}-7${HEX}{3}-[89ab]${HEX}{3}-${HEX}{12}$`;
 
 /** An entity id: a canonical lowercase UUID (Telly mints UUIDv7). */
 export const Id = Type.String({ format: 'uuid', pattern: UUID_PATTERN, description: 'lowercase UUID' });

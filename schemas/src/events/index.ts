@@ -20,6 +20,6 @@ export { EventValidationError, isEventValidationError } from './errors.ts';
 export type { OfflineReason, RejectionReason } from './ingest.ts';
 export { OFFLINE_REASONS, REJECTION_REASONS } from './ingest.ts';
 export type { UserRole } from './registry.ts';
-export { USER_ROLES } from './registry.ts';
+export { REGISTRY_EVENTS, USER_ROLES } from './registry.ts';
 export { subjectOf } from './subject.ts';
 export { validateEvent } from './validate.ts';

@@ -1,0 +1,91 @@
+/**
+ * The one duration grammar of Telly's interfaces (command TTLs, telemetry buckets): a whole
+ * number and a unit, `"500ms"`, `"90s"`, `"5m"`, `"1h"`, `"1d"`, `"1w"`. No fractions, no
+ * compound forms (`"1h30m"`), no bare numbers: each string has one reading, and what is not
+ * accepted is refused, never rounded.
+ */
+
+/** Milliseconds in each unit; a day is 24 hours and a week 7 days (no calendar, no DST). */
+export const DURATION_UNITS = Object.freeze({
+  ms: 1,
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+});
+export type DurationUnit = keyof typeof DURATION_UNITS;
+
+/** Longest duration text looked at (surrounding whitespace included). */
+export const MAX_DURATION_LENGTH = 32;
+
+const DURATION_RE = /^(\d+)(ms|s|m|h|d|w)$/;
+
+/** Stable codes of {@link DurationError}; callers branch on these, never on the message. */
+export type DurationErrorCode = 'MALFORMED_DURATION' | 'DURATION_TOO_LONG' | 'DURATION_OUT_OF_RANGE';
+
+/** A duration text that is not `<whole number><unit>`, or outside the bounds asked for. */
+export class DurationError extends Error {
+  override readonly name = 'DurationError';
+  readonly code: DurationErrorCode;
+  /** The text as given (cut to {@link MAX_DURATION_LENGTH} characters). */
+  readonly input: string;
+
+  constructor(code: DurationErrorCode, message: string, input: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    this.input = input.slice(0, MAX_DURATION_LENGTH);
+  }
+}
+
+/** True when `err` is a {@link DurationError} (optionally with the given code). */
+export function isDurationError<C extends DurationErrorCode = DurationErrorCode>(
+  err: unknown,
+  code?: C,
+): err is DurationError & { readonly code: C } {
+  return err instanceof DurationError && (code === undefined || err.code === code);
+}
+
+/** Inclusive bounds, in milliseconds, that a parsed duration must lie within. */
+export interface DurationBounds {
+  /** @default 0 */
+  readonly min?: number;
+  /** @default Number.MAX_SAFE_INTEGER */
+  readonly max?: number;
+}
+
+/**
+ * `"90s"` → `90000`: the duration in milliseconds. Surrounding whitespace is ignored.
+ * @throws DurationError `MALFORMED_DURATION` for anything but `<digits><unit>` (unit one of
+ * {@link DURATION_UNITS}), `DURATION_TOO_LONG` for text longer than {@link MAX_DURATION_LENGTH},
+ * `DURATION_OUT_OF_RANGE` outside `bounds`.
+ */
+export function parseDuration(text: string, bounds: DurationBounds = {}): number {
+  // Non-strings can arrive from untyped callers (JSON, query strings): malformed, not a crash.
+  const input = typeof text === 'string' ? text : String(text);
+  if (input.length > MAX_DURATION_LENGTH) {
+    throw new DurationError(
+      'DURATION_TOO_LONG',
+      `duration is ${input.length} characters long, at most ${MAX_DURATION_LENGTH} are allowed`,
+      input,
+    );
+  }
+  const match = DURATION_RE.exec(input.trim());
+  if (match === null) {
+    throw new DurationError(
+      'MALFORMED_DURATION',
+      `${JSON.stringify(input)} is not a duration such as "90s", "5m", "1h", "1d" (units: ${Object.keys(DURATION_UNITS).join(', ')})`,
+      input,
+    );
+  }
+  const ms = Number(match[1]) * DURATION_UNITS[match[2] as DurationUnit];
+  const { min = 0, max = Number.MAX_SAFE_INTEGER } = bounds;
+  if (!Number.isSafeInteger(ms) || ms < min || ms > max) {
+    throw new DurationError(
+      'DURATION_OUT_OF_RANGE',
+      `${JSON.stringify(input)} is outside ${min} ms to ${max} ms`,
+      input,
+    );
+  }
+  return ms;
+}

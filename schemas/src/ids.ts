@@ -1,0 +1,57 @@
+/**
+ * Telly's entity ids (tenants, users, things, channels, API keys, commands): canonical UUIDs,
+ * lowercase and dashed, of any version (Telly mints UUIDv7). The one definition of a
+ * well-formed id; a string that is not one can name nothing.
+ */
+
+const HEX = '[0-9a-f]';
+/** Canonical (lowercase) UUID of any version, as a JSON Schema / RegExp pattern. */
+export const UUID_PATTERN = `^${HEX}{8}-${HEX}{4}-${HEX}{4}-${HEX}{4}-${HEX}{12}$`;
+/** Canonical (lowercase) UUIDv7, what `uuid`'s `v7()` returns. */
+export const UUID_V7_PATTERN = `^${HEX}{8}-${HEX}{4}-7${HEX}{3}-[89ab]${HEX}{3}-${HEX}{12}$`;
+
+/** Length of every Telly id (`8-4-4-4-12` hex digits and dashes). */
+export const TELLY_ID_LENGTH = 36;
+
+const UUID_RE = new RegExp(UUID_PATTERN);
+
+/** True for a Telly id: a canonical lowercase UUID string of {@link TELLY_ID_LENGTH} characters. */
+export function isTellyId(value: unknown): value is string {
+  return typeof value === 'string' && value.length === TELLY_ID_LENGTH && UUID_RE.test(value);
+}
+
+/** Stable codes of {@link TellyIdError}. */
+export type TellyIdErrorCode = 'MALFORMED_ID';
+
+/** A value given as an id that is not a Telly id (a `TypeError`: a value of the wrong form). */
+export class TellyIdError extends TypeError {
+  override readonly name = 'TellyIdError';
+  readonly code: TellyIdErrorCode = 'MALFORMED_ID';
+  /** What the value was given as: `thingId`, `sub`, … */
+  readonly field: string;
+
+  constructor(field: string, value: unknown, options?: ErrorOptions) {
+    super(`${field} must be a lowercase UUID, got ${describe(value)}`, options);
+    this.field = field;
+  }
+}
+
+/** True when `err` is a {@link TellyIdError}. */
+export function isTellyIdError(err: unknown): err is TellyIdError {
+  return err instanceof TellyIdError;
+}
+
+/**
+ * `value` as a Telly id, unchanged (no case folding: `"A…"` is not an id, so it cannot alias one).
+ * @throws TellyIdError naming `field` when `value` is not a Telly id.
+ */
+export function parseTellyId(value: unknown, field = 'id'): string {
+  if (!isTellyId(value)) throw new TellyIdError(field, value);
+  return value;
+}
+
+/** The value for a message, cut short: ids are short, and whatever came instead may not be. */
+function describe(value: unknown): string {
+  if (typeof value !== 'string') return value === null ? 'null' : typeof value;
+  return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
+}
