@@ -1,5 +1,5 @@
 import type { Publisher } from '@telly/runtime';
-import { createEvent } from '@telly/schemas';
+import { createEvent, isDurationError, parseDuration } from '@telly/schemas';
 import type pg from 'pg';
 import { v7 } from 'uuid';
 import type { Principal } from '../auth/principal.ts';
@@ -26,14 +26,6 @@ export interface CommandRow {
   completed_at: Date | null;
   result: unknown;
   reason: string | null;
-}
-
-const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `"30s"`, `"5m"`, `"2h"`, `"1d"` → ms. */
-export function parseTtl(ttl: string): number | undefined {
-  const match = /^(\d+)(ms|s|m|h|d)$/.exec(ttl.trim());
-  return match ? Number(match[1]) * (UNITS[match[2] as string] ?? 0) : undefined;
 }
 
 /**
@@ -64,8 +56,11 @@ export class CommandService {
     if (Buffer.byteLength(JSON.stringify(payload)) > MAX_COMMAND_PAYLOAD_BYTES) {
       throw invalid('payload', `must be at most ${MAX_COMMAND_PAYLOAD_BYTES} bytes of JSON`);
     }
-    const ttlMs = input.ttl == null ? DEFAULT_COMMAND_TTL_MS : parseTtl(input.ttl);
-    if (ttlMs === undefined || ttlMs < 1_000 || ttlMs > MAX_COMMAND_TTL_MS) {
+    let ttlMs = DEFAULT_COMMAND_TTL_MS;
+    try {
+      if (input.ttl != null) ttlMs = parseDuration(input.ttl, { min: 1_000, max: MAX_COMMAND_TTL_MS });
+    } catch (err) {
+      if (!isDurationError(err)) throw err;
       throw invalid('ttl', 'must be a duration such as "30s", "5m", "1h", "1d" between 1 s and 7 d');
     }
     const now = Date.now();

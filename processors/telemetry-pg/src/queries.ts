@@ -1,3 +1,4 @@
+import { isDurationError, parseDuration } from '@telly/schemas';
 import type pg from 'pg';
 
 export const AGGREGATES = ['AVG', 'MIN', 'MAX', 'SUM', 'COUNT', 'FIRST', 'LAST'] as const;
@@ -31,14 +32,19 @@ export interface TelemetryFilter {
   to?: Date | undefined;
 }
 
-const UNITS: Record<string, number> = { s: 1, m: 60, h: 3_600, d: 86_400, w: 604_800 };
-
-/** `"30s"`, `"5m"`, `"1h"`, `"1d"`, `"1w"` → seconds; undefined when malformed. */
+/**
+ * A bucket size, a duration (`parseDuration` of `@telly/schemas`: `"30s"`, `"5m"`, `"1h"`, `"1d"`,
+ * `"1w"`) of whole seconds, at least one → seconds; undefined when it is not one.
+ */
 export function parseEvery(every: string): number | undefined {
-  const match = /^(\d+)([smhdw])$/.exec(every.trim());
-  if (!match) return undefined;
-  const seconds = Number(match[1]) * (UNITS[match[2] as string] ?? 0);
-  return seconds > 0 ? seconds : undefined;
+  let ms: number;
+  try {
+    ms = parseDuration(every, { min: 1_000 });
+  } catch (err) {
+    if (isDurationError(err)) return undefined;
+    throw err;
+  }
+  return ms % 1_000 === 0 ? ms / 1_000 : undefined;
 }
 
 /** The rollup an aggregate query can be answered from, or undefined for raw points. */
