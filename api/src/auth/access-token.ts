@@ -1,6 +1,6 @@
+import { isTellyId, parseTellyId } from '@telly/schemas';
 import { type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { v7 } from 'uuid';
-import { isLowercaseUuid } from './ids.ts';
 import { isRole, type Role } from './roles.ts';
 import type { SigningKey } from './signing-key.ts';
 import { TokenError, toTokenError } from './token-error.ts';
@@ -75,10 +75,7 @@ export async function issueAccessToken(
   options: IssueAccessTokenOptions,
 ): Promise<IssuedAccessToken> {
   const { userId, tenantId, role, sessionId } = claims;
-  for (const [name, value] of Object.entries({ userId, tenantId, sessionId })) {
-    if (!isLowercaseUuid(value))
-      throw new TypeError(`${name} must be a lowercase UUID, got ${JSON.stringify(value)}`);
-  }
+  for (const [name, value] of Object.entries({ userId, tenantId, sessionId })) parseTellyId(value, name);
   if (!isRole(role)) throw new TypeError(`role must be one of the Telly roles, got ${JSON.stringify(role)}`);
   const ttl = options.ttlSeconds ?? DEFAULT_ACCESS_TOKEN_TTL_S;
   if (!Number.isSafeInteger(ttl) || ttl <= 0)
@@ -132,11 +129,11 @@ export async function verifyAccessToken(
     throw toTokenError(err, 'access token');
   }
   const { sub, tid, role, sid, jti, exp } = payload;
-  if (!isLowercaseUuid(sub)) throw invalidClaim('sub');
-  if (!isLowercaseUuid(tid)) throw invalidClaim('tid');
+  if (!isTellyId(sub)) throw invalidClaim('sub');
+  if (!isTellyId(tid)) throw invalidClaim('tid');
   if (!isRole(role)) throw invalidClaim('role');
-  if (!isLowercaseUuid(sid)) throw invalidClaim('sid');
-  if (!isLowercaseUuid(jti)) throw invalidClaim('jti');
+  if (!isTellyId(sid)) throw invalidClaim('sid');
+  if (!isTellyId(jti)) throw invalidClaim('jti');
   if (typeof exp !== 'number') throw invalidClaim('exp');
   return { userId: sub, tenantId: tid, role, sessionId: sid, tokenId: jti, expiresAt: new Date(exp * 1000) };
 }

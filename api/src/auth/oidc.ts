@@ -1,6 +1,6 @@
+import { isTellyId } from '@telly/schemas';
 import { createRemoteJWKSet, decodeJwt, type JWTPayload, jwtVerify } from 'jose';
 import { v5 } from 'uuid';
-import { isLowercaseUuid } from './ids.ts';
 import { OidcConfigError } from './oidc-config-error.ts';
 import { highestRole, isRole, ROLES, type Role } from './roles.ts';
 import { TokenError, toTokenError } from './token-error.ts';
@@ -229,7 +229,7 @@ function parseProvider(entry: unknown, at: string): OidcProvider {
   const audience =
     entry.audience === undefined ? undefined : requiredString(entry.audience, `${at}.audience`);
   const tenantId = requiredString(entry.tenantId, `${at}.tenantId`).toLowerCase();
-  if (!isLowercaseUuid(tenantId)) {
+  if (!isTellyId(tenantId)) {
     throw new OidcConfigError(`${at}.tenantId`, `must be a UUID, got ${JSON.stringify(entry.tenantId)}`);
   }
   let rolesClaim = DEFAULT_OIDC_ROLES_CLAIM;

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { isLowercaseUuid } from './ids.ts';
+import { parseTellyId, UUID_PATTERN } from '@telly/schemas';
 
 /** Random bytes in every generated secret (256 bits): 43 base64url characters. */
 const SECRET_BYTES = 32;
@@ -9,9 +9,7 @@ const SECRET_RE_SOURCE = '[A-Za-z0-9_-]{43}';
 export const API_KEY_PREFIX = 'tak_';
 
 const API_KEY_RE = new RegExp(`^${API_KEY_PREFIX}([0-9a-f]{32})_(${SECRET_RE_SOURCE})$`);
-const REFRESH_TOKEN_RE = new RegExp(
-  `^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\\.(${SECRET_RE_SOURCE})$`,
-);
+const REFRESH_TOKEN_RE = new RegExp(`^(${UUID_PATTERN.slice(1, -1)})\\.(${SECRET_RE_SOURCE})$`);
 
 /**
  * The stored form of a high-entropy secret (thing key, API key secret, refresh token):
@@ -42,8 +40,7 @@ export interface ParsedApiKey {
  * @throws TypeError when `apikeyId` is not a UUID.
  */
 export function newApiKey(apikeyId: string): string {
-  const id = apikeyId.toLowerCase();
-  if (!isLowercaseUuid(id)) throw new TypeError(`apikeyId must be a UUID, got ${JSON.stringify(apikeyId)}`);
+  const id = parseTellyId(apikeyId.toLowerCase(), 'apikeyId');
   return `${API_KEY_PREFIX}${id.replaceAll('-', '')}_${randomSecret()}`;
 }
 
@@ -71,10 +68,7 @@ export interface ParsedRefreshToken {
  * @throws TypeError when `familyId` is not a lowercase UUID.
  */
 export function newRefreshToken(familyId: string): string {
-  if (!isLowercaseUuid(familyId)) {
-    throw new TypeError(`familyId must be a lowercase UUID, got ${JSON.stringify(familyId)}`);
-  }
-  return `${familyId}.${randomSecret()}`;
+  return `${parseTellyId(familyId, 'familyId')}.${randomSecret()}`;
 }
 
 /** Splits a refresh token made by {@link newRefreshToken}; undefined when `token` is not one. */

@@ -1,4 +1,4 @@
-import { isLowercaseUuid } from '../auth/ids.ts';
+import { isTellyId } from '@telly/schemas';
 import { invalid } from '../errors.ts';
 
 export const MAX_NAME_LENGTH = 200;
@@ -38,5 +38,5 @@ export function validEmail(field: string, value: string): string {
 
 /** Ids are lowercase UUIDs; anything else can only be "not found". */
 export function isId(value: string): boolean {
-  return isLowercaseUuid(value);
+  return isTellyId(value);
 }
