@@ -1,4 +1,4 @@
-import { ConfigError, envPort } from '@telly/runtime';
+import { envPort } from '@telly/runtime';
 
 export const DEFAULT_API_PORT = 4000;
 /** `iss` of access tokens and what they must be presented to. */
@@ -7,8 +7,6 @@ export const DEFAULT_AUDIENCE = 'telly-api';
 
 export interface ApiConfig {
   port: number;
-  natsUrl: string;
-  databaseUrl: string;
   issuer: string;
   audience: string;
   /** JSON of an Ed25519 private JWK (`TELLY_JWT_PRIVATE_KEY`), else read/generated at `jwtKeyFile`. */
@@ -20,18 +18,12 @@ export interface ApiConfig {
   operatorTenant: string | undefined;
 }
 
-/** Reads the API's settings from the environment once, failing fast on a bad value. */
+/** Reads the API's own settings once (NATS and Postgres are the runtime's), failing fast on a bad value. */
 export function parseApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
-  const natsUrl = env.NATS_URL;
-  const databaseUrl = env.DATABASE_URL;
-  if (!natsUrl) throw new ConfigError('NATS_URL', 'is required');
-  if (!databaseUrl) throw new ConfigError('DATABASE_URL', 'is required');
   const dataDir = env.TELLY_DATA_DIR;
   return {
     // in `telly up` the supervisor owns the public port and passes an internal one
     port: envPort(env, 'TELLY_API_INTERNAL_PORT', envPort(env, 'TELLY_API_PORT', DEFAULT_API_PORT)),
-    natsUrl,
-    databaseUrl,
     issuer: env.TELLY_JWT_ISSUER || DEFAULT_ISSUER,
     audience: env.TELLY_JWT_AUDIENCE || DEFAULT_AUDIENCE,
     jwtPrivateKey: env.TELLY_JWT_PRIVATE_KEY || undefined,

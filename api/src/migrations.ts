@@ -1,4 +1,4 @@
-import { type Migration, runMigrations } from '@telly/runtime';
+import { type Migration, type MigrationSet, runMigrations } from '@telly/runtime';
 import { sql } from 'kysely';
 import type pg from 'pg';
 
@@ -39,6 +39,9 @@ const MIGRATIONS: Record<string, Migration> = {
   },
 };
 
+/** This package's tables, for `telly migrate` and the component definition. */
+export const apiMigrations: MigrationSet = { name: 'api', migrations: MIGRATIONS };
+
 export function migrateApi(pool: pg.Pool): Promise<void> {
-  return runMigrations(pool, 'api', MIGRATIONS);
+  return runMigrations(pool, apiMigrations);
 }

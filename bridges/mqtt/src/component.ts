@@ -1,22 +1,16 @@
-import { connectNats, defineComponent } from '@telly/runtime';
+import { defineComponent } from '@telly/runtime';
 import { startMqttBridge } from './bridge.ts';
-import { parseMqttConfig } from './config.ts';
+import { MQTT_WS_PATH, parseMqttConfig } from './config.ts';
 
-/** The MQTT bridge as a `telly up` component. */
+/** The MQTT bridge: TCP, WebSocket and (when configured) TLS listeners. */
 export const component = defineComponent({
   name: 'mqtt',
-  async start(ctx) {
-    const config = parseMqttConfig(ctx.env);
-    const nc = await connectNats(config.natsUrl, 'bridge-mqtt');
-    const bridge = await startMqttBridge({ nc, logger: ctx.logger, metrics: ctx.metrics, config });
-    ctx.health.add('nats', () =>
-      nc.isClosed() ? { status: 'down', detail: 'NATS connection closed' } : { status: 'up' },
-    );
-    return {
-      async stop() {
-        await bridge.close();
-        await nc.drain();
-      },
-    };
+  config: parseMqttConfig,
+  async start({ config, nc, logger, metrics, endpoint, onStop }) {
+    const bridge = await startMqttBridge({ nc, logger, metrics, config });
+    onStop(() => bridge.close());
+    endpoint('MQTT (TCP)', `mqtt://127.0.0.1:${bridge.ports.tcp}`);
+    endpoint('MQTT (WebSocket)', `ws://127.0.0.1:${bridge.ports.ws}${MQTT_WS_PATH}`);
+    if (bridge.ports.tls !== undefined) endpoint('MQTT (TLS)', `mqtts://127.0.0.1:${bridge.ports.tls}`);
   },
 });

@@ -1,4 +1,4 @@
-import { ConfigError, envPort } from '@telly/runtime';
+import { envPort, envTlsFiles, type TlsFiles } from '@telly/runtime';
 
 export const DEFAULT_MQTT_PORT = 1883;
 export const DEFAULT_MQTT_WS_PORT = 8083;
@@ -6,32 +6,21 @@ export const DEFAULT_MQTT_TLS_PORT = 8883;
 /** WebSocket path of MQTT over WebSocket. */
 export const MQTT_WS_PATH = '/mqtt';
 
+/** The MQTT bridge's own settings (NATS is the runtime's). */
 export interface MqttConfig {
-  natsUrl: string;
+  /** `TELLY_MQTT_PORT`. @default DEFAULT_MQTT_PORT */
   port: number;
+  /** `TELLY_MQTT_WS_PORT`. @default DEFAULT_MQTT_WS_PORT */
   wsPort: number;
-  /** TLS listener, when both files are given. */
-  tls: { port: number; certFile: string; keyFile: string } | undefined;
+  /** TLS listener on `TELLY_MQTT_TLS_PORT`, when `TELLY_MQTT_TLS_CERT` and `TELLY_MQTT_TLS_KEY` are both set. */
+  tls: (TlsFiles & { port: number }) | undefined;
 }
 
 export function parseMqttConfig(env: NodeJS.ProcessEnv): MqttConfig {
-  const natsUrl = env.NATS_URL;
-  if (!natsUrl) throw new ConfigError('NATS_URL', 'is required');
-  const certFile = env.TELLY_MQTT_TLS_CERT;
-  const keyFile = env.TELLY_MQTT_TLS_KEY;
-  if (Boolean(certFile) !== Boolean(keyFile)) {
-    throw new ConfigError(
-      certFile ? 'TELLY_MQTT_TLS_KEY' : 'TELLY_MQTT_TLS_CERT',
-      'TLS needs both a certificate and a key',
-    );
-  }
+  const tls = envTlsFiles(env, 'TELLY_MQTT_TLS_CERT', 'TELLY_MQTT_TLS_KEY');
   return {
-    natsUrl,
     port: envPort(env, 'TELLY_MQTT_PORT', DEFAULT_MQTT_PORT),
     wsPort: envPort(env, 'TELLY_MQTT_WS_PORT', DEFAULT_MQTT_WS_PORT),
-    tls:
-      certFile && keyFile
-        ? { port: envPort(env, 'TELLY_MQTT_TLS_PORT', DEFAULT_MQTT_TLS_PORT), certFile, keyFile }
-        : undefined,
+    tls: tls ? { ...tls, port: envPort(env, 'TELLY_MQTT_TLS_PORT', DEFAULT_MQTT_TLS_PORT) } : undefined,
   };
 }

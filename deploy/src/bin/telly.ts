@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { createLogger, isConfigError } from '@telly/runtime';
 import { parseConfig } from '../config.ts';
+import { migrateCommand } from '../ops/platform.ts';
 import { replayCommand, verifyCommand } from '../ops/projections.ts';
 import { simulateCommand } from '../simulate/cli.ts';
 import { up } from '../up/up.ts';
@@ -15,6 +16,7 @@ commands:
   replay    rebuild a projection from the log and swap it in: telly replay telemetry-pg
             [--from-seq N | --from-time T]
   verify    compare a projection with the log: telly verify telemetry-pg
+  migrate   bring every package's tables up to date (telly up does this before starting)
   simulate  a fleet of simulated devices publishing to a platform (telly simulate --help)
   help      this text
 
@@ -24,14 +26,17 @@ async function runUp(): Promise<void> {
   const config = parseConfig(process.env);
   const logger = createLogger('telly-up');
   const platform = await up(config, { logger });
+  const rows: [string, string][] = [
+    ['API, /healthz, /metrics', platform.apiUrl],
+    ...platform.endpoints.map((endpoint): [string, string] => [endpoint.label, endpoint.url]),
+    ['NATS', platform.natsUrl],
+    ['Postgres', redact(platform.databaseUrl)],
+    ['data', config.dataDir],
+  ];
+  const width = Math.max(...rows.map(([label]) => label.length)) + 2;
   const lines = [
     'Telly is up',
-    `  API, /healthz, /metrics  ${platform.apiUrl}`,
-    `  MQTT (TCP / WebSocket)   mqtt://127.0.0.1:${config.mqttPort}  ws://127.0.0.1:${config.mqttWsPort}/mqtt`,
-    `  HTTP devices             http://127.0.0.1:${config.httpPort}/channels/{channel}/messages`,
-    `  NATS                     ${platform.natsUrl}`,
-    `  Postgres                 ${redact(platform.databaseUrl)}`,
-    `  data                     ${config.dataDir}`,
+    ...rows.map(([label, url]) => `  ${label.padEnd(width)}${url}`),
     'Ctrl-C to stop',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -75,6 +80,9 @@ try {
       break;
     case 'verify':
       process.exitCode = await verifyCommand(process.argv.slice(2));
+      break;
+    case 'migrate':
+      process.exitCode = await migrateCommand();
       break;
     case 'simulate':
       await simulateCommand(process.argv.slice(3));

@@ -1,11 +1,7 @@
 // `telly replay` and `telly verify`: rebuild a projection from the log, or compare it with the
 // log, against the running platform's NATS and Postgres.
 import { parseArgs } from 'node:util';
-import { jetstream } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
-import { createLogger, createPgPool } from '@telly/runtime';
 import {
-  migrateTelemetry,
   type ReplayProgress,
   replayTelemetry,
   TELEMETRY_PG,
@@ -13,8 +9,7 @@ import {
   verifyTelemetry,
 } from '@telly/telemetry-pg';
 import cliProgress from 'cli-progress';
-import { parseConfig } from '../config.ts';
-import { platformUrls } from '../up/dependencies.ts';
+import { withPlatform } from './platform.ts';
 
 /** Projections these commands can rebuild and verify. */
 export const REPLAYABLE = [TELEMETRY_PG] as const;
@@ -40,23 +35,6 @@ function projectionOf(positionals: string[]): string {
   if (!(REPLAYABLE as readonly string[]).includes(projection))
     throw new UsageError(`cannot replay ${projection}; projections: ${REPLAYABLE.join(', ')}`);
   return projection;
-}
-
-async function withPlatform<T>(
-  fn: (deps: { js: ReturnType<typeof jetstream>; pool: ReturnType<typeof createPgPool> }) => Promise<T>,
-): Promise<T> {
-  const config = parseConfig(process.env);
-  const { natsUrl, databaseUrl } = await platformUrls(config);
-  const logger = createLogger('telly', { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
-  const nc = await connect({ servers: natsUrl, name: 'telly-ops' });
-  const pool = createPgPool({ connectionString: databaseUrl, max: 4 }, logger);
-  try {
-    await migrateTelemetry(pool);
-    return await fn({ js: jetstream(nc), pool });
-  } finally {
-    await pool.end();
-    await nc.close();
-  }
 }
 
 /** A progress bar on a terminal, a line every few seconds otherwise. */

@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { HealthReport, Logger } from '@telly/runtime';
+import type { Endpoint, HealthReport, Logger } from '@telly/runtime';
 import { RestartBackoff } from './backoff.ts';
 import type { ComponentEntry } from './components.ts';
 import type { HostMessage, HostRequest, MetricsJson } from './ipc.ts';
@@ -23,6 +23,7 @@ export class ComponentProcess {
   #ready = false;
   #stopping = false;
   #restarts = 0;
+  #endpoints: Endpoint[] = [];
   #nextId = 1;
   readonly #pending = new Map<number, (message: HostMessage) => void>();
 
@@ -40,6 +41,11 @@ export class ComponentProcess {
     return this.#restarts;
   }
 
+  /** Where the component listens, as it reported when it became ready. */
+  get endpoints(): Endpoint[] {
+    return this.#endpoints;
+  }
+
   /** Starts the child and resolves once it reported ready (rejects if it failed to start). */
   start(): Promise<void> {
     const child = fork(HOST, [this.entry.module, this.entry.exportName ?? 'component'], {
@@ -54,6 +60,7 @@ export class ComponentProcess {
       child.on('message', (message: HostMessage) => {
         if (message.type === 'ready') {
           this.#ready = true;
+          this.#endpoints = message.endpoints;
           resolve();
         } else if (message.type === 'failed') {
           reject(new Error(`${this.entry.name} failed to start: ${message.error}`));

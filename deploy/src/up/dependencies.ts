@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { DEFAULT_POSTGRES_USER, type ManagedProcess, NatsServer, PostgresServer } from '@telly/harness';
-import type { CheckResult, HealthChecks, Logger } from '@telly/runtime';
-import pg from 'pg';
+import { type CheckResult, connectNats, createPgPool, type HealthChecks, type Logger } from '@telly/runtime';
+import type pg from 'pg';
 import type { UpConfig } from '../config.ts';
 import { RestartBackoff } from './backoff.ts';
 
@@ -13,6 +13,7 @@ const DATABASE_NAME = 'telly';
 
 /** NATS and Postgres as `telly up` runs them: managed child processes, or the given URLs. */
 export interface Dependencies {
+  /** One server, or the comma-separated servers of a cluster: what components get as `NATS_URL`. */
   natsUrl: string;
   databaseUrl: string;
   nats: NatsConnection;
@@ -72,8 +73,8 @@ async function postgresPassword(dataDir: string): Promise<string> {
  * operator commands such as `telly replay` connect to.
  */
 export async function platformUrls(config: UpConfig): Promise<{ natsUrl: string; databaseUrl: string }> {
-  const natsUrl = config.natsUrl?.toString() ?? `nats://127.0.0.1:${config.natsPort}`;
-  if (config.databaseUrl) return { natsUrl, databaseUrl: config.databaseUrl.toString() };
+  const natsUrl = config.nats?.servers.join(',') ?? `nats://127.0.0.1:${config.natsPort}`;
+  if (config.databaseUrl) return { natsUrl, databaseUrl: config.databaseUrl };
   const password = encodeURIComponent(await postgresPassword(config.dataDir));
   return {
     natsUrl,
@@ -95,7 +96,7 @@ export async function startDependencies(
   await mkdir(config.dataDir, { recursive: true });
 
   let natsServer: NatsServer | undefined;
-  let natsUrl = config.natsUrl?.toString();
+  let natsUrl = config.nats?.servers.join(',');
   if (!natsUrl) {
     natsServer = await NatsServer.start({
       port: config.natsPort,
@@ -110,7 +111,7 @@ export async function startDependencies(
   }
 
   let pgServer: PostgresServer | undefined;
-  let databaseUrl = config.databaseUrl?.toString();
+  let databaseUrl = config.databaseUrl;
   let nats: NatsConnection | undefined;
   let pool: pg.Pool | undefined;
   try {
@@ -128,14 +129,8 @@ export async function startDependencies(
       logger.info({ port: server.port, pid: server.process.pid }, 'postgres started');
     }
 
-    nats = await connect({
-      servers: natsUrl,
-      name: 'telly-up',
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 250,
-    });
-    pool = new pg.Pool({ connectionString: databaseUrl, max: 4, connectionTimeoutMillis: 2_000 });
-    pool.on('error', (err) => logger.warn({ err }, 'postgres pool error'));
+    nats = await connectNats(config.nats ?? { servers: [natsUrl] }, 'telly-up');
+    pool = createPgPool({ connectionString: databaseUrl, max: 4, connectionTimeoutMillis: 2_000 }, logger);
   } catch (err) {
     // leave nothing running behind a failed start
     stopping = true;

@@ -1,4 +1,4 @@
-import type { HealthReport } from '@telly/runtime';
+import type { Endpoint, HealthReport } from '@telly/runtime';
 import type { Registry } from 'prom-client';
 
 /** Supervisor → component child. */
@@ -6,7 +6,7 @@ export type HostRequest = { id: number; type: 'health' } | { id: number; type: '
 
 /** Component child → supervisor. */
 export type HostMessage =
-  | { type: 'ready' }
+  | { type: 'ready'; endpoints: Endpoint[] }
   | { type: 'failed'; error: string }
   | { id: number; type: 'health'; report: HealthReport }
   | { id: number; type: 'metrics'; metrics: MetricsJson };

@@ -5,6 +5,7 @@ import { freePort } from '@telly/harness';
 import {
   createLogger,
   createMetricsRegistry,
+  type Endpoint,
   ensureTopology,
   HealthChecks,
   type HealthReport,
@@ -15,9 +16,10 @@ import { createProxyServer } from 'http-proxy-3';
 import { AggregatorRegistry } from 'prom-client';
 import type { UpConfig } from '../config.ts';
 import { ComponentProcess } from './component-process.ts';
-import { COMPONENTS, type ComponentEntry } from './components.ts';
+import { COMPONENTS, type ComponentEntry, loadComponent } from './components.ts';
 import { startDependencies } from './dependencies.ts';
 import type { MetricsJson } from './ipc.ts';
+import { migrate } from './migrate.ts';
 
 export interface UpOptions {
   /** @default {@link COMPONENTS} */
@@ -29,16 +31,23 @@ export interface RunningPlatform {
   apiUrl: string;
   natsUrl: string;
   databaseUrl: string;
+  /** Where each component listens, as it reported. */
+  endpoints: Endpoint[];
   health(): Promise<HealthReport>;
   stop(): Promise<void>;
 }
 
 /**
- * `telly up`: NATS and Postgres (managed or given), then every component in its own supervised
- * child process, with `/healthz` and `/metrics` for the whole tree on the API port.
+ * `telly up`: checks every component's settings, starts NATS and Postgres (managed or given),
+ * ensures the stream topology, runs every package's migrations (`telly migrate`), then starts
+ * every component in its own supervised child process, with `/healthz` and `/metrics` for the
+ * whole tree on the API port.
  */
 export async function up(config: UpConfig, options: UpOptions = {}): Promise<RunningPlatform> {
   const logger = options.logger ?? createLogger('telly-up');
+  const entries = (options.components ?? COMPONENTS).filter((entry) => entry.enabled?.(process.env) ?? true);
+  // a bad TELLY_MQTT_PORT fails here, naming the variable, before anything was started
+  for (const entry of entries) (await loadComponent(entry)).checkConfig(process.env);
   const dependencyHealth = new HealthChecks();
   const deps = await startDependencies(config, logger, dependencyHealth);
   try {
@@ -46,6 +55,7 @@ export async function up(config: UpConfig, options: UpOptions = {}): Promise<Run
       replicas: config.streamReplicas,
     });
     logger.info({ topology: report }, 'stream topology ensured');
+    logger.info({ sets: await migrate(deps.pool, entries) }, 'migrations applied');
   } catch (err) {
     await deps.stop();
     throw err;
@@ -60,9 +70,7 @@ export async function up(config: UpConfig, options: UpOptions = {}): Promise<Run
     TELLY_DATA_DIR: config.dataDir,
     TELLY_API_INTERNAL_PORT: String(apiInternalPort),
   };
-  const children = (options.components ?? COMPONENTS)
-    .filter((entry) => entry.enabled?.(config) ?? true)
-    .map((entry) => new ComponentProcess(entry, env, logger));
+  const children = entries.map((entry) => new ComponentProcess(entry, env, logger));
   try {
     for (const child of children) {
       await child.start();
@@ -121,6 +129,7 @@ export async function up(config: UpConfig, options: UpOptions = {}): Promise<Run
     apiUrl,
     natsUrl: deps.natsUrl,
     databaseUrl: deps.databaseUrl,
+    endpoints: children.flatMap((child) => child.endpoints),
     health,
     stop() {
       stopped ??= (async () => {

@@ -1,5 +1,5 @@
 export { component } from './component.ts';
 export { DEFAULT_EXPIRY_INTERVAL_MS, startExpiryClock } from './expiry.ts';
-export { migrateCommands } from './migrations.ts';
+export { commandsMigrations, migrateCommands } from './migrations.ts';
 export type { CommandStatus } from './projection.ts';
 export { requestedProjection, statusProjection } from './projection.ts';

@@ -1,4 +1,4 @@
-import { type Migration, runMigrations } from '@telly/runtime';
+import { type Migration, type MigrationSet, runMigrations } from '@telly/runtime';
 import { sql } from 'kysely';
 import type pg from 'pg';
 
@@ -29,6 +29,9 @@ const MIGRATIONS: Record<string, Migration> = {
   },
 };
 
+/** This package's tables, for `telly migrate` and the component definition. */
+export const commandsMigrations: MigrationSet = { name: 'commands', migrations: MIGRATIONS };
+
 export function migrateCommands(pool: pg.Pool): Promise<void> {
-  return runMigrations(pool, 'commands', MIGRATIONS);
+  return runMigrations(pool, commandsMigrations);
 }

@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+
 /** Thrown by `parseConfig` functions: names the variable and what is wrong with it. */
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
@@ -51,4 +53,53 @@ export function envEnum<T extends string>(
   if (!allowed.includes(raw as T))
     throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got ${raw}`);
   return raw as T;
+}
+
+/**
+ * A comma-separated list of URLs from `env[name]` (a NATS cluster's seed servers), each with one
+ * of `protocols`; empty when unset.
+ */
+export function envUrlList(env: NodeJS.ProcessEnv, name: string, protocols: string[]): URL[] {
+  return (env[name] ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '')
+    .map((item) => envUrl({ [name]: item }, name, protocols) as URL);
+}
+
+/** A certificate and key pair of PEM files, named by two variables that must be set together. */
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+}
+
+/** `certVariable` and `keyVariable` as a {@link TlsFiles} pair, undefined when both are unset. */
+export function envTlsFiles(
+  env: NodeJS.ProcessEnv,
+  certVariable: string,
+  keyVariable: string,
+): TlsFiles | undefined {
+  const certFile = env[certVariable] || undefined;
+  const keyFile = env[keyVariable] || undefined;
+  if (Boolean(certFile) !== Boolean(keyFile)) {
+    throw new ConfigError(certFile ? keyVariable : certVariable, 'TLS needs both a certificate and a key');
+  }
+  return certFile && keyFile ? { certFile, keyFile } : undefined;
+}
+
+/** Reads a {@link TlsFiles} pair; a file that cannot be read is a `ConfigError` naming its variable. */
+export async function readTlsFiles(
+  files: TlsFiles,
+  certVariable: string,
+  keyVariable: string,
+): Promise<{ cert: Buffer; key: Buffer }> {
+  const read = (file: string, variable: string) =>
+    readFile(file).catch((err: unknown) => {
+      throw new ConfigError(variable, `cannot read ${file}: ${err instanceof Error ? err.message : err}`);
+    });
+  const [cert, key] = await Promise.all([
+    read(files.certFile, certVariable),
+    read(files.keyFile, keyVariable),
+  ]);
+  return { cert, key };
 }

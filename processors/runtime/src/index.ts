@@ -1,17 +1,40 @@
-export type { Component, ComponentContext, RunningComponent } from './component.ts';
-export { defineComponent } from './component.ts';
-export { ConfigError, envEnum, envPort, envUrl, isConfigError } from './config.ts';
+export type {
+  Component,
+  ComponentContext,
+  ComponentSpec,
+  ComponentUses,
+  Endpoint,
+  RunningComponent,
+  StartContext,
+} from './component.ts';
+export { DEFAULT_POOL_SIZE, defineComponent } from './component.ts';
+export type { TlsFiles } from './config.ts';
+export {
+  ConfigError,
+  envEnum,
+  envPort,
+  envTlsFiles,
+  envUrl,
+  envUrlList,
+  isConfigError,
+  readTlsFiles,
+} from './config.ts';
 export type { CheckResult, HealthCheck, HealthReport } from './health.ts';
 export { DEFAULT_CHECK_TIMEOUT_MS, HealthChecks } from './health.ts';
 export type { Logger } from './logger.ts';
 export { createLogger, DEFAULT_LOG_LEVEL } from './logger.ts';
 export { createMetricsRegistry } from './metrics.ts';
-export type { Migration } from './migrations.ts';
-export { runMigrations } from './migrations.ts';
-export { connectNats } from './nats.ts';
+export type { Migration, MigrationSet } from './migrations.ts';
+export { runMigrations, runtimeMigrations } from './migrations.ts';
+export { connectNats, natsHealthCheck } from './nats.ts';
+export { isConsumerNotFound, isStreamNotFound, isWrongLastSequence } from './nats-errors.ts';
 export type { ObservabilityHandlers } from './observability-server.ts';
 export { serveObservability } from './observability-server.ts';
+export type { Page, PageArgs, PageQuery } from './pg-page.ts';
+export { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor, MAX_PAGE_SIZE, queryPage } from './pg-page.ts';
 export { createPgPool, withTransaction } from './pg-pool.ts';
+export type { NatsConfig } from './platform-config.ts';
+export { parseDatabaseUrl, parseNatsConfig } from './platform-config.ts';
 export type {
   HandlerContext,
   ProcessorDefinition,
@@ -25,17 +48,17 @@ export {
   defineProcessor,
   isPermanentError,
   isUnavailableError,
+  logEntryOf,
   PermanentError,
   PgCheckpoint,
-  retryDelayMs,
   runProcessor,
   UnavailableError,
 } from './processor/index.ts';
-export type { ProcessorDeps, ProcessorSetup } from './processor-component.ts';
-export { processorComponent } from './processor-component.ts';
 export type { PublishErrorCode } from './publish-error.ts';
 export { isPublishError, PublishError, toPublishError } from './publish-error.ts';
 export type { PublisherOptions, PublishOptions } from './publisher.ts';
 export { DEFAULT_PUBLISHER, Publisher } from './publisher.ts';
+export type { BackoffOptions, RetryInPlaceOptions } from './retry.ts';
+export { Backoff, retryInPlace, sleep } from './retry.ts';
 export type { TopologyOptions, TopologyReport } from './topology.ts';
 export { DEFAULT_TOPOLOGY, ensureTopology, streamConfigs } from './topology.ts';

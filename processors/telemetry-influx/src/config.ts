@@ -15,8 +15,6 @@ export interface InfluxConfig {
   org: string;
   /** `INFLUX_BUCKET`. @default DEFAULT_INFLUX_BUCKET */
   bucket: string;
-  /** `NATS_URL`: the server or cluster holding MESSAGES. */
-  natsUrl: string;
 }
 
 /**
@@ -41,14 +39,12 @@ function name(env: NodeJS.ProcessEnv, variable: string, fallback: string): strin
 
 /**
  * Parses the projection's environment once, throwing a {@link ConfigError} that names the
- * variable: `INFLUX_URL` and `NATS_URL` are required, the rest have defaults.
+ * variable: `INFLUX_URL` is required, the rest have defaults (NATS is the runtime's).
  */
 export function parseInfluxConfig(env: NodeJS.ProcessEnv): InfluxConfig {
   const url = envUrl(env, 'INFLUX_URL', ['http', 'https']);
   if (!url)
     throw new ConfigError('INFLUX_URL', 'is required (the InfluxDB base URL, e.g. http://localhost:8086)');
-  const natsUrl = envUrl(env, 'NATS_URL', ['nats', 'tls']);
-  if (!natsUrl) throw new ConfigError('NATS_URL', 'is required');
   if (url.username || url.password) {
     throw new ConfigError('INFLUX_URL', 'must not carry credentials; put the token in INFLUX_TOKEN');
   }
@@ -57,6 +53,5 @@ export function parseInfluxConfig(env: NodeJS.ProcessEnv): InfluxConfig {
     token: env.INFLUX_TOKEN || undefined,
     org: name(env, 'INFLUX_ORG', DEFAULT_INFLUX_ORG),
     bucket: name(env, 'INFLUX_BUCKET', DEFAULT_INFLUX_BUCKET),
-    natsUrl: natsUrl.href,
   };
 }

@@ -1,11 +1,12 @@
-import { processorComponent } from '@telly/runtime';
-import { migrateTelemetry } from './migrations.ts';
+import { defineComponent } from '@telly/runtime';
+import { telemetryMigrations } from './migrations.ts';
 import { telemetryProjection } from './projection.ts';
 
-/** The Postgres telemetry projection as a `telly up` component. */
-export const component = processorComponent('telemetry-pg', async ({ pool }) => {
-  await migrateTelemetry(pool);
-  const projection = telemetryProjection(pool);
-  await projection.checkpoint.migrate();
-  return projection;
+/** The Postgres telemetry projection: raw points, latest values and rollups. */
+export const component = defineComponent({
+  name: 'telemetry-pg',
+  uses: { postgres: { migrations: telemetryMigrations } },
+  async start({ pool, run }) {
+    await run(telemetryProjection(pool));
+  },
 });

@@ -1,6 +1,6 @@
 export { component } from './component.ts';
 export { ackFloorOf, entryOf, LogReader, logBounds, seqAt } from './log.ts';
-export { migrateTelemetry, TELEMETRY_TABLES, telemetryDdl } from './migrations.ts';
+export { migrateTelemetry, TELEMETRY_TABLES, telemetryDdl, telemetryMigrations } from './migrations.ts';
 export { Partitions, partitionOf } from './partitions.ts';
 export { pointRow } from './point-row.ts';
 export { TELEMETRY_PG, telemetryProjection } from './projection.ts';

@@ -1,4 +1,4 @@
-import { type Migration, runMigrations } from '@telly/runtime';
+import { type Migration, type MigrationSet, runMigrations } from '@telly/runtime';
 import { sql } from 'kysely';
 import type pg from 'pg';
 import { LIVE_TABLES, type TelemetryTables } from './tables.ts';
@@ -100,6 +100,9 @@ export const TELEMETRY_TABLES = [
   'telemetry_rollup_1h',
 ] as const;
 
+/** This package's tables, for `telly migrate` and the component definition. */
+export const telemetryMigrations: MigrationSet = { name: 'telemetry', migrations: MIGRATIONS };
+
 export function migrateTelemetry(pool: pg.Pool): Promise<void> {
-  return runMigrations(pool, 'telemetry', MIGRATIONS);
+  return runMigrations(pool, telemetryMigrations);
 }

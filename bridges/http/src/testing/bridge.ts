@@ -4,9 +4,15 @@ import { jetstream } from '@nats-io/jetstream';
 import { bridgeMetrics, Ingest, type RateLimiter } from '@telly/bridge-core';
 import type { BridgeTestStack } from '@telly/bridge-core/testing';
 import { CredentialsCache } from '@telly/registry';
-import { createMetricsRegistry, HealthChecks, Publisher, type PublisherOptions } from '@telly/runtime';
+import {
+  createMetricsRegistry,
+  HealthChecks,
+  natsHealthCheck,
+  Publisher,
+  type PublisherOptions,
+} from '@telly/runtime';
 import { buildHttpBridge, type HttpBridge, type HttpBridgeOptions, type MetricsRegistry } from '../app.ts';
-import { credentialsHealthCheck, natsHealthCheck } from '../health.ts';
+import { credentialsHealthCheck } from '../health.ts';
 
 /** A listening bridge under test. */
 export interface TestBridge {

@@ -1,4 +1,4 @@
-import { type Migration, runMigrations } from '@telly/runtime';
+import { type Migration, type MigrationSet, runMigrations } from '@telly/runtime';
 import { sql } from 'kysely';
 import type pg from 'pg';
 
@@ -125,6 +125,9 @@ export const READ_MODEL_TABLES = [
 ] as const;
 
 /** Brings the read model's schema up to date (safe to run from several processes at once). */
+/** This package's tables, for `telly migrate` and the component definition. */
+export const registryMigrations: MigrationSet = { name: 'registry', migrations: MIGRATIONS };
+
 export function migrateRegistry(pool: pg.Pool): Promise<void> {
-  return runMigrations(pool, 'registry', MIGRATIONS);
+  return runMigrations(pool, registryMigrations);
 }

@@ -2,23 +2,12 @@ import type pg from 'pg';
 import { withTransaction } from '../pg-pool.ts';
 import type { ProcessorMessage } from './types.ts';
 
-const MIGRATION = `
-CREATE TABLE IF NOT EXISTS telly_applied (
-  processor text NOT NULL,
-  seq bigint NOT NULL,
-  PRIMARY KEY (processor, seq)
-);
-CREATE TABLE IF NOT EXISTS telly_checkpoints (
-  processor text PRIMARY KEY,
-  last_seq bigint NOT NULL,
-  updated_at timestamptz NOT NULL DEFAULT now()
-);`;
-
 /**
  * "Write the projection and what was applied in one Postgres transaction", so a redelivered
  * message (after a crash between commit and ack, or an ack lost on the way) is never applied
  * twice. Works with several instances sharing a consumer: the applied set is keyed by stream
  * sequence, and rows at or below the consumer's ack floor are pruned since they cannot come back.
+ * Its tables are the runtime's own migration set (`runtimeMigrations`).
  */
 export class PgCheckpoint {
   readonly #pool: pg.Pool;
@@ -31,10 +20,6 @@ export class PgCheckpoint {
 
   get #lockKey(): string {
     return `telly_processor:${this.processor}`;
-  }
-
-  async migrate(): Promise<void> {
-    await this.#pool.query(MIGRATION);
   }
 
   /**
