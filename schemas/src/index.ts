@@ -86,10 +86,19 @@ export {
   senmlTimeToMs,
   telemetryPoints,
 } from './senml/index.ts';
-export type { RegistryKind, StreamName, StreamSpec, TellySubject } from './subjects/index.ts';
+export type {
+  EventFilterOptions,
+  MessageFilterOptions,
+  RegistryKind,
+  StreamName,
+  StreamSpec,
+  TellySubject,
+} from './subjects/index.ts';
 export {
   commandSubject,
+  commandsFilter,
   dlqSubject,
+  eventFilter,
   eventSubject,
   isSubjectError,
   KV_BUCKETS,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseSubject, STREAMS, subjectMatches } from '../subjects/index.ts';
+import { parseSubject, STREAMS } from '../subjects/index.ts';
+import { subjectMatches } from '../subjects/test-match.ts';
 import { createEvent, EVENT_TYPES, type EventType, subjectOf } from './index.ts';
 import { CHANNEL, EVENT_ID, NOW, SAMPLE_DATA, TENANT, THING, USER } from './test-samples.ts';
 

@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { messageSubject } from '../subjects/index.ts';
 import { telemetryPoints } from './telemetry-points.ts';
 
 const T = '0191e5a0-0000-7000-8000-00000000000';
-const subject = `msg.${T}1.${T}2.${T}3.soil.north`;
+const subject = messageSubject({
+  tenant: `${T}1`,
+  channel: `${T}2`,
+  thing: `${T}3`,
+  subtopic: ['soil', 'north'],
+});
 
 test('a stored SenML pack becomes points with their origin, time in ms and identity', () => {
   const body = new TextEncoder().encode(

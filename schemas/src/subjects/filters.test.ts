@@ -2,19 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
-  channelMessagesFilter,
   commandsFilter,
   eventFilter,
   isSubjectError,
   type MessageSubject,
   messageFilters,
   messageSubject,
-  mqttMessageFilters,
-  registryFilter,
-  subjectMatches,
-  tenantMessagesFilter,
-  thingMessagesFilters,
 } from './index.ts';
+import { subjectMatches } from './test-match.ts';
 
 const matchesAny = (filters: readonly string[], subject: string) =>
   filters.some((f) => subjectMatches(f, subject));
@@ -36,25 +31,26 @@ describe('message filters', () => {
   const noSub = 'msg.t.c.th';
 
   it('tenant and channel filters are single tail filters', () => {
-    assert.equal(tenantMessagesFilter('t'), 'msg.t.>');
-    assert.equal(channelMessagesFilter('t', 'c'), 'msg.t.c.>');
     assert.deepEqual(messageFilters({ tenant: 't' }), ['msg.t.>']);
     assert.deepEqual(messageFilters({ tenant: 't', channel: 'c' }), ['msg.t.c.>']);
     assert.deepEqual(messageFilters(), ['msg.>']);
     for (const s of [withSub, noSub]) {
-      assert.ok(subjectMatches(tenantMessagesFilter('t'), s));
-      assert.ok(subjectMatches(channelMessagesFilter('t', 'c'), s));
+      assert.ok(matchesAny(messageFilters({ tenant: 't' }), s));
+      assert.ok(matchesAny(messageFilters({ tenant: 't', channel: 'c' }), s));
     }
   });
 
   it('a thing needs two filters, because a message without subtopic has exactly four tokens', () => {
-    const filters = thingMessagesFilters('t', 'th');
+    const filters = messageFilters({ tenant: 't', thing: 'th' });
     assert.deepEqual(filters, ['msg.t.*.th', 'msg.t.*.th.>']);
     assert.ok(matchesAny(filters, noSub));
     assert.ok(matchesAny(filters, withSub));
     assert.ok(!subjectMatches('msg.t.*.th.>', noSub), 'the tail filter alone would miss it');
     assert.ok(!matchesAny(filters, 'msg.t.c.other'));
-    assert.deepEqual(thingMessagesFilters('t', 'th', 'c'), ['msg.t.c.th', 'msg.t.c.th.>']);
+    assert.deepEqual(messageFilters({ tenant: 't', channel: 'c', thing: 'th' }), [
+      'msg.t.c.th',
+      'msg.t.c.th.>',
+    ]);
   });
 
   it('subtopic [] selects only messages without subtopic', () => {
@@ -109,37 +105,8 @@ describe('message filters', () => {
   });
 });
 
-describe('MQTT subscription filters', () => {
-  it("'#' also matches the parent level, as MQTT requires", () => {
-    const filters = mqttMessageFilters('t', 'c', ['a', '#']);
-    assert.deepEqual(filters, ['msg.t.c.*.a', 'msg.t.c.*.a.>']);
-    assert.ok(matchesAny(filters, 'msg.t.c.th.a'));
-    assert.ok(matchesAny(filters, 'msg.t.c.th.a.b.c'));
-    assert.ok(!matchesAny(filters, 'msg.t.c.th'));
-    assert.deepEqual(mqttMessageFilters('t', 'c', ['#']), ['msg.t.c.>']);
-  });
-
-  it("'+' matches one level and no levels means no subtopic", () => {
-    assert.deepEqual(mqttMessageFilters('t', 'c', ['+', 'temp']), ['msg.t.c.*.*.temp']);
-    assert.deepEqual(mqttMessageFilters('t', 'c', []), ['msg.t.c.*']);
-  });
-
-  it('rejects misplaced wildcards and literal NATS wildcards', () => {
-    for (const bad of [['#', 'a'], ['a#'], ['a+b'], ['*'], ['>']]) {
-      assert.throws(
-        () => mqttMessageFilters('t', 'c', bad),
-        (e) => isSubjectError(e),
-        bad.join('/'),
-      );
-    }
-  });
-});
-
 describe('other filters', () => {
-  it('registry, command and event filters', () => {
-    assert.equal(registryFilter(), 'reg.*.*.*');
-    assert.equal(registryFilter({ entity: 'thing' }), 'reg.*.thing.*');
-    assert.equal(registryFilter({ tenant: 't', entity: 'thing', id: 'x' }), 'reg.t.thing.x');
+  it('command and event filters', () => {
     assert.equal(commandsFilter('t'), 'cmd.t.*');
     assert.equal(commandsFilter(), 'cmd.*.*');
     assert.equal(eventFilter({ type: 'alert' }), 'evt.*.alert.*');

@@ -8,20 +8,8 @@ export {
 } from './build.ts';
 export type { SubjectErrorCode, SubjectErrorDetails } from './errors.ts';
 export { isSubjectError, SubjectError } from './errors.ts';
-export type { EventFilterOptions, MessageFilterOptions, RegistryFilterOptions } from './filters.ts';
-export {
-  channelMessagesFilter,
-  commandsFilter,
-  eventFilter,
-  messageFilters,
-  mqttMessageFilters,
-  registryFilter,
-  subjectMatches,
-  TAIL_WILDCARD,
-  TOKEN_WILDCARD,
-  tenantMessagesFilter,
-  thingMessagesFilters,
-} from './filters.ts';
+export type { EventFilterOptions, MessageFilterOptions } from './filters.ts';
+export { commandsFilter, eventFilter, messageFilters, TAIL_WILDCARD, TOKEN_WILDCARD } from './filters.ts';
 export {
   parseCommandSubject,
   parseDlqSubject,

@@ -19,9 +19,9 @@ import {
   STREAMS,
   SubjectError,
   type SubjectErrorCode,
-  subjectMatches,
   type TellySubject,
 } from './index.ts';
+import { subjectMatches } from './test-match.ts';
 
 // Valid tokens: the safe alphabet, bounded; UUIDs as the common case.
 const token = fc.oneof(fc.uuid(), fc.stringMatching(/^[A-Za-z0-9_~:@=-]{1,40}$/));
