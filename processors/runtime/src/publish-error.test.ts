@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { PublishError, toPublishError } from './publish-error.ts';
 
 test('NATS client errors map to stable codes, and only UNAVAILABLE is retryable', () => {
@@ -8,7 +9,14 @@ test('NATS client errors map to stable codes, and only UNAVAILABLE is retryable'
     [Object.assign(new Error('timeout'), { name: 'TimeoutError' }), 'UNAVAILABLE'],
     [new Error('message size exceeds maximum allowed'), 'MESSAGE_TOO_LARGE'],
     [new Error('maximum messages exceeded'), 'STREAM_FULL'],
-    [new Error('wrong last sequence: 3'), 'WRONG_LAST_SEQUENCE'],
+    [
+      new JetStreamApiError({
+        code: 400,
+        err_code: JetStreamApiCodes.StreamWrongLastSequence,
+        description: 'wrong last sequence: 3',
+      }),
+      'WRONG_LAST_SEQUENCE',
+    ],
     [new Error('something else entirely'), 'REJECTED'],
   ];
   for (const [err, code] of cases) {

@@ -1,3 +1,5 @@
+import { isWrongLastSequence } from './nats-errors.ts';
+
 /** Why JetStream did not take a message. */
 export type PublishErrorCode =
   /** No JetStream answered in time (server down, restarting, no quorum): worth retrying later. */
@@ -44,7 +46,7 @@ export function toPublishError(err: unknown, subject: string): PublishError {
     code = 'MESSAGE_TOO_LARGE';
   else if (/maximum (messages|bytes)|resource limits|insufficient resources|storage/i.test(message))
     code = 'STREAM_FULL';
-  else if (/wrong last sequence/i.test(message)) code = 'WRONG_LAST_SEQUENCE';
+  else if (isWrongLastSequence(err)) code = 'WRONG_LAST_SEQUENCE';
   else if (
     /NoResponders|Timeout|ClosedConnection|DrainingConnection|ConnectionError|RequestError/.test(name) ||
     /no responders|timeout|timed out|closed|disconnect|503/i.test(message)

@@ -1,7 +1,8 @@
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { EVENT_TYPE_HEADER, encodeEvent, subjectOf, type TellyEvent } from '@telly/schemas';
-import { toPublishError } from './publish-error.ts';
+import { isPublishError, toPublishError } from './publish-error.ts';
+import { Backoff, retryInPlace } from './retry.ts';
 
 export interface PublisherOptions {
   /** Publishes awaiting their JetStream ack at once; more wait their turn. @default 1024 */
@@ -29,7 +30,8 @@ export interface PublishOptions {
   ttl?: string;
 }
 
-const RETRY_DELAYS_MS = [50, 100, 250, 500, 1_000];
+/** Between retries of an unavailable JetStream: 50 ms doubling to 1 s. */
+const RETRY_BACKOFF = new Backoff({ minMs: 50, maxMs: 1_000 });
 
 /**
  * Publishes into JetStream with many acks outstanding at once (windowed async acks), retrying
@@ -100,24 +102,28 @@ export class Publisher {
     const deadline = Date.now() + this.#options.retryForMs;
     const h = natsHeaders();
     for (const [name, value] of Object.entries(options.headers ?? {})) h.set(name, value);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.#js.publish(subject, payload, {
-          headers: h,
-          timeout: this.#options.ackTimeoutMs,
-          ...(options.msgId ? { msgID: options.msgId } : {}),
-          ...(options.ttl ? { ttl: options.ttl } : {}),
-          ...(options.expectLastSubjectSequence !== undefined
-            ? { expect: { lastSubjectSequence: options.expectLastSubjectSequence } }
-            : {}),
-        });
-      } catch (err) {
-        const error = toPublishError(err, subject);
-        // without a msgId a retry could store the message twice: only ids make retries safe
-        if (!error.retryable || !options.msgId || Date.now() >= deadline) throw error;
-        const delay = RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length - 1)]!;
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-    }
+    // without a msgId a retry could store the message twice: only ids make retries safe
+    return retryInPlace(
+      async () => {
+        try {
+          return await this.#js.publish(subject, payload, {
+            headers: h,
+            timeout: this.#options.ackTimeoutMs,
+            ...(options.msgId ? { msgID: options.msgId } : {}),
+            ...(options.ttl ? { ttl: options.ttl } : {}),
+            ...(options.expectLastSubjectSequence !== undefined
+              ? { expect: { lastSubjectSequence: options.expectLastSubjectSequence } }
+              : {}),
+          });
+        } catch (err) {
+          throw toPublishError(err, subject);
+        }
+      },
+      {
+        isRetryable: (err) =>
+          isPublishError(err) && err.retryable && Boolean(options.msgId) && Date.now() < deadline,
+        backoff: RETRY_BACKOFF,
+      },
+    );
   }
 }

@@ -9,6 +9,7 @@ import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { KV_BUCKETS, OBJECT_STORES, STREAMS } from '@telly/schemas';
+import { isStreamNotFound } from './nats-errors.ts';
 
 const NS_PER_MS = 1_000_000;
 const DAY_MS = 24 * 60 * 60 * 1_000;
@@ -141,7 +142,7 @@ export async function ensureTopology(
   for (const config of streamConfigs(options)) {
     const name = config.name;
     const existing = await jsm.streams.info(name).catch((err: unknown) => {
-      if (err instanceof Error && /stream not found/i.test(err.message)) return undefined;
+      if (isStreamNotFound(err)) return undefined;
       throw err;
     });
     if (!existing) {

@@ -1,6 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpError, InfluxDB } from '@influxdata/influxdb-client';
-import type { CheckResult, Logger } from '@telly/runtime';
+import { Backoff, type CheckResult, type Logger, retryInPlace } from '@telly/runtime';
 import { INFLUX_PRECISION } from './mapping.ts';
 
 /** Defaults of {@link InfluxWriterOptions}. */
@@ -58,6 +57,10 @@ export class InfluxUnavailableError extends Error {
   readonly code = 'INFLUX_UNAVAILABLE';
 }
 
+function isRejected(err: unknown): err is HttpError {
+  return err instanceof HttpError && REJECTED_STATUSES.has(err.statusCode);
+}
+
 function describe(err: unknown): string {
   if (err instanceof HttpError) return `HTTP ${err.statusCode}: ${err.message || err.body}`.slice(0, 500);
   return err instanceof Error ? err.message : String(err);
@@ -97,6 +100,7 @@ export class InfluxWriter {
   readonly #options: InfluxWriterOptions;
   readonly #client: InfluxDB;
   readonly #abort = new AbortController();
+  readonly #backoff: Backoff;
   #downSince: number | undefined;
   #lastError: string | undefined;
   #lastWriteMs: number | undefined;
@@ -107,6 +111,10 @@ export class InfluxWriter {
       url: options.url,
       token: options.token || undefined,
       timeout: options.timeoutMs ?? DEFAULT_INFLUX_WRITER.timeoutMs,
+    });
+    this.#backoff = new Backoff({
+      minMs: options.minRetryDelayMs ?? DEFAULT_INFLUX_WRITER.minRetryDelayMs,
+      maxMs: options.maxRetryDelayMs ?? DEFAULT_INFLUX_WRITER.maxRetryDelayMs,
     });
   }
 
@@ -153,51 +161,53 @@ export class InfluxWriter {
   }
 
   async #writeChunk(lines: string[], logger: Logger | undefined): Promise<void> {
-    const minDelay = this.#options.minRetryDelayMs ?? DEFAULT_INFLUX_WRITER.minRetryDelayMs;
-    const maxDelay = this.#options.maxRetryDelayMs ?? DEFAULT_INFLUX_WRITER.maxRetryDelayMs;
     const signal = this.#abort.signal;
-    for (let attempt = 1; ; attempt++) {
-      if (signal.aborted && this.down) {
-        throw new InfluxUnavailableError(
-          `InfluxDB is unavailable (${this.#lastError ?? 'unknown'}); stopping`,
-        );
-      }
-      try {
-        await this.#send(lines);
-      } catch (err) {
-        if (err instanceof HttpError && REJECTED_STATUSES.has(err.statusCode)) {
-          throw new InfluxRejectedError(err.statusCode, `InfluxDB rejected the points: ${describe(err)}`, {
-            cause: err,
-          });
-        }
-        const wasUp = !this.down;
-        this.#downSince ??= Date.now();
-        this.#lastError = describe(err);
-        if (signal.aborted) {
-          throw new InfluxUnavailableError(`InfluxDB is unavailable (${this.#lastError}); stopping`, {
-            cause: err,
-          });
-        }
-        const delay = Math.min(maxDelay, minDelay * 2 ** Math.min(attempt - 1, 30));
-        if (wasUp) {
-          logger?.warn(
-            { url: this.#options.url, error: this.#lastError, lines: lines.length },
-            'InfluxDB unavailable: holding the batch (unacked) and retrying until it is back',
-          );
-        } else {
-          logger?.debug({ attempt, error: this.#lastError, delayMs: delay }, 'InfluxDB still unavailable');
-        }
-        await sleep(delay, undefined, { signal }).catch(() => {});
-        continue;
-      }
-      if (this.#downSince !== undefined) {
-        logger?.info({ downForMs: Date.now() - this.#downSince }, 'InfluxDB available again');
-        this.#downSince = undefined;
-        this.#lastError = undefined;
-      }
-      this.#lastWriteMs = Date.now();
-      return;
+    if (signal.aborted && this.down) {
+      throw new InfluxUnavailableError(`InfluxDB is unavailable (${this.#lastError ?? 'unknown'}); stopping`);
     }
+    try {
+      await retryInPlace(() => this.#send(lines), {
+        isRetryable: (err) => !isRejected(err),
+        backoff: this.#backoff,
+        signal,
+        onRetry: (err, attempt, delayMs) => {
+          const wasUp = this.#markDown(err);
+          if (wasUp) {
+            logger?.warn(
+              { url: this.#options.url, error: this.#lastError, lines: lines.length },
+              'InfluxDB unavailable: holding the batch (unacked) and retrying until it is back',
+            );
+          } else {
+            logger?.debug({ attempt, error: this.#lastError, delayMs }, 'InfluxDB still unavailable');
+          }
+        },
+      });
+    } catch (err) {
+      if (isRejected(err)) {
+        throw new InfluxRejectedError(err.statusCode, `InfluxDB rejected the points: ${describe(err)}`, {
+          cause: err,
+        });
+      }
+      // every other failure is retried in place: here only when told to stop waiting
+      this.#markDown(err);
+      throw new InfluxUnavailableError(`InfluxDB is unavailable (${this.#lastError}); stopping`, {
+        cause: err,
+      });
+    }
+    if (this.#downSince !== undefined) {
+      logger?.info({ downForMs: Date.now() - this.#downSince }, 'InfluxDB available again');
+      this.#downSince = undefined;
+      this.#lastError = undefined;
+    }
+    this.#lastWriteMs = Date.now();
+  }
+
+  /** Records a failed write; true when the sink was up until now. */
+  #markDown(err: unknown): boolean {
+    const wasUp = !this.down;
+    this.#downSince ??= Date.now();
+    this.#lastError = describe(err);
+    return wasUp;
   }
 
   /** One request through a throwaway WriteApi that keeps and retries nothing. */

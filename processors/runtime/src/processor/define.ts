@@ -16,8 +16,3 @@ export function defineProcessor(definition: ProcessorDefinition): ProcessorDefin
   }
   return definition;
 }
-
-/** Redelivery delay after the `deliveryCount`-th failed delivery: 0.5 s doubling to 30 s. */
-export function retryDelayMs(deliveryCount: number): number {
-  return Math.min(30_000, 500 * 2 ** Math.max(0, deliveryCount - 1));
-}

@@ -45,12 +45,3 @@ export function isUnavailableError(err: unknown): boolean {
     return true;
   return err instanceof AggregateError && err.errors.some(isUnavailableError);
 }
-
-/** Headers a DLQ entry carries besides the original message's. */
-export const DLQ_HEADERS = {
-  reason: 'Telly-DLQ-Reason',
-  stream: 'Telly-DLQ-Stream',
-  subject: 'Telly-DLQ-Subject',
-  sequence: 'Telly-DLQ-Sequence',
-  deliveries: 'Telly-DLQ-Deliveries',
-} as const;

@@ -1,12 +1,8 @@
 export { PgCheckpoint } from './checkpoint.ts';
-export { DEFAULT_PROCESSOR, defineProcessor, retryDelayMs } from './define.ts';
-export {
-  DLQ_HEADERS,
-  isPermanentError,
-  isUnavailableError,
-  PermanentError,
-  UnavailableError,
-} from './errors.ts';
+export { DLQ_HEADERS } from './dead-letter.ts';
+export { DEFAULT_PROCESSOR, defineProcessor } from './define.ts';
+export { isPermanentError, isUnavailableError, PermanentError, UnavailableError } from './errors.ts';
+export { logEntryOf } from './message.ts';
 export type { RunningProcessor, RunProcessorOptions } from './run.ts';
 export { runProcessor } from './run.ts';
 export type { HandlerContext, ProcessorDefinition, ProcessorMessage } from './types.ts';

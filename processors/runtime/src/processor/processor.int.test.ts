@@ -7,7 +7,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { NatsServer, startTestDatabase, type TestDatabase, waitFor } from '@telly/harness';
 import pg from 'pg';
 import { ensureTopology } from '../topology.ts';
-import { DLQ_HEADERS } from './errors.ts';
+import { DLQ_HEADERS } from './dead-letter.ts';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/sum-processor.ts', import.meta.url));
 
