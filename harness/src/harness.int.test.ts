@@ -5,6 +5,7 @@ import {
   MIN_NATS_SERVER_VERSION,
   NatsServer,
   PostgresServer,
+  startNatsAndPostgres,
   startTestDatabase,
   VictoriaMetrics,
   waitFor,
@@ -60,4 +61,30 @@ test('victoria-metrics accepts InfluxDB line protocol on /api/v2/write', async (
     return text.length > 0 && text;
   });
   assert.match(exported, /"telemetry_temperature".*"values":\[21\.5\]/);
+});
+
+test('startNatsAndPostgres stops what was built on the servers in reverse order, then both servers', async () => {
+  const stack = await startNatsAndPostgres({ env: {} });
+  assert.equal((await fetch(stack.nats.healthUrl)).status, 200);
+  const client = new pg.Client({ connectionString: stack.db.url });
+  await client.connect();
+  const order: string[] = [];
+  stack.onStop(() => client.end().then(() => order.push('client')));
+  stack.onStop(() => {
+    order.push('failing');
+    throw new Error('cleanup failed');
+  });
+  stack.onStop(async () => {
+    // the servers are still up while cleanups run
+    assert.equal((await fetch(stack.nats.healthUrl)).status, 200);
+    order.push('last registered');
+  });
+  const natsPid = stack.nats.process.pid as number;
+  const postgresPid = stack.db.server?.process.pid as number;
+  await assert.rejects(stack.stop(), /cleanup failed/);
+  assert.deepEqual(order, ['last registered', 'failing', 'client']);
+  assert.throws(() => process.kill(natsPid, 0), /ESRCH/);
+  assert.throws(() => process.kill(postgresPid, 0), /ESRCH/);
+  await assert.rejects(stack.stop(), /cleanup failed/, 'stop() again returns the same outcome');
+  assert.throws(() => stack.onStop(() => {}), /after stop/);
 });
