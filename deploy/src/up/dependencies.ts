@@ -21,6 +21,9 @@ export interface Dependencies {
   stop(): Promise<void>;
 }
 
+/** Told the pid of every managed server whenever one (re)starts: `telly up`'s guardian. */
+export type WatchServer = (name: string, process: ManagedProcess) => void;
+
 /** Restarts a managed server whenever it exits without being asked to. */
 function supervise(
   name: string,
@@ -28,7 +31,9 @@ function supervise(
   restart: () => Promise<void>,
   logger: Logger,
   isStopping: () => boolean,
+  watch: WatchServer,
 ): void {
+  watch(name, process);
   const backoff = new RestartBackoff();
   backoff.started();
   process.on('exit', (code, signal, expected) => {
@@ -43,6 +48,7 @@ function supervise(
       restart().then(
         () => {
           backoff.started();
+          watch(name, process);
           logger.info({ server: name, pid: process.pid }, `${name} restarted`);
         },
         (err: unknown) => {
@@ -90,6 +96,7 @@ export async function startDependencies(
   config: UpConfig,
   logger: Logger,
   health: HealthChecks,
+  watch: WatchServer = () => {},
 ): Promise<Dependencies> {
   let stopping = false;
   const isStopping = () => stopping;
@@ -106,7 +113,7 @@ export async function startDependencies(
     });
     natsUrl = natsServer.url;
     const server = natsServer;
-    supervise('nats-server', server.process, () => server.restart(), logger, isStopping);
+    supervise('nats-server', server.process, () => server.restart(), logger, isStopping, watch);
     logger.info({ url: natsUrl, version: server.version, pid: server.process.pid }, 'nats-server started');
   }
 
@@ -125,7 +132,7 @@ export async function startDependencies(
       });
       databaseUrl = await pgServer.createDatabase(DATABASE_NAME);
       const server = pgServer;
-      supervise('postgres', server.process, () => server.restart(), logger, isStopping);
+      supervise('postgres', server.process, () => server.restart(), logger, isStopping, watch);
       logger.info({ port: server.port, pid: server.process.pid }, 'postgres started');
     }
 

@@ -13,3 +13,8 @@ export type HostMessage =
 
 /** A registry's metrics as JSON, the form prom-client's AggregatorRegistry merges. */
 export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
+
+/** Supervisor → guardian: the servers to stop if the supervisor dies without stopping them. */
+export type GuardianMessage =
+  | { type: 'watch'; name: string; pid: number; signal: NodeJS.Signals }
+  | { type: 'release' };

@@ -35,6 +35,19 @@ function alive(pid: number): boolean {
   }
 }
 
+function componentPids(report: Health): number[] {
+  return Object.entries(report.checks)
+    .filter(([name]) => name.startsWith('component:'))
+    .map(([, check]) => check.detail?.pid)
+    .filter((pid): pid is number => pid !== undefined);
+}
+
+function serverPids(report: Health): number[] {
+  return [report.checks.nats?.detail?.pid, report.checks.postgres?.detail?.pid].filter(
+    (pid): pid is number => pid !== undefined,
+  );
+}
+
 async function tempDataDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'telly-up-'));
   await chmod(dir, 0o755); // as root, Postgres runs as the postgres user, which must reach it
@@ -143,8 +156,10 @@ test('telly up: healthy within 60 s, recovers a killed nats-server, stops cleanl
   );
   const pids = [recovered.checks.nats?.detail?.pid, recovered.checks.postgres?.detail?.pid] as number[];
   assert.ok(pids.every((pid) => pid && alive(pid)));
+  const components = componentPids(recovered);
+  assert.ok(components.length >= 6 && components.every(alive), JSON.stringify(recovered.checks));
 
-  // Ctrl-C: everything stops, no server left behind
+  // Ctrl-C: everything stops, no server or component left behind
   first.child.kill('SIGINT');
   const code = await new Promise((resolve) => first.child.once('exit', resolve));
   assert.equal(code, 0, first.output());
@@ -153,6 +168,7 @@ test('telly up: healthy within 60 s, recovers a killed nats-server, stops cleanl
     [],
     'no nats-server or postgres process outlives telly up',
   );
+  assert.deepEqual(components.filter(alive), [], 'no component outlives telly up');
 
   // a second run finds the data of the first
   const second = await startCli(env);
@@ -170,10 +186,51 @@ test('telly up: healthy within 60 s, recovers a killed nats-server, stops cleanl
     const { rows } = await again.query('SELECT v FROM keepme');
     await again.end();
     assert.deepEqual(rows, [{ v: 'kept' }]);
-  } finally {
+    // SIGTERM: the same clean stop
+    const tree = await health(apiUrl);
+    const all = [...componentPids(tree.body), ...serverPids(tree.body)];
     second.child.kill('SIGTERM');
-    await new Promise((resolve) => second.child.once('exit', resolve));
+    assert.equal(await new Promise((resolve) => second.child.once('exit', resolve)), 0, second.output());
+    assert.deepEqual(all.filter(alive), [], 'nothing outlives telly up after SIGTERM');
+  } finally {
+    second.child.kill('SIGKILL');
   }
+});
+
+test('SIGKILL of the supervisor: every component and managed server exits within seconds', async () => {
+  const dataDir = await tempDataDir();
+  const apiPort = await freePort();
+  const run = await startCli({
+    TELLY_DATA_DIR: dataDir,
+    TELLY_MQTT_PORT: String(await freePort()),
+    TELLY_MQTT_WS_PORT: String(await freePort()),
+    TELLY_HTTP_PORT: String(await freePort()),
+    TELLY_API_PORT: String(apiPort),
+    TELLY_NATS_PORT: String(await freePort()),
+    TELLY_POSTGRES_PORT: String(await freePort()),
+  });
+  const ready = await waitFor(
+    async () => {
+      if (run.child.exitCode !== null) throw new Error(`telly up exited with ${run.child.exitCode}`);
+      const h = await health(`http://127.0.0.1:${apiPort}`);
+      return h.code === 200 && h.body;
+    },
+    { timeoutMs: 60_000, what: 'telly up healthy' },
+  );
+  const components = componentPids(ready);
+  const servers = serverPids(ready);
+  assert.equal(servers.length, 2);
+  assert.ok(components.length >= 6 && [...components, ...servers].every(alive));
+
+  run.child.kill('SIGKILL'); // no handler runs: the children must notice by themselves
+  await waitFor(() => components.every((pid) => !alive(pid)), {
+    timeoutMs: 10_000,
+    what: 'every component exited after its supervisor was killed',
+  });
+  await waitFor(() => servers.every((pid) => !alive(pid)), {
+    timeoutMs: 15_000,
+    what: 'the managed nats-server and Postgres stopped after the supervisor was killed',
+  });
 });
 
 test('a crashed component is restarted and reported in /healthz', async () => {

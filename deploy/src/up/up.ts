@@ -1,5 +1,7 @@
+import { fork } from 'node:child_process';
 import { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { freePort } from '@telly/harness';
 import {
@@ -17,8 +19,8 @@ import { AggregatorRegistry } from 'prom-client';
 import type { UpConfig } from '../config.ts';
 import { ComponentProcess } from './component-process.ts';
 import { COMPONENTS, type ComponentEntry, loadComponent } from './components.ts';
-import { startDependencies } from './dependencies.ts';
-import type { MetricsJson } from './ipc.ts';
+import { startDependencies, type WatchServer } from './dependencies.ts';
+import type { GuardianMessage, MetricsJson } from './ipc.ts';
 import { migrate } from './migrate.ts';
 
 export interface UpOptions {
@@ -48,8 +50,14 @@ export async function up(config: UpConfig, options: UpOptions = {}): Promise<Run
   const entries = (options.components ?? COMPONENTS).filter((entry) => entry.enabled?.(process.env) ?? true);
   // a bad TELLY_MQTT_PORT fails here, naming the variable, before anything was started
   for (const entry of entries) (await loadComponent(entry)).checkConfig(process.env);
+  const guardian = startGuardian();
   const dependencyHealth = new HealthChecks();
-  const deps = await startDependencies(config, logger, dependencyHealth);
+  const deps = await startDependencies(config, logger, dependencyHealth, guardian.watch).catch(
+    (err: unknown) => {
+      guardian.release();
+      throw err;
+    },
+  );
   try {
     const report = await ensureTopology(deps.nats, await jetstreamManager(deps.nats), {
       replicas: config.streamReplicas,
@@ -58,6 +66,7 @@ export async function up(config: UpConfig, options: UpOptions = {}): Promise<Run
     logger.info({ sets: await migrate(deps.pool, entries) }, 'migrations applied');
   } catch (err) {
     await deps.stop();
+    guardian.release();
     throw err;
   }
 
@@ -79,6 +88,7 @@ export async function up(config: UpConfig, options: UpOptions = {}): Promise<Run
   } catch (err) {
     await Promise.all(children.map((child) => child.stop()));
     await deps.stop();
+    guardian.release();
     throw err;
   }
 
@@ -138,8 +148,35 @@ export async function up(config: UpConfig, options: UpOptions = {}): Promise<Run
         // reverse start order: the API and bridges drain before the processors behind them
         for (const child of [...children].reverse()) await child.stop();
         await deps.stop();
+        guardian.release();
       })();
       return stopped;
+    },
+  };
+}
+
+/**
+ * A small process that outlives this one: if the supervisor is killed (SIGKILL cannot be
+ * handled), it stops the managed servers; components exit by themselves (component-host.ts).
+ */
+function startGuardian(): { watch: WatchServer; release(): void } {
+  const child = fork(fileURLToPath(new URL('./guardian.ts', import.meta.url)), [], {
+    detached: true,
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  child.unref();
+  const send = (message: GuardianMessage) => {
+    if (child.connected) child.send(message);
+  };
+  return {
+    watch(name, server) {
+      const pid = server.pid;
+      if (pid !== undefined)
+        send({ type: 'watch', name, pid, signal: server.options.stopSignal ?? 'SIGTERM' });
+    },
+    release() {
+      send({ type: 'release' });
+      if (child.connected) child.disconnect();
     },
   };
 }
