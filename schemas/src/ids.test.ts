@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { v4, v7 } from 'uuid';
-import { isTellyId, isTellyIdError, parseTellyId, TELLY_ID_LENGTH, TellyIdError } from './ids.ts';
+import {
+  isTellyId,
+  isTellyIdError,
+  NO_SUCH_ID,
+  parseTellyId,
+  TELLY_ID_LENGTH,
+  TellyIdError,
+  tellyIdOrNone,
+} from './ids.ts';
 
 describe('isTellyId', () => {
   it('accepts canonical lowercase UUIDs of any version', () => {
@@ -65,5 +73,15 @@ describe('parseTellyId', () => {
     );
     assert.throws(() => parseTellyId(null), /got null/);
     assert.equal(isTellyIdError(new Error('x')), false);
+  });
+});
+
+describe('tellyIdOrNone', () => {
+  it('keeps an id and turns anything else into the well-formed id of nothing', () => {
+    const id = v7();
+    assert.equal(tellyIdOrNone(id), id);
+    for (const value of [id.toUpperCase(), 'thing', '', undefined, 7])
+      assert.equal(tellyIdOrNone(value), NO_SUCH_ID);
+    assert.equal(isTellyId(NO_SUCH_ID), true);
   });
 });

@@ -20,6 +20,18 @@ export function isTellyId(value: unknown): value is string {
   return typeof value === 'string' && value.length === TELLY_ID_LENGTH && UUID_RE.test(value);
 }
 
+/** The nil UUID: well-formed, and the id of nothing (Telly mints UUIDv7, never this one). */
+export const NO_SUCH_ID = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * `value` when it is a Telly id, else {@link NO_SUCH_ID}. A malformed id names nothing, so it is
+ * read as an id that names nothing: a lookup then answers it exactly as it answers an unknown id
+ * (and a `uuid` column never sees a string Postgres would refuse).
+ */
+export function tellyIdOrNone(value: unknown): string {
+  return isTellyId(value) ? value : NO_SUCH_ID;
+}
+
 /** Stable codes of {@link TellyIdError}. */
 export type TellyIdErrorCode = 'MALFORMED_ID';
 

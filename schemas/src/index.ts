@@ -57,9 +57,11 @@ export type { TellyIdErrorCode } from './ids.ts';
 export {
   isTellyId,
   isTellyIdError,
+  NO_SUCH_ID,
   parseTellyId,
   TELLY_ID_LENGTH,
   TellyIdError,
+  tellyIdOrNone,
   UUID_PATTERN,
   UUID_V7_PATTERN,
 } from './ids.ts';
