@@ -61,6 +61,14 @@ describe('parseDuration', () => {
     assert.equal(parseDuration(`${'0'.repeat(MAX_DURATION_LENGTH - 2)}1s`), 1_000);
   });
 
+  it('reads a bare number in the unit the caller names, and only then', () => {
+    assert.equal(parseDuration('90', { bareUnit: 's' }), 90_000);
+    assert.equal(parseDuration('500ms', { bareUnit: 's' }), 500, 'a written unit wins');
+    throwsCode(() => parseDuration('90'), 'MALFORMED_DURATION');
+    throwsCode(() => parseDuration('', { bareUnit: 's' }), 'MALFORMED_DURATION');
+    throwsCode(() => parseDuration('1.5', { bareUnit: 's' }), 'MALFORMED_DURATION');
+  });
+
   it('refuses values beyond exact integer milliseconds, and outside the bounds given', () => {
     throwsCode(() => parseDuration('9999999999999999w'), 'DURATION_OUT_OF_RANGE');
     const ttl = { min: 1_000, max: 7 * 86_400_000 };

@@ -1,8 +1,9 @@
 /**
  * The one duration grammar of Telly's interfaces (command TTLs, telemetry buckets): a whole
  * number and a unit, `"500ms"`, `"90s"`, `"5m"`, `"1h"`, `"1d"`, `"1w"`. No fractions, no
- * compound forms (`"1h30m"`), no bare numbers: each string has one reading, and what is not
- * accepted is refused, never rounded.
+ * compound forms (`"1h30m"`), and a bare number only where the caller names its unit (command
+ * line options: `--duration=90`): each string has one reading, and what is not accepted is
+ * refused, never rounded.
  */
 
 /** Milliseconds in each unit; a day is 24 hours and a week 7 days (no calendar, no DST). */
@@ -19,7 +20,7 @@ export type DurationUnit = keyof typeof DURATION_UNITS;
 /** Longest duration text looked at (surrounding whitespace included). */
 export const MAX_DURATION_LENGTH = 32;
 
-const DURATION_RE = /^(\d+)(ms|s|m|h|d|w)$/;
+const DURATION_RE = /^(\d+)(ms|s|m|h|d|w)?$/;
 
 /** Stable codes of {@link DurationError}; callers branch on these, never on the message. */
 export type DurationErrorCode = 'MALFORMED_DURATION' | 'DURATION_TOO_LONG' | 'DURATION_OUT_OF_RANGE';
@@ -46,21 +47,23 @@ export function isDurationError<C extends DurationErrorCode = DurationErrorCode>
   return err instanceof DurationError && (code === undefined || err.code === code);
 }
 
-/** Inclusive bounds, in milliseconds, that a parsed duration must lie within. */
-export interface DurationBounds {
+/** Inclusive bounds in milliseconds for a parsed duration, and the unit of a bare number. */
+export interface DurationOptions {
   /** @default 0 */
   readonly min?: number;
   /** @default Number.MAX_SAFE_INTEGER */
   readonly max?: number;
+  /** The unit of a number written without one (`"90"`). @default none: a bare number is malformed */
+  readonly bareUnit?: DurationUnit;
 }
 
 /**
  * `"90s"` → `90000`: the duration in milliseconds. Surrounding whitespace is ignored.
  * @throws DurationError `MALFORMED_DURATION` for anything but `<digits><unit>` (unit one of
- * {@link DURATION_UNITS}), `DURATION_TOO_LONG` for text longer than {@link MAX_DURATION_LENGTH},
- * `DURATION_OUT_OF_RANGE` outside `bounds`.
+ * {@link DURATION_UNITS}; `<digits>` alone with `options.bareUnit`), `DURATION_TOO_LONG` for text longer than {@link MAX_DURATION_LENGTH},
+ * `DURATION_OUT_OF_RANGE` outside `options.min` to `options.max`.
  */
-export function parseDuration(text: string, bounds: DurationBounds = {}): number {
+export function parseDuration(text: string, options: DurationOptions = {}): number {
   // Non-strings can arrive from untyped callers (JSON, query strings): malformed, not a crash.
   const input = typeof text === 'string' ? text : String(text);
   if (input.length > MAX_DURATION_LENGTH) {
@@ -71,15 +74,16 @@ export function parseDuration(text: string, bounds: DurationBounds = {}): number
     );
   }
   const match = DURATION_RE.exec(input.trim());
-  if (match === null) {
+  const unit = (match?.[2] as DurationUnit | undefined) ?? options.bareUnit;
+  if (match === null || unit === undefined) {
     throw new DurationError(
       'MALFORMED_DURATION',
       `${JSON.stringify(input)} is not a duration such as "90s", "5m", "1h", "1d" (units: ${Object.keys(DURATION_UNITS).join(', ')})`,
       input,
     );
   }
-  const ms = Number(match[1]) * DURATION_UNITS[match[2] as DurationUnit];
-  const { min = 0, max = Number.MAX_SAFE_INTEGER } = bounds;
+  const ms = Number(match[1]) * DURATION_UNITS[unit];
+  const { min = 0, max = Number.MAX_SAFE_INTEGER } = options;
   if (!Number.isSafeInteger(ms) || ms < min || ms > max) {
     throw new DurationError(
       'DURATION_OUT_OF_RANGE',

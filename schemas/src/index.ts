@@ -15,7 +15,7 @@ export {
   sameAccess,
   THING_AUTH_SCHEME,
 } from './credentials/index.ts';
-export type { DurationBounds, DurationErrorCode, DurationUnit } from './duration.ts';
+export type { DurationErrorCode, DurationOptions, DurationUnit } from './duration.ts';
 export {
   DURATION_UNITS,
   DurationError,
