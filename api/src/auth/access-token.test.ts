@@ -10,7 +10,8 @@ import {
   verifyAccessToken,
 } from './access-token.ts';
 import { loadSigningKey, type SigningKey } from './signing-key.ts';
-import { isTokenError, type TokenErrorCode } from './token-error.ts';
+import { assertRefused } from './test-support.ts';
+import { isTokenError } from './token-error.ts';
 
 const key = await loadSigningKey();
 const otherKey = await loadSigningKey();
@@ -19,15 +20,6 @@ const AUDIENCE = 'telly-api';
 const OPTS = { issuer: ISSUER, audience: AUDIENCE };
 const CLAIMS: AccessTokenClaims = { userId: v7(), tenantId: v7(), role: 'operator', sessionId: v7() };
 const NOW = new Date('2030-01-02T03:04:05.678Z');
-
-async function assertRefused(promise: Promise<unknown>, code: TokenErrorCode, message?: RegExp) {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(isTokenError(err), String(err));
-    assert.equal(err.code, code, err.message);
-    if (message) assert.match(err.message, message);
-    return true;
-  });
-}
 
 /** Signs arbitrary claims the way issueAccessToken would, to test what verification refuses. */
 function forge(payload: JWTPayload, header: Record<string, unknown> = {}, signer: SigningKey = key) {

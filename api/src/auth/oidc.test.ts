@@ -12,20 +12,12 @@ import {
   parseOidcProviders,
 } from './oidc.ts';
 import { isOidcConfigError } from './oidc-config-error.ts';
-import { isTokenError, type TokenErrorCode } from './token-error.ts';
+import { assertRefused } from './test-support.ts';
+import { isTokenError } from './token-error.ts';
 
 const TENANT_A = v7();
 const TENANT_B = v7();
 const ROLE_MAP = { 'telly-admin': 'admin', 'telly-operator': 'operator', 'telly-viewer': 'viewer' } as const;
-
-async function assertRefused(promise: Promise<unknown>, code: TokenErrorCode, message?: RegExp) {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(isTokenError(err), String(err));
-    assert.equal(err.code, code, err.message);
-    if (message) assert.match(err.message, message);
-    return true;
-  });
-}
 
 describe('parseOidcProviders', () => {
   const valid = {
