@@ -18,6 +18,8 @@ const resolveJson = (json: string) => resolveSenml(parseSenmlJson(json), { now: 
 /** A CBOR record with integer labels (a plain object would encode its keys as text). */
 const rec = (fields: Record<number, unknown>) =>
   new Map(Object.entries(fields).map(([k, v]) => [Number(k), v]));
+/** A one-record CBOR pack whose labels mix integers and text, in the order given. */
+const mixedPack = (...labels: [number | string, unknown][]) => encode([new Map<unknown, unknown>(labels)]);
 
 function rejects(
   run: () => unknown,
@@ -143,23 +145,10 @@ describe('field types (RFC 8428 Table 1)', () => {
     );
   });
   test('a label given both as integer and as text in CBOR', () => {
-    rejects(
-      () =>
-        parseSenmlCbor(
-          encode([
-            new Map<unknown, unknown>([
-              [0, 'a'],
-              ['n', 'b'],
-              [2, 1],
-            ]),
-          ]),
-        ),
-      'SENML_DUPLICATE_FIELD',
-      {
-        index: 0,
-        field: 'n',
-      },
-    );
+    rejects(() => parseSenmlCbor(mixedPack([0, 'a'], ['n', 'b'], [2, 1])), 'SENML_DUPLICATE_FIELD', {
+      index: 0,
+      field: 'n',
+    });
   });
 });
 
@@ -190,40 +179,16 @@ describe('extensibility (RFC 8428 §4.4)', () => {
       field: 'foo_',
       message: /"foo_"/,
     });
-    rejects(
-      () =>
-        parseSenmlCbor(
-          encode([
-            new Map<unknown, unknown>([
-              [0, 'a'],
-              ['x_', 1],
-            ]),
-          ]),
-        ),
-      'SENML_MUST_UNDERSTAND',
-      {
-        index: 0,
-        field: 'x_',
-      },
-    );
+    rejects(() => parseSenmlCbor(mixedPack([0, 'a'], ['x_', 1])), 'SENML_MUST_UNDERSTAND', {
+      index: 0,
+      field: 'x_',
+    });
   });
   test('other unknown labels are ignored', () => {
     assert.deepEqual(parseSenmlJson('[{"n":"a","v":1,"foo":{"x":1},"constructor":1,"toString":"x"}]'), [
       { n: 'a', v: 1 },
     ]);
-    assert.deepEqual(
-      parseSenmlCbor(
-        encode([
-          new Map<unknown, unknown>([
-            [0, 'a'],
-            [2, 1],
-            [99, 'x'],
-            ['ext', 1],
-          ]),
-        ]),
-      ),
-      [{ n: 'a', v: 1 }],
-    );
+    assert.deepEqual(parseSenmlCbor(mixedPack([0, 'a'], [2, 1], [99, 'x'], ['ext', 1])), [{ n: 'a', v: 1 }]);
   });
   test('a version above 10 is refused', () => {
     rejects(() => resolveJson('[{"bver":11,"n":"a","v":1}]'), 'SENML_UNSUPPORTED_VERSION', {
