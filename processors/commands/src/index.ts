@@ -3,3 +3,5 @@ export { DEFAULT_EXPIRY_INTERVAL_MS, startExpiryClock } from './expiry.ts';
 export { commandsMigrations, migrateCommands } from './migrations.ts';
 export type { CommandStatus } from './projection.ts';
 export { requestedProjection, statusProjection } from './projection.ts';
+export type { CommandRow } from './queries.ts';
+export { CommandQueries } from './queries.ts';

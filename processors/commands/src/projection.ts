@@ -1,5 +1,5 @@
 import { defineProcessor, PgCheckpoint, type ProcessorDefinition } from '@telly/runtime';
-import { decodeEvent, type EventOf, STREAMS } from '@telly/schemas';
+import { commandsFilter, decodeEvent, type EventOf, eventFilter, STREAMS } from '@telly/schemas';
 import type pg from 'pg';
 
 export type CommandStatus = 'pending' | 'delivered' | 'succeeded' | 'failed' | 'expired';
@@ -78,8 +78,8 @@ function projection(
 
 /** command.requested from COMMANDS. */
 export const requestedProjection = (pool: pg.Pool) =>
-  projection(pool, 'commands-requested', STREAMS.COMMANDS.name, ['cmd.>']);
+  projection(pool, 'commands-requested', STREAMS.COMMANDS.name, [commandsFilter()]);
 
 /** delivered / succeeded / failed / expired from EVENTS. */
 export const statusProjection = (pool: pg.Pool) =>
-  projection(pool, 'commands-status', STREAMS.EVENTS.name, ['evt.*.command.>']);
+  projection(pool, 'commands-status', STREAMS.EVENTS.name, [eventFilter({ type: 'command' })]);
