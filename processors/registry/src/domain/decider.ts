@@ -1,10 +1,7 @@
-import type { EventData, EventOf, EventType } from '@telly/schemas';
+import type { EventData, EventOf, REGISTRY_EVENTS } from '@telly/schemas';
 
-/** Registry event types: what the REGISTRY stream holds. */
-export type RegistryEventType = Extract<
-  EventType,
-  `${'tenant' | 'user' | 'thing' | 'channel' | 'apikey' | 'bootstrap'}.${string}`
->;
+/** Registry event types: what the REGISTRY stream holds (presence events such as `thing.online` go to EVENTS). */
+export type RegistryEventType = keyof typeof REGISTRY_EVENTS;
 export type RegistryEvent = EventOf<RegistryEventType>;
 
 /** An event as a decider produces it: ids, clock, tenant and actor are stamped by the handler. */

@@ -1,4 +1,4 @@
-import { USER_ROLES, type UserRole } from '@telly/schemas';
+import type { UserRole } from '@telly/schemas';
 import type { Decider, EventDraft } from './decider.ts';
 import { notFound, RegistryError } from './errors.ts';
 
@@ -16,12 +16,6 @@ export type UserCommand =
   | { type: 'set-role'; userId: string; role: UserRole; otherOwners: number }
   | { type: 'change-password'; userId: string; passwordHash: string }
   | { type: 'delete'; userId: string; otherOwners: number };
-
-/** The most powerful role held (USER_ROLES is ordered from most to least powerful). */
-export function effectiveRole(roles: Iterable<UserRole>): UserRole | undefined {
-  const held = new Set(roles);
-  return USER_ROLES.find((role) => held.has(role));
-}
 
 function assertNotLastOwner(state: UserState, otherOwners: number): void {
   if (state.roles.has('owner') && otherOwners === 0) {

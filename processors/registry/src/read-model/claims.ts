@@ -43,3 +43,17 @@ export async function releaseClaim(
     [kind, value, ownerId],
   );
 }
+
+/** The log now holds the value's owner: the claim is permanent (until the owner lets it go). */
+export async function confirmClaim(
+  db: pg.PoolClient,
+  kind: ClaimKind,
+  value: string,
+  ownerId: string,
+): Promise<void> {
+  await db.query(
+    `INSERT INTO registry_claims (kind, value, owner_id, confirmed, claimed_at) VALUES ($1, $2, $3, true, now())
+     ON CONFLICT (kind, value) DO UPDATE SET owner_id = EXCLUDED.owner_id, confirmed = true`,
+    [kind, value, ownerId],
+  );
+}

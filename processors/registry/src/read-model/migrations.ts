@@ -124,10 +124,10 @@ export const READ_MODEL_TABLES = [
   'registry_credential_outbox',
 ] as const;
 
-/** Brings the read model's schema up to date (safe to run from several processes at once). */
 /** This package's tables, for `telly migrate` and the component definition. */
 export const registryMigrations: MigrationSet = { name: 'registry', migrations: MIGRATIONS };
 
+/** Brings the read model's schema up to date (safe to run from several processes at once). */
 export function migrateRegistry(pool: pg.Pool): Promise<void> {
   return runMigrations(pool, registryMigrations);
 }

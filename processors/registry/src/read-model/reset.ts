@@ -1,6 +1,6 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { withTransaction } from '@telly/runtime';
+import { isConsumerNotFound, PgCheckpoint, withTransaction } from '@telly/runtime';
 import { STREAMS } from '@telly/schemas';
 import type pg from 'pg';
 import { READ_MODEL_TABLES } from './migrations.ts';
@@ -24,12 +24,11 @@ export async function resetRegistryProjection(options: ResetOptions): Promise<vo
   try {
     await options.jsm.consumers.delete(STREAMS.REGISTRY.name, name);
   } catch (err) {
-    if (!/consumer not found/i.test(String(err))) throw err;
+    if (!isConsumerNotFound(err)) throw err;
   }
   await withTransaction(options.pool, async (client) => {
     await client.query(`TRUNCATE ${READ_MODEL_TABLES.join(', ')}`);
-    await client.query('DELETE FROM telly_applied WHERE processor = $1', [name]);
-    await client.query('DELETE FROM telly_checkpoints WHERE processor = $1', [name]);
+    await new PgCheckpoint(options.pool, name).forgetWithin(client);
   });
   for await (const key of await options.credentials.keys()) await options.credentials.purge(key);
 }

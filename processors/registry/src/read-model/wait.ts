@@ -1,3 +1,4 @@
+import { PgCheckpoint } from '@telly/runtime';
 import pg from 'pg';
 import { REGISTRY_NOTIFY_CHANNEL, REGISTRY_PROJECTION } from './projection.ts';
 
@@ -18,7 +19,7 @@ export class ProjectionTimeoutError extends Error {
  */
 export class ProjectionWaiter {
   readonly #pool: pg.Pool;
-  readonly #processor: string;
+  readonly #checkpoint: PgCheckpoint;
   #applied = 0;
   #listener: pg.Client | undefined;
   #listening: Promise<void> | undefined;
@@ -27,7 +28,7 @@ export class ProjectionWaiter {
 
   constructor(pool: pg.Pool, processor = REGISTRY_PROJECTION) {
     this.#pool = pool;
-    this.#processor = processor;
+    this.#checkpoint = new PgCheckpoint(pool, processor);
   }
 
   async waitFor(seq: number, timeoutMs = DEFAULT_READ_YOUR_WRITES_MS): Promise<void> {
@@ -77,13 +78,14 @@ export class ProjectionWaiter {
 
   async #poll(): Promise<void> {
     // applied to Postgres (checkpoint) and synced to the credentials bucket (nothing older left
-    // in the outbox): the checkpoint commits before the bucket is written
+    // in the outbox). Read in this order: the checkpoint commits with its outbox rows, before
+    // the bucket is written, so an outbox read after it sees every row it still waits for
+    const applied = await this.#checkpoint.lastSeq();
     const { rows } = await this.#pool.query<{ seq: string | null }>(
-      `SELECT LEAST(c.last_seq, (SELECT min(o.seq) - 1 FROM registry_credential_outbox o)) AS seq
-       FROM telly_checkpoints c WHERE c.processor = $1`,
-      [this.#processor],
+      'SELECT min(seq) - 1 AS seq FROM registry_credential_outbox',
     );
-    this.#advance(Number(rows[0]?.seq ?? 0));
+    const synced = rows[0]?.seq == null ? applied : Number(rows[0].seq);
+    this.#advance(Math.min(applied, synced));
   }
 
   #schedulePoll(): void {

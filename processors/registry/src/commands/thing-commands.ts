@@ -1,0 +1,65 @@
+import { v7 } from 'uuid';
+import { type ThingCommand, thingDecider } from '../domain/thing.ts';
+import type { ChannelCommands } from './channel-commands.ts';
+import { type CommandActor, type CommandHandler, entityRef } from './command-handler.ts';
+
+export class ThingCommands {
+  readonly #h: CommandHandler;
+  readonly #channels: ChannelCommands;
+
+  constructor(handler: CommandHandler, channels: ChannelCommands) {
+    this.#h = handler;
+    this.#channels = channels;
+  }
+
+  /** A new thing of the actor's tenant with the hash of its key; returns its id. */
+  async create(
+    by: CommandActor,
+    input: { name: string; metadata: Record<string, unknown>; keyHash: string },
+  ): Promise<string> {
+    const thingId = v7();
+    await this.#thing(by, thingId, { type: 'create', thingId, ...input });
+    return thingId;
+  }
+
+  /** Changes what is given; an update that changes nothing appends nothing. */
+  update(
+    by: CommandActor,
+    thingId: string,
+    input: { name?: string | undefined; metadata?: Record<string, unknown> | undefined },
+  ): Promise<void> {
+    return this.#thing(by, thingId, { type: 'update', thingId, ...input });
+  }
+
+  delete(by: CommandActor, thingId: string): Promise<void> {
+    return this.#thing(by, thingId, { type: 'delete', thingId });
+  }
+
+  setEnabled(by: CommandActor, thingId: string, enabled: boolean): Promise<void> {
+    return this.#thing(by, thingId, { type: enabled ? 'enable' : 'disable', thingId });
+  }
+
+  /** The thing's key becomes the one hashed to `keyHash`; the old one stops working at every bridge. */
+  rotateKey(by: CommandActor, thingId: string, keyHash: string): Promise<void> {
+    return this.#thing(by, thingId, { type: 'rotate-key', thingId, keyHash });
+  }
+
+  async connect(by: CommandActor, thingId: string, channelId: string): Promise<void> {
+    entityRef(by, 'channel', channelId);
+    await this.#h.run(
+      thingDecider,
+      entityRef(by, 'thing', thingId),
+      async () => ({ type: 'connect', thingId, channel: await this.#channels.state(by, channelId) }) as const,
+      by,
+    );
+  }
+
+  async disconnect(by: CommandActor, thingId: string, channelId: string): Promise<void> {
+    entityRef(by, 'channel', channelId);
+    await this.#thing(by, thingId, { type: 'disconnect', thingId, channelId });
+  }
+
+  #thing(by: CommandActor, thingId: string, command: ThingCommand): Promise<void> {
+    return this.#h.run(thingDecider, entityRef(by, 'thing', thingId), command, by);
+  }
+}
