@@ -1,3 +1,4 @@
+import { RegistryQueries } from '@telly/registry';
 import type pg from 'pg';
 import { issueAccessToken } from '../auth/access-token.ts';
 import type { Authenticator } from '../auth/authenticate.ts';
@@ -30,9 +31,11 @@ export interface AuthServiceOptions {
 /** signup, login, refresh and logout. */
 export class AuthService {
   readonly #o: AuthServiceOptions;
+  readonly #queries: RegistryQueries;
 
   constructor(options: AuthServiceOptions) {
     this.#o = options;
+    this.#queries = new RegistryQueries(options.pool);
   }
 
   async signup(input: { email: string; password: string; tenantName: string }): Promise<AuthResult> {
@@ -43,11 +46,7 @@ export class AuthService {
   async login(input: { email: string; password: string }): Promise<AuthResult> {
     const email = input.email.trim().toLowerCase();
     await this.#o.throttle.check(email);
-    const { rows } = await this.#o.pool.query<{ id: string; tenant_id: string; password_hash: string }>(
-      'SELECT id, tenant_id, password_hash FROM users WHERE email = $1 ORDER BY created_at LIMIT 1',
-      [email],
-    );
-    const user = rows[0];
+    const user = await this.#queries.userByEmail(email);
     // the same work whether or not the account exists, so timing does not reveal it
     const ok = user
       ? await verifyPassword(input.password, user.password_hash)
@@ -77,11 +76,7 @@ export class AuthService {
   }
 
   async #issue(session: Session): Promise<AuthResult> {
-    const { rows } = await this.#o.pool.query<{ role: string }>(
-      'SELECT role FROM users WHERE id = $1 AND tenant_id = $2',
-      [session.userId, session.tenantId],
-    );
-    const role = rows[0]?.role;
+    const role = (await this.#queries.user(session.tenantId, session.userId))?.role;
     if (!isRole(role)) throw new ApiError('INVALID_REFRESH_TOKEN', 'the account no longer exists');
     const { token, expiresAt } = await issueAccessToken(
       this.#o.signingKey,
