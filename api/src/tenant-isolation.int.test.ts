@@ -8,7 +8,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readCredential, type ThingCredential } from '@telly/registry';
+import { readCredential } from '@telly/registry';
+import type { ThingCredential } from '@telly/schemas';
 import {
   type GraphQLField,
   type GraphQLInputType,

@@ -11,14 +11,8 @@ export const API_KEY_PREFIX = 'tak_';
 const API_KEY_RE = new RegExp(`^${API_KEY_PREFIX}([0-9a-f]{32})_(${SECRET_RE_SOURCE})$`);
 const REFRESH_TOKEN_RE = new RegExp(`^(${UUID_PATTERN.slice(1, -1)})\\.(${SECRET_RE_SOURCE})$`);
 
-/**
- * The stored form of a high-entropy secret (thing key, API key secret, refresh token):
- * `sha256:<64 lowercase hex>`, the format the registry events' `keyHash` accepts. A fast hash is
- * enough because the secrets are random; never use it for passwords.
- */
-export function keyHash(secret: string): string {
-  return `sha256:${createHash('sha256').update(secret, 'utf8').digest('hex')}`;
-}
+/** The stored form of a secret, `sha256:<hex>`: the one implementation lives in `@telly/schemas`. */
+export { keyHash } from '@telly/schemas';
 
 /** A new thing (device) key: 32 random bytes, base64url without padding (43 characters). */
 export function newThingKey(): string {

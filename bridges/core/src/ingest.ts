@@ -1,20 +1,23 @@
-import { createHash } from 'node:crypto';
-import type { CredentialsCache, ThingCredential } from '@telly/registry';
 import { isPublishError, type Logger, type Publisher } from '@telly/runtime';
 import {
   createEvent,
   decodeMessage,
   encodeResolvedJson,
   isSenmlError,
+  isTellyId,
+  keyHash,
   messageFormat,
   messageSubject,
   type Protocol,
   type RejectionReason,
+  type ThingCredential,
 } from '@telly/schemas';
 import { v7 } from 'uuid';
+import type { CredentialsCache } from './credentials/credentials-cache.ts';
 import { IngestError } from './ingest-error.ts';
 import type { BridgeMetrics } from './metrics.ts';
 import { RateLimiter } from './rate-limit.ts';
+import { recordEvent } from './record-event.ts';
 
 /** Largest accepted device message. @default 256 KiB */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024;
@@ -61,11 +64,6 @@ export interface Accepted {
   duplicate: boolean;
 }
 
-/** `sha256:<hex>` of a thing key, as the credentials bucket is keyed. */
-export function thingKeyHash(key: string): string {
-  return `sha256:${createHash('sha256').update(key).digest('hex')}`;
-}
-
 /**
  * The path every device message takes, whatever the protocol: authenticate the thing, check the
  * channel, rate and size, validate and resolve SenML, and publish to MESSAGES. It resolves only
@@ -89,7 +87,7 @@ export class Ingest {
   /** The thing a key belongs to; IngestError `unauthenticated` or `thing-disabled` otherwise. */
   async authenticate(key: string, thingId?: string): Promise<ThingCredential> {
     // a lookup that fails (NATS unreachable) is thrown as is: the caller answers "try again", not "wrong key"
-    const credential = key ? await this.#o.credentials.get(thingKeyHash(key)) : undefined;
+    const credential = key ? await this.#o.credentials.get(keyHash(key)) : undefined;
     if (!credential || (thingId !== undefined && credential.thingId !== thingId)) {
       this.#count('rejected', 'unauthenticated');
       throw new IngestError('unauthenticated', 'unknown thing key');
@@ -174,18 +172,14 @@ export class Ingest {
         data: {
           protocol: this.#o.protocol,
           thingId: thing.thingId,
-          ...(channelId && /^[0-9a-f-]{36}$/.test(channelId) ? { channelId } : {}),
+          ...(isTellyId(channelId) ? { channelId } : {}),
           reason: error.reason,
           detail: error.message.slice(0, 1024),
         },
       },
       { id: v7(), now: Date.now() },
     );
-    this.#o.publisher
-      .publishEvent(event)
-      .catch((err: unknown) =>
-        this.#o.logger.warn({ err, reason: error.reason }, 'could not record a rejection'),
-      );
+    recordEvent(this.#o.publisher, this.#o.logger, event);
     return error;
   }
 

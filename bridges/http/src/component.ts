@@ -1,7 +1,6 @@
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { bridgeMetrics, Ingest } from '@telly/bridge-core';
-import { CredentialsCache } from '@telly/registry';
+import { bridgeMetrics, CredentialsCache, Ingest } from '@telly/bridge-core';
 import { defineComponent, Publisher, readTlsFiles } from '@telly/runtime';
 import { KV_BUCKETS } from '@telly/schemas';
 import { buildHttpBridge } from './app.ts';

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { isIngestError } from '@telly/bridge-core';
-import type { RejectionReason } from '@telly/schemas';
+import { type RejectionReason, THING_AUTH_SCHEME } from '@telly/schemas';
 import type { FastifyReply } from 'fastify';
 
 /** RFC 9457 media type of every error answer. */
@@ -89,6 +89,6 @@ export function problemOf(err: unknown): { problem: Problem; retryAfter: number 
 /** Sends `problem` as `application/problem+json`, with `Retry-After` and, on 401, the auth scheme. */
 export function sendProblem(reply: FastifyReply, problem: Problem, retryAfter?: number): FastifyReply {
   if (retryAfter !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfter))));
-  if (problem.status === 401) reply.header('www-authenticate', 'Thing');
+  if (problem.status === 401) reply.header('www-authenticate', THING_AUTH_SCHEME);
   return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
 }

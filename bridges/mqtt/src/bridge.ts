@@ -5,17 +5,20 @@ import { createServer as createTlsServer } from 'node:tls';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { bridgeMetrics, Ingest, type RateLimiter } from '@telly/bridge-core';
-import { CredentialsCache } from '@telly/registry';
+import {
+  bridgeMetrics,
+  CredentialsCache,
+  DeviceSessions,
+  Ingest,
+  type RateLimiter,
+} from '@telly/bridge-core';
 import { type Logger, Publisher } from '@telly/runtime';
 import { KV_BUCKETS } from '@telly/schemas';
 import type { Registry } from 'prom-client';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { createBroker, type MqttBroker } from './broker.ts';
 import { ChannelFeeds } from './channel-feeds.ts';
-import { CommandFeeds } from './command-feeds.ts';
 import { MQTT_WS_PATH, type MqttConfig } from './config.ts';
-import { Lifecycle } from './lifecycle.ts';
 
 export interface MqttBridgeOptions {
   nc: NatsConnection;
@@ -61,16 +64,19 @@ export async function startMqttBridge(options: MqttBridgeOptions): Promise<MqttB
     ...(options.maxPayloadBytes ? { maxPayloadBytes: options.maxPayloadBytes } : {}),
   });
   let feeds: ChannelFeeds | undefined;
-  const commands = new CommandFeeds(js, await jetstreamManager(nc), publisher, logger);
-  const broker = await createBroker({
+  const sessions = new DeviceSessions({
     ingest,
     credentials,
+    jsm: await jetstreamManager(nc),
+    publisher,
+    logger,
+  });
+  const broker = await createBroker({
+    sessions,
     feeds: () => {
       if (!feeds) throw new Error('channel feeds not ready');
       return feeds;
     },
-    commands: () => commands,
-    lifecycle: new Lifecycle(publisher, logger),
     logger,
     ...(options.id ? { id: options.id } : {}),
   });
@@ -119,7 +125,7 @@ export async function startMqttBridge(options: MqttBridgeOptions): Promise<MqttB
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       await Promise.all(closing);
       feeds?.close();
-      commands.close();
+      sessions.close();
       credentials.close();
     },
   };

@@ -1,6 +1,7 @@
 import { DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
 import type { Logger } from '@telly/runtime';
-import { messageFilters, STREAMS } from '@telly/schemas';
+import { messageFilters, parseSubject, STREAMS } from '@telly/schemas';
+import { channelTopic } from './topics.ts';
 
 /** Delivers a message from the log to this instance's subscribers of its channel topic. */
 export type Deliver = (topic: string, payload: Uint8Array) => void;
@@ -46,9 +47,9 @@ export class ChannelFeeds {
     if (this.#feeds.get(channelId) !== feed) return feed.stop();
     (async () => {
       for await (const m of messages) {
-        // msg.<tenant>.<channel>.<thing>[.<subtopic>…] → channels/<channel>/messages[/<subtopic>…]
-        const subtopic = m.subject.split('.').slice(4);
-        this.#deliver(['channels', channelId, 'messages', ...subtopic].join('/'), m.data);
+        const subject = parseSubject(m.subject);
+        if (subject.kind !== 'msg') continue;
+        this.#deliver(channelTopic(channelId, subject.subtopic), m.data);
       }
     })().catch((err: unknown) => this.#logger.warn({ err, channelId }, 'channel feed ended'));
   }

@@ -1,29 +1,19 @@
 import type { KV } from '@nats-io/kv';
+import {
+  credentialKvKey,
+  credentialOfEntry,
+  encodeThingCredential,
+  type ThingCredential,
+} from '@telly/schemas';
 import type pg from 'pg';
 
 /**
- * What a bridge needs to authenticate and authorize a thing, in the `credentials` KV bucket
- * under `keys.<sha256 hex of the key>`. A rotated or deleted key's entry is deleted, so a
- * bridge watching the bucket drops it at once.
+ * Reads the credential of a key hash (`sha256:<hex>`) from the `credentials` bucket, the
+ * registry's projection for bridges (in the shape `@telly/schemas` defines), or undefined for an
+ * unknown or revoked key.
  */
-export interface ThingCredential {
-  thingId: string;
-  tenantId: string;
-  enabled: boolean;
-  /** Channels the thing may publish to and subscribe on, sorted. */
-  channels: string[];
-}
-
-/** `sha256:<hex>` → `keys.<hex>` */
-export function credentialKey(keyHash: string): string {
-  return `keys.${keyHash.replace(/^sha256:/, '')}`;
-}
-
-/** Reads the credential of a key hash (`sha256:<hex>`), or undefined for an unknown or revoked key. */
 export async function readCredential(kv: KV, keyHash: string): Promise<ThingCredential | undefined> {
-  const entry = await kv.get(credentialKey(keyHash));
-  if (entry?.operation !== 'PUT' || entry.length === 0) return undefined;
-  return entry.json<ThingCredential>();
+  return credentialOfEntry(await kv.get(credentialKvKey(keyHash)));
 }
 
 /**
@@ -45,7 +35,7 @@ export async function syncCredentials(
      WHERE thing_id = ANY($1::uuid[]) AND revoked_seq BETWEEN $2 AND $3`,
     [ids, fromSeq, toSeq],
   );
-  for (const row of revoked.rows) await kv.delete(credentialKey(row.key_hash));
+  for (const row of revoked.rows) await kv.delete(credentialKvKey(row.key_hash));
   const live = await pool.query<{
     id: string;
     tenant_id: string;
@@ -59,12 +49,14 @@ export async function syncCredentials(
     [ids],
   );
   for (const row of live.rows) {
-    const credential: ThingCredential = {
-      thingId: row.id,
-      tenantId: row.tenant_id,
-      enabled: row.enabled,
-      channels: row.channels,
-    };
-    await kv.put(credentialKey(row.key_hash), JSON.stringify(credential));
+    await kv.put(
+      credentialKvKey(row.key_hash),
+      encodeThingCredential({
+        thingId: row.id,
+        tenantId: row.tenant_id,
+        enabled: row.enabled,
+        channels: row.channels,
+      }),
+    );
   }
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
@@ -10,13 +10,14 @@ import {
   createPgPool,
   ensureTopology,
   type RunningProcessor,
+  runMigrations,
   runProcessor,
+  runtimeMigrations,
 } from '@telly/runtime';
-import { KV_BUCKETS } from '@telly/schemas';
+import { KV_BUCKETS, keyHash } from '@telly/schemas';
 import type pg from 'pg';
 import { v7 } from 'uuid';
 import { readCredential } from './credentials.ts';
-import { CredentialsCache } from './credentials-cache.ts';
 import { channelDecider } from './domain/channel.ts';
 import { isRegistryError } from './domain/errors.ts';
 import { tenantDecider } from './domain/tenant.ts';
@@ -40,7 +41,7 @@ const logger = createLogger('registry-test', { LOG_LEVEL: 'warn' });
 
 async function startProjection(): Promise<void> {
   const projection = registryProjection({ pool, credentials: kv });
-  await projection.checkpoint.migrate();
+  await runMigrations(pool, runtimeMigrations);
   running = await runProcessor(projection, { nc, logger });
 }
 
@@ -64,8 +65,6 @@ after(async () => {
   await nc.close();
   await Promise.all([nats.stop(), db.stop()]);
 });
-
-const keyHash = (key: string) => `sha256:${createHash('sha256').update(key).digest('hex')}`;
 
 /** Every row of the read model, ordered, as JSON (claimed_at is the only wall-clock column). */
 async function dump(): Promise<Record<string, unknown[]>> {
@@ -186,37 +185,4 @@ test('commands append with optimistic concurrency; the read model and credential
   await fresh.waitFor(lastSeq);
   await fresh.close();
   assert.deepEqual({ tables: await dump(), kv: await dumpKv() }, before);
-});
-
-test('a bridge-side credentials cache drops a revoked key within a second and tells its listeners', async () => {
-  const cache = await CredentialsCache.open(kv);
-  try {
-    const tenantId = v7();
-    const thingId = v7();
-    const key = randomBytes(32).toString('base64url');
-    const created = await store.handle(
-      thingDecider,
-      { tenantId, kind: 'thing', id: thingId },
-      {
-        type: 'create',
-        thingId,
-        name: 'cached',
-        metadata: {},
-        keyHash: keyHash(key),
-      },
-    );
-    await waiter.waitFor(created.seq);
-    assert.equal((await cache.get(keyHash(key)))?.thingId, thingId);
-    const revoked = new Promise<number>((resolve) =>
-      cache.onChange((hash, credential) => {
-        if (hash === keyHash(key) && credential === undefined) resolve(Date.now());
-      }),
-    );
-    const started = Date.now();
-    await store.handle(thingDecider, { tenantId, kind: 'thing', id: thingId }, { type: 'delete', thingId });
-    assert.ok((await revoked) - started < 1_000, 'revocation reached the cache within a second');
-    assert.equal(await cache.get(keyHash(key)), undefined);
-  } finally {
-    cache.close();
-  }
 });

@@ -6,7 +6,6 @@ import { type KV, Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { NatsServer, startTestDatabase, type TestDatabase } from '@telly/harness';
 import {
-  CredentialsCache,
   channelDecider,
   migrateRegistry,
   ProjectionWaiter,
@@ -23,12 +22,15 @@ import {
   type Logger,
   Publisher,
   type RunningProcessor,
+  runMigrations,
   runProcessor,
+  runtimeMigrations,
 } from '@telly/runtime';
-import { KV_BUCKETS } from '@telly/schemas';
+import { KV_BUCKETS, keyHash } from '@telly/schemas';
 import type pg from 'pg';
 import { v7 } from 'uuid';
-import { Ingest, thingKeyHash } from '../ingest.ts';
+import { CredentialsCache } from '../credentials/credentials-cache.ts';
+import { Ingest } from '../ingest.ts';
 import { bridgeMetrics } from '../metrics.ts';
 
 export interface ProvisionedThing {
@@ -53,7 +55,9 @@ export interface BridgeTestStack {
   /** Disables, rotates or deletes a thing (revocation tests). */
   change(thing: ProvisionedThing, change: 'disable' | 'delete' | 'rotate-key'): Promise<void>;
   /** An Ingest for a bridge under test, with its own credentials cache and metrics registry. */
-  ingest(protocol: 'mqtt' | 'http' | 'coap' | 'kafka'): Promise<{ ingest: Ingest; close(): void }>;
+  ingest(
+    protocol: 'mqtt' | 'http' | 'coap' | 'kafka',
+  ): Promise<{ ingest: Ingest; credentials: CredentialsCache; close(): void }>;
   stop(): Promise<void>;
 }
 
@@ -67,7 +71,7 @@ export async function startBridgeTestStack(): Promise<BridgeTestStack> {
   await migrateRegistry(pool);
   const credentialsKv = await new Kvm(nc).open(KV_BUCKETS.CREDENTIALS);
   const projection = registryProjection({ pool, credentials: credentialsKv });
-  await projection.checkpoint.migrate();
+  await runMigrations(pool, runtimeMigrations);
   const running: RunningProcessor = await runProcessor(projection, { nc, logger });
   const store = new RegistryStore(jetstream(nc), jsm);
   const waiter = new ProjectionWaiter(pool);
@@ -119,7 +123,7 @@ export async function startBridgeTestStack(): Promise<BridgeTestStack> {
         thingId,
         name: `thing-${thingId.slice(-6)}`,
         metadata: {},
-        keyHash: thingKeyHash(key),
+        keyHash: keyHash(key),
       });
       for (const channelId of channels) {
         const state = (await store.load(channelDecider, { tenantId, kind: 'channel', id: channelId })).state;
@@ -139,7 +143,7 @@ export async function startBridgeTestStack(): Promise<BridgeTestStack> {
           ? ({
               type: 'rotate-key',
               thingId: thing.thingId,
-              keyHash: thingKeyHash(randomBytes(32).toString('base64url')),
+              keyHash: keyHash(randomBytes(32).toString('base64url')),
             } as const)
           : ({ type: change, thingId: thing.thingId } as const);
       const { seq } = await store.handle(thingDecider, ref, command);
@@ -155,7 +159,7 @@ export async function startBridgeTestStack(): Promise<BridgeTestStack> {
         metrics: bridgeMetrics(createMetricsRegistry(`${protocol}-bridge-test`)),
         logger,
       });
-      return { ingest, close: () => cache.close() };
+      return { ingest, credentials: cache, close: () => cache.close() };
     },
     async stop() {
       for (const cache of caches) cache.close();

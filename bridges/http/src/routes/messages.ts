@@ -1,7 +1,6 @@
 import { type Ingest, IngestError, isIngestError } from '@telly/bridge-core';
-import type { ThingCredential } from '@telly/registry';
+import { parseThingAuthorization, type ThingCredential } from '@telly/schemas';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { thingKeyOf } from '../authorization.ts';
 import { MESSAGE_CONTENT_TYPES } from '../content-types.ts';
 import { IDEMPOTENCY_KEY_HEADER, idempotencyKeyOf } from '../idempotency-key.ts';
 import { MAINFLUX_PREFIX, MESSAGE_ROUTES, parseMessagePath } from '../message-path.ts';
@@ -55,7 +54,7 @@ export function registerMessageRoutes(app: FastifyInstance, ingest: Ingest): voi
     const { channelId, subtopic } = parseMessagePath(request.url);
     const messageId = idempotencyKeyOf(request.headers[IDEMPOTENCY_KEY_HEADER]);
     const header = request.headers.authorization;
-    const key = thingKeyOf(header);
+    const key = parseThingAuthorization(header);
     if (key === undefined) {
       throw new IngestError(
         'unauthenticated',

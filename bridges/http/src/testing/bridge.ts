@@ -1,9 +1,8 @@
 // An HTTP bridge on a free port over a bridge test stack, with its own Ingest, metrics and health.
 import type { AddressInfo } from 'node:net';
 import { jetstream } from '@nats-io/jetstream';
-import { bridgeMetrics, Ingest, type RateLimiter } from '@telly/bridge-core';
+import { bridgeMetrics, CredentialsCache, Ingest, type RateLimiter } from '@telly/bridge-core';
 import type { BridgeTestStack } from '@telly/bridge-core/testing';
-import { CredentialsCache } from '@telly/registry';
 import {
   createMetricsRegistry,
   HealthChecks,

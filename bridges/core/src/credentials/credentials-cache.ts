@@ -1,5 +1,12 @@
-import { type KV, KvWatchInclude } from '@nats-io/kv';
-import { readCredential, type ThingCredential } from './credentials.ts';
+import { type KV, type KvEntry, KvWatchInclude } from '@nats-io/kv';
+import {
+  CREDENTIAL_KEYS_FILTER,
+  credentialKvKey,
+  credentialOfEntry,
+  isCredentialError,
+  keyHashFromKvKey,
+  type ThingCredential,
+} from '@telly/schemas';
 
 /** Cached credentials kept at most. @default 100000 */
 export const DEFAULT_CREDENTIALS_CACHE_SIZE = 100_000;
@@ -30,13 +37,13 @@ export class CredentialsCache {
   /** Starts watching the bucket; resolves once the watch is in place. */
   static async open(kv: KV, max = DEFAULT_CREDENTIALS_CACHE_SIZE): Promise<CredentialsCache> {
     const cache = new CredentialsCache(kv, max);
-    const watch = await kv.watch({ key: 'keys.>', include: KvWatchInclude.UpdatesOnly });
+    const watch = await kv.watch({ key: CREDENTIAL_KEYS_FILTER, include: KvWatchInclude.UpdatesOnly });
     cache.#stop = () => watch.stop();
     (async () => {
       for await (const entry of watch) {
-        const keyHash = `sha256:${entry.key.slice('keys.'.length)}`;
-        const credential =
-          entry.operation === 'PUT' && entry.length > 0 ? entry.json<ThingCredential>() : undefined;
+        const keyHash = keyHashFromKvKey(entry.key);
+        if (keyHash === undefined) continue;
+        const credential = credentialOf(entry);
         if (cache.#reading.has(keyHash)) cache.#reading.set(keyHash, true);
         // a put is cached either way; a delete matters only for keys held
         if (credential || cache.#entries.has(keyHash)) cache.#set(keyHash, credential);
@@ -54,7 +61,7 @@ export class CredentialsCache {
     if (this.#entries.has(keyHash)) return this.#entries.get(keyHash);
     for (;;) {
       this.#reading.set(keyHash, false);
-      const credential = await readCredential(this.#kv, keyHash);
+      const credential = credentialOf(await this.#kv.get(credentialKvKey(keyHash)));
       const changedMeanwhile = this.#reading.get(keyHash);
       this.#reading.delete(keyHash);
       // the bucket changed during the read: what was read may be stale, read again
@@ -82,5 +89,15 @@ export class CredentialsCache {
       const oldest = this.#entries.keys().next().value;
       if (oldest !== undefined) this.#entries.delete(oldest);
     }
+  }
+}
+
+/** An entry that does not decode grants nothing: the key is refused rather than the watch ended. */
+function credentialOf(entry: KvEntry | null): ThingCredential | undefined {
+  try {
+    return credentialOfEntry(entry);
+  } catch (err) {
+    if (isCredentialError(err)) return undefined;
+    throw err;
   }
 }
