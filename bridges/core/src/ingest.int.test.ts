@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { waitFor } from '@telly/harness';
-import { STREAMS } from '@telly/schemas';
+import { eventFilter, eventSubject, messageSubject, STREAMS } from '@telly/schemas';
 import type { Ingest } from './ingest.ts';
 import { isIngestError } from './ingest-error.ts';
 import { type BridgeTestStack, startBridgeTestStack } from './testing/stack.ts';
@@ -39,7 +39,10 @@ test('an accepted message is in MESSAGES, resolved, with its headers; a retry wi
   assert.equal(again.duplicate, true);
   const jsm = await jetstreamManager(stack.nc);
   const stored = await jsm.streams.getMessage(STREAMS.MESSAGES.name, { seq: first.seq });
-  assert.equal(stored?.subject, `msg.${tenantId}.${channelId}.${thing.thingId}.soil`);
+  assert.equal(
+    stored?.subject,
+    messageSubject({ tenant: tenantId, channel: channelId, thing: thing.thingId, subtopic: ['soil'] }),
+  );
   assert.equal(stored?.header.get('Content-Type'), 'application/senml+json');
   assert.equal(stored?.header.get('Telly-Protocol'), 'http');
   assert.deepEqual(
@@ -77,9 +80,10 @@ test('refusals: unknown key, unconnected channel, bad payload, unsupported type,
   await waitFor(
     async () => {
       const info = await jsm.streams.info(STREAMS.EVENTS.name, {
-        subjects_filter: `evt.${tenantId}.rejected.>`,
+        subjects_filter: eventFilter({ tenant: tenantId, type: 'rejected' }),
       });
-      return (info.state.subjects?.[`evt.${tenantId}.rejected.${thing.thingId}`] ?? 0) >= 3;
+      const rejected = eventSubject({ tenant: tenantId, type: 'rejected', thing: thing.thingId });
+      return (info.state.subjects?.[rejected] ?? 0) >= 3;
     },
     { timeoutMs: 5_000, what: 'three rejected events' },
   );

@@ -13,7 +13,7 @@ import {
   selfSignedCertificate,
   startBridgeTestStack,
 } from '@telly/bridge-core/testing';
-import { STREAMS } from '@telly/schemas';
+import { messageSubject, STREAMS } from '@telly/schemas';
 import { DEFAULT_KEEP_ALIVE_TIMEOUT_MS } from './app.ts';
 import type { Problem } from './problem.ts';
 import { startTestBridge, type TestBridge } from './testing/bridge.ts';
@@ -102,7 +102,15 @@ test('SenML JSON with a subtopic: 202 {id, seq} and the resolved pack is in MESS
   });
   const { id, seq } = accepted(res);
   const message = await stored(seq);
-  assert.equal(message?.subject, `msg.${tenantId}.${channelId}.${thing.thingId}.soil.north`);
+  assert.equal(
+    message?.subject,
+    messageSubject({
+      tenant: tenantId,
+      channel: channelId,
+      thing: thing.thingId,
+      subtopic: ['soil', 'north'],
+    }),
+  );
   assert.equal(message?.header.get('Content-Type'), 'application/senml+json');
   assert.equal(message?.header.get('Telly-Protocol'), 'http');
   assert.equal(message?.header.get('Telly-Message-Id'), id);
@@ -126,7 +134,10 @@ test('SenML CBOR under the Mainflux /http prefix, with the bare key as Mainflux 
   });
   const { seq } = accepted(res);
   const message = await stored(seq);
-  assert.equal(message?.subject, `msg.${tenantId}.${channelId}.${thing.thingId}`);
+  assert.equal(
+    message?.subject,
+    messageSubject({ tenant: tenantId, channel: channelId, thing: thing.thingId }),
+  );
   assert.equal(message?.header.get('Content-Type'), 'application/senml+json');
   const [record, ...rest] = message?.json<{ n: string; u: string; v: number; t: number }[]>() ?? [];
   assert.deepEqual(rest, []);
@@ -163,7 +174,12 @@ test('a retry with the same Idempotency-Key answers the same id and seq and is s
   assert.equal(accepted(first).id, 'device-42:msg-7');
   assert.equal(first.headers['idempotent-replayed'], undefined);
   assert.equal(again.headers['idempotent-replayed'], 'true');
-  assert.equal(await countOn(`msg.${tenantId}.${channelId}.${thing.thingId}.${subtopic}`), 1);
+  assert.equal(
+    await countOn(
+      messageSubject({ tenant: tenantId, channel: channelId, thing: thing.thingId, subtopic: [subtopic] }),
+    ),
+    1,
+  );
 
   const bad = await post(messagesUrl(channelId), {
     key: thing.key,
@@ -345,7 +361,10 @@ test('HTTPS with TELLY_HTTP_TLS_* style certificate files', async () => {
       SENML_JSON,
     ]);
     const message = await stored(accepted(res).seq);
-    assert.equal(message?.subject, `msg.${tenantId}.${channelId}.${thing.thingId}`);
+    assert.equal(
+      message?.subject,
+      messageSubject({ tenant: tenantId, channel: channelId, thing: thing.thingId }),
+    );
   } finally {
     await secure.close();
   }

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { type BridgeTestStack, startBridgeTestStack } from '@telly/bridge-core/testing';
 import { waitFor } from '@telly/harness';
-import { STREAMS } from '@telly/schemas';
+import { messageSubject, STREAMS } from '@telly/schemas';
 import type { Problem } from './problem.ts';
 import { startTestBridge, type TestBridge } from './testing/bridge.ts';
 import { type CurlResponse, curl, post } from './testing/curl.ts';
@@ -79,7 +79,12 @@ test('with NATS down nothing is acknowledged: 429/503 with Retry-After, and the 
   // reconnect, the message is in the log exactly once
   const retry = await send('outage', 'm-2');
   assert.equal(retry.status, 202, retry.body);
-  const subject = `msg.${tenantId}.${channelId}.${thing.thingId}.outage`;
+  const subject = messageSubject({
+    tenant: tenantId,
+    channel: channelId,
+    thing: thing.thingId,
+    subtopic: ['outage'],
+  });
   const jsm = await jetstreamManager(stack.nc);
   const info = await jsm.streams.info(STREAMS.MESSAGES.name, { subjects_filter: subject });
   assert.equal(info.state.subjects?.[subject], 1);

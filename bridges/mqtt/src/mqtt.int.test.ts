@@ -13,7 +13,7 @@ import {
 } from '@telly/bridge-core/testing';
 import { waitFor } from '@telly/harness';
 import { createMetricsRegistry } from '@telly/runtime';
-import { STREAMS } from '@telly/schemas';
+import { eventFilter, eventSubject, messageSubject, parseSubject, STREAMS } from '@telly/schemas';
 import mqtt from 'mqtt';
 import { type MqttBridge, startMqttBridge } from './bridge.ts';
 
@@ -68,7 +68,10 @@ async function messagesOf(tenantId: string): Promise<{ subject: string; body: st
   const info = await jsm.streams.info(STREAMS.MESSAGES.name);
   for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
     const m = await jsm.streams.getMessage(STREAMS.MESSAGES.name, { seq }).catch(() => null);
-    if (m?.subject.startsWith(`msg.${tenantId}.`)) out.push({ subject: m.subject, body: m.string(), seq });
+    const subject = m && parseSubject(m.subject);
+    if (m && subject?.kind === 'msg' && subject.tenant === tenantId) {
+      out.push({ subject: m.subject, body: m.string(), seq });
+    }
   }
   return out;
 }
@@ -95,7 +98,10 @@ test('mosquitto_pub QoS1 over TCP: SenML JSON and plain JSON land in the log; re
   );
   let stored = await messagesOf(tenantId);
   assert.equal(stored.length, 2, 'both acked messages are in the log');
-  assert.equal(stored[0]?.subject, `msg.${tenantId}.${channelId}.${thing.thingId}.soil`);
+  assert.equal(
+    stored[0]?.subject,
+    messageSubject({ tenant: tenantId, channel: channelId, thing: thing.thingId, subtopic: ['soil'] }),
+  );
   assert.equal(JSON.parse(stored[0]?.body ?? '')[0].n, 'esp:moisture');
 
   await assert.rejects(
@@ -114,9 +120,10 @@ test('mosquitto_pub QoS1 over TCP: SenML JSON and plain JSON land in the log; re
   await waitFor(
     async () => {
       const info = await jsm.streams.info(STREAMS.EVENTS.name, {
-        subjects_filter: `evt.${tenantId}.rejected.>`,
+        subjects_filter: eventFilter({ tenant: tenantId, type: 'rejected' }),
       });
-      return (info.state.subjects?.[`evt.${tenantId}.rejected.${thing.thingId}`] ?? 0) >= 2;
+      const rejected = eventSubject({ tenant: tenantId, type: 'rejected', thing: thing.thingId });
+      return (info.state.subjects?.[rejected] ?? 0) >= 2;
     },
     { timeoutMs: 5_000, what: 'rejected events for the forbidden and the malformed publish' },
   );
