@@ -5,6 +5,7 @@ import type { Authenticator } from '../auth/authenticate.ts';
 import type { LoginThrottle } from '../auth/login-throttle.ts';
 import { verifyAgainstDummy, verifyPassword } from '../auth/password.ts';
 import { isRole } from '../auth/roles.ts';
+import { parseRefreshToken } from '../auth/secrets.ts';
 import type { Session, Sessions } from '../auth/sessions.ts';
 import type { SigningKey } from '../auth/signing-key.ts';
 import { ApiError } from '../errors.ts';
@@ -65,7 +66,7 @@ export class AuthService {
 
   async logout(refreshToken: string): Promise<boolean> {
     const revoked = await this.#o.sessions.revoke(refreshToken);
-    const familyId = refreshToken.split('.')[0];
+    const familyId = parseRefreshToken(refreshToken)?.familyId;
     if (familyId) this.#o.authenticator.forgetSession(familyId);
     return revoked;
   }

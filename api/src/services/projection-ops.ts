@@ -1,6 +1,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { createPgPool, type Logger } from '@telly/runtime';
+import { isTellyId } from '@telly/schemas';
 import {
   type ReplayProgress,
   type ReplayReport,
@@ -145,6 +146,11 @@ export class ProjectionOps {
     this.authorize(p);
     const local = this.#jobs.get(id);
     return new Repeater<ProjectionJob | ApiError>(async (push, stop) => {
+      // a malformed id names no job (and must not become a wildcard in the subject)
+      if (!isTellyId(id)) {
+        push(new ApiError('NOT_FOUND', `no job ${id}`)).catch(() => {});
+        return stop();
+      }
       // no update for this long: no instance runs such a job (any more)
       const sub = this.#deps.nc.subscribe(jobSubject(id), { timeout: 3 * HEARTBEAT_MS });
       stop.then(() => sub.unsubscribe());
