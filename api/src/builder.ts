@@ -11,6 +11,7 @@ import type { RegistryQueries } from './services/queries.ts';
 import type { RegistryService } from './services/registry-service.ts';
 import type { TelemetryFeed } from './services/telemetry-feed.ts';
 import type { TelemetryService } from './services/telemetry-service.ts';
+import { TELLY_ID_PLUGIN } from './telly-id.ts';
 
 export interface Services {
   auth: AuthService;
@@ -39,13 +40,15 @@ export const builder = new SchemaBuilder<{
   Context: Context;
   AuthScopes: { authenticated: boolean; viewer: boolean; operator: boolean; admin: boolean; owner: boolean };
   Scalars: {
+    /** A Telly id once the {@link TELLY_ID_PLUGIN} has read it: always a string. */
+    ID: { Input: string; Output: string };
     JSON: { Input: unknown; Output: unknown };
     DateTime: { Input: Date; Output: Date };
   };
   DefaultFieldNullability: false;
 }>({
   defaultFieldNullability: false,
-  plugins: [ScopeAuthPlugin],
+  plugins: [ScopeAuthPlugin, TELLY_ID_PLUGIN],
   scopeAuth: {
     authorizeOnSubscribe: true,
     authScopes: ({ principal }) => ({

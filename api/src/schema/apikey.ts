@@ -56,7 +56,7 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
-      await ctx.services.registry.revokeApiKey(principalOf(ctx), String(args.id));
+      await ctx.services.registry.revokeApiKey(principalOf(ctx), args.id);
       return true;
     },
   }),

@@ -27,7 +27,7 @@ builder.queryFields((t) => ({
     nullable: true,
     authScopes: { viewer: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => ctx.services.queries.channel(principalOf(ctx).tenantId, String(args.id)),
+    resolve: (_root, args, ctx) => ctx.services.queries.channel(principalOf(ctx).tenantId, args.id),
   }),
   channels: t.field({
     type: ChannelConnection,
@@ -38,7 +38,7 @@ builder.queryFields((t) => ({
         await ctx.services.queries.channels(principalOf(ctx).tenantId, args, {
           nameContains: args.filter?.nameContains,
           metadata: args.filter?.metadata as Record<string, unknown> | undefined,
-          thingId: args.filter?.thingId == null ? undefined : String(args.filter.thingId),
+          thingId: args.filter?.thingId ?? undefined,
         }),
       ),
   }),
@@ -61,7 +61,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateChannelInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const p = principalOf(ctx);
-      const id = String(args.id);
+      const id = args.id;
       await ctx.services.registry.updateChannel(p, id, args.input);
       return must(await ctx.services.queries.channel(p.tenantId, id), 'channel', id);
     },
@@ -71,7 +71,7 @@ builder.mutationFields((t) => ({
     description: 'Deletes the channel and disconnects every thing from it.',
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
-      await ctx.services.registry.deleteChannel(principalOf(ctx), String(args.id));
+      await ctx.services.registry.deleteChannel(principalOf(ctx), args.id);
       return true;
     },
   }),

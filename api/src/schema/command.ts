@@ -47,7 +47,7 @@ builder.queryFields((t) => ({
     nullable: true,
     authScopes: { viewer: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => ctx.services.commands.command(principalOf(ctx), String(args.id)),
+    resolve: (_root, args, ctx) => ctx.services.commands.command(principalOf(ctx), args.id),
   }),
 }));
 
@@ -65,7 +65,7 @@ builder.mutationFields((t) => ({
     },
     resolve: (_root, args, ctx) =>
       ctx.services.commands.send(principalOf(ctx), {
-        thingId: String(args.thingId),
+        thingId: args.thingId,
         name: args.name,
         payload: args.payload,
         ttl: args.ttl,

@@ -114,7 +114,7 @@ builder.queryFields((t) => ({
     authScopes: { admin: true },
     description: 'A rebuild run by this API instance. Admins of the operator tenant only.',
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => ctx.services.ops.job(principalOf(ctx), String(args.id)) ?? null,
+    resolve: (_root, args, ctx) => ctx.services.ops.job(principalOf(ctx), args.id) ?? null,
   }),
 }));
 
@@ -124,7 +124,7 @@ builder.subscriptionFields((t) => ({
     authScopes: { admin: true },
     description: "A rebuild's progress until it ends, from whichever API instance runs it.",
     args: { id: t.arg.id({ required: true }) },
-    subscribe: (_root, args, ctx) => ctx.services.ops.watch(principalOf(ctx), String(args.id)),
+    subscribe: (_root, args, ctx) => ctx.services.ops.watch(principalOf(ctx), args.id),
     resolve: (event) => {
       if (event instanceof ApiError) throw event;
       return event;

@@ -1,9 +1,7 @@
 import { AGGREGATES, MAX_POINTS, type PointRow, parseEvery } from '@telly/telemetry-pg';
-import { Repeater } from 'graphql-yoga';
 import { builder, principalOf } from '../builder.ts';
 import { invalid } from '../errors.ts';
 import { FeedEnd } from '../services/telemetry-feed.ts';
-import { isId } from '../services/validate.ts';
 
 export const TelemetryPoint = builder.objectRef<PointRow>('TelemetryPoint').implement({
   description: 'One SenML record as stored (or one aggregate per bucket, with the bucket start as time).',
@@ -86,28 +84,19 @@ builder.subscriptionFields((t) => ({
     description:
       'Each point stored from now on, of a thing, a channel or the whole tenant (optionally one name), in log order: in order per thing, each once. A subscriber that falls far behind ends with SLOW_CONSUMER; an expired token or an ended session ends it with UNAUTHENTICATED / TOKEN_EXPIRED.',
     args: { channelId: t.arg.id(), thingId: t.arg.id(), name: t.arg.string() },
-    subscribe: (_root, args, ctx) => {
-      const p = principalOf(ctx);
-      const channelId = args.channelId == null ? undefined : String(args.channelId);
-      const thingId = args.thingId == null ? undefined : String(args.thingId);
-      // a malformed id matches nothing, exactly like another tenant's id: a silent subscription
-      if ((channelId !== undefined && !isId(channelId)) || (thingId !== undefined && !isId(thingId)))
-        return silence();
-      return ctx.services.feed.subscribe(
-        { tenantId: p.tenantId, channelId, thingId, name: args.name ?? undefined },
+    subscribe: (_root, args, ctx) =>
+      ctx.services.feed.subscribe(
+        {
+          tenantId: principalOf(ctx).tenantId,
+          channelId: args.channelId ?? undefined,
+          thingId: args.thingId ?? undefined,
+          name: args.name ?? undefined,
+        },
         ctx.recheck,
-      );
-    },
+      ),
     resolve: (event) => {
       if (event instanceof FeedEnd) throw event.error;
       return event;
     },
   }),
 }));
-
-/** A subscription that never has an event, ending when the client leaves. */
-function silence(): AsyncIterable<never> {
-  return new Repeater<never>(async (_push, stop) => {
-    await stop;
-  });
-}

@@ -113,7 +113,7 @@ builder.queryFields((t) => ({
     nullable: true,
     authScopes: { viewer: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => ctx.services.queries.thing(principalOf(ctx).tenantId, String(args.id)),
+    resolve: (_root, args, ctx) => ctx.services.queries.thing(principalOf(ctx).tenantId, args.id),
   }),
   things: t.field({
     type: ThingConnection,
@@ -124,7 +124,7 @@ builder.queryFields((t) => ({
         await ctx.services.queries.things(principalOf(ctx).tenantId, args, {
           nameContains: args.filter?.nameContains,
           metadata: args.filter?.metadata as Record<string, unknown> | undefined,
-          channelId: args.filter?.channelId == null ? undefined : String(args.filter.channelId),
+          channelId: args.filter?.channelId ?? undefined,
           enabled: args.filter?.enabled,
         }),
       ),
@@ -150,8 +150,8 @@ builder.mutationFields((t) => ({
     authScopes: { operator: true },
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateThingInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      await ctx.services.registry.updateThing(principalOf(ctx), String(args.id), args.input);
-      return thingAfterWrite(ctx, String(args.id));
+      await ctx.services.registry.updateThing(principalOf(ctx), args.id, args.input);
+      return thingAfterWrite(ctx, args.id);
     },
   }),
   deleteThing: t.boolean({
@@ -159,7 +159,7 @@ builder.mutationFields((t) => ({
     description: 'Deletes the thing; its key stops working at every bridge.',
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
-      await ctx.services.registry.deleteThing(principalOf(ctx), String(args.id));
+      await ctx.services.registry.deleteThing(principalOf(ctx), args.id);
       return true;
     },
   }),
@@ -169,8 +169,8 @@ builder.mutationFields((t) => ({
     description: 'Issues a new key (shown once); the old one stops working at every bridge.',
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
-      const key = await ctx.services.registry.rotateThingKey(principalOf(ctx), String(args.id));
-      return { thing: await thingAfterWrite(ctx, String(args.id)), key };
+      const key = await ctx.services.registry.rotateThingKey(principalOf(ctx), args.id);
+      return { thing: await thingAfterWrite(ctx, args.id), key };
     },
   }),
   enableThing: t.field({
@@ -178,8 +178,8 @@ builder.mutationFields((t) => ({
     authScopes: { operator: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
-      await ctx.services.registry.setThingEnabled(principalOf(ctx), String(args.id), true);
-      return thingAfterWrite(ctx, String(args.id));
+      await ctx.services.registry.setThingEnabled(principalOf(ctx), args.id, true);
+      return thingAfterWrite(ctx, args.id);
     },
   }),
   disableThing: t.field({
@@ -188,15 +188,15 @@ builder.mutationFields((t) => ({
     description: 'The thing can no longer connect or publish until enabled again.',
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
-      await ctx.services.registry.setThingEnabled(principalOf(ctx), String(args.id), false);
-      return thingAfterWrite(ctx, String(args.id));
+      await ctx.services.registry.setThingEnabled(principalOf(ctx), args.id, false);
+      return thingAfterWrite(ctx, args.id);
     },
   }),
   connect: t.boolean({
     authScopes: { operator: true },
     args: { thingId: t.arg.id({ required: true }), channelId: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
-      await ctx.services.registry.connect(principalOf(ctx), String(args.thingId), String(args.channelId));
+      await ctx.services.registry.connect(principalOf(ctx), args.thingId, args.channelId);
       return true;
     },
   }),
@@ -204,7 +204,7 @@ builder.mutationFields((t) => ({
     authScopes: { operator: true },
     args: { thingId: t.arg.id({ required: true }), channelId: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
-      await ctx.services.registry.disconnect(principalOf(ctx), String(args.thingId), String(args.channelId));
+      await ctx.services.registry.disconnect(principalOf(ctx), args.thingId, args.channelId);
       return true;
     },
   }),
@@ -214,19 +214,15 @@ builder.mutationFields((t) => ({
     description: 'Sets (replaces) the bootstrap config of a thing.',
     args: { input: t.arg({ type: BootstrapInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      await ctx.services.registry.configureBootstrap(principalOf(ctx), {
-        ...input,
-        thingId: String(input.thingId),
-        channelIds: input.channelIds.map(String),
-      });
-      return thingAfterWrite(ctx, String(input.thingId));
+      await ctx.services.registry.configureBootstrap(principalOf(ctx), input);
+      return thingAfterWrite(ctx, input.thingId);
     },
   }),
   removeBootstrap: t.boolean({
     authScopes: { operator: true },
     args: { thingId: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
-      await ctx.services.registry.removeBootstrap(principalOf(ctx), String(args.thingId));
+      await ctx.services.registry.removeBootstrap(principalOf(ctx), args.thingId);
       return true;
     },
   }),

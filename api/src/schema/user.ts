@@ -150,19 +150,15 @@ builder.mutationFields((t) => ({
     args: { userId: t.arg.id({ required: true }), role: t.arg({ type: RoleEnum, required: true }) },
     resolve: async (_root, args, ctx) => {
       const p = principalOf(ctx);
-      await ctx.services.registry.setUserRole(p, String(args.userId), args.role);
-      return must(
-        await ctx.services.queries.user(p.tenantId, String(args.userId)),
-        'user',
-        String(args.userId),
-      );
+      await ctx.services.registry.setUserRole(p, args.userId, args.role);
+      return must(await ctx.services.queries.user(p.tenantId, args.userId), 'user', args.userId);
     },
   }),
   deleteUser: t.boolean({
     authScopes: { admin: true },
     args: { userId: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
-      await ctx.services.registry.deleteUser(principalOf(ctx), String(args.userId));
+      await ctx.services.registry.deleteUser(principalOf(ctx), args.userId);
       return true;
     },
   }),
