@@ -1,5 +1,5 @@
 import { defineComponent } from '@telly/runtime';
-import { createApi } from './app.ts';
+import { createApi } from './compose.ts';
 import { parseApiConfig } from './config.ts';
 import { apiMigrations } from './migrations.ts';
 

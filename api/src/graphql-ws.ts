@@ -2,24 +2,21 @@ import type { Server } from 'node:http';
 import type { Logger } from '@telly/runtime';
 import { type ExecutionArgs, GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
-import type { Context } from './builder.ts';
 import { toApiError } from './errors.ts';
-import { GRAPHQL_PATH } from './yoga.ts';
+import { GRAPHQL_PATH, type GraphqlApp } from './yoga.ts';
 
 /** A graphql-ws message larger than this closes the socket. @default 64 KiB */
 export const MAX_WS_MESSAGE_BYTES = 64 * 1024;
 
-type Yoga = YogaServerInstance<Record<string, unknown>, Context>;
-type Enveloped = ReturnType<Yoga['getEnveloped']>;
+type Enveloped = ReturnType<GraphqlApp['getEnveloped']>;
 
 /**
  * GraphQL over WebSocket (the graphql-ws protocol) on the GraphQL path, beside yoga's HTTP and
  * SSE: the same schema, plugins, error masking and context, with the token given as the
  * `authorization` connection parameter (or the upgrade request's Authorization header).
  */
-export function serveGraphqlWs(server: Server, yoga: Yoga, logger: Logger): { close(): Promise<void> } {
+export function serveGraphqlWs(server: Server, yoga: GraphqlApp, logger: Logger): { close(): Promise<void> } {
   const wss = new WebSocketServer({ server, path: GRAPHQL_PATH, maxPayload: MAX_WS_MESSAGE_BYTES });
   wss.on('error', (err) => logger.error({ err }, 'graphql-ws server error'));
   const disposable = useServer<Record<string, unknown>>(

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createLogger } from '@telly/runtime';
 import { exportJWK, generateKeyPair } from 'jose';
-import { type Api, createApi } from './app.ts';
+import { type Api, createApi } from './compose.ts';
 import {
   errorCode,
   ok,

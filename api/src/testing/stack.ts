@@ -1,22 +1,30 @@
-// Test support: a real NATS + Postgres, the registry projection and the API on a free port.
+// Test support: a real NATS + Postgres, every table the API reads, the registry projection and the
+// API on a free port (tests that call `api.app.fetch` use no socket of it).
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection, headers as natsHeaders } from '@nats-io/transport-node';
+import { commandsMigrations } from '@telly/commands';
 import { NatsServer, startTestDatabase, type TestDatabase } from '@telly/harness';
-import { migrateRegistry, registryProjection } from '@telly/registry';
+import { registryMigrations, registryProjection } from '@telly/registry';
 import {
   createLogger,
   createPgPool,
   ensureTopology,
+  type Logger,
   type RunningProcessor,
+  runMigrations,
   runProcessor,
+  runtimeMigrations,
 } from '@telly/runtime';
 import { KV_BUCKETS } from '@telly/schemas';
+import { telemetryMigrations } from '@telly/telemetry-pg';
 import { type Client, createClient } from 'graphql-ws';
 import type pg from 'pg';
 import WebSocket from 'ws';
-import { type Api, createApi } from '../app.ts';
+import { type Api, createApi } from '../compose.ts';
+import { apiMigrations } from '../migrations.ts';
 import type { TelemetryFeedOptions } from '../services/telemetry-feed.ts';
+import type { GraphqlApp } from '../yoga.ts';
 
 export interface Stack {
   url: string;
@@ -28,17 +36,30 @@ export interface Stack {
 }
 
 export async function startStack(
-  options: { oidcProviders?: string; feed?: TelemetryFeedOptions; jwtPrivateKey?: string } = {},
+  options: {
+    oidcProviders?: string;
+    feed?: TelemetryFeedOptions;
+    jwtPrivateKey?: string;
+    /** @default errors only (or `LOG_LEVEL`) */
+    logger?: Logger;
+  } = {},
 ): Promise<Stack> {
   const [nats, db]: [NatsServer, TestDatabase] = await Promise.all([NatsServer.start(), startTestDatabase()]);
   const nc = await connect({ servers: nats.url });
   await ensureTopology(nc, await jetstreamManager(nc));
-  const logger = createLogger('api-test', { LOG_LEVEL: process.env.LOG_LEVEL ?? 'error' });
+  const logger = options.logger ?? createLogger('api-test', { LOG_LEVEL: process.env.LOG_LEVEL ?? 'error' });
   const pool = createPgPool({ connectionString: db.url, max: 10 }, logger);
-  await migrateRegistry(pool);
+  // what `telly migrate` runs for the components this stack stands in for
+  await runMigrations(
+    pool,
+    runtimeMigrations,
+    registryMigrations,
+    apiMigrations,
+    commandsMigrations,
+    telemetryMigrations,
+  );
   const credentials = await new Kvm(nc).open(KV_BUCKETS.CREDENTIALS);
   const projection = registryProjection({ pool, credentials });
-  await projection.checkpoint.migrate();
   const running: RunningProcessor = await runProcessor(projection, { nc, logger });
   const api = await createApi({
     config: {
@@ -79,14 +100,23 @@ export interface GraphqlResponse<T = Record<string, unknown>> {
     | undefined;
 }
 
-/** POSTs a GraphQL operation over real HTTP, with `Authorization: Bearer <token>` when given. */
+/** Where requests go: the API's base URL over real HTTP, or the app itself in process (no socket). */
+export type Endpoint = string | GraphqlApp;
+
+/** A request to `path` of the endpoint. */
+export function send(endpoint: Endpoint, path: string, init: RequestInit = {}): Promise<Response> {
+  if (typeof endpoint === 'string') return fetch(`${endpoint}${path}`, init);
+  return Promise.resolve(endpoint.fetch(new URL(path, 'http://telly.test'), init));
+}
+
+/** POSTs a GraphQL operation, with `Authorization: Bearer <token>` when given. */
 export async function gql<T = Record<string, unknown>>(
-  url: string,
+  url: Endpoint,
   query: string,
   variables: Record<string, unknown> = {},
   token?: string,
 ): Promise<GraphqlResponse<T>> {
-  const res = await fetch(`${url}/graphql`, {
+  const res = await send(url, '/graphql', {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
@@ -101,7 +131,7 @@ export async function gql<T = Record<string, unknown>>(
 
 /** The data of a successful operation; fails the test with the errors otherwise. */
 export async function ok<T = Record<string, unknown>>(
-  url: string,
+  url: Endpoint,
   query: string,
   variables: Record<string, unknown> = {},
   token?: string,
@@ -113,7 +143,7 @@ export async function ok<T = Record<string, unknown>>(
 
 /** The first error's code of a failing operation. */
 export async function errorCode(
-  url: string,
+  url: Endpoint,
   query: string,
   variables: Record<string, unknown> = {},
   token?: string,
@@ -132,7 +162,7 @@ export interface Signed {
   user: { id: string; email: string; role: string; tenant: { id: string; name: string } };
 }
 
-export async function signup(url: string, email: string, tenantName = 'acme'): Promise<Signed> {
+export async function signup(url: Endpoint, email: string, tenantName = 'acme'): Promise<Signed> {
   const data = await ok<{ signup: Signed }>(url, SIGNUP, {
     input: { email, password: 'correct horse battery staple', tenantName },
   });

@@ -1,0 +1,116 @@
+import type { Server } from 'node:http';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { ProjectionWaiter, RegistryStore } from '@telly/registry';
+import { type Logger, Publisher } from '@telly/runtime';
+import type pg from 'pg';
+import { Authenticator } from './auth/authenticate.ts';
+import { LoginThrottle } from './auth/login-throttle.ts';
+import { createOidcVerifier, parseOidcProviders } from './auth/oidc.ts';
+import { Sessions } from './auth/sessions.ts';
+import { loadSigningKey, type SigningKey } from './auth/signing-key.ts';
+import type { Services } from './builder.ts';
+import type { ApiConfig } from './config.ts';
+import { serveApp } from './server.ts';
+import { AuthService } from './services/auth-service.ts';
+import { CommandService } from './services/command-service.ts';
+import { ProjectionOps } from './services/projection-ops.ts';
+import { RegistryQueries } from './services/queries.ts';
+import { RegistryService } from './services/registry-service.ts';
+import { TelemetryFeed, type TelemetryFeedOptions } from './services/telemetry-feed.ts';
+import { TelemetryService } from './services/telemetry-service.ts';
+import { createGraphqlApp, type GraphqlApp } from './yoga.ts';
+
+export interface ApiDeps {
+  config: Pick<
+    ApiConfig,
+    'issuer' | 'audience' | 'jwtPrivateKey' | 'jwtKeyFile' | 'oidcProviders' | 'operatorTenant'
+  >;
+  nc: NatsConnection;
+  /** The API's tables, the registry's read model, commands and telemetry, migrated by their owners. */
+  pool: pg.Pool;
+  logger: Logger;
+  /** Limits of live subscriptions. */
+  feed?: TelemetryFeedOptions | undefined;
+}
+
+/** The services and what authenticates callers, built from the connections and the config. */
+export interface Composition {
+  services: Services;
+  authenticator: Authenticator;
+  signingKey: SigningKey;
+  /** Stops what the services run in the background. */
+  close(): Promise<void>;
+}
+
+/** The composition root: the one place that knows which class implements each service. */
+export async function composeServices(deps: ApiDeps): Promise<Composition> {
+  const { config, nc, pool, logger } = deps;
+  const signingKey = await loadSigningKey({ privateJwk: config.jwtPrivateKey, file: config.jwtKeyFile });
+  const providers = parseOidcProviders(config.oidcProviders);
+  const sessions = new Sessions(pool);
+  const authenticator = new Authenticator({
+    pool,
+    sessions,
+    signingKey,
+    issuer: config.issuer,
+    audience: config.audience,
+    oidc: providers.length > 0 ? createOidcVerifier(providers) : undefined,
+  });
+  const js = jetstream(nc);
+  const waiter = new ProjectionWaiter(pool);
+  const registry = new RegistryService(new RegistryStore(js, await jetstreamManager(nc)), waiter, pool);
+  const services: Services = {
+    registry,
+    queries: new RegistryQueries(pool),
+    commands: new CommandService(new Publisher(js), pool),
+    telemetry: new TelemetryService(pool),
+    feed: new TelemetryFeed(js, logger, deps.feed),
+    ops: new ProjectionOps({ nc, js, pool, logger, operatorTenant: config.operatorTenant }),
+    auth: new AuthService({
+      pool,
+      registry,
+      sessions,
+      throttle: new LoginThrottle(pool),
+      authenticator,
+      signingKey,
+      issuer: config.issuer,
+      audience: config.audience,
+    }),
+  };
+  return { services, authenticator, signingKey, close: () => waiter.close() };
+}
+
+export interface Api {
+  /** The app without a socket: `app.fetch(request)` answers exactly as the server would. */
+  app: GraphqlApp;
+  server: Server;
+  services: Services;
+  listen(port: number, host?: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * The API (not yet listening): services, the yoga app with its plugins, and the node:http server
+ * with graphql-ws. It runs no migrations: `telly migrate` and the component run each package's own.
+ */
+export async function createApi(deps: ApiDeps): Promise<Api> {
+  const composed = await composeServices(deps);
+  const app = createGraphqlApp({
+    services: composed.services,
+    authenticator: composed.authenticator,
+    signingKeys: [composed.signingKey],
+    logger: deps.logger,
+  });
+  const served = serveApp(app, deps.logger);
+  return {
+    app,
+    server: served.server,
+    services: composed.services,
+    listen: served.listen,
+    async close() {
+      await served.close();
+      await composed.close();
+    },
+  };
+}
