@@ -8,6 +8,7 @@ export {
   encodeThingCredential,
   isCredentialError,
   isKeyHash,
+  KEY_HASH_PATTERN,
   KEY_HASH_PREFIX,
   keyHash,
   keyHashFromKvKey,

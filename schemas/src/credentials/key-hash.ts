@@ -3,7 +3,10 @@ import { createHash } from 'node:crypto';
 /** The algorithm prefix of every stored key hash. */
 export const KEY_HASH_PREFIX = 'sha256:';
 
-const KEY_HASH = /^sha256:[0-9a-f]{64}$/;
+/** A key hash as a JSON Schema / RegExp pattern: `sha256:` and 64 lowercase hex digits. */
+export const KEY_HASH_PATTERN = '^sha256:[0-9a-f]{64}$';
+
+const KEY_HASH = new RegExp(KEY_HASH_PATTERN);
 
 /**
  * The stored form of a high-entropy secret (thing key, API key, refresh token, bootstrap external
