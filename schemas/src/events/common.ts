@@ -1,4 +1,5 @@
 import Type, { type TObject, type TProperties, type TSchema } from 'typebox';
+import { KEY_HASH_PATTERN } from '../credentials/key-hash.ts';
 import { UUID_PATTERN, UUID_V7_PATTERN } from '../ids.ts';
 
 /**
@@ -61,7 +62,7 @@ export const JsonValue = Type.Union(
  * store a bare key here by mistake. Never put the key itself in an event.
  */
 export const KeyHash = Type.String({
-  pattern: '^sha256:[0-9a-f]{64}$',
+  pattern: KEY_HASH_PATTERN,
   description: 'sha256:<hex> of the key',
 });
 
