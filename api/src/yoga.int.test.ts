@@ -274,10 +274,12 @@ describe('routes beside GraphQL', () => {
     for (const authorization of ['Thing wrong', 'Bearer factory-secret', 'Thing', 'Thing a b']) {
       await assertProblem(await send(app, '/things/bootstrap/aa:bb', { headers: { authorization } }), 404);
     }
-    await assertProblem(
-      await send(app, '/things/bootstrap/%E0%A4%A', { headers: { authorization: 'Thing x' } }),
-      404,
-    );
+    for (const externalId of ['%E0%A4%A', 'health']) {
+      await assertProblem(
+        await send(app, `/things/bootstrap/${externalId}`, { headers: { authorization: 'Thing x' } }),
+        404,
+      );
+    }
   });
 
   test('the JWKS publishes the signing key', async () => {

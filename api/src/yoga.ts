@@ -37,6 +37,9 @@ export function createGraphqlApp(options: GraphqlAppOptions): GraphqlApp {
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
+    // yoga answers any URL that ends with this before the routes' plugins run: keep it under the
+    // GraphQL path so that e.g. a device whose external id is "health" still gets its bootstrap
+    healthCheckEndpoint: `${GRAPHQL_PATH}/health`,
     landingPage: false,
     logging: {
       debug: () => {},
