@@ -69,6 +69,7 @@ export async function startMqttBridge(options: MqttBridgeOptions): Promise<MqttB
     credentials,
     jsm: await jetstreamManager(nc),
     publisher,
+    metrics,
     logger,
   });
   const broker = await createBroker({
@@ -92,8 +93,6 @@ export async function startMqttBridge(options: MqttBridgeOptions): Promise<MqttB
       ),
     logger,
   );
-  aedes.on('client', () => metrics.connections.inc({ protocol: 'mqtt' }));
-  aedes.on('clientDisconnect', () => metrics.connections.dec({ protocol: 'mqtt' }));
   aedes.on('clientError', (client, err) =>
     logger.debug({ clientId: client.id, err: err.message }, 'MQTT client error'),
   );

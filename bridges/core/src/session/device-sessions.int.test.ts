@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { waitFor } from '@telly/harness';
-import { Publisher } from '@telly/runtime';
+import { createMetricsRegistry, Publisher } from '@telly/runtime';
 import { createEvent, decodeEvent, eventFilter, STREAMS, type TellyEvent } from '@telly/schemas';
 import { v7 } from 'uuid';
 import { isIngestError } from '../ingest-error.ts';
+import { type BridgeMetrics, bridgeMetrics } from '../metrics.ts';
 import { type BridgeTestStack, startBridgeTestStack } from '../testing/stack.ts';
 import type { DeviceSession } from './device-session.ts';
 import { DeviceSessions } from './device-sessions.ts';
@@ -14,16 +15,19 @@ let stack: BridgeTestStack;
 let sessions: DeviceSessions;
 let publisher: Publisher;
 let closeIngest: () => void;
+let metrics: BridgeMetrics;
 before(async () => {
   stack = await startBridgeTestStack();
   const { ingest, credentials, close } = await stack.ingest('coap');
   closeIngest = close;
   publisher = new Publisher(jetstream(stack.nc));
+  metrics = bridgeMetrics(createMetricsRegistry('device-sessions-test'));
   sessions = new DeviceSessions({
     ingest,
     credentials,
     jsm: await jetstreamManager(stack.nc),
     publisher,
+    metrics,
     logger: stack.logger,
   });
 });
@@ -47,6 +51,9 @@ async function eventsOn(filter: string): Promise<TellyEvent[]> {
   }
   return events;
 }
+
+const openConnections = async () =>
+  (await metrics.connections.get()).values.find((v) => v.labels.protocol === 'coap')?.value ?? 0;
 
 const presenceOf = async (tenantId: string, thingId: string) =>
   (await eventsOn(eventFilter({ tenant: tenantId, type: 'lifecycle', thing: thingId }))).map((e) =>
@@ -85,7 +92,7 @@ async function nextCommand(session: DeviceSession): Promise<string | undefined> 
   return next.done ? undefined : next.value.id;
 }
 
-test('a session is opened with its key (and claimed thing), records online and offline once, with its protocol', async () => {
+test('a session is opened with its key (and claimed thing), counted, and records online and offline once, with its protocol', async () => {
   const { tenantId, channelId } = await stack.tenant();
   const thing = await stack.thing(tenantId, [channelId]);
   const unauthenticated = (err: unknown) => isIngestError(err) && err.reason === 'unauthenticated';
@@ -102,9 +109,11 @@ test('a session is opened with its key (and claimed thing), records online and o
   assert.equal(session.thing.thingId, thing.thingId);
   assert.equal(session.protocol, 'coap');
   assert.equal(sessions.size, 1);
+  assert.equal(await openConnections(), 1);
   session.close('keepalive-timeout');
   session.close('disconnected');
   assert.equal(sessions.size, 0);
+  assert.equal(await openConnections(), 0, 'counted down once');
   const expected = [
     { type: 'thing.online', protocol: 'coap', reason: undefined },
     { type: 'thing.offline', protocol: 'coap', reason: 'keepalive-timeout' },

@@ -3,6 +3,7 @@ import type { Logger, Publisher } from '@telly/runtime';
 import { keyHash, type Protocol, sameAccess } from '@telly/schemas';
 import type { CredentialsCache } from '../credentials/credentials-cache.ts';
 import type { Ingest } from '../ingest.ts';
+import type { BridgeMetrics } from '../metrics.ts';
 import { recordEvent } from '../record-event.ts';
 import { DeviceSession, type SessionContext } from './device-session.ts';
 import { onlineEvent } from './session-events.ts';
@@ -16,6 +17,8 @@ export interface DeviceSessionsOptions {
   jsm: JetStreamManager;
   /** Where presence and command status events go. */
   publisher: Publisher;
+  /** Its `connections` gauge counts the open sessions. */
+  metrics: BridgeMetrics;
   logger: Logger;
 }
 
@@ -43,9 +46,11 @@ export class DeviceSessions {
   readonly #context: SessionContext;
   readonly #byKey = new Map<string, Map<DeviceSession, OpenSessionRequest['onRevoked']>>();
   readonly #stopWatching: () => void;
+  readonly #metrics: BridgeMetrics;
 
   constructor(options: DeviceSessionsOptions) {
     this.#context = { ...options, closed: (session) => this.#forget(session) };
+    this.#metrics = options.metrics;
     this.#stopWatching = options.credentials.onChange((hash, credential) => {
       for (const [session, onRevoked] of this.#byKey.get(hash) ?? []) {
         if (sameAccess(session.thing, credential)) continue;
@@ -79,6 +84,7 @@ export class DeviceSessions {
     const sessions = this.#byKey.get(hash) ?? new Map();
     sessions.set(session, request.onRevoked);
     this.#byKey.set(hash, sessions);
+    this.#metrics.connections.inc({ protocol: this.protocol });
     recordEvent(this.#context.publisher, this.#context.logger, onlineEvent(session));
     return session;
   }
@@ -93,7 +99,8 @@ export class DeviceSessions {
 
   #forget(session: DeviceSession): void {
     const sessions = this.#byKey.get(session.keyHash);
-    sessions?.delete(session);
-    if (sessions?.size === 0) this.#byKey.delete(session.keyHash);
+    if (!sessions?.delete(session)) return;
+    this.#metrics.connections.dec({ protocol: this.protocol });
+    if (sessions.size === 0) this.#byKey.delete(session.keyHash);
   }
 }
