@@ -1,7 +1,7 @@
 import { DeliverPolicy, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
-import type { Logger } from '@telly/runtime';
+import { type Logger, logEntryOf } from '@telly/runtime';
 import { messageFilters, pointsOf, STREAMS, type TelemetryPoint } from '@telly/schemas';
-import { entryOf, type PointRow, pointRow } from '@telly/telemetry-pg';
+import { type PointRow, pointRow } from '@telly/telemetry-pg';
 import { Repeater } from 'graphql-yoga';
 import { ApiError } from '../errors.ts';
 
@@ -155,7 +155,7 @@ export class TelemetryFeed {
   /** Not a telemetry message (e.g. an image for inference): no points, not an error. */
   #decode(m: JsMsg): TelemetryPoint[] {
     try {
-      return pointsOf(entryOf(m));
+      return pointsOf(logEntryOf(m));
     } catch {
       return [];
     }

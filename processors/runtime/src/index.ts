@@ -52,6 +52,7 @@ export {
   PermanentError,
   PgCheckpoint,
   runProcessor,
+  telemetryPointsOf,
   UnavailableError,
 } from './processor/index.ts';
 export type { PublishErrorCode } from './publish-error.ts';

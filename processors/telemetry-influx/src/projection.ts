@@ -3,8 +3,9 @@ import {
   PermanentError,
   type ProcessorDefinition,
   type ProcessorMessage,
+  telemetryPointsOf,
 } from '@telly/runtime';
-import { isSenmlError, isSubjectError, pointsOf, STREAMS, type TelemetryPoint } from '@telly/schemas';
+import { messageFilters, STREAMS } from '@telly/schemas';
 import { telemetryLine } from './mapping.ts';
 import { InfluxRejectedError, InfluxWriter, type InfluxWriterOptions } from './writer.ts';
 
@@ -33,17 +34,8 @@ export interface InfluxProjection extends ProcessorDefinition {
 
 /** The line protocol of one stored message; PermanentError when it is not telemetry. */
 function messageLines(m: ProcessorMessage): string[] {
-  let points: TelemetryPoint[];
-  try {
-    points = pointsOf(m);
-  } catch (err) {
-    if (isSenmlError(err) || isSubjectError(err)) {
-      throw new PermanentError(`seq ${m.seq} is not a telemetry message: ${err.message}`, { cause: err });
-    }
-    throw err;
-  }
   const lines: string[] = [];
-  for (const point of points) {
+  for (const point of telemetryPointsOf(m)) {
     const line = telemetryLine(point);
     if (line !== undefined) lines.push(line);
   }
@@ -78,7 +70,7 @@ export function influxProjection(options: InfluxProjectionOptions): InfluxProjec
   const definition = defineProcessor({
     name: options.name ?? TELEMETRY_INFLUX,
     stream: STREAMS.MESSAGES.name,
-    filter: ['msg.>'],
+    filter: [...messageFilters()],
     batch: { maxMessages: options.batchSize ?? DEFAULT_INFLUX_BATCH },
     async handle(messages, ctx) {
       const [first] = messages;

@@ -1,22 +1,6 @@
-import {
-  DeliverPolicy,
-  JetStreamApiCodes,
-  JetStreamApiError,
-  type JetStreamClient,
-  type JsMsg,
-} from '@nats-io/jetstream';
-import { type LogEntry, STREAMS } from '@telly/schemas';
-
-/** A fetched message as a log entry, for `pointsOf` (in @telly/schemas). */
-export function entryOf(m: JsMsg): LogEntry {
-  return {
-    subject: m.subject,
-    seq: m.info.streamSequence,
-    data: m.data,
-    headers: m.headers,
-    timestampMs: m.info.timestampNanos / 1_000_000,
-  };
-}
+import { DeliverPolicy, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
+import { isConsumerNotFound, logEntryOf } from '@telly/runtime';
+import { type LogEntry, messageFilters, STREAMS } from '@telly/schemas';
 
 /**
  * Reads MESSAGES in log order from a position, in batches, through an ephemeral ordered
@@ -53,7 +37,7 @@ export class LogReader {
           break;
         }
         this.#lastSeq = held.info.streamSequence;
-        out.push(entryOf(held));
+        out.push(logEntryOf(held));
         continue;
       }
       if (this.#lastSeq >= untilSeq) break;
@@ -76,7 +60,7 @@ export class LogReader {
 
   async #consumerOf() {
     this.#consumer ??= await this.#js.consumers.get(STREAMS.MESSAGES.name, {
-      filter_subjects: ['msg.>'],
+      filter_subjects: [...messageFilters()],
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: this.#startSeq,
     });
@@ -87,7 +71,7 @@ export class LogReader {
 /** The sequence of the first entry stored at or after `time` (one past the head when none). */
 export async function seqAt(js: JetStreamClient, time: Date): Promise<number> {
   const consumer = await js.consumers.get(STREAMS.MESSAGES.name, {
-    filter_subjects: ['msg.>'],
+    filter_subjects: [...messageFilters()],
     deliver_policy: DeliverPolicy.StartTime,
     opt_start_time: time.toISOString(),
   });
@@ -112,7 +96,7 @@ export async function ackFloorOf(js: JetStreamClient, name: string): Promise<num
   try {
     consumer = await js.consumers.get(STREAMS.MESSAGES.name, name);
   } catch (err) {
-    if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound) return undefined;
+    if (isConsumerNotFound(err)) return undefined;
     throw err;
   }
   return (await consumer.info(false)).ack_floor.stream_seq;

@@ -1,5 +1,5 @@
-import { defineProcessor, PermanentError, PgCheckpoint, type ProcessorDefinition } from '@telly/runtime';
-import { isSenmlError, isSubjectError, pointsOf, STREAMS, type TelemetryPoint } from '@telly/schemas';
+import { defineProcessor, PgCheckpoint, type ProcessorDefinition, telemetryPointsOf } from '@telly/runtime';
+import { messageFilters, STREAMS } from '@telly/schemas';
 import type pg from 'pg';
 import { Partitions } from './partitions.ts';
 import { writePoints } from './write.ts';
@@ -23,23 +23,11 @@ export function telemetryProjection(
   const definition = defineProcessor({
     name,
     stream: STREAMS.MESSAGES.name,
-    filter: ['msg.>'],
+    filter: [...messageFilters()],
     batch: { maxMessages: 1000 },
     onAckFloor: (seq) => checkpoint.prune(seq),
     async handle(messages) {
-      const points: TelemetryPoint[] = [];
-      for (const m of messages) {
-        try {
-          points.push(...pointsOf(m));
-        } catch (err) {
-          if (isSenmlError(err) || isSubjectError(err)) {
-            throw new PermanentError(`seq ${m.seq} is not a telemetry message: ${(err as Error).message}`, {
-              cause: err,
-            });
-          }
-          throw err;
-        }
-      }
+      const points = messages.flatMap((m) => telemetryPointsOf(m));
       await partitions.ensure(
         pool,
         points.map((p) => p.timeMs),

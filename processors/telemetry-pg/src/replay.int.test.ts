@@ -12,15 +12,18 @@ import {
   createPgPool,
   ensureTopology,
   type RunningProcessor,
+  runMigrations,
   runProcessor,
+  runtimeMigrations,
 } from '@telly/runtime';
 import { STREAMS } from '@telly/schemas';
 import type pg from 'pg';
 import { ackFloorOf } from './log.ts';
-import { migrateTelemetry, TELEMETRY_TABLES } from './migrations.ts';
+import { migrateTelemetry } from './migrations.ts';
 import { TELEMETRY_PG, telemetryProjection } from './projection.ts';
 import { TelemetryQueries } from './queries.ts';
 import { replayTelemetry } from './replay.ts';
+import { TELEMETRY_TABLES } from './tables.ts';
 import { verifyTelemetry } from './verify.ts';
 
 const logger = createLogger('replay-test', { LOG_LEVEL: process.env.LOG_LEVEL ?? 'error' });
@@ -58,7 +61,7 @@ after(async () => {
 
 async function startLive(): Promise<void> {
   const projection = telemetryProjection(pool);
-  await projection.checkpoint.migrate();
+  await runMigrations(pool, runtimeMigrations);
   live = await runProcessor(projection, { nc, logger });
 }
 

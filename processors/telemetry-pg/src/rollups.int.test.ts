@@ -5,9 +5,10 @@ import { createLogger, createPgPool } from '@telly/runtime';
 import type { TelemetryPoint } from '@telly/schemas';
 import fc from 'fast-check';
 import type pg from 'pg';
-import { migrateTelemetry, TELEMETRY_TABLES } from './migrations.ts';
+import { migrateTelemetry } from './migrations.ts';
 import { Partitions } from './partitions.ts';
 import { AGGREGATES, TelemetryQueries } from './queries.ts';
+import { TELEMETRY_TABLES } from './tables.ts';
 import { writePoints } from './write.ts';
 
 let db: TestDatabase;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { withTransaction } from '@telly/runtime';
+import { PgCheckpoint, withTransaction } from '@telly/runtime';
 import { isSenmlError, isSubjectError, type LogEntry, pointsOf, type TelemetryPoint } from '@telly/schemas';
 import type pg from 'pg';
 import { ackFloorOf, LogReader, logBounds } from './log.ts';
@@ -249,11 +249,5 @@ async function rollupDifferences(pool: pg.Pool, table: string): Promise<Differen
 
 /** What the projection has applied for certain: its consumer's ack floor, else its checkpoint. */
 async function appliedUpTo(pool: pg.Pool, js: JetStreamClient, projection: string): Promise<number> {
-  const floor = await ackFloorOf(js, projection);
-  if (floor !== undefined) return floor;
-  const { rows } = await pool.query<{ last_seq: string }>(
-    'SELECT last_seq FROM telly_checkpoints WHERE processor = $1',
-    [projection],
-  );
-  return Number(rows[0]?.last_seq ?? 0);
+  return (await ackFloorOf(js, projection)) ?? (await new PgCheckpoint(pool, projection).lastSeq());
 }

@@ -83,13 +83,25 @@ export class PgCheckpoint {
     );
   }
 
-  /** Highest stream sequence applied so far (0 when none). */
-  async lastSeq(): Promise<number> {
-    const { rows } = await this.#pool.query<{ last_seq: string }>(
+  /**
+   * Highest stream sequence applied so far (0 when none). Pass the client of a transaction
+   * (e.g. inside {@link exclusive}) to read it there.
+   */
+  async lastSeq(db: pg.Pool | pg.PoolClient = this.#pool): Promise<number> {
+    const { rows } = await db.query<{ last_seq: string }>(
       'SELECT last_seq FROM telly_checkpoints WHERE processor = $1',
       [this.processor],
     );
     return Number(rows[0]?.last_seq ?? 0);
+  }
+
+  /**
+   * Inside the caller's transaction: forgets everything this processor applied, so that it
+   * starts over from the first message (with its projection emptied in the same transaction).
+   */
+  async forgetWithin(client: pg.PoolClient): Promise<void> {
+    await client.query('DELETE FROM telly_applied WHERE processor = $1', [this.processor]);
+    await client.query('DELETE FROM telly_checkpoints WHERE processor = $1', [this.processor]);
   }
 
   /** Forgets applied sequences at or below `ackFloor`: JetStream will not redeliver them. */

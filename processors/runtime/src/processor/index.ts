@@ -5,4 +5,5 @@ export { isPermanentError, isUnavailableError, PermanentError, UnavailableError 
 export { logEntryOf } from './message.ts';
 export type { RunningProcessor, RunProcessorOptions } from './run.ts';
 export { runProcessor } from './run.ts';
+export { telemetryPointsOf } from './telemetry.ts';
 export type { HandlerContext, ProcessorDefinition, ProcessorMessage } from './types.ts';
