@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import SchemaBuilder from '@pothos/core';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { NO_SUCH_ID } from '@telly/schemas';
 import { graphql, parse, subscribe } from 'graphql';
 import { v7 } from 'uuid';
@@ -9,7 +10,9 @@ import { TELLY_ID_PLUGIN } from './telly-id.ts';
 /** A schema whose fields answer the ids their resolvers were given. */
 function echoSchema() {
   const builder = new SchemaBuilder<{ Scalars: { ID: { Input: string; Output: string } } }>({
-    plugins: [TELLY_ID_PLUGIN],
+    // the app's plugins, with no scopes in the way
+    plugins: [ScopeAuthPlugin, TELLY_ID_PLUGIN],
+    scopeAuth: { authScopes: () => ({}) },
   });
   const Inner = builder.inputType('Inner', { fields: (t) => ({ ids: t.idList({ required: true }) }) });
   const Outer = builder.inputType('Outer', {
