@@ -100,18 +100,18 @@ export class RegistryService {
 
   // --- channels
 
-  createChannel(p: Principal, input: ThingInput): Promise<string> {
+  async createChannel(p: Principal, input: ThingInput): Promise<string> {
     return this.#commands.channels.create(p, {
       name: validName('input.name', input.name ?? ''),
       metadata: validMetadata('input.metadata', input.metadata ?? {}),
     });
   }
 
-  updateChannel(p: Principal, channelId: string, input: ThingInput): Promise<void> {
+  async updateChannel(p: Principal, channelId: string, input: ThingInput): Promise<void> {
     return this.#commands.channels.update(p, channelId, changes(input));
   }
 
-  deleteChannel(p: Principal, channelId: string): Promise<void> {
+  async deleteChannel(p: Principal, channelId: string): Promise<void> {
     return this.#commands.channels.delete(p, channelId);
   }
 
@@ -141,15 +141,15 @@ export class RegistryService {
     return { thingId, key };
   }
 
-  updateThing(p: Principal, thingId: string, input: ThingInput): Promise<void> {
+  async updateThing(p: Principal, thingId: string, input: ThingInput): Promise<void> {
     return this.#commands.things.update(p, thingId, changes(input));
   }
 
-  deleteThing(p: Principal, thingId: string): Promise<void> {
+  async deleteThing(p: Principal, thingId: string): Promise<void> {
     return this.#commands.things.delete(p, thingId);
   }
 
-  setThingEnabled(p: Principal, thingId: string, enabled: boolean): Promise<void> {
+  async setThingEnabled(p: Principal, thingId: string, enabled: boolean): Promise<void> {
     return this.#commands.things.setEnabled(p, thingId, enabled);
   }
 
@@ -160,11 +160,11 @@ export class RegistryService {
     return key;
   }
 
-  connect(p: Principal, thingId: string, channelId: string): Promise<void> {
+  async connect(p: Principal, thingId: string, channelId: string): Promise<void> {
     return this.#commands.things.connect(p, thingId, channelId);
   }
 
-  disconnect(p: Principal, thingId: string, channelId: string): Promise<void> {
+  async disconnect(p: Principal, thingId: string, channelId: string): Promise<void> {
     return this.#commands.things.disconnect(p, thingId, channelId);
   }
 
@@ -199,7 +199,7 @@ export class RegistryService {
     }
   }
 
-  removeBootstrap(p: Principal, thingId: string): Promise<void> {
+  async removeBootstrap(p: Principal, thingId: string): Promise<void> {
     return this.#commands.bootstrap.remove(p, thingId);
   }
 
@@ -247,7 +247,7 @@ export class RegistryService {
     return { apikeyId, key };
   }
 
-  revokeApiKey(p: Principal, apikeyId: string): Promise<void> {
+  async revokeApiKey(p: Principal, apikeyId: string): Promise<void> {
     return this.#commands.apiKeys.revoke(p, apikeyId);
   }
 

@@ -23,25 +23,25 @@ export class ThingCommands {
   }
 
   /** Changes what is given; an update that changes nothing appends nothing. */
-  update(
+  async update(
     by: CommandActor,
     thingId: string,
     input: { name?: string | undefined; metadata?: Record<string, unknown> | undefined },
   ): Promise<void> {
-    return this.#thing(by, thingId, { type: 'update', thingId, ...input });
+    await this.#thing(by, thingId, { type: 'update', thingId, ...input });
   }
 
-  delete(by: CommandActor, thingId: string): Promise<void> {
-    return this.#thing(by, thingId, { type: 'delete', thingId });
+  async delete(by: CommandActor, thingId: string): Promise<void> {
+    await this.#thing(by, thingId, { type: 'delete', thingId });
   }
 
-  setEnabled(by: CommandActor, thingId: string, enabled: boolean): Promise<void> {
-    return this.#thing(by, thingId, { type: enabled ? 'enable' : 'disable', thingId });
+  async setEnabled(by: CommandActor, thingId: string, enabled: boolean): Promise<void> {
+    await this.#thing(by, thingId, { type: enabled ? 'enable' : 'disable', thingId });
   }
 
   /** The thing's key becomes the one hashed to `keyHash`; the old one stops working at every bridge. */
-  rotateKey(by: CommandActor, thingId: string, keyHash: string): Promise<void> {
-    return this.#thing(by, thingId, { type: 'rotate-key', thingId, keyHash });
+  async rotateKey(by: CommandActor, thingId: string, keyHash: string): Promise<void> {
+    await this.#thing(by, thingId, { type: 'rotate-key', thingId, keyHash });
   }
 
   async connect(by: CommandActor, thingId: string, channelId: string): Promise<void> {
@@ -59,7 +59,7 @@ export class ThingCommands {
     await this.#thing(by, thingId, { type: 'disconnect', thingId, channelId });
   }
 
-  #thing(by: CommandActor, thingId: string, command: ThingCommand): Promise<void> {
-    return this.#h.run(thingDecider, entityRef(by, 'thing', thingId), command, by);
+  async #thing(by: CommandActor, thingId: string, command: ThingCommand): Promise<void> {
+    await this.#h.run(thingDecider, entityRef(by, 'thing', thingId), command, by);
   }
 }
