@@ -7,7 +7,17 @@ import { pino } from 'pino';
 import { v7 } from 'uuid';
 import { MAX_REQUEST_BYTES } from './plugins/body-limit.ts';
 import { PROBLEM_JSON } from './plugins/problem.ts';
-import { errorCode, gql, ok, type Signed, type Stack, send, signup, startStack } from './testing/stack.ts';
+import {
+  errorCode,
+  gql,
+  ok,
+  type Signed,
+  type Stack,
+  send,
+  signup,
+  startStack,
+  subscribeSse,
+} from './testing/stack.ts';
 import type { GraphqlApp } from './yoga.ts';
 
 const PASSWORD = 'correct horse battery staple';
@@ -95,6 +105,20 @@ describe('scopes', () => {
     assert.equal(await errorCode(app, '{ apiKeys { id } }', {}, viewerToken), 'FORBIDDEN');
     const { tenant } = await ok<{ tenant: { name: string } }>(app, '{ tenant { name } }', {}, viewerToken);
     assert.equal(tenant.name, 'in-process');
+  });
+  test('subscriptions are authorized when they start: UNAUTHENTICATED, then FORBIDDEN', async () => {
+    const WATCH = 'subscription($id: ID!) { projectionJob(id: $id) { id state } }';
+    // the server ends a refused subscription at once; the signal only bounds a broken one
+    const anonymous = await subscribeSse(app, WATCH, { id: v7() }, '', AbortSignal.timeout(10_000));
+    assert.deepEqual(
+      anonymous.errors?.map((e) => e.extensions?.code),
+      ['UNAUTHENTICATED'],
+    );
+    const viewer = await subscribeSse(app, WATCH, { id: v7() }, viewerToken, AbortSignal.timeout(10_000));
+    assert.deepEqual(
+      viewer.errors?.map((e) => e.extensions?.code),
+      ['FORBIDDEN'],
+    );
   });
 });
 

@@ -174,7 +174,7 @@ export async function signup(url: Endpoint, email: string, tenantName = 'acme'):
  * allows or until the server ends it; `onPayload` sees each event as it arrives.
  */
 export async function subscribeSse(
-  url: string,
+  url: Endpoint,
   query: string,
   variables: Record<string, unknown>,
   token: string,
@@ -184,12 +184,12 @@ export async function subscribeSse(
   const payloads: { data?: unknown; errors?: GraphqlResponse['errors'] }[] = [];
   let status = 0;
   try {
-    const res = await fetch(`${url}/graphql`, {
+    const res = await send(url, '/graphql', {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
         accept: 'text/event-stream',
-        authorization: `Bearer ${token}`,
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
       },
       body: JSON.stringify({ query, variables }),
       signal,
