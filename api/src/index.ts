@@ -1,11 +1,11 @@
+export type { Api, ApiDeps } from './compose.ts';
+export { createApi } from './compose.ts';
 export { component } from './component.ts';
-export type { Api, ApiDeps, Composition } from './compose.ts';
-export { composeServices, createApi } from './compose.ts';
 export type { ApiConfig } from './config.ts';
 export { parseApiConfig } from './config.ts';
 export type { ApiErrorCode } from './errors.ts';
 export { apiMigrations } from './migrations.ts';
 export { MAX_REQUEST_BYTES } from './plugins/body-limit.ts';
 export { schema } from './schema/index.ts';
-export type { GraphqlApp, GraphqlAppOptions } from './yoga.ts';
-export { createGraphqlApp, GRAPHQL_PATH } from './yoga.ts';
+export type { GraphqlApp } from './yoga.ts';
+export { GRAPHQL_PATH } from './yoga.ts';
