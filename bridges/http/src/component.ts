@@ -1,11 +1,8 @@
 import { jetstream } from '@nats-io/jetstream';
-import { Kvm } from '@nats-io/kv';
 import { bridgeMetrics, CredentialsCache, Ingest } from '@telly/bridge-core';
 import { defineComponent, Publisher, readTlsFiles } from '@telly/runtime';
-import { KV_BUCKETS } from '@telly/schemas';
 import { buildHttpBridge } from './app.ts';
 import { parseHttpConfig } from './config.ts';
-import { credentialsHealthCheck } from './health.ts';
 
 /**
  * The HTTP bridge: watches the `credentials` bucket and serves devices on `TELLY_HTTP_PORT`
@@ -17,10 +14,9 @@ export const component = defineComponent({
   config: parseHttpConfig,
   async start({ config, nc, logger, metrics, health, endpoint, onStop }) {
     const tls = config.tls && (await readTlsFiles(config.tls, 'TELLY_HTTP_TLS_CERT', 'TELLY_HTTP_TLS_KEY'));
-    const kv = await new Kvm(nc).open(KV_BUCKETS.CREDENTIALS);
-    const credentials = await CredentialsCache.open(kv);
+    const credentials = await CredentialsCache.connect(nc);
     onStop(() => credentials.close());
-    health.add('credentials', credentialsHealthCheck(kv));
+    health.add('credentials', credentials.healthCheck());
     const ingest = new Ingest({
       protocol: 'http',
       credentials,

@@ -9,6 +9,5 @@ export { component } from './component.ts';
 export type { HttpConfig } from './config.ts';
 export { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, parseHttpConfig } from './config.ts';
 export { MESSAGE_CONTENT_TYPES } from './content-types.ts';
-export { credentialsHealthCheck } from './health.ts';
 export type { Problem, ProblemReason } from './problem.ts';
 export { PROBLEM_CONTENT_TYPE } from './problem.ts';

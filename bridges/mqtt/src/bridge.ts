@@ -3,7 +3,6 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { type AddressInfo, createServer as createTcpServer, type Server } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   bridgeMetrics,
@@ -13,7 +12,6 @@ import {
   type RateLimiter,
 } from '@telly/bridge-core';
 import { type Logger, Publisher } from '@telly/runtime';
-import { KV_BUCKETS } from '@telly/schemas';
 import type { Registry } from 'prom-client';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { createBroker, type MqttBroker } from './broker.ts';
@@ -52,7 +50,7 @@ export async function startMqttBridge(options: MqttBridgeOptions): Promise<MqttB
   const { nc, logger } = options;
   const js = jetstream(nc);
   const publisher = new Publisher(js);
-  const credentials = await CredentialsCache.open(await new Kvm(nc).open(KV_BUCKETS.CREDENTIALS));
+  const credentials = await CredentialsCache.connect(nc);
   const metrics = bridgeMetrics(options.metrics);
   const ingest = new Ingest({
     protocol: 'mqtt',

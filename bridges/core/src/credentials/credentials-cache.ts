@@ -1,9 +1,12 @@
-import { type KV, type KvEntry, KvWatchInclude } from '@nats-io/kv';
+import { type KV, type KvEntry, Kvm, KvWatchInclude } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { HealthCheck } from '@telly/runtime';
 import {
   CREDENTIAL_KEYS_FILTER,
   credentialKvKey,
   credentialOfEntry,
   isCredentialError,
+  KV_BUCKETS,
   keyHashFromKvKey,
   type ThingCredential,
 } from '@telly/schemas';
@@ -32,6 +35,11 @@ export class CredentialsCache {
   private constructor(kv: KV, max: number) {
     this.#kv = kv;
     this.#max = max;
+  }
+
+  /** Opens the `credentials` bucket on `nc` and watches it; see {@link open}. */
+  static async connect(nc: NatsConnection, max = DEFAULT_CREDENTIALS_CACHE_SIZE): Promise<CredentialsCache> {
+    return CredentialsCache.open(await new Kvm(nc).open(KV_BUCKETS.CREDENTIALS), max);
   }
 
   /** Starts watching the bucket; resolves once the watch is in place. */
@@ -69,6 +77,14 @@ export class CredentialsCache {
       this.#set(keyHash, credential);
       return credential;
     }
+  }
+
+  /** Up while the bucket answers, so keys not yet cached can be looked up. */
+  healthCheck(): HealthCheck {
+    return async () => {
+      const status = await this.#kv.status();
+      return { status: 'up', detail: { bucket: status.bucket, values: status.values } };
+    };
   }
 
   onChange(listener: CredentialListener): () => void {

@@ -11,7 +11,6 @@ import {
   type PublisherOptions,
 } from '@telly/runtime';
 import { buildHttpBridge, type HttpBridge, type HttpBridgeOptions, type MetricsRegistry } from '../app.ts';
-import { credentialsHealthCheck } from '../health.ts';
 
 /** A listening bridge under test. */
 export interface TestBridge {
@@ -42,7 +41,7 @@ export async function startTestBridge(
   });
   const health = new HealthChecks()
     .add('nats', natsHealthCheck(stack.nc))
-    .add('credentials', credentialsHealthCheck(stack.credentialsKv));
+    .add('credentials', credentials.healthCheck());
   const app = buildHttpBridge({
     ingest,
     logger: stack.logger,
