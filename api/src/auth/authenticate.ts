@@ -1,3 +1,4 @@
+import { RegistryQueries } from '@telly/registry';
 import type pg from 'pg';
 import { ApiError } from '../errors.ts';
 import { verifyAccessToken } from './access-token.ts';
@@ -29,10 +30,12 @@ export interface AuthenticatorOptions {
  */
 export class Authenticator {
   readonly #o: AuthenticatorOptions;
+  readonly #queries: RegistryQueries;
   readonly #cache = new Map<string, { until: number; principal: Principal | undefined }>();
 
   constructor(options: AuthenticatorOptions) {
     this.#o = options;
+    this.#queries = new RegistryQueries(options.pool);
   }
 
   /** undefined for an anonymous request; throws UNAUTHENTICATED / TOKEN_EXPIRED for a bad token. */
@@ -84,12 +87,7 @@ export class Authenticator {
   async #apiKey(token: string): Promise<Principal | undefined> {
     const parsed = parseApiKey(token);
     if (!parsed) return undefined;
-    const { rows } = await this.#o.pool.query<{ tenant_id: string; role: string }>(
-      `SELECT tenant_id, role FROM api_keys
-       WHERE id = $1 AND key_hash = $2 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
-      [parsed.apikeyId, keyHash(token)],
-    );
-    const row = rows[0];
+    const row = await this.#queries.activeApiKey(parsed.apikeyId, keyHash(token));
     if (!row || !isRole(row.role)) return undefined;
     return {
       kind: 'apikey',

@@ -1,3 +1,4 @@
+import { RegistryQueries } from '@telly/registry';
 import { withTransaction } from '@telly/runtime';
 import type pg from 'pg';
 import { v7 } from 'uuid';
@@ -22,10 +23,12 @@ export interface Session {
 export class Sessions {
   readonly #pool: pg.Pool;
   readonly #ttlMs: number;
+  readonly #users: RegistryQueries;
 
   constructor(pool: pg.Pool, ttlMs = DEFAULT_REFRESH_TTL_MS) {
     this.#pool = pool;
     this.#ttlMs = ttlMs;
+    this.#users = new RegistryQueries(pool);
   }
 
   async start(userId: string, tenantId: string): Promise<Session> {
@@ -122,13 +125,14 @@ export class Sessions {
 
   /** The live session's user and current role, or undefined when revoked, expired or the user is gone. */
   async active(sessionId: string): Promise<{ userId: string; tenantId: string; role: string } | undefined> {
-    const { rows } = await this.#pool.query<{ user_id: string; tenant_id: string; role: string }>(
-      `SELECT s.user_id, s.tenant_id, u.role FROM auth_sessions s
-       JOIN users u ON u.id = s.user_id AND u.tenant_id = s.tenant_id
-       WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > now()`,
+    const { rows } = await this.#pool.query<{ user_id: string; tenant_id: string }>(
+      `SELECT user_id, tenant_id FROM auth_sessions
+       WHERE id = $1 AND revoked_at IS NULL AND expires_at > now()`,
       [sessionId],
     );
-    const row = rows[0];
-    return row && { userId: row.user_id, tenantId: row.tenant_id, role: row.role };
+    const session = rows[0];
+    // the role from the registry's read model, which the registry owns
+    const user = session && (await this.#users.user(session.tenant_id, session.user_id));
+    return user && { userId: user.id, tenantId: user.tenant_id, role: user.role };
   }
 }
