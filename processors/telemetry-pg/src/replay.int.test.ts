@@ -16,7 +16,7 @@ import {
   runProcessor,
   runtimeMigrations,
 } from '@telly/runtime';
-import { STREAMS } from '@telly/schemas';
+import { messageSubject, STREAMS } from '@telly/schemas';
 import type pg from 'pg';
 import { ackFloorOf } from './log.ts';
 import { migrateTelemetry } from './migrations.ts';
@@ -81,7 +81,7 @@ async function publish(i: number, extra: { msgId?: string } = {}): Promise<void>
   h.set('Content-Type', 'application/senml+json');
   h.set('Telly-Protocol', 'mqtt');
   h.set('Telly-Received', String(t * 1000));
-  await js.publish(`msg.${TENANT}.${channel}.${thing}`, JSON.stringify(records), {
+  await js.publish(messageSubject({ tenant: TENANT, channel, thing }), JSON.stringify(records), {
     headers: h,
     msgID: extra.msgId ?? `${thing}:${i}`,
   });

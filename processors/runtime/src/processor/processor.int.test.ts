@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { NatsServer, startTestDatabase, type TestDatabase, waitFor } from '@telly/harness';
+import { dlqSubject, messageFilters, messageSubject } from '@telly/schemas';
 import pg from 'pg';
 import { ensureTopology } from '../topology.ts';
 import { DLQ_HEADERS } from './dead-letter.ts';
@@ -61,7 +62,11 @@ async function publishValues(tenant: string, n: number): Promise<number> {
   const js = jetstream(nc);
   const acks = [];
   for (let i = 1; i <= n; i++) {
-    acks.push(js.publish(`msg.${tenant}.c.th`, JSON.stringify({ v: i }), { msgID: `${tenant}:${i}` }));
+    acks.push(
+      js.publish(messageSubject({ tenant, channel: 'c', thing: 'th' }), JSON.stringify({ v: i }), {
+        msgID: `${tenant}:${i}`,
+      }),
+    );
   }
   await Promise.all(acks);
   return (n * (n + 1)) / 2;
@@ -143,7 +148,9 @@ test('poison messages land in the DLQ with their reason while the rest flow', as
   const published: number[] = [];
   for (let i = 1; i <= 100; i++) {
     const v = i === 30 ? 'poison' : i === 60 ? 'permanent' : i;
-    await js.publish('msg.poison.c.th', JSON.stringify({ v }), { msgID: `poison:${i}` });
+    await js.publish(messageSubject({ tenant: 'poison', channel: 'c', thing: 'th' }), JSON.stringify({ v }), {
+      msgID: `poison:${i}`,
+    });
     if (typeof v === 'number') published.push(v);
   }
   const child = await startProcessor({ PROCESSOR: 'sum_poison' });
@@ -161,7 +168,7 @@ test('poison messages land in the DLQ with their reason while the rest flow', as
   const jsm = await jetstreamManager(nc);
   const dlq = await waitFor(
     async () => {
-      const info = await jsm.streams.info('DLQ', { subjects_filter: 'dlq.sum_poison' });
+      const info = await jsm.streams.info('DLQ', { subjects_filter: dlqSubject('sum_poison') });
       return info.state.messages >= 2 && info;
     },
     { timeoutMs: 30_000, what: 'two DLQ entries' },
@@ -188,13 +195,17 @@ test('ordered: one pinned instance applies in stream order, the standby takes ov
   for (let i = 1; i <= 1_000; i++) {
     // a message that fails twice, then succeeds: order must hold across its retries
     const v = i === 500 ? 'flaky' : i;
-    await js.publish('msg.ordered.c.th', JSON.stringify({ v }), { msgID: `ordered:${i}` });
+    await js.publish(
+      messageSubject({ tenant: 'ordered', channel: 'c', thing: 'th' }),
+      JSON.stringify({ v }),
+      { msgID: `ordered:${i}` },
+    );
   }
   const env = {
     PROCESSOR: 'sum_ordered',
     ORDERED: '1',
     SLOW_MS: '5',
-    FILTER: 'msg.ordered.>,msg.ordered2.>',
+    FILTER: [...messageFilters({ tenant: 'ordered' }), ...messageFilters({ tenant: 'ordered2' })].join(','),
   };
   const a = await startProcessor({ ...env, INSTANCE: 'a' });
   const b = await startProcessor({ ...env, INSTANCE: 'b' });
