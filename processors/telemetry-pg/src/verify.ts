@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { PgCheckpoint, withTransaction } from '@telly/runtime';
-import { isSenmlError, isSubjectError, type LogEntry, pointsOf, type TelemetryPoint } from '@telly/schemas';
+import { isPermanentError, PgCheckpoint, telemetryPointsOf, withTransaction } from '@telly/runtime';
+import type { LogEntry, TelemetryPoint } from '@telly/schemas';
 import type pg from 'pg';
 import { ackFloorOf, LogReader, logBounds } from './log.ts';
 import { TELEMETRY_PG } from './projection.ts';
@@ -70,9 +70,9 @@ export async function verifyTelemetry(options: VerifyOptions): Promise<VerifyRep
         messages++;
         let decoded: TelemetryPoint[];
         try {
-          decoded = pointsOf(entry);
+          decoded = telemetryPointsOf(entry);
         } catch (err) {
-          if (!isSenmlError(err) && !isSubjectError(err)) throw err;
+          if (!isPermanentError(err)) throw err; // not telemetry: no points, as in the projection
           continue;
         }
         for (const p of decoded) {

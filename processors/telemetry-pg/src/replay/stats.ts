@@ -1,4 +1,5 @@
-import { isSenmlError, isSubjectError, type LogEntry, pointsOf, type TelemetryPoint } from '@telly/schemas';
+import { isPermanentError, telemetryPointsOf } from '@telly/runtime';
+import type { LogEntry, TelemetryPoint } from '@telly/schemas';
 
 /** Where a rebuild is, reported after every batch. */
 export interface ReplayProgress {
@@ -75,9 +76,9 @@ export class ReplayStats {
     for (const entry of entries) {
       this.counts.messages++;
       try {
-        points.push(...pointsOf(entry));
+        points.push(...telemetryPointsOf(entry));
       } catch (err) {
-        if (!isSenmlError(err) && !isSubjectError(err)) throw err;
+        if (!isPermanentError(err)) throw err;
         this.counts.skipped++;
       }
     }
