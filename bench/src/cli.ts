@@ -3,6 +3,7 @@
 // latest.{json,md}. Ctrl-C stops the current scenario cleanly and writes what was measured.
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { isDurationError, parseDuration } from '@telly/schemas';
 import { describeMachine } from './machine.ts';
 import { toMarkdown } from './report/markdown.ts';
 import type { BenchReport } from './report/types.ts';
@@ -32,11 +33,14 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-function parseDuration(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(text);
-  if (!match) fail(`--duration: expected e.g. 90s or 10m (got ${text})`);
-  const unit = match[2] === 'h' ? 3_600_000 : match[2] === 'm' ? 60_000 : 1_000;
-  return Number(match[1]) * unit;
+/** `--duration`: the one duration grammar of `@telly/schemas`, a bare number in seconds. */
+function durationOption(text: string): number {
+  try {
+    return parseDuration(text, { bareUnit: 's' });
+  } catch (err) {
+    if (isDurationError(err)) fail(`--duration: expected e.g. 90s or 10m (got ${text})`);
+    throw err;
+  }
 }
 
 const argv = process.argv.slice(2);
@@ -74,7 +78,7 @@ const scenarios: Scenario[] = positionals.includes('all')
 const size: Size = values.smoke ? 'smoke' : values.short ? 'short' : 'full';
 const runs = values.runs === undefined ? undefined : Number(values.runs);
 if (runs !== undefined && !(Number.isInteger(runs) && runs > 0)) fail('--runs: expected a positive integer');
-const durationMs = values.duration === undefined ? undefined : parseDuration(values.duration);
+const durationMs = values.duration === undefined ? undefined : durationOption(values.duration);
 const out = values.out ?? DEFAULT_OUT;
 const date = new Date().toISOString();
 
