@@ -11,6 +11,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, headers as natsHeaders } from '@nats-io/transport-node';
 import { NatsServer, PostgresServer } from '@telly/harness';
 import { createLogger, createPgPool, ensureTopology } from '@telly/runtime';
+import { messageSubject } from '@telly/schemas';
 import {
   migrateTelemetry,
   Partitions,
@@ -65,13 +66,16 @@ async function runScenario(ctx: ScenarioContext) {
       const h = natsHeaders();
       h.set('Content-Type', 'application/senml+json');
       h.set('Telly-Received', String((t0 + i) * 1000));
-      const thing = things[i % things.length];
+      const thing = things[i % things.length] as string;
       const body = JSON.stringify([
         { n: 'temperature', u: 'Cel', v: 20 + (i % 50) / 10, t: t0 + i },
         { n: 'humidity', u: '%RH', v: 40 + (i % 30), t: t0 + i },
         { n: 'soil', u: '%', v: 10 + (i % 70), t: t0 + i },
       ]);
-      const p = js.publish(`msg.${TENANT}.${CHANNEL}.${thing}`, body, { headers: h, msgID: `${thing}:${i}` });
+      const p = js.publish(messageSubject({ tenant: TENANT, channel: CHANNEL, thing }), body, {
+        headers: h,
+        msgID: `${thing}:${i}`,
+      });
       inflight.add(p);
       p.finally(() => inflight.delete(p));
       if (inflight.size >= WINDOW) await Promise.race(inflight);
