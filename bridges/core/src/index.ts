@@ -1,5 +1,7 @@
 export type { CredentialListener } from './credentials/credentials-cache.ts';
 export { CredentialsCache, DEFAULT_CREDENTIALS_CACHE_SIZE } from './credentials/credentials-cache.ts';
+export type { DeviceGateway, DeviceGatewayOptions } from './device-gateway.ts';
+export { openDeviceGateway } from './device-gateway.ts';
 export type { Accepted, IngestMessage, IngestOptions } from './ingest.ts';
 export { DEFAULT_MAX_PAYLOAD_BYTES, Ingest, MESSAGE_HEADERS } from './ingest.ts';
 export { IngestError, isIngestError } from './ingest-error.ts';

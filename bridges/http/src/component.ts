@@ -1,6 +1,5 @@
-import { jetstream } from '@nats-io/jetstream';
-import { bridgeMetrics, CredentialsCache, Ingest } from '@telly/bridge-core';
-import { defineComponent, Publisher, readTlsFiles } from '@telly/runtime';
+import { openDeviceGateway } from '@telly/bridge-core';
+import { defineComponent, readTlsFiles } from '@telly/runtime';
 import { buildHttpBridge } from './app.ts';
 import { parseHttpConfig } from './config.ts';
 
@@ -14,17 +13,9 @@ export const component = defineComponent({
   config: parseHttpConfig,
   async start({ config, nc, logger, metrics, health, endpoint, onStop }) {
     const tls = config.tls && (await readTlsFiles(config.tls, 'TELLY_HTTP_TLS_CERT', 'TELLY_HTTP_TLS_KEY'));
-    const credentials = await CredentialsCache.connect(nc);
-    onStop(() => credentials.close());
-    health.add('credentials', credentials.healthCheck());
-    const ingest = new Ingest({
-      protocol: 'http',
-      credentials,
-      publisher: new Publisher(jetstream(nc)),
-      metrics: bridgeMetrics(metrics),
-      logger,
-    });
-    const app = buildHttpBridge({ ingest, logger, metricsRegistry: metrics, health, tls });
+    const gateway = await openDeviceGateway({ nc, protocol: 'http', logger, metrics, health });
+    onStop(() => gateway.close());
+    const app = buildHttpBridge({ ingest: gateway.ingest, logger, metricsRegistry: metrics, health, tls });
     await app.listen({ port: config.port, host: config.host });
     onStop(() => app.close());
     const { port } = app.server.address() as { port: number };

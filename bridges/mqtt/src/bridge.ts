@@ -1,17 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { type AddressInfo, createServer as createTcpServer, type Server } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import {
-  bridgeMetrics,
-  CredentialsCache,
-  DeviceSessions,
-  Ingest,
-  type RateLimiter,
-} from '@telly/bridge-core';
-import { type Logger, Publisher } from '@telly/runtime';
+import { openDeviceGateway, type RateLimiter } from '@telly/bridge-core';
+import { type HealthChecks, type Logger, readTlsFiles } from '@telly/runtime';
 import type { Registry } from 'prom-client';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { createBroker, type MqttBroker } from './broker.ts';
@@ -22,6 +15,8 @@ export interface MqttBridgeOptions {
   nc: NatsConnection;
   logger: Logger;
   metrics: Registry;
+  /** Gets the `credentials` check. */
+  health?: HealthChecks;
   config: Pick<MqttConfig, 'port' | 'wsPort' | 'tls'>;
   /** Broker id, unique per instance. */
   id?: string;
@@ -48,28 +43,17 @@ const closeServer = (server: Server | HttpServer) =>
 /** MQTT 3.1.1 over TCP, WebSocket (`/mqtt`) and optionally TLS, all into one broker. */
 export async function startMqttBridge(options: MqttBridgeOptions): Promise<MqttBridge> {
   const { nc, logger } = options;
-  const js = jetstream(nc);
-  const publisher = new Publisher(js);
-  const credentials = await CredentialsCache.connect(nc);
-  const metrics = bridgeMetrics(options.metrics);
-  const ingest = new Ingest({
+  const gateway = await openDeviceGateway({
+    nc,
     protocol: 'mqtt',
-    credentials,
-    publisher,
-    metrics,
     logger,
+    metrics: options.metrics,
+    ...(options.health ? { health: options.health } : {}),
     ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
     ...(options.maxPayloadBytes ? { maxPayloadBytes: options.maxPayloadBytes } : {}),
   });
+  const { sessions } = gateway;
   let feeds: ChannelFeeds | undefined;
-  const sessions = new DeviceSessions({
-    ingest,
-    credentials,
-    jsm: await jetstreamManager(nc),
-    publisher,
-    metrics,
-    logger,
-  });
   const broker = await createBroker({
     sessions,
     feeds: () => {
@@ -81,7 +65,7 @@ export async function startMqttBridge(options: MqttBridgeOptions): Promise<MqttB
   });
   const { aedes } = broker;
   feeds = new ChannelFeeds(
-    js,
+    jetstream(nc),
     (topic, payload) =>
       aedes.publish(
         { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false },
@@ -101,9 +85,8 @@ export async function startMqttBridge(options: MqttBridgeOptions): Promise<MqttB
   wss.on('connection', (ws, req) => aedes.handle(createWebSocketStream(ws), req));
   const tlsConfig = options.config.tls;
   const tls = tlsConfig
-    ? createTlsServer(
-        { cert: readFileSync(tlsConfig.certFile), key: readFileSync(tlsConfig.keyFile) },
-        (socket) => aedes.handle(socket),
+    ? createTlsServer(await readTlsFiles(tlsConfig, 'TELLY_MQTT_TLS_CERT', 'TELLY_MQTT_TLS_KEY'), (socket) =>
+        aedes.handle(socket),
       )
     : undefined;
   const ports = {
@@ -122,8 +105,7 @@ export async function startMqttBridge(options: MqttBridgeOptions): Promise<MqttB
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       await Promise.all(closing);
       feeds?.close();
-      sessions.close();
-      credentials.close();
+      gateway.close();
     },
   };
 }

@@ -6,8 +6,8 @@ import { MQTT_WS_PATH, parseMqttConfig } from './config.ts';
 export const component = defineComponent({
   name: 'mqtt',
   config: parseMqttConfig,
-  async start({ config, nc, logger, metrics, endpoint, onStop }) {
-    const bridge = await startMqttBridge({ nc, logger, metrics, config });
+  async start({ config, nc, logger, metrics, health, endpoint, onStop }) {
+    const bridge = await startMqttBridge({ nc, logger, metrics, health, config });
     onStop(() => bridge.close());
     endpoint('MQTT (TCP)', `mqtt://127.0.0.1:${bridge.ports.tcp}`);
     endpoint('MQTT (WebSocket)', `ws://127.0.0.1:${bridge.ports.ws}${MQTT_WS_PATH}`);
