@@ -20,7 +20,7 @@ commands:
   simulate  a fleet of simulated devices publishing to a platform (telly simulate --help)
   help      this text
 
-configuration is read from the environment; see README.md "Configuration"`;
+configuration is read from the environment; see docs/configuration.md`;
 
 async function runUp(): Promise<void> {
   const config = parseConfig(process.env);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_API, parseDuration, parseSimulateArgs, simulateCommand } from './cli.ts';
+import { DEFAULT_API, durationOption, parseSimulateArgs, simulateCommand } from './cli.ts';
 import { isUsageError } from './errors.ts';
 
 test('defaults fill in what is not given', () => {
@@ -37,9 +37,9 @@ test('options are parsed, durations with units', () => {
     [args.devices, args.protocol, args.rate, args.values, args.durationMs, args.connectRate],
     [5000, 'http', 0.5, 5, 600_000, 250],
   );
-  assert.equal(parseDuration('90', 'duration'), 90_000);
-  assert.equal(parseDuration('500ms', 'duration'), 500);
-  assert.equal(parseDuration('1h', 'duration'), 3_600_000);
+  assert.equal(durationOption('90', 'duration'), 90_000);
+  assert.equal(durationOption('500ms', 'duration'), 500);
+  assert.equal(durationOption('1h', 'duration'), 3_600_000);
 });
 
 test('--help asks for the usage text', () => {

@@ -3,6 +3,7 @@
 // refused with acknowledgement latencies. Ctrl-C stops it early and still prints the summary.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { isDurationError, parseDuration } from '@telly/schemas';
 import { isUsageError, UsageError } from './errors.ts';
 import { DEFAULT_CONNECT_RATE, DEFAULT_MAX_INFLIGHT, DEFAULT_RATE, DEFAULT_VALUES, Fleet } from './fleet.ts';
 import { LatencySample } from './latency-sample.ts';
@@ -55,12 +56,17 @@ export interface SimulateArgs {
   subtopic: string | undefined;
 }
 
-/** `90`, `30s`, `10m`, `1h`, `500ms` → milliseconds. */
-export function parseDuration(text: string, option: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!match) throw new UsageError(`--${option}: expected a duration such as 90, 30s, 10m, 1h (got ${text})`);
-  const factor = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[match[2] ?? 's'] ?? 1_000;
-  return Number(match[1]) * factor;
+/** `--<option>`: the one duration grammar of `@telly/schemas`, a bare number in seconds (`90`, `30s`, `10m`, `500ms`). */
+export function durationOption(text: string, option: string): number {
+  try {
+    return parseDuration(text, { bareUnit: 's' });
+  } catch (err) {
+    if (isDurationError(err))
+      throw new UsageError(`--${option}: expected a duration such as 90, 30s, 10m, 1h (got ${text})`, {
+        cause: err,
+      });
+    throw err;
+  }
 }
 
 function positive(text: string | undefined, option: string, fallback: number, integer = true): number {
@@ -96,7 +102,7 @@ export function parseSimulateArgs(args: string[]): SimulateArgs | undefined {
     http: values.http ?? DEFAULT_HTTP_URL,
     rate: positive(values.rate, 'rate', DEFAULT_RATE, false),
     values: positive(values.values, 'values', DEFAULT_VALUES),
-    durationMs: parseDuration(values.duration ?? DEFAULT_DURATION, 'duration'),
+    durationMs: durationOption(values.duration ?? DEFAULT_DURATION, 'duration'),
     connectRate: positive(values['connect-rate'], 'connect-rate', DEFAULT_CONNECT_RATE, false),
     maxInflight: positive(values['max-inflight'], 'max-inflight', DEFAULT_MAX_INFLIGHT),
     subtopic: values.subtopic,
