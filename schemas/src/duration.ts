@@ -6,6 +6,8 @@
  * refused, never rounded.
  */
 
+import { errorPredicate, TellyError } from './errors.ts';
+
 /** Milliseconds in each unit; a day is 24 hours and a week 7 days (no calendar, no DST). */
 export const DURATION_UNITS = Object.freeze({
   ms: 1,
@@ -26,26 +28,18 @@ const DURATION_RE = /^(\d+)(ms|s|m|h|d|w)?$/;
 export type DurationErrorCode = 'MALFORMED_DURATION' | 'DURATION_TOO_LONG' | 'DURATION_OUT_OF_RANGE';
 
 /** A duration text that is not `<whole number><unit>`, or outside the bounds asked for. */
-export class DurationError extends Error {
-  override readonly name = 'DurationError';
-  readonly code: DurationErrorCode;
+export class DurationError extends TellyError<DurationErrorCode> {
   /** The text as given (cut to {@link MAX_DURATION_LENGTH} characters). */
   readonly input: string;
 
   constructor(code: DurationErrorCode, message: string, input: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
+    super(code, message, options);
     this.input = input.slice(0, MAX_DURATION_LENGTH);
   }
 }
 
 /** True when `err` is a {@link DurationError} (optionally with the given code). */
-export function isDurationError<C extends DurationErrorCode = DurationErrorCode>(
-  err: unknown,
-  code?: C,
-): err is DurationError & { readonly code: C } {
-  return err instanceof DurationError && (code === undefined || err.code === code);
-}
+export const isDurationError = errorPredicate(DurationError);
 
 /** Inclusive bounds in milliseconds for a parsed duration, and the unit of a bare number. */
 export interface DurationOptions {

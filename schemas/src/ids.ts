@@ -4,6 +4,8 @@
  * well-formed id; a string that is not one can name nothing.
  */
 
+import { errorPredicate } from './errors.ts';
+
 const HEX = '[0-9a-f]';
 /** Canonical (lowercase) UUID of any version, as a JSON Schema / RegExp pattern. */
 export const UUID_PATTERN = `^${HEX}{8}-${HEX}{4}-${HEX}{4}-${HEX}{4}-${HEX}{12}$`;
@@ -35,7 +37,11 @@ export function tellyIdOrNone(value: unknown): string {
 /** Stable codes of {@link TellyIdError}. */
 export type TellyIdErrorCode = 'MALFORMED_ID';
 
-/** A value given as an id that is not a Telly id (a `TypeError`: a value of the wrong form). */
+/**
+ * A value given as an id that is not a Telly id. A `TypeError` (a value of the wrong form, as
+ * callers of `parseTellyId` and the id-taking functions built on it expect), so it cannot extend
+ * `TellyError`; it carries the same `code` and `name` and its predicate is made the same way.
+ */
 export class TellyIdError extends TypeError {
   override readonly name = 'TellyIdError';
   readonly code: TellyIdErrorCode = 'MALFORMED_ID';
@@ -49,9 +55,7 @@ export class TellyIdError extends TypeError {
 }
 
 /** True when `err` is a {@link TellyIdError}. */
-export function isTellyIdError(err: unknown): err is TellyIdError {
-  return err instanceof TellyIdError;
-}
+export const isTellyIdError = errorPredicate(TellyIdError);
 
 /**
  * `value` as a Telly id, unchanged (no case folding: `"A…"` is not an id, so it cannot alias one).

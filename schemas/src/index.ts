@@ -24,6 +24,8 @@ export {
   MAX_DURATION_LENGTH,
   parseDuration,
 } from './duration.ts';
+export type { CodedError, ErrorPredicate } from './errors.ts';
+export { errorPredicate, TellyError } from './errors.ts';
 export type {
   CreateEventContext,
   CreateEventInput,

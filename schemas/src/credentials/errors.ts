@@ -1,17 +1,10 @@
+import { errorPredicate, TellyError } from '../errors.ts';
+
 /** Stable codes of {@link CredentialError}. */
 export type CredentialErrorCode = 'INVALID_KEY_HASH' | 'INVALID_CREDENTIAL';
 
 /** A key hash or a `credentials` bucket entry that is not in the shape the registry writes. */
-export class CredentialError extends Error {
-  override readonly name = 'CredentialError';
-  readonly code: CredentialErrorCode;
+export class CredentialError extends TellyError<CredentialErrorCode> {}
 
-  constructor(code: CredentialErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
-  }
-}
-
-export function isCredentialError(err: unknown, code?: CredentialErrorCode): err is CredentialError {
-  return err instanceof CredentialError && (code === undefined || err.code === code);
-}
+/** True when `err` is a {@link CredentialError} (optionally with the given code). */
+export const isCredentialError = errorPredicate(CredentialError);

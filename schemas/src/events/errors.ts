@@ -1,3 +1,5 @@
+import { errorPredicate, TellyError } from '../errors.ts';
+
 /** Stable codes of {@link EventValidationError}. */
 export type EventValidationErrorCode =
   /** The bytes are not UTF-8 JSON. */
@@ -20,9 +22,7 @@ export interface EventValidationIssue {
 }
 
 /** An event (or bytes claiming to be one) that does not match the catalog. */
-export class EventValidationError extends Error {
-  override readonly name = 'EventValidationError';
-  readonly code: EventValidationErrorCode;
+export class EventValidationError extends TellyError<EventValidationErrorCode> {
   /** JSON Pointer of the first problem (`''` for the whole value). */
   readonly path: string;
   /** Every problem found (bounded), first one first. */
@@ -36,8 +36,7 @@ export class EventValidationError extends Error {
     details: { path?: string; issues?: readonly EventValidationIssue[]; eventType?: string | undefined } = {},
     options?: ErrorOptions,
   ) {
-    super(message, options);
-    this.code = code;
+    super(code, message, options);
     this.path = details.path ?? '';
     this.issues = details.issues ?? [{ path: this.path, message }];
     this.eventType = details.eventType;
@@ -45,9 +44,4 @@ export class EventValidationError extends Error {
 }
 
 /** True when `err` is an {@link EventValidationError} (optionally with the given code). */
-export function isEventValidationError<C extends EventValidationErrorCode = EventValidationErrorCode>(
-  err: unknown,
-  code?: C,
-): err is EventValidationError & { readonly code: C } {
-  return err instanceof EventValidationError && (code === undefined || err.code === code);
-}
+export const isEventValidationError = errorPredicate(EventValidationError);

@@ -1,3 +1,5 @@
+import { errorPredicate, TellyError } from '../errors.ts';
+
 /** Stable codes of {@link SenmlError}; clients and HTTP problem documents rely on them. */
 export type SenmlErrorCode =
   | 'SENML_BAD_JSON'
@@ -30,25 +32,20 @@ export interface SenmlErrorOptions extends ErrorOptions {
  * The one error a SenML body can cause: a malformed body, a broken RFC 8428 rule or a limit.
  * The message starts with `record <index>: ` when one record is at fault and names the rule.
  */
-export class SenmlError extends Error {
-  override readonly name = 'SenmlError';
-  readonly code: SenmlErrorCode;
+export class SenmlError extends TellyError<SenmlErrorCode> {
   readonly index: number | undefined;
   readonly field: string | undefined;
 
   constructor(code: SenmlErrorCode, detail: string, options: SenmlErrorOptions = {}) {
     const { index, field, ...errorOptions } = options;
-    super(index === undefined ? detail : `record ${index}: ${detail}`, errorOptions);
-    this.code = code;
+    super(code, index === undefined ? detail : `record ${index}: ${detail}`, errorOptions);
     this.index = index;
     this.field = field;
   }
 }
 
 /** True when `err` is a {@link SenmlError}, optionally with the given code. */
-export function isSenmlError(err: unknown, code?: SenmlErrorCode): err is SenmlError {
-  return err instanceof SenmlError && (code === undefined || err.code === code);
-}
+export const isSenmlError = errorPredicate(SenmlError);
 
 /** Quotes untrusted text for an error message, cut so a huge field cannot bloat logs. */
 export function quote(text: string, max = 64): string {

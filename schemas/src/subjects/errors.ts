@@ -1,3 +1,5 @@
+import { errorPredicate, TellyError } from '../errors.ts';
+
 /** Stable codes of {@link SubjectError}; callers branch on these, never on the message. */
 export type SubjectErrorCode =
   | 'EMPTY_TOKEN'
@@ -31,9 +33,7 @@ export interface SubjectErrorDetails {
 }
 
 /** A subject, subject token, subtopic or MQTT/HTTP path segment that Telly does not accept. */
-export class SubjectError extends Error {
-  override readonly name = 'SubjectError';
-  readonly code: SubjectErrorCode;
+export class SubjectError extends TellyError<SubjectErrorCode> {
   readonly subject: string | undefined;
   readonly field: string | undefined;
   readonly token: string | undefined;
@@ -44,8 +44,7 @@ export class SubjectError extends Error {
     details: SubjectErrorDetails = {},
     options?: ErrorOptions,
   ) {
-    super(message, options);
-    this.code = code;
+    super(code, message, options);
     this.subject = details.subject;
     this.field = details.field;
     this.token = details.token;
@@ -53,9 +52,4 @@ export class SubjectError extends Error {
 }
 
 /** True when `err` is a {@link SubjectError} (optionally with the given code). */
-export function isSubjectError<C extends SubjectErrorCode = SubjectErrorCode>(
-  err: unknown,
-  code?: C,
-): err is SubjectError & { readonly code: C } {
-  return err instanceof SubjectError && (code === undefined || err.code === code);
-}
+export const isSubjectError = errorPredicate(SubjectError);
