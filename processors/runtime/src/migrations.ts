@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { type Migration, Migrator } from 'kysely/migration';
 import type pg from 'pg';
@@ -35,27 +36,38 @@ export async function runMigrations(pool: pg.Pool, ...sets: MigrationSet[]): Pro
 }
 
 /**
+ * One package's migrations as the frozen `.sql` files of a folder: `0001_<name>.sql` is the
+ * migration keyed `0001_<name>`, applied in key order, its text executed as is. The files are
+ * read once, here; a change of shape is a new file, never an edit of an applied one.
+ */
+export function sqlMigrations(name: string, dir: URL): SqlMigrationSet {
+  const texts: Record<string, string> = {};
+  const migrations: Record<string, Migration> = {};
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()) {
+    const key = file.slice(0, -'.sql'.length);
+    const text = readFileSync(new URL(file, dir), 'utf8');
+    texts[key] = text;
+    migrations[key] = {
+      async up(db) {
+        await sql.raw(text).execute(db);
+      },
+    };
+  }
+  return { name, migrations, texts };
+}
+
+/** A set read by `sqlMigrations`, with each migration's SQL text by key. */
+export interface SqlMigrationSet extends MigrationSet {
+  texts: Readonly<Record<string, string>>;
+}
+
+/**
  * The runtime's own tables: what each Postgres processor applied (`PgCheckpoint`). `IF NOT
  * EXISTS` because deployments from before this set existed already have them.
  */
-export const runtimeMigrations: MigrationSet = {
-  name: 'runtime',
-  migrations: {
-    '0001_checkpoints': {
-      async up(db) {
-        await sql`
-          CREATE TABLE IF NOT EXISTS telly_applied (
-            processor text NOT NULL,
-            seq bigint NOT NULL,
-            PRIMARY KEY (processor, seq)
-          );
-          CREATE TABLE IF NOT EXISTS telly_checkpoints (
-            processor text PRIMARY KEY,
-            last_seq bigint NOT NULL,
-            updated_at timestamptz NOT NULL DEFAULT now()
-          );
-        `.execute(db);
-      },
-    },
-  },
-};
+export const runtimeMigrations: MigrationSet = sqlMigrations(
+  'runtime',
+  new URL('./migrations/', import.meta.url),
+);
