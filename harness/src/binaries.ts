@@ -2,13 +2,16 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { TellyError } from '@telly/schemas';
 
 /** The oldest nats-server Telly runs on: per-message TTL and priority groups need 2.11. */
 export const MIN_NATS_SERVER_VERSION = [2, 11, 0] as const;
 
 /** Thrown when a server binary the project needs is missing or too old. */
-export class MissingBinaryError extends Error {
-  readonly code = 'MISSING_BINARY';
+export class MissingBinaryError extends TellyError<'MISSING_BINARY'> {
+  constructor(message: string, options?: ErrorOptions) {
+    super('MISSING_BINARY', message, options);
+  }
 }
 
 /** Where `deploy/scripts/setup.sh` caches what it installs. */

@@ -1,6 +1,10 @@
+import { TellyError } from '@telly/schemas';
+
 /** Thrown when a condition polled by {@link waitFor} did not hold in time. */
-export class WaitTimeoutError extends Error {
-  readonly code = 'WAIT_TIMEOUT';
+export class WaitTimeoutError extends TellyError<'WAIT_TIMEOUT'> {
+  constructor(message: string, options?: ErrorOptions) {
+    super('WAIT_TIMEOUT', message, options);
+  }
 }
 
 export interface WaitOptions {
