@@ -1,18 +1,26 @@
 import { readFile } from 'node:fs/promises';
+import { errorPredicate, TellyError } from '@telly/schemas';
 
-/** Thrown by `parseConfig` functions: names the variable and what is wrong with it. */
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID';
+/** Options of a {@link ConfigError}: the cause, and the code of a more specific subclass. */
+export interface ConfigErrorOptions<Code extends string> extends ErrorOptions {
+  /** @default 'CONFIG_INVALID' */
+  code?: Code;
+}
+
+/**
+ * Thrown by `parseConfig` functions: names the variable and what is wrong with it. A setting with
+ * a grammar of its own may throw a subclass with its own code (the API's `OidcConfigError`).
+ */
+export class ConfigError<Code extends string = 'CONFIG_INVALID'> extends TellyError<Code> {
   readonly variable: string;
-  constructor(variable: string, message: string) {
-    super(`${variable}: ${message}`);
+  constructor(variable: string, message: string, options?: ConfigErrorOptions<Code>) {
+    super(options?.code ?? ('CONFIG_INVALID' as Code), `${variable}: ${message}`, options);
     this.variable = variable;
   }
 }
 
-export function isConfigError(err: unknown): err is ConfigError {
-  return err instanceof ConfigError;
-}
+/** True when `err` is a {@link ConfigError}, of any subclass (optionally with the given code). */
+export const isConfigError = errorPredicate<ConfigError<string>>(ConfigError);
 
 /** A TCP/UDP port from `env[name]`, or `fallback` when unset. Port 0 means "any free port". */
 export function envPort(env: NodeJS.ProcessEnv, name: string, fallback: number): number {

@@ -1,3 +1,4 @@
+import { errorPredicate, TellyError } from '@telly/schemas';
 import { isWrongLastSequence } from './nats-errors.ts';
 
 /** Why JetStream did not take a message. */
@@ -17,12 +18,10 @@ export type PublishErrorCode =
  * The message is NOT in the log. Bridges turn this into a refusal for the device (HTTP 503/413,
  * no MQTT PUBACK) instead of pretending it was accepted.
  */
-export class PublishError extends Error {
-  readonly code: PublishErrorCode;
+export class PublishError extends TellyError<PublishErrorCode> {
   readonly subject: string;
   constructor(code: PublishErrorCode, subject: string, message: string, options?: ErrorOptions) {
-    super(`${code}: ${message} (subject ${subject})`, options);
-    this.code = code;
+    super(code, `${code}: ${message} (subject ${subject})`, options);
     this.subject = subject;
   }
 
@@ -32,9 +31,8 @@ export class PublishError extends Error {
   }
 }
 
-export function isPublishError(err: unknown): err is PublishError {
-  return err instanceof PublishError;
-}
+/** True when `err` is a {@link PublishError} (optionally with the given code). */
+export const isPublishError = errorPredicate(PublishError);
 
 /** Maps an error of the NATS client into a {@link PublishError}, once, at the edge. */
 export function toPublishError(err: unknown, subject: string): PublishError {

@@ -1,19 +1,23 @@
+import { errorPredicate, TellyError } from '@telly/schemas';
+
 /** A message that will fail however often it is retried: it goes to the DLQ at once. */
-export class PermanentError extends Error {
-  readonly code = 'PERMANENT';
+export class PermanentError extends TellyError<'PERMANENT'> {
+  constructor(message: string, options?: ErrorOptions) {
+    super('PERMANENT', message, options);
+  }
 }
 
-export function isPermanentError(err: unknown): err is PermanentError {
-  return err instanceof PermanentError;
-}
+export const isPermanentError = errorPredicate(PermanentError);
 
 /**
  * A dependency the handler writes to is down (its database, its sink): not the message's
  * fault. The runtime keeps the batch and retries it in place with backoff, fetching nothing
  * more and counting no delivery, until the dependency is back; no message goes to the DLQ.
  */
-export class UnavailableError extends Error {
-  readonly code = 'UNAVAILABLE';
+export class UnavailableError extends TellyError<'UNAVAILABLE'> {
+  constructor(message: string, options?: ErrorOptions) {
+    super('UNAVAILABLE', message, options);
+  }
 }
 
 /** Node socket errors and Postgres SQLSTATEs that mean "the server is not reachable now". */
