@@ -1,5 +1,6 @@
 import { isRegistryError, ProjectionTimeoutError } from '@telly/registry';
 import { isPublishError } from '@telly/runtime';
+import { errorPredicate } from '@telly/schemas';
 import { GraphQLError } from 'graphql';
 import { isTokenError } from './auth/token-error.ts';
 
@@ -65,9 +66,8 @@ export class ApiError extends GraphQLError {
   }
 }
 
-export function isApiError(err: unknown): err is ApiError {
-  return err instanceof ApiError;
-}
+/** True when `err` is an {@link ApiError} (optionally with the given code). */
+export const isApiError = errorPredicate(ApiError);
 
 export const notFound = (what: string, id: string) => new ApiError('NOT_FOUND', `${what} ${id} not found`);
 

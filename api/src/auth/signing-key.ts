@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { errorPredicate, TellyError } from '@telly/schemas';
 import {
   type CryptoKey,
   calculateJwkThumbprint,
@@ -42,20 +43,16 @@ export interface PublicJwkEntry extends PublicJwk {
 }
 
 /** The configured signing key cannot be used; `source` says which one (`privateJwk` or the file path). */
-export class SigningKeyError extends Error {
-  override readonly name = 'SigningKeyError';
-  readonly code = 'SIGNING_KEY_INVALID';
+export class SigningKeyError extends TellyError<'SIGNING_KEY_INVALID'> {
   readonly source: string;
   constructor(source: string, message: string, options?: ErrorOptions) {
-    super(`${source}: ${message}`, options);
+    super('SIGNING_KEY_INVALID', `${source}: ${message}`, options);
     this.source = source;
   }
 }
 
 /** True when `err` is a {@link SigningKeyError}. */
-export function isSigningKeyError(err: unknown): err is SigningKeyError {
-  return err instanceof SigningKeyError;
-}
+export const isSigningKeyError = errorPredicate(SigningKeyError);
 
 /**
  * Loads the Ed25519 key that signs access tokens: from `privateJwk` when given; else from `file`

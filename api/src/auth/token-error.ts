@@ -1,3 +1,4 @@
+import { errorPredicate, TellyError } from '@telly/schemas';
 import { errors } from 'jose';
 
 /** Stable codes of {@link TokenError}; callers branch on these, never on the message. */
@@ -8,22 +9,10 @@ export type TokenErrorCode =
   | 'TOKEN_INVALID';
 
 /** A bearer token (Telly access token or external OIDC token) that must not be accepted. */
-export class TokenError extends Error {
-  override readonly name = 'TokenError';
-  readonly code: TokenErrorCode;
-  constructor(code: TokenErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
-  }
-}
+export class TokenError extends TellyError<TokenErrorCode> {}
 
 /** True when `err` is a {@link TokenError} (optionally with the given code). */
-export function isTokenError<C extends TokenErrorCode = TokenErrorCode>(
-  err: unknown,
-  code?: C,
-): err is TokenError & { readonly code: C } {
-  return err instanceof TokenError && (code === undefined || err.code === code);
-}
+export const isTokenError = errorPredicate(TokenError);
 
 /**
  * Maps what jose (or a key lookup) threw while verifying into a {@link TokenError}, keeping it as the
