@@ -1,3 +1,5 @@
+import { errorPredicate, TellyError } from '@telly/schemas';
+
 /** Why a registry command was refused. Stable codes; the API maps them to its error codes. */
 export type RegistryErrorCode =
   /** The entity does not exist in this tenant (or was deleted). Never says whether it exists elsewhere. */
@@ -11,19 +13,11 @@ export type RegistryErrorCode =
   /** The command is well-formed but not allowed in the entity's state (e.g. removing the last owner). */
   | 'NOT_ALLOWED';
 
-export class RegistryError extends Error {
-  override readonly name = 'RegistryError';
-  readonly code: RegistryErrorCode;
+/** A registry command refused, with the reason as its code. */
+export class RegistryError extends TellyError<RegistryErrorCode> {}
 
-  constructor(code: RegistryErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
-  }
-}
-
-export function isRegistryError(err: unknown): err is RegistryError {
-  return err instanceof RegistryError;
-}
+/** True when `err` is a {@link RegistryError} (optionally with the given code). */
+export const isRegistryError = errorPredicate(RegistryError);
 
 export function notFound(kind: string, id: string): RegistryError {
   return new RegistryError('NOT_FOUND', `${kind} ${id} not found`);

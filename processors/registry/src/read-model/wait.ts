@@ -1,4 +1,5 @@
 import { PgCheckpoint } from '@telly/runtime';
+import { TellyError } from '@telly/schemas';
 import pg from 'pg';
 import { REGISTRY_NOTIFY_CHANNEL, REGISTRY_PROJECTION } from './projection.ts';
 
@@ -7,9 +8,11 @@ export const DEFAULT_READ_YOUR_WRITES_MS = 10_000;
 /** Poll interval backing up NOTIFY (e.g. across a reconnect). @default 250 */
 const POLL_MS = 250;
 
-export class ProjectionTimeoutError extends Error {
-  override readonly name = 'ProjectionTimeoutError';
-  readonly code = 'PROJECTION_TIMEOUT';
+/** The read model did not reach a write's sequence in time (the write itself is in the log). */
+export class ProjectionTimeoutError extends TellyError<'PROJECTION_TIMEOUT'> {
+  constructor(message: string, options?: ErrorOptions) {
+    super('PROJECTION_TIMEOUT', message, options);
+  }
 }
 
 /**
