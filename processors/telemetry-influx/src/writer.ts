@@ -1,5 +1,6 @@
 import { HttpError, InfluxDB } from '@influxdata/influxdb-client';
 import { Backoff, type CheckResult, type Logger, retryInPlace } from '@telly/runtime';
+import { TellyError } from '@telly/schemas';
 import { INFLUX_PRECISION } from './mapping.ts';
 
 /** Defaults of {@link InfluxWriterOptions}. */
@@ -43,18 +44,19 @@ export interface InfluxWriterOptions {
 }
 
 /** The sink answered that it will never accept these lines (HTTP 400, 413 or 422). */
-export class InfluxRejectedError extends Error {
-  readonly code = 'INFLUX_REJECTED';
+export class InfluxRejectedError extends TellyError<'INFLUX_REJECTED'> {
   readonly statusCode: number;
   constructor(statusCode: number, message: string, options?: ErrorOptions) {
-    super(message, options);
+    super('INFLUX_REJECTED', message, options);
     this.statusCode = statusCode;
   }
 }
 
 /** The sink is unavailable and the writer was told to stop waiting for it ({@link InfluxWriter.abort}). */
-export class InfluxUnavailableError extends Error {
-  readonly code = 'INFLUX_UNAVAILABLE';
+export class InfluxUnavailableError extends TellyError<'INFLUX_UNAVAILABLE'> {
+  constructor(message: string, options?: ErrorOptions) {
+    super('INFLUX_UNAVAILABLE', message, options);
+  }
 }
 
 function isRejected(err: unknown): err is HttpError {

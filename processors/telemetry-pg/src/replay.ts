@@ -1,5 +1,6 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { PgCheckpoint } from '@telly/runtime';
+import { TellyError } from '@telly/schemas';
 import type pg from 'pg';
 import { ackFloorOf, LogReader, logBounds, seqAt } from './log.ts';
 import { Partitions } from './partitions.ts';
@@ -68,10 +69,9 @@ export async function replayTelemetry(options: ReplayOptions): Promise<ReplayRep
 }
 
 /** Another replay of the same projection is running (in this process or another). */
-export class ReplayBusyError extends Error {
-  readonly code = 'REPLAY_BUSY';
+export class ReplayBusyError extends TellyError<'REPLAY_BUSY'> {
   constructor(projection: string) {
-    super(`a replay of ${projection} is already running`);
+    super('REPLAY_BUSY', `a replay of ${projection} is already running`);
   }
 }
 
@@ -85,12 +85,13 @@ async function rebuild(options: ReplayOptions): Promise<ReplayReport> {
   const stats = new ReplayStats(options.onProgress);
   const bounds = await logBounds(js);
   const startSeq = await startOf(options, bounds.firstSeq, projection);
-  await createShadow(pool);
+  const rawIndexes = await createShadow(pool);
   const r: Rebuild = {
     pool,
     js,
     reader: new LogReader(js, startSeq),
     partitions: new Partitions(SHADOW),
+    rawIndexes,
     stats,
     batch: options.batch ?? 2_000,
   };
