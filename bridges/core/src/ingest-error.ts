@@ -1,4 +1,4 @@
-import type { RejectionReason } from '@telly/schemas';
+import { errorPredicate, type RejectionReason, TellyError } from '@telly/schemas';
 
 const STATUS: Record<RejectionReason, number> = {
   unauthenticated: 401,
@@ -12,10 +12,8 @@ const STATUS: Record<RejectionReason, number> = {
   unavailable: 503,
 };
 
-/** A publish refused, with the reason every protocol maps to its own answer. */
-export class IngestError extends Error {
-  override readonly name = 'IngestError';
-  readonly reason: RejectionReason;
+/** A publish refused, with the reason (its code) every protocol maps to its own answer. */
+export class IngestError extends TellyError<RejectionReason> {
   /** Seconds after which a retry may succeed (rate limit, log pushing back). */
   readonly retryAfter: number | undefined;
 
@@ -24,9 +22,13 @@ export class IngestError extends Error {
     message: string,
     options?: ErrorOptions & { retryAfter?: number | undefined },
   ) {
-    super(message, options);
-    this.reason = reason;
+    super(reason, message, options);
     this.retryAfter = options?.retryAfter;
+  }
+
+  /** The rejection reason, i.e. the code, under the name rejection events and protocols use. */
+  get reason(): RejectionReason {
+    return this.code;
   }
 
   /** The HTTP status of the reason (CoAP maps the same numbers to 4.xx/5.xx). */
@@ -35,6 +37,5 @@ export class IngestError extends Error {
   }
 }
 
-export function isIngestError(err: unknown): err is IngestError {
-  return err instanceof IngestError;
-}
+/** True when `err` is an {@link IngestError} (optionally with the given reason). */
+export const isIngestError = errorPredicate(IngestError);

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { isIngestError } from '@telly/bridge-core';
-import { type RejectionReason, THING_AUTH_SCHEME } from '@telly/schemas';
+import { errorPredicate, type RejectionReason, TellyError, THING_AUTH_SCHEME } from '@telly/schemas';
 import type { FastifyReply } from 'fastify';
 
 /** RFC 9457 media type of every error answer. */
@@ -25,10 +25,8 @@ export interface Problem {
 }
 
 /** A refusal decided by the HTTP layer itself (route, headers), before or beside Ingest. */
-export class HttpProblem extends Error {
-  override readonly name = 'HttpProblem';
+export class HttpProblem extends TellyError<ProblemReason> {
   readonly status: number;
-  readonly reason: ProblemReason;
   /** Seconds after which a retry may succeed; sent as `Retry-After`. */
   readonly retryAfter: number | undefined;
 
@@ -38,12 +36,19 @@ export class HttpProblem extends Error {
     detail: string,
     options?: ErrorOptions & { retryAfter?: number | undefined },
   ) {
-    super(detail, options);
+    super(reason, detail, options);
     this.status = status;
-    this.reason = reason;
     this.retryAfter = options?.retryAfter;
   }
+
+  /** The reason, i.e. the code, under the name the problem document gives it. */
+  get reason(): ProblemReason {
+    return this.code;
+  }
 }
+
+/** True when `err` is an {@link HttpProblem} (optionally with the given reason). */
+export const isHttpProblem = errorPredicate(HttpProblem);
 
 /** A problem with the status phrase as its title. */
 export function problem(status: number, reason: ProblemReason, detail: string): Problem {
@@ -63,7 +68,7 @@ const FASTIFY_REASONS: Record<string, ProblemReason> = {
  * status and reason; anything unexpected becomes a 500 that says nothing about internals.
  */
 export function problemOf(err: unknown): { problem: Problem; retryAfter: number | undefined } {
-  if (isIngestError(err) || err instanceof HttpProblem) {
+  if (isIngestError(err) || isHttpProblem(err)) {
     return { problem: problem(err.status, err.reason, err.message), retryAfter: err.retryAfter };
   }
   const { statusCode, code, message } = (err ?? {}) as {
