@@ -9,6 +9,7 @@ import {
   verifyTelemetry,
 } from '@telly/telemetry-pg';
 import cliProgress from 'cli-progress';
+import { isUsageError, UsageError } from '../usage-error.ts';
 import { withPlatform } from './platform.ts';
 
 /** Projections these commands can rebuild and verify. */
@@ -26,8 +27,6 @@ verify  compares the projection with the log (counts and checksums per thing and
         the rollups against the raw rows); exits 1 when anything differs
 
 NATS_URL / DATABASE_URL select the platform; without them, the one \`telly up\` runs here`;
-
-class UsageError extends Error {}
 
 function projectionOf(positionals: string[]): string {
   const projection = positionals[1];
@@ -111,7 +110,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
     );
     return 0;
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (isUsageError(err)) {
       console.error(`${err.message}\n\n${REPLAY_USAGE}`);
       return 2;
     }
@@ -159,7 +158,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
     console.log(formatVerify(report));
     return report.differences.length === 0 ? 0 : 1;
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (isUsageError(err)) {
       console.error(`${err.message}\n\n${REPLAY_USAGE}`);
       return 2;
     }

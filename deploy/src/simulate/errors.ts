@@ -1,31 +1,26 @@
 // The simulator's failures, each with a stable code.
+import { errorPredicate, TellyError } from '@telly/schemas';
+
+export { isUsageError, UsageError } from '../usage-error.ts';
 
 /** The platform answered a send with something other than an acknowledgement. */
-export class SendRefusedError extends Error {
-  readonly code = 'SEND_REFUSED';
+export class SendRefusedError extends TellyError<'SEND_REFUSED'> {
   readonly status: number;
 
   constructor(status: number, detail: string, options?: ErrorOptions) {
-    super(`refused with ${status}: ${detail}`, options);
+    super('SEND_REFUSED', `refused with ${status}: ${detail}`, options);
     this.status = status;
   }
 }
 
 /** A GraphQL call made to provision the fleet failed; `codes` are the errors' `extensions.code`. */
-export class ProvisionError extends Error {
-  readonly code = 'PROVISION_FAILED';
+export class ProvisionError extends TellyError<'PROVISION_FAILED'> {
   readonly codes: readonly string[];
 
   constructor(message: string, codes: readonly string[] = [], options?: ErrorOptions) {
-    super(message, options);
+    super('PROVISION_FAILED', message, options);
     this.codes = codes;
   }
 }
 
-/** Bad command-line arguments; the message names the option. */
-export class UsageError extends Error {
-  readonly code = 'USAGE';
-}
-
-export const isProvisionError = (err: unknown): err is ProvisionError => err instanceof ProvisionError;
-export const isUsageError = (err: unknown): err is UsageError => err instanceof UsageError;
+export const isProvisionError = errorPredicate(ProvisionError);
