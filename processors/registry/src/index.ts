@@ -31,7 +31,7 @@ export { thingDecider } from './domain/thing.ts';
 export type { UserCommand, UserState } from './domain/user.ts';
 export { userDecider } from './domain/user.ts';
 export type { ClaimKind } from './read-model/claims.ts';
-export { migrateRegistry, READ_MODEL_TABLES, registryMigrations } from './read-model/migrations.ts';
+export { READ_MODEL_TABLES, registryMigrations } from './read-model/migrations.ts';
 export type { RegistryProjectionOptions } from './read-model/projection.ts';
 export { REGISTRY_NOTIFY_CHANNEL, REGISTRY_PROJECTION, registryProjection } from './read-model/projection.ts';
 export { RegistryQueries } from './read-model/queries.ts';

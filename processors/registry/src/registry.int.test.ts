@@ -22,7 +22,7 @@ import { channelDecider } from './domain/channel.ts';
 import { isRegistryError } from './domain/errors.ts';
 import { tenantDecider } from './domain/tenant.ts';
 import { thingDecider } from './domain/thing.ts';
-import { migrateRegistry, READ_MODEL_TABLES } from './read-model/migrations.ts';
+import { READ_MODEL_TABLES, registryMigrations } from './read-model/migrations.ts';
 import { registryProjection } from './read-model/projection.ts';
 import { resetRegistryProjection } from './read-model/reset.ts';
 import { ProjectionWaiter } from './read-model/wait.ts';
@@ -51,8 +51,8 @@ before(async () => {
   jsm = await jetstreamManager(nc);
   await ensureTopology(nc, jsm);
   pool = createPgPool({ connectionString: db.url }, logger);
-  await migrateRegistry(pool);
-  await migrateRegistry(pool); // idempotent
+  await runMigrations(pool, registryMigrations);
+  await runMigrations(pool, registryMigrations); // idempotent
   kv = await new Kvm(nc).open(KV_BUCKETS.CREDENTIALS);
   store = new RegistryStore(jetstream(nc), jsm);
   waiter = new ProjectionWaiter(pool);

@@ -7,9 +7,9 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { NatsServer, startTestDatabase, type TestDatabase } from '@telly/harness';
 import {
   channelDecider,
-  migrateRegistry,
   ProjectionWaiter,
   RegistryStore,
+  registryMigrations,
   registryProjection,
   tenantDecider,
   thingDecider,
@@ -68,7 +68,7 @@ export async function startBridgeTestStack(): Promise<BridgeTestStack> {
   const jsm = await jetstreamManager(nc);
   await ensureTopology(nc, jsm);
   const pool = createPgPool({ connectionString: db.url }, logger);
-  await migrateRegistry(pool);
+  await runMigrations(pool, registryMigrations);
   const credentialsKv = await new Kvm(nc).open(KV_BUCKETS.CREDENTIALS);
   const projection = registryProjection({ pool, credentials: credentialsKv });
   await runMigrations(pool, runtimeMigrations);
