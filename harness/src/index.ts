@@ -13,6 +13,7 @@ export type { NatsServerOptions } from './nats-server.ts';
 export { NatsServer } from './nats-server.ts';
 export type { PostgresOptions, TestDatabase } from './postgres.ts';
 export { DEFAULT_POSTGRES_USER, PostgresServer, startTestDatabase } from './postgres.ts';
+export { eventStreamData } from './sse.ts';
 export type { NatsAndPostgres, NatsAndPostgresOptions, StopFn } from './test-stack.ts';
 export { startNatsAndPostgres } from './test-stack.ts';
 export { VictoriaMetrics } from './victoria-metrics.ts';

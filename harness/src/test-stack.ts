@@ -1,5 +1,5 @@
 import { NatsServer, type NatsServerOptions } from './nats-server.ts';
-import { startTestDatabase, type TestDatabase } from './postgres.ts';
+import { type PostgresOptions, PostgresServer, startTestDatabase, type TestDatabase } from './postgres.ts';
 
 /** A cleanup registered with {@link NatsAndPostgres.onStop}. */
 export type StopFn = () => unknown;
@@ -33,6 +33,18 @@ export interface NatsAndPostgresOptions {
    * @default process.env
    */
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Starts a Postgres server of the stack's own with these options instead (`env` is not read):
+   * for tests that kill it and need what it committed to survive, `{ durable: true }`.
+   */
+  readonly postgres?: PostgresOptions;
+}
+
+/** A Postgres server of its own, its default database as the test database. */
+async function ownDatabase(options: PostgresOptions): Promise<TestDatabase> {
+  const server = await PostgresServer.start(options);
+  const stop = () => server.stop();
+  return { url: server.url(), server, stop, [Symbol.asyncDispose]: stop };
 }
 
 /**
@@ -42,7 +54,7 @@ export interface NatsAndPostgresOptions {
 export async function startNatsAndPostgres(options: NatsAndPostgresOptions = {}): Promise<NatsAndPostgres> {
   const [nats, db] = await Promise.allSettled([
     NatsServer.start(options.nats),
-    startTestDatabase(options.env),
+    options.postgres ? ownDatabase(options.postgres) : startTestDatabase(options.env),
   ]);
   if (nats.status === 'rejected' || db.status === 'rejected') {
     await Promise.allSettled([
