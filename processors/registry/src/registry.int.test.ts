@@ -1,19 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { type JetStreamManager, jetstream } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { NatsServer, startTestDatabase, type TestDatabase, waitFor } from '@telly/harness';
-import {
-  createLogger,
-  createPgPool,
-  ensureTopology,
-  type RunningProcessor,
-  runMigrations,
-  runProcessor,
-  runtimeMigrations,
-} from '@telly/runtime';
+import { waitFor } from '@telly/harness';
+import { type RunningProcessor, runMigrations } from '@telly/runtime';
+import { type RuntimeTestStack, startRuntimeTestStack } from '@telly/runtime/testing';
 import { KV_BUCKETS, keyHash } from '@telly/schemas';
 import type pg from 'pg';
 import { v7 } from 'uuid';
@@ -28,43 +20,30 @@ import { resetRegistryProjection } from './read-model/reset.ts';
 import { ProjectionWaiter } from './read-model/wait.ts';
 import { RegistryStore } from './store.ts';
 
-let nats: NatsServer;
-let db: TestDatabase;
-let nc: NatsConnection;
+let stack: RuntimeTestStack;
 let jsm: JetStreamManager;
 let pool: pg.Pool;
 let kv: KV;
 let store: RegistryStore;
 let waiter: ProjectionWaiter;
 let running: RunningProcessor | undefined;
-const logger = createLogger('registry-test', { LOG_LEVEL: 'warn' });
 
 async function startProjection(): Promise<void> {
-  const projection = registryProjection({ pool, credentials: kv });
-  await runMigrations(pool, runtimeMigrations);
-  running = await runProcessor(projection, { nc, logger });
+  running = await stack.run(registryProjection({ pool, credentials: kv }));
 }
 
 before(async () => {
-  [nats, db] = await Promise.all([NatsServer.start(), startTestDatabase()]);
-  nc = await connect({ servers: nats.url });
-  jsm = await jetstreamManager(nc);
-  await ensureTopology(nc, jsm);
-  pool = createPgPool({ connectionString: db.url }, logger);
+  stack = await startRuntimeTestStack({ name: 'registry-test' });
+  ({ jsm, pool } = stack);
   await runMigrations(pool, registryMigrations);
   await runMigrations(pool, registryMigrations); // idempotent
-  kv = await new Kvm(nc).open(KV_BUCKETS.CREDENTIALS);
-  store = new RegistryStore(jetstream(nc), jsm);
+  kv = await new Kvm(stack.nc).open(KV_BUCKETS.CREDENTIALS);
+  store = new RegistryStore(jetstream(stack.nc), jsm);
   waiter = new ProjectionWaiter(pool);
+  stack.onStop(() => waiter.close());
   await startProjection();
 });
-after(async () => {
-  await running?.stop();
-  await waiter.close();
-  await pool.end();
-  await nc.close();
-  await Promise.all([nats.stop(), db.stop()]);
-});
+after(() => stack?.stop());
 
 /** Every row of the read model, ordered, as JSON (claimed_at is the only wall-clock column). */
 async function dump(): Promise<Record<string, unknown[]>> {

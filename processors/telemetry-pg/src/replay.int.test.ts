@@ -4,29 +4,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection, headers as natsHeaders } from '@nats-io/transport-node';
-import { NatsServer, PostgresServer, waitFor } from '@telly/harness';
-import {
-  createLogger,
-  createPgPool,
-  ensureTopology,
-  type RunningProcessor,
-  runMigrations,
-  runProcessor,
-  runtimeMigrations,
-} from '@telly/runtime';
+import { type JetStreamClient, jetstream } from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import { type PostgresServer, waitFor } from '@telly/harness';
+import { type RunningProcessor, runMigrations } from '@telly/runtime';
+import { type RuntimeTestStack, startRuntimeTestStack } from '@telly/runtime/testing';
 import { messageSubject, STREAMS } from '@telly/schemas';
 import type pg from 'pg';
 import { ackFloorOf } from './log.ts';
-import { migrateTelemetry } from './migrations.ts';
+import { telemetryMigrations } from './migrations.ts';
 import { TELEMETRY_PG, telemetryProjection } from './projection.ts';
 import { TelemetryQueries } from './queries.ts';
 import { replayTelemetry } from './replay.ts';
 import { TELEMETRY_TABLES } from './tables.ts';
 import { verifyTelemetry } from './verify.ts';
 
-const logger = createLogger('replay-test', { LOG_LEVEL: process.env.LOG_LEVEL ?? 'error' });
 const TENANT = '0191e5a0-0000-7000-8000-000000000001';
 const CHANNELS = ['0191e5a0-0000-7000-8000-0000000000c1', '0191e5a0-0000-7000-8000-0000000000c2'];
 const THINGS = Array.from({ length: 6 }, (_, i) => `0191e5a0-0000-7000-8000-0000000000a${i}`);
@@ -35,34 +27,26 @@ const T0 = Date.UTC(2026, 10, 29, 0, 0, 0) / 1000;
 /** How long Postgres stays down under load. */
 const OUTAGE_MS = Number(process.env.TELLY_OUTAGE_MS ?? 30_000);
 
-let nats: NatsServer;
+let stack: RuntimeTestStack;
 let postgres: PostgresServer;
-let nc: NatsConnection;
 let js: JetStreamClient;
 let pool: pg.Pool;
 let live: RunningProcessor | undefined;
 let published = 0;
 
 before(async () => {
-  [nats, postgres] = await Promise.all([NatsServer.start(), PostgresServer.start()]);
-  nc = await connect({ servers: nats.url });
-  await ensureTopology(nc, await jetstreamManager(nc));
-  js = jetstream(nc);
-  pool = createPgPool({ connectionString: postgres.url(), max: 8 }, logger);
-  await migrateTelemetry(pool);
+  // a durable server of its own: the outage test kills it and counts on what it committed
+  stack = await startRuntimeTestStack({ name: 'replay-test', postgres: { durable: true }, pool: { max: 8 } });
+  postgres = stack.db.server as PostgresServer;
+  js = jetstream(stack.nc);
+  pool = stack.pool;
+  await runMigrations(pool, telemetryMigrations);
   await startLive();
 });
-after(async () => {
-  await live?.stop();
-  await pool?.end();
-  await nc?.close();
-  await Promise.all([nats?.stop(), postgres?.stop()]);
-});
+after(() => stack?.stop());
 
 async function startLive(): Promise<void> {
-  const projection = telemetryProjection(pool);
-  await runMigrations(pool, runtimeMigrations);
-  live = await runProcessor(projection, { nc, logger });
+  live = await stack.run(telemetryProjection(pool));
 }
 
 /** One message as a bridge stores it: a resolved SenML pack of two or three records. */
