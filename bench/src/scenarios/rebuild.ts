@@ -10,14 +10,14 @@ import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, headers as natsHeaders } from '@nats-io/transport-node';
 import { NatsServer, PostgresServer } from '@telly/harness';
-import { createLogger, createPgPool, ensureTopology } from '@telly/runtime';
+import { createLogger, createPgPool, ensureTopology, runMigrations } from '@telly/runtime';
 import { messageSubject } from '@telly/schemas';
 import {
-  migrateTelemetry,
+  createTelemetryTables,
   Partitions,
   replayTelemetry,
   TELEMETRY_TABLES,
-  telemetryDdl,
+  telemetryMigrations,
   telemetryTables,
 } from '@telly/telemetry-pg';
 import { TreeMonitor } from '../lib/process-tree.ts';
@@ -52,7 +52,7 @@ async function runScenario(ctx: ScenarioContext) {
   await chmod(scratch, 0o777); // the server (the postgres user) writes the COPY file here
   try {
     await ensureTopology(nc, await jetstreamManager(nc));
-    await migrateTelemetry(pool);
+    await runMigrations(pool, telemetryMigrations);
     const js = jetstream(nc);
     ctx.log(`filling the log with ${size.messages} messages`);
     const things = Array.from(
@@ -106,10 +106,7 @@ async function runScenario(ctx: ScenarioContext) {
       ctx.log(`run ${run + 1}/${runs}: COPY of the same rows`);
       const file = join(scratch, 'telemetry.copy');
       await pool.query(`COPY (SELECT * FROM telemetry) TO '${file}' (FORMAT binary)`);
-      await pool.query(
-        `DROP TABLE IF EXISTS ${[COPY_TABLES.raw, COPY_TABLES.latest, ...COPY_TABLES.rollups.map((r) => r.table)].join(', ')} CASCADE`,
-      );
-      await pool.query(telemetryDdl(COPY_TABLES));
+      await createTelemetryTables(pool, COPY_TABLES);
       const { rows: bounds } = await pool.query<{ min: Date; max: Date }>(
         'SELECT min(time), max(time) FROM telemetry',
       );

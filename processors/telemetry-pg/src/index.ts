@@ -1,15 +1,16 @@
 export { component } from './component.ts';
 export { ackFloorOf, LogReader, logBounds, seqAt } from './log.ts';
-export { migrateTelemetry, telemetryMigrations } from './migrations.ts';
+export { telemetryMigrations } from './migrations.ts';
 export { Partitions, partitionOf } from './partitions.ts';
 export { pointRow } from './point-row.ts';
 export { TELEMETRY_PG, telemetryProjection } from './projection.ts';
 export type { Aggregate, PointRow, TelemetryFilter } from './queries.ts';
 export { AGGREGATES, MAX_BUCKETS, MAX_POINTS, parseEvery, rollupFor, TelemetryQueries } from './queries.ts';
+export { createTelemetryTables } from './replay/shadow.ts';
 export type { ReplayOptions, ReplayProgress, ReplayReport, ReplayTimings } from './replay.ts';
 export { ReplayBusyError, replayTelemetry } from './replay.ts';
 export type { TelemetryTables } from './tables.ts';
-export { LIVE_TABLES, TELEMETRY_TABLES, telemetryDdl, telemetryTables } from './tables.ts';
+export { LIVE_TABLES, TELEMETRY_TABLES, telemetryTables } from './tables.ts';
 export type { DayTally, Difference, VerifyOptions, VerifyReport } from './verify.ts';
 export { verifyTelemetry } from './verify.ts';
 export { writePoints } from './write.ts';

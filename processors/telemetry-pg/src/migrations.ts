@@ -1,29 +1,10 @@
-import { readFile } from 'node:fs/promises';
-import { type Migration, type MigrationSet, runMigrations } from '@telly/runtime';
-import { sql } from 'kysely';
-import type pg from 'pg';
-
-/** A migration whose SQL is a file of migrations/, frozen once applied anywhere. */
-function frozen(file: string): Migration {
-  return {
-    async up(db) {
-      await sql.raw(await readFile(new URL(`./migrations/${file}`, import.meta.url), 'utf8')).execute(db);
-    },
-  };
-}
+import { type SqlMigrationSet, sqlMigrations } from '@telly/runtime';
 
 /**
- * The telemetry read model's versions. Each is frozen SQL text: a change of shape is a new
- * migration, together with the same change to the live DDL in tables.ts (which a replay builds
- * its fresh tables with).
+ * The telemetry read model's versions, frozen SQL in src/migrations/. A replay builds its fresh
+ * tables from them too (replay/shadow.ts), so a change of shape is only a new migration.
  */
-const MIGRATIONS: Record<string, Migration> = {
-  '0001_telemetry': frozen('0001_telemetry.sql'),
-};
-
-/** This package's tables, for `telly migrate` and the component definition. */
-export const telemetryMigrations: MigrationSet = { name: 'telemetry', migrations: MIGRATIONS };
-
-export function migrateTelemetry(pool: pg.Pool): Promise<void> {
-  return runMigrations(pool, telemetryMigrations);
-}
+export const telemetryMigrations: SqlMigrationSet = sqlMigrations(
+  'telemetry',
+  new URL('./migrations/', import.meta.url),
+);

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startTestDatabase, type TestDatabase } from '@telly/harness';
-import { createLogger, createPgPool } from '@telly/runtime';
+import { createLogger, createPgPool, runMigrations } from '@telly/runtime';
 import type { TelemetryPoint } from '@telly/schemas';
 import fc from 'fast-check';
 import type pg from 'pg';
-import { migrateTelemetry } from './migrations.ts';
+import { telemetryMigrations } from './migrations.ts';
 import { Partitions } from './partitions.ts';
 import { AGGREGATES, TelemetryQueries } from './queries.ts';
 import { TELEMETRY_TABLES } from './tables.ts';
@@ -16,7 +16,7 @@ let pool: pg.Pool;
 before(async () => {
   db = await startTestDatabase();
   pool = createPgPool({ connectionString: db.url }, createLogger('rollups-test', { LOG_LEVEL: 'error' }));
-  await migrateTelemetry(pool);
+  await runMigrations(pool, telemetryMigrations);
 });
 after(async () => {
   await pool?.end();

@@ -4,7 +4,6 @@ import type { LogEntry } from '@telly/schemas';
 import type pg from 'pg';
 import { ackFloorOf, type LogReader, logBounds } from '../log.ts';
 import type { Partitions } from '../partitions.ts';
-import { rawIndexDdl } from '../tables.ts';
 import { copyPoints, deriveFromRaw, writePoints } from '../write.ts';
 import { SHADOW, swapTables } from './shadow.ts';
 import type { ReplayProgress, ReplayStats } from './stats.ts';
@@ -16,6 +15,8 @@ export interface Rebuild {
   reader: LogReader;
   /** The fresh set's partitions. */
   partitions: Partitions;
+  /** The fresh raw table's indexes, created once its bulk is in (`createShadow`). */
+  rawIndexes: string[];
   stats: ReplayStats;
   /** Messages per transaction. */
   batch: number;
@@ -49,10 +50,7 @@ export async function bulkLoad(r: Rebuild, first: LogEntry[], untilSeq: number):
 export async function derive(r: Rebuild, targetSeq: number): Promise<void> {
   r.stats.report('derive', r.reader.lastSeq, targetSeq);
   await r.stats.timed('deriveMs', () =>
-    Promise.all([
-      ...rawIndexDdl(SHADOW).map((statement) => r.pool.query(statement)),
-      deriveFromRaw(r.pool, SHADOW),
-    ]),
+    Promise.all([...r.rawIndexes.map((statement) => r.pool.query(statement)), deriveFromRaw(r.pool, SHADOW)]),
   );
 }
 
