@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { waitFor } from '@telly/harness';
-import { eventFilter, eventSubject, messageSubject, STREAMS } from '@telly/schemas';
+import { messageSubject, STREAMS } from '@telly/schemas';
 import type { Ingest } from './ingest.ts';
 import { isIngestError } from './ingest-error.ts';
 import { type BridgeTestStack, startBridgeTestStack } from './testing/stack.ts';
@@ -76,17 +76,10 @@ test('refusals: unknown key, unconnected channel, bad payload, unsupported type,
     ingest.publish({ ...base, contentType: 'text/plain' }),
     rejectedWith('unsupported-content-type'),
   );
-  const jsm = await jetstreamManager(stack.nc);
-  await waitFor(
-    async () => {
-      const info = await jsm.streams.info(STREAMS.EVENTS.name, {
-        subjects_filter: eventFilter({ tenant: tenantId, type: 'rejected' }),
-      });
-      const rejected = eventSubject({ tenant: tenantId, type: 'rejected', thing: thing.thingId });
-      return (info.state.subjects?.[rejected] ?? 0) >= 3;
-    },
-    { timeoutMs: 5_000, what: 'three rejected events' },
-  );
+  await waitFor(async () => (await stack.rejections(thing)) >= 3, {
+    timeoutMs: 5_000,
+    what: 'three rejected events',
+  });
 
   await stack.change(thing, 'disable');
   await waitFor(

@@ -1,10 +1,10 @@
 // Test support for bridges: real NATS + Postgres, the stream topology, the registry projection,
 // and helpers that provision things the way the API does (through REGISTRY events).
 import { randomBytes } from 'node:crypto';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstream } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { NatsServer, startTestDatabase, type TestDatabase } from '@telly/harness';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { NatsServer } from '@telly/harness';
 import {
   channelDecider,
   ProjectionWaiter,
@@ -14,19 +14,9 @@ import {
   tenantDecider,
   thingDecider,
 } from '@telly/registry';
-import {
-  createLogger,
-  createMetricsRegistry,
-  createPgPool,
-  ensureTopology,
-  type Logger,
-  Publisher,
-  type RunningProcessor,
-  runMigrations,
-  runProcessor,
-  runtimeMigrations,
-} from '@telly/runtime';
-import { KV_BUCKETS, keyHash } from '@telly/schemas';
+import { createMetricsRegistry, type Logger, Publisher } from '@telly/runtime';
+import { startRuntimeTestStack } from '@telly/runtime/testing';
+import { eventFilter, eventSubject, KV_BUCKETS, keyHash, STREAMS } from '@telly/schemas';
 import type pg from 'pg';
 import { v7 } from 'uuid';
 import { CredentialsCache } from '../credentials/credentials-cache.ts';
@@ -54,6 +44,8 @@ export interface BridgeTestStack {
   thing(tenantId: string, channels: string[]): Promise<ProvisionedThing>;
   /** Disables, rotates or deletes a thing (revocation tests). */
   change(thing: ProvisionedThing, change: 'disable' | 'delete' | 'rotate-key'): Promise<void>;
+  /** How many `rejected` events of the thing are in the EVENTS stream. */
+  rejections(thing: ProvisionedThing): Promise<number>;
   /** An Ingest for a bridge under test, with its own credentials cache and metrics registry. */
   ingest(
     protocol: 'mqtt' | 'http' | 'coap' | 'kafka',
@@ -62,20 +54,17 @@ export interface BridgeTestStack {
 }
 
 export async function startBridgeTestStack(): Promise<BridgeTestStack> {
-  const [nats, db]: [NatsServer, TestDatabase] = await Promise.all([NatsServer.start(), startTestDatabase()]);
-  const logger = createLogger('bridge-test', { LOG_LEVEL: process.env.LOG_LEVEL ?? 'error' });
-  const nc = await connect({ servers: nats.url });
-  const jsm = await jetstreamManager(nc);
-  await ensureTopology(nc, jsm);
-  const pool = createPgPool({ connectionString: db.url }, logger);
-  await runMigrations(pool, registryMigrations);
+  const runtime = await startRuntimeTestStack({ name: 'bridge-test', migrations: [registryMigrations] });
+  const { nats, nc, jsm, pool, logger } = runtime;
   const credentialsKv = await new Kvm(nc).open(KV_BUCKETS.CREDENTIALS);
-  const projection = registryProjection({ pool, credentials: credentialsKv });
-  await runMigrations(pool, runtimeMigrations);
-  const running: RunningProcessor = await runProcessor(projection, { nc, logger });
+  await runtime.run(registryProjection({ pool, credentials: credentialsKv }));
   const store = new RegistryStore(jetstream(nc), jsm);
   const waiter = new ProjectionWaiter(pool);
+  runtime.onStop(() => waiter.close());
   const caches: CredentialsCache[] = [];
+  runtime.onStop(() => {
+    for (const cache of caches) cache.close();
+  });
 
   const channel = async (tenantId: string) => {
     const channelId = v7();
@@ -149,6 +138,13 @@ export async function startBridgeTestStack(): Promise<BridgeTestStack> {
       const { seq } = await store.handle(thingDecider, ref, command);
       await waiter.waitFor(seq);
     },
+    async rejections(thing) {
+      const info = await jsm.streams.info(STREAMS.EVENTS.name, {
+        subjects_filter: eventFilter({ tenant: thing.tenantId, type: 'rejected' }),
+      });
+      const subject = eventSubject({ tenant: thing.tenantId, type: 'rejected', thing: thing.thingId });
+      return info.state.subjects?.[subject] ?? 0;
+    },
     async ingest(protocol) {
       const cache = await CredentialsCache.open(credentialsKv);
       caches.push(cache);
@@ -161,14 +157,7 @@ export async function startBridgeTestStack(): Promise<BridgeTestStack> {
       });
       return { ingest, credentials: cache, close: () => cache.close() };
     },
-    async stop() {
-      for (const cache of caches) cache.close();
-      await running.stop();
-      await waiter.close();
-      await pool.end();
-      await nc.close();
-      await Promise.all([nats.stop(), db.stop()]);
-    },
+    stop: runtime.stop,
   };
 }
 export { selfSignedCertificate } from './certificate.ts';
