@@ -1,21 +1,13 @@
 // Test support: a real NATS + Postgres, every table the API reads, the registry projection and the
 // API on a free port (tests that call `api.app.fetch` use no socket of it).
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstream } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
-import { connect, type NatsConnection, headers as natsHeaders } from '@nats-io/transport-node';
+import { type NatsConnection, headers as natsHeaders } from '@nats-io/transport-node';
 import { commandsMigrations } from '@telly/commands';
-import { NatsServer, startTestDatabase, type TestDatabase } from '@telly/harness';
+import { eventStreamData } from '@telly/harness';
 import { registryMigrations, registryProjection } from '@telly/registry';
-import {
-  createLogger,
-  createPgPool,
-  ensureTopology,
-  type Logger,
-  type RunningProcessor,
-  runMigrations,
-  runProcessor,
-  runtimeMigrations,
-} from '@telly/runtime';
+import type { Logger } from '@telly/runtime';
+import { startRuntimeTestStack } from '@telly/runtime/testing';
 import { KV_BUCKETS } from '@telly/schemas';
 import { telemetryMigrations } from '@telly/telemetry-pg';
 import { type Client, createClient } from 'graphql-ws';
@@ -44,23 +36,16 @@ export async function startStack(
     logger?: Logger;
   } = {},
 ): Promise<Stack> {
-  const [nats, db]: [NatsServer, TestDatabase] = await Promise.all([NatsServer.start(), startTestDatabase()]);
-  const nc = await connect({ servers: nats.url });
-  await ensureTopology(nc, await jetstreamManager(nc));
-  const logger = options.logger ?? createLogger('api-test', { LOG_LEVEL: process.env.LOG_LEVEL ?? 'error' });
-  const pool = createPgPool({ connectionString: db.url, max: 10 }, logger);
-  // what `telly migrate` runs for the components this stack stands in for
-  await runMigrations(
-    pool,
-    runtimeMigrations,
-    registryMigrations,
-    apiMigrations,
-    commandsMigrations,
-    telemetryMigrations,
-  );
+  const runtime = await startRuntimeTestStack({
+    name: 'api-test',
+    logger: options.logger,
+    pool: { max: 10 },
+    // what `telly migrate` runs for the components this stack stands in for
+    migrations: [registryMigrations, apiMigrations, commandsMigrations, telemetryMigrations],
+  });
+  const { nc, pool, logger } = runtime;
   const credentials = await new Kvm(nc).open(KV_BUCKETS.CREDENTIALS);
-  const projection = registryProjection({ pool, credentials });
-  const running: RunningProcessor = await runProcessor(projection, { nc, logger });
+  await runtime.run(registryProjection({ pool, credentials }));
   const api = await createApi({
     config: {
       issuer: 'telly',
@@ -75,21 +60,9 @@ export async function startStack(
     logger,
     feed: options.feed,
   });
+  runtime.onStop(() => api.close());
   const port = await api.listen(0, '127.0.0.1');
-  return {
-    url: `http://127.0.0.1:${port}`,
-    nc,
-    pool,
-    credentials,
-    api,
-    async stop() {
-      await api.close();
-      await running.stop();
-      await pool.end();
-      await nc.close();
-      await Promise.all([nats.stop(), db.stop()]);
-    },
-  };
+  return { url: `http://127.0.0.1:${port}`, nc, pool, credentials, api, stop: runtime.stop };
 }
 
 export interface GraphqlResponse<T = Record<string, unknown>> {
@@ -109,6 +82,26 @@ export function send(endpoint: Endpoint, path: string, init: RequestInit = {}): 
   return Promise.resolve(endpoint.fetch(new URL(path, 'http://telly.test'), init));
 }
 
+/** POSTs an operation to `/graphql`, asking for `accept`, with the bearer `token` when given. */
+function post(
+  url: Endpoint,
+  operation: { query: string; variables: Record<string, unknown> },
+  accept: string,
+  token: string | undefined,
+  signal?: AbortSignal,
+): Promise<Response> {
+  return send(url, '/graphql', {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept,
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify(operation),
+    signal,
+  });
+}
+
 /** POSTs a GraphQL operation, with `Authorization: Bearer <token>` when given. */
 export async function gql<T = Record<string, unknown>>(
   url: Endpoint,
@@ -116,15 +109,12 @@ export async function gql<T = Record<string, unknown>>(
   variables: Record<string, unknown> = {},
   token?: string,
 ): Promise<GraphqlResponse<T>> {
-  const res = await send(url, '/graphql', {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/graphql-response+json, application/json',
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: JSON.stringify({ query, variables }),
-  });
+  const res = await post(
+    url,
+    { query, variables },
+    'application/graphql-response+json, application/json',
+    token,
+  );
   const body = (await res.json()) as { data?: T | null; errors?: GraphqlResponse['errors'] };
   return { status: res.status, data: body.data, errors: body.errors };
 }
@@ -184,40 +174,15 @@ export async function subscribeSse(
   const payloads: { data?: unknown; errors?: GraphqlResponse['errors'] }[] = [];
   let status = 0;
   try {
-    const res = await send(url, '/graphql', {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'text/event-stream',
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-      },
-      body: JSON.stringify({ query, variables }),
-      signal,
-    });
+    const res = await post(url, { query, variables }, 'text/event-stream', token, signal);
     status = res.status;
     if (!res.headers.get('content-type')?.includes('text/event-stream') || !res.body) {
       payloads.push((await res.json()) as (typeof payloads)[number]);
     } else {
-      const reader = res.body.getReader();
-      const decoder = new TextDecoder();
-      let buffer = '';
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        buffer += decoder.decode(value, { stream: true });
-        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-          const data = buffer
-            .slice(0, end)
-            .split('\n')
-            .filter((line) => line.startsWith('data:'))
-            .map((line) => line.slice(5).trim())
-            .join('\n');
-          buffer = buffer.slice(end + 2);
-          if (!data) continue;
-          const payload = JSON.parse(data) as (typeof payloads)[number];
-          payloads.push(payload);
-          onPayload?.(payload);
-        }
+      for await (const data of eventStreamData(res.body)) {
+        const payload = JSON.parse(data) as (typeof payloads)[number];
+        payloads.push(payload);
+        onPayload?.(payload);
       }
     }
   } catch (err) {
