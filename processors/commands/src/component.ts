@@ -8,9 +8,9 @@ import { requestedProjection, statusProjection } from './projection.ts';
 export const component = defineComponent({
   name: 'commands',
   uses: { postgres: { migrations: commandsMigrations } },
-  async start({ nc, pool, logger, run, onStop }) {
-    await run(requestedProjection(pool));
-    await run(statusProjection(pool));
+  async start({ nc, pool, logger, metrics, run, onStop }) {
+    await run(requestedProjection(pool, { metrics }));
+    await run(statusProjection(pool, { metrics }));
     const clock = startExpiryClock(pool, new Publisher(jetstream(nc)), logger);
     onStop(() => clock.stop());
   },

@@ -1,6 +1,7 @@
 import { defineProcessor, PgCheckpoint, type ProcessorDefinition } from '@telly/runtime';
 import { commandsFilter, decodeEvent, type EventOf, eventFilter, STREAMS } from '@telly/schemas';
 import type pg from 'pg';
+import { Counter, type Registry } from 'prom-client';
 
 export type CommandStatus = 'pending' | 'delivered' | 'succeeded' | 'failed' | 'expired';
 
@@ -11,10 +12,23 @@ type CommandEvent = EventOf<
   'command.requested' | 'command.delivered' | 'command.succeeded' | 'command.failed' | 'command.expired'
 >;
 
-async function apply(db: pg.PoolClient, event: CommandEvent): Promise<void> {
+/** What {@link apply} did with an event. */
+type Applied = 'applied' | 'foreign-result-ignored' | 'foreign-result-discarded';
+
+/**
+ * A command belongs to the thing and tenant its `command.requested` names. A status event of
+ * another thing or tenant for the same command id (a device posting a result for a command it
+ * was not sent) never changes it: ignored when the command is known, and discarded when the
+ * request arrives after it (events of two streams arrive in either order).
+ */
+async function apply(db: pg.PoolClient, event: CommandEvent): Promise<Applied> {
   const { commandId, thingId } = event.data;
   const base = [commandId, event.tenantId, thingId];
   if (event.type === 'command.requested') {
+    const foreign = await db.query(
+      'DELETE FROM commands WHERE id = $1 AND (tenant_id <> $2 OR thing_id <> $3)',
+      base,
+    );
     await db.query(
       `INSERT INTO commands (id, tenant_id, thing_id, name, payload, status, requested_at, requested_by, expires_at)
        VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8)
@@ -29,7 +43,7 @@ async function apply(db: pg.PoolClient, event: CommandEvent): Promise<void> {
         event.data.expiresAt,
       ],
     );
-    return;
+    return foreign.rowCount ? 'foreign-result-discarded' : 'applied';
   }
   const status = event.type.slice('command.'.length) as CommandStatus;
   const delivered = event.type === 'command.delivered' ? event.time : null;
@@ -39,7 +53,7 @@ async function apply(db: pg.PoolClient, event: CommandEvent): Promise<void> {
       ? JSON.stringify(event.data.result)
       : null;
   const reason = event.type === 'command.failed' ? event.data.reason : null;
-  await db.query(
+  const { rowCount } = await db.query(
     `INSERT INTO commands AS c (id, tenant_id, thing_id, status, delivered_at, completed_at, result, reason)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
      ON CONFLICT (id) DO UPDATE SET
@@ -48,9 +62,30 @@ async function apply(db: pg.PoolClient, event: CommandEvent): Promise<void> {
        delivered_at = COALESCE(c.delivered_at, EXCLUDED.delivered_at),
        completed_at = COALESCE(c.completed_at, EXCLUDED.completed_at),
        result = COALESCE(c.result, EXCLUDED.result),
-       reason = COALESCE(c.reason, EXCLUDED.reason)`,
+       reason = COALESCE(c.reason, EXCLUDED.reason)
+     WHERE c.tenant_id = EXCLUDED.tenant_id AND c.thing_id = EXCLUDED.thing_id`,
     [...base, status, delivered, completed, result, reason, RANK[status]],
   );
+  return rowCount ? 'applied' : 'foreign-result-ignored';
+}
+
+export interface CommandProjectionOptions {
+  /** Counts the status events refused for naming another thing or tenant than the command's. */
+  metrics?: Registry | undefined;
+}
+
+const FOREIGN_RESULTS_METRIC = 'telly_command_foreign_results_total';
+
+function foreignResults(metrics: Registry | undefined): Counter<'projection'> | undefined {
+  if (!metrics) return undefined;
+  const existing = metrics.getSingleMetric(FOREIGN_RESULTS_METRIC);
+  if (existing) return existing as Counter<'projection'>;
+  return new Counter({
+    name: FOREIGN_RESULTS_METRIC,
+    help: "Command status events ignored because another thing or tenant than the command's sent them",
+    labelNames: ['projection'],
+    registers: [metrics],
+  });
 }
 
 function projection(
@@ -58,18 +93,34 @@ function projection(
   name: string,
   stream: string,
   filter: string[],
+  options: CommandProjectionOptions,
 ): ProcessorDefinition & {
   checkpoint: PgCheckpoint;
 } {
   const checkpoint = new PgCheckpoint(pool, name);
+  const refused = foreignResults(options.metrics);
   const definition = defineProcessor({
     name,
     stream,
     filter,
     onAckFloor: (seq) => checkpoint.prune(seq),
-    async handle(messages) {
+    async handle(messages, { logger }) {
       await checkpoint.apply(messages, async (client, fresh) => {
-        for (const message of fresh) await apply(client, decodeEvent(message.data) as CommandEvent);
+        for (const message of fresh) {
+          const event = decodeEvent(message.data) as CommandEvent;
+          const applied = await apply(client, event);
+          if (applied === 'applied') continue;
+          refused?.inc({ projection: name });
+          logger.warn(
+            {
+              commandId: event.data.commandId,
+              tenantId: event.tenantId,
+              thingId: event.data.thingId,
+              applied,
+            },
+            "a command status event of another thing or tenant than the command's was refused",
+          );
+        }
       });
     },
   });
@@ -77,9 +128,9 @@ function projection(
 }
 
 /** command.requested from COMMANDS. */
-export const requestedProjection = (pool: pg.Pool) =>
-  projection(pool, 'commands-requested', STREAMS.COMMANDS.name, [commandsFilter()]);
+export const requestedProjection = (pool: pg.Pool, options: CommandProjectionOptions = {}) =>
+  projection(pool, 'commands-requested', STREAMS.COMMANDS.name, [commandsFilter()], options);
 
 /** delivered / succeeded / failed / expired from EVENTS. */
-export const statusProjection = (pool: pg.Pool) =>
-  projection(pool, 'commands-status', STREAMS.EVENTS.name, [eventFilter({ type: 'command' })]);
+export const statusProjection = (pool: pg.Pool, options: CommandProjectionOptions = {}) =>
+  projection(pool, 'commands-status', STREAMS.EVENTS.name, [eventFilter({ type: 'command' })], options);
