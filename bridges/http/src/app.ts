@@ -88,7 +88,7 @@ export function buildHttpBridge(options: HttpBridgeOptions): HttpBridge {
 
   app.get('/healthz', async (_request, reply) => {
     const report = await options.health.report();
-    return reply.code(report.status === 'up' ? 200 : 503).send(report);
+    return reply.code(report.status === 'down' ? 503 : 200).send(report);
   });
   app.get('/metrics', async (_request, reply) =>
     reply.type(options.metricsRegistry.contentType).send(await options.metricsRegistry.metrics()),

@@ -13,6 +13,7 @@ import {
   type HealthReport,
   type Logger,
   serveObservability,
+  worstStatus,
 } from '@telly/runtime';
 import { createProxyServer } from 'http-proxy-3';
 import { AggregatorRegistry } from 'prom-client';
@@ -104,7 +105,7 @@ export async function up(config: UpConfig, options: UpOptions = {}): Promise<Run
         detail: { pid: child.pid, restarts: child.restarts, checks: childReport.checks },
       };
     }
-    report.status = Object.values(report.checks).every((check) => check.status === 'up') ? 'up' : 'down';
+    report.status = worstStatus(Object.values(report.checks).map((check) => check.status));
     return report;
   };
   const apiTarget = `http://127.0.0.1:${apiInternalPort}`;

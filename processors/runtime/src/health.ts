@@ -1,12 +1,18 @@
+/**
+ * `up`, `down`, or `degraded`: working, but something needs an operator's eye (e.g. messages
+ * recently dead-lettered); a degraded part still serves, so the report answers HTTP 200.
+ */
+export type HealthStatus = 'up' | 'degraded' | 'down';
+
 /** What one dependency or part looks like right now. */
 export interface CheckResult {
-  status: 'up' | 'down';
+  status: HealthStatus;
   /** Why it is down, or useful facts when up (version, url, pid). */
   detail?: Record<string, unknown> | string;
 }
 
 export interface HealthReport {
-  status: 'up' | 'down';
+  status: HealthStatus;
   checks: Record<string, CheckResult>;
 }
 
@@ -15,7 +21,17 @@ export type HealthCheck = () => Promise<CheckResult> | CheckResult;
 /** @default time one check may take before it counts as down */
 export const DEFAULT_CHECK_TIMEOUT_MS = 2_000;
 
-/** Named readiness checks; the report is `up` only when every check is. */
+/** The worst of some statuses: `down` over `degraded` over `up` (none: `up`). */
+export function worstStatus(statuses: Iterable<HealthStatus>): HealthStatus {
+  let worst: HealthStatus = 'up';
+  for (const status of statuses) {
+    if (status === 'down') return 'down';
+    if (status === 'degraded') worst = 'degraded';
+  }
+  return worst;
+}
+
+/** Named readiness checks; the report is the worst of its checks ({@link worstStatus}). */
 export class HealthChecks {
   readonly #checks = new Map<string, HealthCheck>();
 
@@ -44,7 +60,7 @@ export class HealthChecks {
       }),
     );
     const checks = Object.fromEntries(entries);
-    const status = entries.every(([, r]) => r.status === 'up') ? 'up' : 'down';
+    const status = worstStatus(entries.map(([, r]) => r.status));
     return { status, checks };
   }
 }

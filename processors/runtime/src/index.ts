@@ -19,8 +19,8 @@ export {
   isConfigError,
   readTlsFiles,
 } from './config.ts';
-export type { CheckResult, HealthCheck, HealthReport } from './health.ts';
-export { DEFAULT_CHECK_TIMEOUT_MS, HealthChecks } from './health.ts';
+export type { CheckResult, HealthCheck, HealthReport, HealthStatus } from './health.ts';
+export { DEFAULT_CHECK_TIMEOUT_MS, HealthChecks, worstStatus } from './health.ts';
 export type { Logger } from './logger.ts';
 export { createLogger, DEFAULT_LOG_LEVEL } from './logger.ts';
 export { createMetricsRegistry } from './metrics.ts';
@@ -36,6 +36,10 @@ export { createPgPool, withTransaction } from './pg-pool.ts';
 export type { NatsConfig } from './platform-config.ts';
 export { parseDatabaseUrl, parseNatsConfig } from './platform-config.ts';
 export type {
+  DeadLetter,
+  DeadLetterDepths,
+  DeadLetterErrorCode,
+  DeadLetterPage,
   HandlerContext,
   ProcessorDefinition,
   ProcessorMessage,
@@ -44,13 +48,21 @@ export type {
 } from './processor/index.ts';
 export {
   DEFAULT_PROCESSOR,
+  DeadLetterError,
+  DeadLetterQueue,
+  DLQ_DEGRADED_WINDOW_MS,
   DLQ_HEADERS,
+  deadLetterCheck,
   defineProcessor,
+  isDeadLetterError,
   isPermanentError,
   isUnavailableError,
   logEntryOf,
+  MAX_DEAD_LETTERS_PAGE,
   PermanentError,
   PgCheckpoint,
+  REDRIVE_HEADERS,
+  redriveTargetOf,
   runProcessor,
   telemetryPointsOf,
   UnavailableError,

@@ -1,4 +1,4 @@
-import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
+import { JetStreamApiCodes, JetStreamApiError, JetStreamError } from '@nats-io/jetstream';
 
 /**
  * What JetStream answered, by its API error code (`err_code`), never by message text: the
@@ -28,4 +28,12 @@ export function isWrongLastSequence(err: unknown): boolean {
     JetStreamApiCodes.StreamWrongLastSequence,
     JetStreamApiCodes.StreamWrongLastSequenceUnknown,
   );
+}
+
+/**
+ * A direct get found no message (status 404): e.g. a batch read past the last entry of its
+ * subject. The client throws it as a status error, not as an API error.
+ */
+export function isNoMessage(err: unknown): boolean {
+  return err instanceof JetStreamError && (err as { code?: unknown }).code === 404;
 }

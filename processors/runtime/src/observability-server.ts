@@ -15,7 +15,7 @@ export interface ObservabilityHandlers {
 }
 
 /**
- * Serves `GET /healthz` (200 when up, 503 when down, JSON naming each check) and
+ * Serves `GET /healthz` (200 when up or degraded, 503 when down, JSON naming each check) and
  * `GET /metrics` (Prometheus text). Resolves once listening; `port: 0` picks a free port.
  */
 export async function serveObservability(
@@ -36,7 +36,8 @@ export async function serveObservability(
     const answer = async () => {
       if (path === '/healthz' || path === '/readyz') {
         const report = await handlers.health();
-        res.writeHead(report.status === 'up' ? 200 : 503, { 'content-type': 'application/json' });
+        // degraded still serves: 200, so load balancers keep sending traffic
+        res.writeHead(report.status === 'down' ? 503 : 200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(report));
       } else if (path === '/metrics') {
         const text = await handlers.metrics();

@@ -39,5 +39,17 @@ export function processorMetrics(registry: Registry | undefined) {
           registers,
         }),
     ),
+    deadLetters: get(
+      'telly_processor_dlq_messages',
+      () =>
+        new Gauge({
+          name: 'telly_processor_dlq_messages',
+          help: 'Entries in the dead-letter queue (dlq.<processor>): messages the processor gave up on',
+          labelNames: ['processor'],
+          // every instance of a processor reports the same queue: not a sum
+          aggregator: 'max',
+          registers,
+        }),
+    ),
   };
 }

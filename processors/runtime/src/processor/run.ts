@@ -6,6 +6,7 @@ import type { Logger } from '../logger.ts';
 import { sleep } from '../retry.ts';
 import { BatchHandler } from './batch.ts';
 import { ensureConsumer } from './consumer.ts';
+import { DeadLetterQueue, deadLetterCheck, withoutOthersRedrives } from './dead-letter-queue.ts';
 import { DEFAULT_PROCESSOR } from './define.ts';
 import { ProcessorHealth } from './health.ts';
 import { processorMetrics } from './metrics.ts';
@@ -41,6 +42,9 @@ export async function runProcessor(
   const expiresMs = Math.max(1_000, def.batch?.expiresMs ?? DEFAULT_PROCESSOR.expiresMs); // JetStream's minimum
   const health = new ProcessorHealth(expiresMs);
   options.health?.add(`processor:${def.name}`, () => health.check());
+  const dlqDepth = (depth: number) => metrics.deadLetters.set({ processor: def.name }, depth);
+  const dlqCheck = deadLetterCheck(new DeadLetterQueue(options.nc), def.name, dlqDepth);
+  options.health?.add(`dlq:${def.name}`, dlqCheck);
   const stopping = new AbortController();
   const signal = stopping.signal;
   const handler = new BatchHandler(def, { js: jetstream(options.nc), logger, metrics, health, signal });
@@ -49,6 +53,7 @@ export async function runProcessor(
     const info = await consumer.info(false);
     metrics.pending.set({ processor: def.name }, info.num_pending + info.num_ack_pending);
     await def.onAckFloor?.(info.ack_floor.stream_seq);
+    await dlqCheck();
   };
   const lagTimer = setInterval(() => {
     refreshLag().catch((err: unknown) => logger.debug({ err }, 'lag refresh failed'));
@@ -65,7 +70,9 @@ export async function runProcessor(
     while (!signal.aborted) {
       try {
         for await (const batch of messageSource(consumer, def.ordered ?? false, sourceOptions)) {
-          await handler.handle(batch);
+          // a message redriven for another processor was applied here already, with its original
+          const mine = withoutOthersRedrives(batch, def.name);
+          if (mine.length > 0) await handler.handle(mine);
         }
       } catch (err) {
         health.failed(err);
