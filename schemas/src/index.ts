@@ -69,6 +69,7 @@ export {
   UUID_V7_PATTERN,
 } from './ids.ts';
 export type {
+  AcceptPolicy,
   DecodedMessage,
   LogEntry,
   ResolvedSenmlRecord,
@@ -76,20 +77,28 @@ export type {
   SenmlRecord,
   StoredMessage,
   TelemetryPoint,
+  UnstorableCode,
 } from './senml/index.ts';
 export {
+  acceptedWindow,
+  checkAccepted,
+  checkStorable,
+  DEFAULT_ACCEPT_POLICY,
   decodeMessage,
   encodeResolvedJson,
   fromPlainJson,
   isSenmlError,
+  isUnstorableError,
   messageFormat,
   parseSenmlCbor,
   parseSenmlJson,
   pointsOf,
   resolveSenml,
   SenmlError,
+  STORABLE,
   senmlTimeToMs,
   telemetryPoints,
+  UNSTORABLE_CODES,
 } from './senml/index.ts';
 export type {
   EventFilterOptions,

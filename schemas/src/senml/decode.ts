@@ -1,5 +1,5 @@
 import { quote, SenmlError } from './errors.ts';
-import { fromPlainJson } from './from-json.ts';
+import { fromPlainJson, isThingsBoardTelemetry } from './from-json.ts';
 import { parseJsonText, parseLimits, parseSenmlCbor, readJsonPack } from './parse.ts';
 import { resolveSenml } from './resolve.ts';
 import type { ParseOptions, ResolvedSenmlRecord, ResolveOptions } from './types.ts';
@@ -45,7 +45,8 @@ export function messageFormat(contentType: string): MessageFormat | undefined {
  * - `application/senml+json` (also `application/senml-json`): a SenML Pack in JSON;
  * - `application/senml+cbor`: a SenML Pack in CBOR;
  * - `application/json`: a JSON array is read as a SenML Pack (many devices label SenML this
- *   way); a JSON object is converted by {@link fromPlainJson}'s rules.
+ *   way), unless it is ThingsBoard's telemetry (`[{"ts": …, "values": {…}}]`); that and a
+ *   JSON object are converted by {@link fromPlainJson}'s rules.
  *
  * Throws {@link SenmlError} — `SENML_UNSUPPORTED_CONTENT_TYPE` for any other type — and
  * nothing else, whatever the bytes.
@@ -61,7 +62,9 @@ export function decodeMessage(contentType: string, body: Uint8Array, opts: Decod
       return { records: resolveSenml(readJsonPack(parseJsonText(body, maxBytes), maxRecords), opts) };
     case 'json': {
       const value = parseJsonText(body, maxBytes);
-      if (Array.isArray(value)) return { records: resolveSenml(readJsonPack(value, maxRecords), opts) };
+      if (Array.isArray(value) && !isThingsBoardTelemetry(value)) {
+        return { records: resolveSenml(readJsonPack(value, maxRecords), opts) };
+      }
       return { records: fromPlainJson(value, { now: opts.now, maxRecords }) };
     }
     case undefined:

@@ -1,4 +1,5 @@
 import { errorPredicate, TellyError } from '../errors.ts';
+import type { UnstorableCode } from './accept.ts';
 
 /** Stable codes of {@link SenmlError}; clients and HTTP problem documents rely on them. */
 export type SenmlErrorCode =
@@ -18,7 +19,8 @@ export type SenmlErrorCode =
   | 'SENML_NO_VALUE'
   | 'SENML_MULTIPLE_VALUES'
   | 'SENML_BAD_TIME'
-  | 'SENML_UNSUPPORTED_CONTENT_TYPE';
+  | 'SENML_UNSUPPORTED_CONTENT_TYPE'
+  | UnstorableCode;
 
 /** Where a {@link SenmlError} happened, when it is about one record or one field. */
 export interface SenmlErrorOptions extends ErrorOptions {

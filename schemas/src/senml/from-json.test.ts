@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { fromPlainJson, isSenmlError, type SenmlErrorCode } from './index.ts';
+import { decodeMessage, fromPlainJson, isSenmlError, type SenmlErrorCode } from './index.ts';
 
 const NOW = 1.7e9;
 const convert = (value: unknown, maxRecords?: number) =>
@@ -108,5 +108,64 @@ describe('plain JSON rejections name the key', () => {
     for (let i = 0; i < 8; i++) deep = { d: deep };
     rejects(deep, 'SENML_TOO_LARGE', 'd.d.d.d.d.d.d.d');
     assert.equal(convert((deep as { d: Record<string, unknown> }).d)[0]?.n, 'd.d.d.d.d.d.d.x');
+  });
+});
+
+describe("ThingsBoard's device telemetry", () => {
+  const decode = (body: unknown) =>
+    decodeMessage('application/json', new TextEncoder().encode(JSON.stringify(body)), { now: NOW }).records;
+
+  test('{"ts": <ms>, "values": {…}}: the values at that time', () => {
+    assert.deepEqual(
+      decode({ ts: 1451649600512, values: { temperature: 42.2, state: 'ok', env: { rh: 40 } } }),
+      [
+        { n: 'temperature', t: 1451649600.512, v: 42.2 },
+        { n: 'state', t: 1451649600.512, vs: 'ok' },
+        { n: 'env.rh', t: 1451649600.512, v: 40 },
+      ],
+    );
+  });
+
+  test('an array of them, records in order', () => {
+    assert.deepEqual(
+      decode([
+        { ts: 1451649600512, values: { a: 1 } },
+        { ts: 1451649601512, values: { a: 2, b: true } },
+      ]),
+      [
+        { n: 'a', t: 1451649600.512, v: 1 },
+        { n: 'a', t: 1451649601.512, v: 2 },
+        { n: 'b', t: 1451649601.512, vb: true },
+      ],
+    );
+  });
+
+  test('"ts" must be milliseconds; seconds are named as the likely mistake', () => {
+    assert.throws(
+      () => decode({ ts: 1451649600, values: { a: 1 } }),
+      (err) =>
+        isSenmlError(err, 'SENML_BAD_TIME') && err.field === 'ts' && /was this seconds\?/.test(err.message),
+    );
+    assert.throws(
+      () =>
+        decode([
+          { ts: 1451649600512, values: { a: 1 } },
+          { ts: '2016', values: { a: 1 } },
+        ]),
+      (err) => isSenmlError(err, 'SENML_BAD_TIME') && err.field === '1.ts',
+    );
+    assert.throws(
+      () => decode({ ts: 1451649600512, values: { a: [1] } }),
+      (err) => isSenmlError(err, 'SENML_BAD_TYPE') && err.field === 'values.a',
+    );
+  });
+
+  test('any other shape keeps its meaning: a SenML pack, or plain values named ts and values', () => {
+    assert.deepEqual(decode([{ n: 'a', t: 1.6e9, v: 1 }]), [{ n: 'a', t: 1.6e9, v: 1 }]);
+    assert.deepEqual(decode({ ts: 5, values: { a: 1 }, other: 2 }), [
+      { n: 'ts', t: NOW, v: 5 },
+      { n: 'values.a', t: NOW, v: 1 },
+      { n: 'other', t: NOW, v: 2 },
+    ]);
   });
 });

@@ -24,7 +24,9 @@ const ISO_8601 =
  * SenML — to resolved SenML records. The rules:
  *
  * - The body must be a JSON object (`SENML_NOT_OBJECT` otherwise; a JSON array is SenML and
- *   is handled by `decodeMessage`, not here).
+ *   is handled by `decodeMessage`, not here), or ThingsBoard's device telemetry: an object of
+ *   exactly `ts` (milliseconds since the epoch, after 1978-07-04) and `values` (an object of
+ *   values, read by the rules below), or a non-empty array of such objects, records in order.
  * - Every key becomes one record, in the object's key order (as JavaScript enumerates it, so
  *   integer-like keys come first): a number gives `v`, a string `vs`, a boolean `vb`.
  *   `{"temperature": 21.5, "humidity": 40}` → records `temperature` (v 21.5), `humidity` (v 40).
@@ -45,43 +47,87 @@ export function fromPlainJson(value: unknown, opts: PlainJsonOptions): ResolvedS
   const { now, maxDepth = DEFAULT_MAX_DEPTH } = opts;
   const { maxRecords } = parseLimits({ maxRecords: opts.maxRecords });
   if (!Number.isFinite(now)) throw new RangeError(`now must be a finite number of seconds, got ${now}`);
-  if (!isObject(value)) {
-    throw new SenmlError('SENML_NOT_OBJECT', 'a plain JSON message must be an object of values');
-  }
-  const { bn = '', t, time, ...values } = value;
-  if (typeof bn !== 'string') {
-    throw new SenmlError('SENML_BAD_TYPE', '"bn" must be a string prefix for all names', { field: 'bn' });
-  }
-  if (t !== undefined && time !== undefined) {
-    throw new SenmlError('SENML_BAD_TIME', 'give the time as "t" or as "time", not both', { field: 'time' });
-  }
-  const at = resolveTime(t ?? time, t === undefined ? 'time' : 't', now);
-
   const records: ResolvedSenmlRecord[] = [];
-  const walk = (object: Record<string, unknown>, prefix: string, depth: number): void => {
-    if (depth > maxDepth) {
-      throw new SenmlError('SENML_TOO_LARGE', `key ${quote(prefix)} nests deeper than ${maxDepth} objects`, {
-        field: prefix,
+  const limits = { maxDepth, maxRecords };
+  if (isThingsBoardTelemetry(value)) {
+    const items = Array.isArray(value) ? value : [value];
+    items.forEach((item, i) => {
+      const path = Array.isArray(value) ? `${i}.` : '';
+      collect(item.values, '', thingsBoardTime(item.ts, `${path}ts`), records, limits, `${path}values`);
+    });
+  } else {
+    if (!isObject(value)) {
+      throw new SenmlError('SENML_NOT_OBJECT', 'a plain JSON message must be an object of values');
+    }
+    const { bn = '', t, time, ...values } = value;
+    if (typeof bn !== 'string') {
+      throw new SenmlError('SENML_BAD_TYPE', '"bn" must be a string prefix for all names', { field: 'bn' });
+    }
+    if (t !== undefined && time !== undefined) {
+      throw new SenmlError('SENML_BAD_TIME', 'give the time as "t" or as "time", not both', {
+        field: 'time',
       });
     }
-    for (const [key, field] of Object.entries(object)) {
+    collect(values, bn, resolveTime(t ?? time, t === undefined ? 'time' : 't', now), records, limits, '');
+  }
+  if (records.length === 0) throw new SenmlError('SENML_EMPTY', 'the object holds no values');
+  return records;
+}
+
+/**
+ * ThingsBoard's device telemetry (`{"ts": <ms>, "values": {…}}`, or an array of them): an object
+ * with exactly the keys `ts` and `values`, `values` an object. Such an array is not SenML.
+ */
+export function isThingsBoardTelemetry(
+  value: unknown,
+): value is ThingsBoardTelemetry | ThingsBoardTelemetry[] {
+  const one = (item: unknown): item is ThingsBoardTelemetry => {
+    if (!isObject(item) || !isObject(item.values) || !('ts' in item)) return false;
+    return Object.keys(item).length === 2;
+  };
+  return Array.isArray(value) ? value.length > 0 && value.every(one) : one(value);
+}
+
+interface ThingsBoardTelemetry {
+  ts: unknown;
+  values: Record<string, unknown>;
+}
+
+/** One record per value of `object`, nested keys joined with `.`, names prefixed with `bn`. */
+function collect(
+  object: Record<string, unknown>,
+  bn: string,
+  at: number,
+  records: ResolvedSenmlRecord[],
+  limits: { maxDepth: number; maxRecords: number },
+  /** Where `object` is in the message, for error messages ('' at the top). */
+  where: string,
+): void {
+  const walk = (fields: Record<string, unknown>, prefix: string, depth: number): void => {
+    if (depth > limits.maxDepth) {
+      const key = where === '' ? prefix : `${where}.${prefix}`;
+      throw new SenmlError(
+        'SENML_TOO_LARGE',
+        `key ${quote(key)} nests deeper than ${limits.maxDepth} objects`,
+        { field: key },
+      );
+    }
+    for (const [key, field] of Object.entries(fields)) {
       const path = prefix === '' ? key : `${prefix}.${key}`;
       if (isObject(field)) {
         walk(field, path, depth + 1);
         continue;
       }
-      const record = toRecord(bn + path, path, field, at);
-      if (records.length === maxRecords) {
-        throw new SenmlError('SENML_TOO_LARGE', `message has more than ${maxRecords} values`, {
+      const record = toRecord(bn + path, where === '' ? path : `${where}.${path}`, field, at);
+      if (records.length === limits.maxRecords) {
+        throw new SenmlError('SENML_TOO_LARGE', `message has more than ${limits.maxRecords} values`, {
           field: path,
         });
       }
       records.push(record);
     }
   };
-  walk(values, '', 1);
-  if (records.length === 0) throw new SenmlError('SENML_EMPTY', 'the object holds no values');
-  return records;
+  walk(object, '', 1);
 }
 
 function toRecord(n: string, path: string, value: unknown, t: number): ResolvedSenmlRecord {
@@ -111,6 +157,20 @@ function toRecord(n: string, path: string, value: unknown, t: number): ResolvedS
     return { n, t, vs: value };
   }
   return { n, t, vb: value };
+}
+
+/** ThingsBoard's `ts`: milliseconds since the epoch, as JavaScript's `Date.now()`. */
+function thingsBoardTime(ts: unknown, field: string): number {
+  if (typeof ts === 'number' && Number.isFinite(ts) && ts >= RELATIVE_TIME_LIMIT * 1000) return ts / 1000;
+  const hint =
+    typeof ts === 'number' && ts >= RELATIVE_TIME_LIMIT && ts < RELATIVE_TIME_LIMIT * 1000
+      ? ': was this seconds? "ts" is in milliseconds'
+      : '';
+  throw new SenmlError(
+    'SENML_BAD_TIME',
+    `"${field}" must be milliseconds since the epoch after 1978-07-04 (ThingsBoard's "ts"), got ${typeof ts === 'number' ? String(ts) : ts === null ? 'null' : typeof ts}${hint}`,
+    { field },
+  );
 }
 
 function resolveTime(value: unknown, field: string, now: number): number {

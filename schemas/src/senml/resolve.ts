@@ -12,7 +12,7 @@ export const RELATIVE_TIME_LIMIT = 2 ** 28;
 /**
  * Resolves a pack (RFC 8428 §4.6): applies each base field to its record and every later one
  * until replaced, makes names absolute (`bn` + `n`) and times absolute (`bt` + `t`, then `now` is
- * added when the sum is below 2**28), applies `bu` where a record has no `u`, adds `bv` to `v` and
+ * added when the sum is below 2**28, unless `opts.relativeTimes` is false), applies `bu` where a record has no `u`, adds `bv` to `v` and
  * `bs` to `s`. Records keep their order, one output record per input record, except that a
  * record holding only base fields (like the first one of RFC 8428 §5.1.7) just sets them.
  *
@@ -23,7 +23,7 @@ export const RELATIVE_TIME_LIMIT = 2 ** 28;
  * with no value and no sum, one with several values, or a sum that is not finite.
  */
 export function resolveSenml(records: readonly SenmlRecord[], opts: ResolveOptions): ResolvedSenmlRecord[] {
-  const { now } = opts;
+  const { now, relativeTimes = true } = opts;
   if (!Number.isFinite(now)) throw new RangeError(`now must be a finite number of seconds, got ${now}`);
   if (records.length === 0) throw new SenmlError('SENML_EMPTY', 'a SenML Pack needs at least one record');
   const version = packVersion(records);
@@ -66,7 +66,7 @@ export function resolveSenml(records: readonly SenmlRecord[], opts: ResolveOptio
     }
 
     let t = bt + (record.t ?? 0);
-    if (t < RELATIVE_TIME_LIMIT) t += now;
+    if (relativeTimes && t < RELATIVE_TIME_LIMIT) t += now;
     const out: ResolvedSenmlRecord = { n, u: record.u ?? bu, t: finite(t, 't', index) };
     // Adding 0 turns -0 into 0, so the stored JSON and the record compare equal.
     if (record.v !== undefined) out.v = finite(record.v + bv + 0, 'v', index);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { messageSubject } from '../subjects/index.ts';
-import { telemetryPoints } from './telemetry-points.ts';
+import { decodeMessage, encodeResolvedJson, isUnstorableError, telemetryPoints } from './index.ts';
 
 const T = '0191e5a0-0000-7000-8000-00000000000';
 const subject = messageSubject({
@@ -57,4 +57,46 @@ test('plain JSON resolves against Telly-Received, so a replay gives the same poi
       ['led', 1700000000000],
     ],
   );
+});
+
+test('a relative time is resolved exactly once: by the bridge, not again when the entry is read', () => {
+  const receivedMs = Date.UTC(2026, 11, 1);
+  // 1975-01-01 sent as a negative relative time: resolved, it is below 2**28 but absolute
+  const t1975 = Date.UTC(1975, 0, 1) / 1000;
+  const raw = [{ n: 'old', t: t1975 - receivedMs / 1000, v: 1 }];
+  const { records } = decodeMessage('application/senml+json', new TextEncoder().encode(JSON.stringify(raw)), {
+    now: receivedMs / 1000,
+  });
+  assert.equal(records[0]?.t, t1975);
+  // what the bridge stores, read back as every projection reads it
+  const points = telemetryPoints({
+    subject,
+    seq: 1,
+    contentType: 'application/senml+json',
+    receivedMs,
+    body: encodeResolvedJson(records),
+  });
+  assert.equal(new Date(points[0]?.timeMs ?? Number.NaN).toISOString(), '1975-01-01T00:00:00.000Z');
+});
+
+test('an entry no projection can store is a SenmlError with an unstorable code', () => {
+  const read = (body: string, contentType = 'application/senml+json') =>
+    telemetryPoints({
+      subject,
+      seq: 1,
+      contentType,
+      receivedMs: 1_700_000_000_000,
+      body: new TextEncoder().encode(body),
+    });
+  for (const [body, type] of [
+    ['[{"n":"ms","t":1796110000000,"v":1}]', 'application/senml+json'],
+    ['{"t":1796110000000,"x":1}', 'application/json'],
+    ['[{"n":"a","t":1700000000,"vs":"\\u0000"}]', 'application/senml+json'],
+  ] as const) {
+    assert.throws(
+      () => read(body, type),
+      (err) => isUnstorableError(err),
+      body,
+    );
+  }
 });

@@ -1,5 +1,7 @@
 import { parseSubject } from '../subjects/parse.ts';
-import { decodeMessage } from './decode.ts';
+import { checkStorable } from './accept.ts';
+import { decodeMessage, messageFormat } from './decode.ts';
+import { senmlTimeToMs } from './resolve.ts';
 
 /**
  * One telemetry point: a resolved SenML record of a stored message, with where it came from.
@@ -38,14 +40,22 @@ export interface StoredMessage {
 
 /**
  * The points of a stored message. Deterministic: decoding the same entry during a replay gives
- * the same points, because relative times resolve against `Telly-Received`, not the clock.
- * Throws SenmlError / SubjectError for an entry that is not a telemetry message.
+ * the same points, because relative times resolve against `Telly-Received`, not the clock. An
+ * `application/senml+json` entry holds a pack the bridge resolved already: its times are
+ * absolute and are not resolved a second time (that would move a time before 1978 by decades).
+ * Throws SenmlError / SubjectError for an entry that is not a telemetry message, and a
+ * SenmlError with one of the `UNSTORABLE_CODES` for one whose records no projection can store
+ * ({@link checkStorable}).
  */
 export function telemetryPoints(message: StoredMessage): TelemetryPoint[] {
   const subject = parseSubject(message.subject);
   if (subject.kind !== 'msg') return [];
   const contentType = message.contentType ?? 'application/senml+json';
-  const { records } = decodeMessage(contentType, message.body, { now: (message.receivedMs ?? 0) / 1000 });
+  const { records } = decodeMessage(contentType, message.body, {
+    now: (message.receivedMs ?? 0) / 1000,
+    relativeTimes: messageFormat(contentType) !== 'senml+json',
+  });
+  checkStorable(records);
   return records.map((record, index) => ({
     tenantId: subject.tenant,
     channelId: subject.channel,
@@ -53,7 +63,7 @@ export function telemetryPoints(message: StoredMessage): TelemetryPoint[] {
     subtopic: subject.subtopic.join('/'),
     name: record.n,
     unit: record.u,
-    timeMs: Math.round(record.t * 1000),
+    timeMs: senmlTimeToMs(record.t),
     value: record.v,
     stringValue: record.vs,
     boolValue: record.vb,

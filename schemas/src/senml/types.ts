@@ -86,4 +86,10 @@ export interface ParseOptions {
 export interface ResolveOptions {
   /** Current time in seconds since the epoch (float); relative times are added to it. */
   now: number;
+  /**
+   * Whether a time below 2**28 is relative to `now` (RFC 8428 §4.5.3). False for a pack that
+   * was resolved before, such as a MESSAGES entry: its times are absolute already, and adding
+   * `now` again would move a time before 1978-07-04 by decades. @default true
+   */
+  relativeTimes?: boolean;
 }
