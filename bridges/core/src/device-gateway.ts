@@ -1,7 +1,7 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type HealthChecks, type Logger, Publisher } from '@telly/runtime';
-import type { Protocol } from '@telly/schemas';
+import type { AcceptPolicy, Protocol } from '@telly/schemas';
 import type { Registry } from 'prom-client';
 import { CredentialsCache } from './credentials/credentials-cache.ts';
 import { Ingest } from './ingest.ts';
@@ -18,6 +18,8 @@ export interface DeviceGatewayOptions {
   health?: HealthChecks;
   rateLimiter?: RateLimiter;
   maxPayloadBytes?: number;
+  /** Accepted record times (`parseAcceptPolicy`). @default DEFAULT_ACCEPT_POLICY of @telly/schemas */
+  accept?: AcceptPolicy;
 }
 
 /** What a device bridge stands on, whatever its protocol. */
@@ -50,6 +52,7 @@ export async function openDeviceGateway(options: DeviceGatewayOptions): Promise<
     logger,
     ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
     ...(options.maxPayloadBytes ? { maxPayloadBytes: options.maxPayloadBytes } : {}),
+    ...(options.accept ? { accept: options.accept } : {}),
   });
   const sessions = new DeviceSessions({
     ingest,

@@ -1,6 +1,9 @@
 import { isPublishError, type Logger, type Publisher } from '@telly/runtime';
 import {
+  type AcceptPolicy,
+  checkAccepted,
   createEvent,
+  DEFAULT_ACCEPT_POLICY,
   decodeMessage,
   encodeResolvedJson,
   isSenmlError,
@@ -39,6 +42,8 @@ export interface IngestOptions {
   /** @default {@link DEFAULT_MAX_PAYLOAD_BYTES} */
   maxPayloadBytes?: number;
   rateLimiter?: RateLimiter;
+  /** Which record times are accepted around receipt, and how many months one message spans. @default DEFAULT_ACCEPT_POLICY */
+  accept?: AcceptPolicy;
 }
 
 export interface IngestMessage {
@@ -200,6 +205,8 @@ export class Ingest {
         now: receivedAt / 1000,
         maxBytes: this.#maxBytes,
       });
+      // only what every projection can store is acked (an unstorable entry would be lost after the ack)
+      checkAccepted(records, receivedAt, this.#o.accept ?? DEFAULT_ACCEPT_POLICY);
       // SenML is stored resolved (absolute names and times); plain JSON as received
       return format === 'json'
         ? { contentType: 'application/json', body }

@@ -237,6 +237,89 @@ test('refusals: unconnected channel 403, malformed SenML 400 naming the record, 
   }
 });
 
+// Only what every projection can store is acked; nothing refused reaches the log.
+const lastSeq = async () => (await jsm.streams.info(STREAMS.MESSAGES.name)).state.last_seq;
+const send = (contentType: string, body: string) =>
+  post(messagesUrl(channelId), { key: thing.key, contentType, body });
+
+test('what no projection can store is refused with 400, naming the record and the rule', async () => {
+  const now = Date.now() / 1000;
+  const cases: [string, string, RegExp][] = [
+    [
+      'application/senml+json',
+      '[{"n":"ok","v":1},{"n":"ms","t":1796110000000,"v":1}]',
+      /^record 1: t=1796110000000 is year 58886, after the accepted window .*: was this milliseconds\?$/,
+    ],
+    [
+      'application/json',
+      '{"t":1796110000000,"x":1}',
+      /^record 0: t=1796110000000 is year 58886.*milliseconds\?$/,
+    ],
+    [
+      'application/senml+json',
+      '[{"n":"a","vs":"nul \\u0000 here"}]',
+      /^record 0: "vs" holds a NUL character/,
+    ],
+    [
+      'application/senml+json',
+      `[{"n":"a","t":${now + 2 * 86_400},"v":1}]`,
+      /^record 0: .*after the accepted window/,
+    ],
+    [
+      'application/senml+json',
+      '[{"n":"a","t":253402300800,"v":1}]',
+      /^record 0: t=253402300800 is year 10000/,
+    ],
+    [
+      'application/senml+json',
+      '[{"n":"a","t":-62198755200,"v":1}]',
+      /^record 0: .* before the accepted window/,
+    ],
+    ['application/senml+json', '[{"n":"a","v":1e300}]', /^record 0: "v" 1e\+300 is out of range/],
+    // a negative relative time before 1970: refused, not stored decades off
+    [
+      'application/senml+json',
+      `[{"n":"a","t":${-now - 2_208_988_800},"v":1}]`,
+      /^record 0: .* before the accepted window/,
+    ],
+  ];
+  const before = await lastSeq();
+  for (const [contentType, body, detail] of cases) {
+    assert.match(refused(await send(contentType, body), 400, 'invalid-payload').detail, detail, body);
+  }
+  assert.equal(await lastSeq(), before, 'nothing refused reached the log');
+});
+
+test('one message spans at most two calendar months: the 24-partition pack is refused', async () => {
+  const records = Array.from({ length: 24 }, (_, i) => ({ n: 'a', t: Date.UTC(2024, i, 1) / 1000, v: i }));
+  const res = await send('application/senml+json', JSON.stringify(records));
+  assert.match(
+    refused(res, 400, 'invalid-payload').detail,
+    /^record 2: .*3 calendar months, more than the 2 accepted/,
+  );
+  const twoMonths = await send('application/senml+json', JSON.stringify(records.slice(0, 2)));
+  assert.equal(twoMonths.status, 202, twoMonths.body);
+});
+
+test("ThingsBoard's {ts, values} and arrays of them are accepted with their time", async () => {
+  const ts = Date.UTC(2026, 0, 15, 12);
+  const one = await send('application/json', JSON.stringify({ ts, values: { temperature: 21.5 } }));
+  assert.equal(one.status, 202, one.body);
+  const many = await send(
+    'application/json',
+    JSON.stringify([
+      { ts, values: { temperature: 21.5 } },
+      { ts: ts + 1_000, values: { temperature: 21.6, door: true } },
+    ]),
+  );
+  assert.equal(many.status, 202, many.body);
+  const seconds = await send(
+    'application/json',
+    JSON.stringify({ ts: ts / 1000, values: { temperature: 1 } }),
+  );
+  assert.match(refused(seconds, 400, 'invalid-payload').detail, /was this seconds\?/);
+});
+
 test('routes: a bad subtopic level or an unknown path is 404 problem+json', async () => {
   const dot = await post(messagesUrl(channelId, 'a.b'), {
     key: thing.key,
