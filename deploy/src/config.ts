@@ -1,5 +1,12 @@
 import { resolve } from 'node:path';
-import { envEnum, envPort, type NatsConfig, parseDatabaseUrl, parseNatsConfig } from '@telly/runtime';
+import {
+  envEnum,
+  envPort,
+  type NatsConfig,
+  parseBindAddress,
+  parseDatabaseUrl,
+  parseNatsConfig,
+} from '@telly/runtime';
 
 /** The public port of the API, `/healthz` and `/metrics` (the supervisor's). */
 export const DEFAULT_API_PORT = 4000;
@@ -13,6 +20,8 @@ export const DEFAULT_DATA_DIR = '.telly';
  */
 export interface UpConfig {
   apiPort: number;
+  /** `TELLY_BIND_ADDRESS`: where the public API port listens (the bridges read it too). */
+  bindAddress: string;
   /** Use this NATS server/cluster (`NATS_URL`) instead of starting one. */
   nats: NatsConfig | undefined;
   /** Port of the managed nats-server when `nats` is unset. */
@@ -30,6 +39,7 @@ export interface UpConfig {
 export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): UpConfig {
   return {
     apiPort: envPort(env, 'TELLY_API_PORT', DEFAULT_API_PORT),
+    bindAddress: parseBindAddress(env),
     nats: env.NATS_URL ? parseNatsConfig(env) : undefined,
     natsPort: envPort(env, 'TELLY_NATS_PORT', DEFAULT_NATS_PORT),
     databaseUrl: env.DATABASE_URL ? parseDatabaseUrl(env) : undefined,

@@ -1,5 +1,5 @@
 import type { SpawnOptions } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import getPort from 'get-port';
@@ -12,6 +12,11 @@ export interface NatsServerOptions {
   port?: number;
   /** Monitoring port (`/healthz`, `/varz`). @default a free port */
   httpPort?: number;
+  /**
+   * Serve the monitoring endpoints (unauthenticated, on `host`). Off, readiness is read from the
+   * server's log instead. @default true
+   */
+  monitoring?: boolean;
   /** @default '127.0.0.1' */
   host?: string;
   /** JetStream store directory; kept on stop when given, a temp dir removed on stop otherwise. */
@@ -26,7 +31,7 @@ export interface NatsServerOptions {
   serverName?: string;
   /** Largest message the server accepts. @default 8 MiB */
   maxPayload?: number;
-  /** Extra nats-server configuration appended verbatim. */
+  /** Extra nats-server configuration appended verbatim (e.g. `authorization`; the file is mode 0600). */
   extraConfig?: string;
   /** nats-server binary. @default {@link findNatsServer} */
   bin?: string;
@@ -39,15 +44,19 @@ export interface NatsServerOptions {
 export class NatsServer {
   readonly url: string;
   readonly port: number;
-  readonly httpPort: number;
+  /** The monitoring port; undefined when `monitoring` is off. */
+  readonly httpPort: number | undefined;
   readonly storeDir: string;
   readonly version: string;
   readonly process: ManagedProcess;
   readonly #ownsStoreDir: boolean;
+  /** How many times the server logged that it is ready: readiness without the monitoring port. */
+  readonly #readyLogs: { count: number };
 
   private constructor(init: {
     port: number;
-    httpPort: number;
+    httpPort: number | undefined;
+    readyLogs: { count: number };
     host: string;
     storeDir: string;
     ownsStoreDir: boolean;
@@ -56,6 +65,7 @@ export class NatsServer {
   }) {
     this.port = init.port;
     this.httpPort = init.httpPort;
+    this.#readyLogs = init.readyLogs;
     this.url = `nats://${init.host}:${init.port}`;
     this.storeDir = init.storeDir;
     this.#ownsStoreDir = init.ownsStoreDir;
@@ -67,10 +77,13 @@ export class NatsServer {
     const bin = options.bin ?? findNatsServer();
     const host = options.host ?? '127.0.0.1';
     const port = options.port ?? (await getPort({ host }));
-    const httpPort = options.httpPort ?? (await getPort({ host }));
+    const monitoring = options.monitoring ?? true;
+    const httpPort = monitoring ? (options.httpPort ?? (await getPort({ host }))) : undefined;
     const ownsStoreDir = options.storeDir === undefined;
     const storeDir = options.storeDir ?? (await mkdtemp(join(tmpdir(), 'telly-nats-')));
-    await mkdir(storeDir, { recursive: true });
+    // the store holds every stream: readable by this user only
+    await mkdir(storeDir, { recursive: true, mode: 0o700 });
+    await chmod(storeDir, 0o700);
     const configFile = join(storeDir, 'nats-server.conf');
     await writeFile(
       configFile,
@@ -78,7 +91,7 @@ export class NatsServer {
         `server_name: ${JSON.stringify(options.serverName ?? 'telly')}`,
         `host: ${JSON.stringify(host)}`,
         `port: ${port}`,
-        `http: ${JSON.stringify(`${host}:${httpPort}`)}`,
+        ...(httpPort === undefined ? [] : [`http: ${JSON.stringify(`${host}:${httpPort}`)}`]),
         `max_payload: ${options.maxPayload ?? 8 * 1024 * 1024}`,
         'jetstream {',
         `  store_dir: ${JSON.stringify(storeDir)}`,
@@ -86,18 +99,25 @@ export class NatsServer {
         '}',
         options.extraConfig ?? '',
       ].join('\n'),
+      { mode: 0o600 },
     );
+    await chmod(configFile, 0o600); // it may hold passwords
+    const readyLogs = { count: 0 };
     const process = new ManagedProcess({
       name: 'nats-server',
       command: bin,
       args: ['-c', configFile],
       stopSignal: 'SIGTERM',
       ...(options.spawn ? { spawn: options.spawn } : {}),
-      ...(options.onLine ? { onLine: options.onLine } : {}),
+      onLine: (line) => {
+        if (line.includes('Server is ready')) readyLogs.count++;
+        options.onLine?.(line);
+      },
     });
     const server = new NatsServer({
       port,
       httpPort,
+      readyLogs,
       host,
       storeDir,
       ownsStoreDir,
@@ -108,16 +128,19 @@ export class NatsServer {
     return server;
   }
 
-  /** The monitoring endpoint's JetStream-aware health URL. */
+  /** The monitoring endpoint's JetStream-aware health URL (throws when monitoring is off). */
   get healthUrl(): string {
+    if (this.httpPort === undefined) throw new Error('this nats-server was started without monitoring');
     return `http://127.0.0.1:${this.httpPort}/healthz?js-enabled-only=true`;
   }
 
   async #launch(): Promise<void> {
+    const readyBefore = this.#readyLogs.count;
     this.process.start();
     await waitFor(
       async () => {
         if (!this.process.running) throw new Error(`nats-server exited:\n${this.process.logTail}`);
+        if (this.httpPort === undefined) return this.#readyLogs.count > readyBefore;
         return httpOk(this.healthUrl);
       },
       { what: 'nats-server ready', timeoutMs: 30_000 },

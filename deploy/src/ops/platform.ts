@@ -15,9 +15,9 @@ export async function withPlatform<T>(
   fn: (deps: { nc: NatsConnection; js: JetStreamClient; pool: pg.Pool; migrated: string[] }) => Promise<T>,
 ): Promise<T> {
   const config = parseConfig(process.env);
-  const { natsUrl, databaseUrl } = await platformUrls(config);
+  const { nats, databaseUrl } = await platformUrls(config);
   const logger = createLogger('telly', { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
-  const nc = await connectNats(config.nats ?? { servers: [natsUrl] }, 'telly-ops');
+  const nc = await connectNats(nats, 'telly-ops');
   const pool = createPgPool({ connectionString: databaseUrl, max: 4 }, logger);
   try {
     const migrated = await migrate(pool);

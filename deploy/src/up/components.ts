@@ -1,5 +1,6 @@
 import type { Component } from '@telly/runtime';
 import { influxConfigured } from '@telly/telemetry-influx';
+import type { NatsUser } from './nats-auth.ts';
 
 /** A component `telly up` runs as a supervised child process. */
 export interface ComponentEntry {
@@ -9,6 +10,8 @@ export interface ComponentEntry {
   module: string;
   /** Export name of the {@link Component} in that module. @default 'component' */
   exportName?: string;
+  /** The NATS user it connects as on the managed server: what it may do there (nats-auth.ts). */
+  natsUser: NatsUser;
   /** Started only when this says so (e.g. the Influx sink only when configured). @default always */
   enabled?: (env: NodeJS.ProcessEnv) => boolean;
 }
@@ -18,17 +21,24 @@ export interface ComponentEntry {
  * after NATS, Postgres, the stream topology and the migrations are ready.
  */
 export const COMPONENTS: ComponentEntry[] = [
-  { name: 'registry', module: '@telly/registry' },
-  { name: 'commands', module: '@telly/commands' },
-  { name: 'telemetry-pg', module: '@telly/telemetry-pg' },
-  { name: 'telemetry-influx', module: '@telly/telemetry-influx', enabled: influxConfigured },
-  { name: 'mqtt', module: '@telly/bridge-mqtt' },
-  { name: 'http', module: '@telly/bridge-http' },
-  { name: 'api', module: '@telly/api' },
+  { name: 'registry', module: '@telly/registry', natsUser: 'registry' },
+  { name: 'commands', module: '@telly/commands', natsUser: 'commands' },
+  { name: 'telemetry-pg', module: '@telly/telemetry-pg', natsUser: 'telemetry-pg' },
+  {
+    name: 'telemetry-influx',
+    module: '@telly/telemetry-influx',
+    natsUser: 'telemetry-influx',
+    enabled: influxConfigured,
+  },
+  { name: 'mqtt', module: '@telly/bridge-mqtt', natsUser: 'mqtt' },
+  { name: 'http', module: '@telly/bridge-http', natsUser: 'http' },
+  { name: 'api', module: '@telly/api', natsUser: 'api' },
 ];
 
 /** Imports the component an entry names. */
-export async function loadComponent(entry: ComponentEntry): Promise<Component> {
+export async function loadComponent(
+  entry: Pick<ComponentEntry, 'name' | 'module' | 'exportName'>,
+): Promise<Component> {
   const mod = (await import(entry.module)) as Record<string, Component | undefined>;
   const component = mod[entry.exportName ?? 'component'];
   if (!component) throw new Error(`${entry.module} has no export ${entry.exportName ?? 'component'}`);

@@ -1,13 +1,22 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { DEFAULT_POSTGRES_USER, type ManagedProcess, NatsServer, PostgresServer } from '@telly/harness';
-import { type CheckResult, connectNats, createPgPool, type HealthChecks, type Logger } from '@telly/runtime';
+import {
+  type CheckResult,
+  connectNats,
+  createPgPool,
+  type HealthChecks,
+  type Logger,
+  type NatsConfig,
+} from '@telly/runtime';
 import type pg from 'pg';
 import type { UpConfig } from '../config.ts';
 import { RestartBackoff } from './backoff.ts';
+import { type NatsUser, natsInboxPrefix, natsUserName } from './nats-auth.ts';
+import { renderManagedAuthorization } from './nats-auth-config.ts';
+import { natsPasswords, readOrCreateSecret } from './secrets.ts';
 
 const DATABASE_NAME = 'telly';
 
@@ -18,6 +27,11 @@ export interface Dependencies {
   databaseUrl: string;
   nats: NatsConnection;
   pool: pg.Pool;
+  /**
+   * The NATS variables a component connecting as `user` gets: its own user, password and inbox
+   * on the managed server; none on a given cluster (the environment's credentials apply).
+   */
+  natsEnv(user: NatsUser): NodeJS.ProcessEnv;
   stop(): Promise<void>;
 }
 
@@ -61,29 +75,28 @@ function supervise(
   });
 }
 
-async function postgresPassword(dataDir: string): Promise<string> {
-  const file = join(dataDir, 'secrets', 'postgres-password');
-  try {
-    return (await readFile(file, 'utf8')).trim();
-  } catch {
-    const password = randomBytes(24).toString('base64url');
-    await mkdir(join(dataDir, 'secrets'), { recursive: true, mode: 0o700 });
-    await writeFile(file, `${password}\n`, { mode: 0o600 });
-    return password;
-  }
+const postgresPassword = (dataDir: string) => readOrCreateSecret(dataDir, 'postgres-password');
+
+/** The managed nats-server as `user` sees it: its URL, that user's password and inbox. */
+function managedNats(url: string, user: NatsUser, password: string): NatsConfig {
+  return { servers: [url], user: natsUserName(user), pass: password, inboxPrefix: natsInboxPrefix(user) };
 }
 
 /**
- * Where the platform's NATS and Postgres are: the configured URLs, or the managed servers of
- * `telly up` on this machine (their ports, the Postgres password kept in the data dir). What
- * operator commands such as `telly replay` connect to.
+ * Where the platform's NATS and Postgres are: the configured ones, or the managed servers of
+ * `telly up` on this machine (their ports; the operator's NATS password and the Postgres
+ * password kept in the data dir). What operator commands such as `telly replay` connect to.
  */
-export async function platformUrls(config: UpConfig): Promise<{ natsUrl: string; databaseUrl: string }> {
+export async function platformUrls(
+  config: UpConfig,
+): Promise<{ natsUrl: string; nats: NatsConfig; databaseUrl: string }> {
   const natsUrl = config.nats?.servers.join(',') ?? `nats://127.0.0.1:${config.natsPort}`;
-  if (config.databaseUrl) return { natsUrl, databaseUrl: config.databaseUrl };
+  const nats = config.nats ?? managedNats(natsUrl, 'admin', (await natsPasswords(config.dataDir)).admin);
+  if (config.databaseUrl) return { natsUrl, nats, databaseUrl: config.databaseUrl };
   const password = encodeURIComponent(await postgresPassword(config.dataDir));
   return {
     natsUrl,
+    nats,
     databaseUrl: `postgres://${DEFAULT_POSTGRES_USER}:${password}@127.0.0.1:${config.postgresPort}/${DATABASE_NAME}`,
   };
 }
@@ -103,15 +116,22 @@ export async function startDependencies(
   await mkdir(config.dataDir, { recursive: true });
 
   let natsServer: NatsServer | undefined;
-  let natsUrl = config.nats?.servers.join(',');
-  if (!natsUrl) {
+  let natsUrl = config.nats?.servers.join(',') ?? '';
+  let passwords: Record<NatsUser, string> | undefined;
+  let supervisorNats = config.nats;
+  if (!supervisorNats) {
+    passwords = await natsPasswords(config.dataDir);
     natsServer = await NatsServer.start({
       port: config.natsPort,
       storeDir: join(config.dataDir, 'nats'),
+      // no anonymous client, each component its own user (nats-auth.ts); no unauthenticated monitoring port
+      extraConfig: renderManagedAuthorization(passwords),
+      monitoring: false,
       spawn: { detached: true },
       onLine: (line) => logger.debug({ server: 'nats-server' }, line),
     });
     natsUrl = natsServer.url;
+    supervisorNats = managedNats(natsUrl, 'admin', passwords.admin);
     const server = natsServer;
     supervise('nats-server', server.process, () => server.restart(), logger, isStopping, watch);
     logger.info({ url: natsUrl, version: server.version, pid: server.process.pid }, 'nats-server started');
@@ -136,7 +156,7 @@ export async function startDependencies(
       logger.info({ port: server.port, pid: server.process.pid }, 'postgres started');
     }
 
-    nats = await connectNats(config.nats ?? { servers: [natsUrl] }, 'telly-up');
+    nats = await connectNats(supervisorNats, 'telly-up');
     pool = createPgPool({ connectionString: databaseUrl, max: 4, connectionTimeoutMillis: 2_000 }, logger);
   } catch (err) {
     // leave nothing running behind a failed start
@@ -170,11 +190,18 @@ export async function startDependencies(
     };
   });
 
+  const managedUrl = natsUrl;
+  const childPasswords = passwords;
   return {
     natsUrl,
     databaseUrl,
     nats,
     pool,
+    natsEnv(user) {
+      if (!childPasswords) return {};
+      const own = managedNats(managedUrl, user, childPasswords[user]);
+      return { NATS_USER: own.user, NATS_PASSWORD: own.pass, NATS_INBOX_PREFIX: own.inboxPrefix };
+    },
     async stop() {
       stopping = true;
       await nats.drain().catch(() => nats.close());

@@ -80,7 +80,15 @@ export async function up(config: UpConfig, options: UpOptions = {}): Promise<Run
     TELLY_DATA_DIR: config.dataDir,
     TELLY_API_INTERNAL_PORT: String(apiInternalPort),
   };
-  const children = entries.map((entry) => new ComponentProcess(entry, env, logger));
+  const children = entries.map((entry) => {
+    const own = deps.natsEnv(entry.natsUser);
+    if (own.NATS_USER !== undefined) {
+      // on the managed server each component connects as its own user, with nothing inherited
+      delete env.NATS_TOKEN;
+      delete env.NATS_CREDS;
+    }
+    return new ComponentProcess(entry, { ...env, ...own }, logger);
+  });
   try {
     for (const child of children) {
       await child.start();
@@ -131,9 +139,9 @@ export async function up(config: UpConfig, options: UpOptions = {}): Promise<Run
         return AggregatorRegistry.aggregate(all).metrics();
       },
     },
-    { port: config.apiPort },
+    { port: config.apiPort, host: config.bindAddress },
   );
-  const apiUrl = `http://127.0.0.1:${observability.port}`;
+  const apiUrl = `http://${reachableHost(config.bindAddress)}:${observability.port}`;
 
   let stopped: Promise<void> | undefined;
   return {
@@ -154,6 +162,12 @@ export async function up(config: UpConfig, options: UpOptions = {}): Promise<Run
       return stopped;
     },
   };
+}
+
+/** How this machine reaches a listener bound to `address` (every interface: loopback). */
+function reachableHost(address: string): string {
+  if (address === '0.0.0.0' || address === '::') return '127.0.0.1';
+  return address.includes(':') ? `[${address}]` : address;
 }
 
 /**

@@ -34,7 +34,12 @@ export type { Page, PageArgs, PageQuery } from './pg-page.ts';
 export { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor, MAX_PAGE_SIZE, queryPage } from './pg-page.ts';
 export { createPgPool, withTransaction } from './pg-pool.ts';
 export type { NatsConfig } from './platform-config.ts';
-export { parseDatabaseUrl, parseNatsConfig } from './platform-config.ts';
+export {
+  DEFAULT_BIND_ADDRESS,
+  parseBindAddress,
+  parseDatabaseUrl,
+  parseNatsConfig,
+} from './platform-config.ts';
 export type {
   DeadLetter,
   DeadLetterDepths,

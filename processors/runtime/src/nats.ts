@@ -24,6 +24,7 @@ export async function connectNats(config: NatsConfig, name: string): Promise<Nat
   };
   if (config.user !== undefined) Object.assign(options, { user: config.user, pass: config.pass });
   if (config.token !== undefined) options.token = config.token;
+  if (config.inboxPrefix !== undefined) options.inboxPrefix = config.inboxPrefix;
   if (config.credsFile !== undefined) {
     const creds = await readFile(config.credsFile).catch((err: unknown) => {
       throw new ConfigError('NATS_CREDS', `cannot read ${config.credsFile}: ${(err as Error).message}`);

@@ -1,0 +1,208 @@
+// The managed nats-server's authorization, as telly up renders it (nats-auth.ts): no anonymous
+// client, and each component's user can do what it needs and nothing the issue found abused.
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { requestedProjection, statusProjection } from '@telly/commands';
+import { NatsServer } from '@telly/harness';
+import { REGISTRY_PROJECTION } from '@telly/registry';
+import { ensureTopology } from '@telly/runtime';
+import { createEvent, encodeEvent, KV_BUCKETS, registrySubject, STREAMS } from '@telly/schemas';
+import { TELEMETRY_INFLUX } from '@telly/telemetry-influx';
+import { TELEMETRY_PG } from '@telly/telemetry-pg';
+import type pg from 'pg';
+import { DURABLES, NATS_USERS, type NatsUser, natsInboxPrefix, natsUserName } from './nats-auth.ts';
+import {
+  PERMISSIONS_SNIPPET,
+  renderManagedAuthorization,
+  renderPermissionsSnippet,
+} from './nats-auth-config.ts';
+import { natsPasswords } from './secrets.ts';
+
+let dataDir: string;
+let server: NatsServer;
+let passwords: Record<NatsUser, string>;
+const open: NatsConnection[] = [];
+
+before(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'telly-nats-auth-'));
+  passwords = await natsPasswords(dataDir);
+  server = await NatsServer.start({ extraConfig: renderManagedAuthorization(passwords), monitoring: false });
+  const admin = await as('admin');
+  await ensureTopology(admin, await jetstreamManager(admin));
+});
+
+after(async () => {
+  await Promise.all(open.map((nc) => nc.close()));
+  await server?.stop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+async function as(user: NatsUser): Promise<NatsConnection> {
+  const nc = await connect({
+    servers: server.url,
+    user: natsUserName(user),
+    pass: passwords[user],
+    inboxPrefix: natsInboxPrefix(user),
+  });
+  open.push(nc);
+  return nc;
+}
+
+const TENANT = '0197a0a0-0000-7000-8000-000000000001';
+const THING = '0197a0a0-0000-7000-8000-000000000002';
+
+let events = 100;
+
+/** Appends a registry event as `user`; resolves to whether REGISTRY stored it. */
+async function appendRegistryEvent(user: NatsUser): Promise<boolean> {
+  const nc = await as(user);
+  const event = createEvent(
+    'tenant.created',
+    { tenantId: TENANT, data: { name: `forged by ${user}` } },
+    { id: `0197a0a0-0000-7000-8000-${String(++events).padStart(12, '0')}`, now: Date.now() },
+  );
+  const subject = registrySubject({ tenant: TENANT, entity: 'tenant', id: TENANT });
+  return jetstream(nc, { timeout: 2_000 })
+    .publish(subject, encodeEvent(event), { msgID: event.id })
+    .then(
+      () => true,
+      () => false,
+    );
+}
+
+async function lastSeq(stream: string): Promise<number> {
+  const admin = await as('admin');
+  return (await (await jetstreamManager(admin)).streams.info(stream)).state.last_seq;
+}
+
+test('an anonymous client, or one with a wrong password, is refused', async () => {
+  await assert.rejects(connect({ servers: server.url, reconnect: false }), /authoriz|auth/i);
+  await assert.rejects(
+    connect({ servers: server.url, user: natsUserName('mqtt'), pass: 'guess', reconnect: false }),
+    /authoriz|auth/i,
+  );
+});
+
+test('only the API user appends registry events; no other component credential can', async () => {
+  const before = await lastSeq(STREAMS.REGISTRY.name);
+  for (const user of NATS_USERS.filter((u) => u !== 'api' && u !== 'admin')) {
+    assert.equal(await appendRegistryEvent(user), false, `${user} appended a registry event`);
+  }
+  assert.equal(await lastSeq(STREAMS.REGISTRY.name), before, 'REGISTRY unchanged');
+  assert.equal(await appendRegistryEvent('api'), true);
+  assert.equal(await lastSeq(STREAMS.REGISTRY.name), before + 1);
+});
+
+test('a bridge cannot write the credentials bucket or read REGISTRY, but reads credentials', async () => {
+  const adminKv = await new Kvm(await as('admin')).open(KV_BUCKETS.CREDENTIALS);
+  for (const user of ['mqtt', 'http'] as const) {
+    const nc = await as(user);
+    const kv = await new Kvm(nc).open(KV_BUCKETS.CREDENTIALS);
+    await assert.rejects(kv.put(`keys.${'ab'.repeat(32)}`, JSON.stringify({ thingId: THING })), user);
+    assert.equal(await adminKv.get(`keys.${'ab'.repeat(32)}`), null, `${user} wrote a credential`);
+    const jsm = await jetstreamManager(nc);
+    await assert.rejects(
+      jsm.direct.getMessage(STREAMS.REGISTRY.name, { last_by_subj: 'reg.>' }),
+      `${user} read REGISTRY by direct get`,
+    );
+    await assert.rejects(
+      jetstream(nc).consumers.get(STREAMS.REGISTRY.name, { deliver_policy: DeliverPolicy.All }),
+      `${user} opened a consumer on REGISTRY`,
+    );
+    await assert.rejects(jsm.streams.purge(STREAMS.MESSAGES.name), `${user} purged MESSAGES`);
+  }
+  // what the registry projection does, and what the bridges then see
+  const registryKv = await new Kvm(await as('registry')).open(KV_BUCKETS.CREDENTIALS);
+  await registryKv.put(`keys.${'cd'.repeat(32)}`, JSON.stringify({ thingId: THING }));
+  const bridgeKv = await new Kvm(await as('http')).open(KV_BUCKETS.CREDENTIALS);
+  assert.equal((await bridgeKv.get(`keys.${'cd'.repeat(32)}`))?.json<{ thingId: string }>().thingId, THING);
+});
+
+test('device messages come only from the bridges: the API and processors cannot publish msg.>', async () => {
+  const subject = `msg.${TENANT}.c1.${THING}`;
+  for (const user of NATS_USERS.filter((u) => u !== 'admin')) {
+    const stored = await jetstream(await as(user), { timeout: 2_000 })
+      .publish(subject, '{"v":1}')
+      .then(
+        () => true,
+        () => false,
+      );
+    assert.equal(stored, user === 'mqtt' || user === 'http', `${user} publishing a device message`);
+  }
+});
+
+test('a processor uses its own durable; a bridge cannot take a processor durable’s messages', async () => {
+  const nc = await as('telemetry-pg');
+  const jsm = await jetstreamManager(nc);
+  await jsm.consumers.add(STREAMS.MESSAGES.name, {
+    durable_name: TELEMETRY_PG,
+    ack_policy: AckPolicy.Explicit,
+    filter_subjects: ['msg.>'],
+  });
+  const consumer = await jetstream(nc).consumers.get(STREAMS.MESSAGES.name, TELEMETRY_PG);
+  const fetched = await consumer.fetch({ max_messages: 10, expires: 1_000 });
+  let acked = 0;
+  for await (const m of fetched) {
+    await m.ackAck();
+    acked++;
+  }
+  assert.ok(acked >= 1, 'the bridge-published message reached telemetry-pg');
+  const mqtt = await as('mqtt');
+  await assert.rejects(jetstream(mqtt).consumers.get(STREAMS.MESSAGES.name, TELEMETRY_PG));
+  await assert.rejects((await jetstreamManager(mqtt)).consumers.delete(STREAMS.MESSAGES.name, TELEMETRY_PG));
+  // a channel subscription's ordered consumer works for the MQTT bridge
+  const ordered = await jetstream(mqtt).consumers.get(STREAMS.MESSAGES.name, {
+    filter_subjects: [`msg.${TENANT}.c1.>`],
+    deliver_policy: DeliverPolicy.All,
+  });
+  const first = await ordered.next({ expires: 2_000 });
+  assert.equal(first?.subject, `msg.${TENANT}.c1.${THING}`);
+  await ordered.delete();
+});
+
+test('one user cannot subscribe to another user’s inbox', async () => {
+  const mqtt = await as('mqtt');
+  const sub = mqtt.subscribe(`${natsInboxPrefix('api')}.>`);
+  const ended = await sub.closed;
+  assert.ok(ended instanceof Error && /permission/i.test(ended.message), String(ended));
+  // its own inbox is fine: requests (every JetStream call) are answered there
+  assert.ok((await (await jetstreamManager(mqtt)).getAccountInfo()).streams >= 5);
+});
+
+test('the durables in the permission table are the ones the processors define', () => {
+  const pool = {} as pg.Pool;
+  assert.equal(DURABLES.telemetryPg.name, TELEMETRY_PG);
+  assert.equal(DURABLES.telemetryInflux.name, TELEMETRY_INFLUX);
+  assert.equal(DURABLES.registry.name, REGISTRY_PROJECTION);
+  assert.deepEqual(
+    [requestedProjection(pool), statusProjection(pool)].map((p) => ({ stream: p.stream, name: p.name })),
+    [DURABLES.commandsRequested, DURABLES.commandsStatus],
+  );
+});
+
+test('the checked-in server snippet is the table rendered', async () => {
+  assert.equal(
+    await readFile(PERMISSIONS_SNIPPET, 'utf8'),
+    renderPermissionsSnippet(),
+    'run: node -e "import(\'./deploy/src/up/nats-auth-config.ts\').then(m => process.stdout.write(m.renderPermissionsSnippet()))" > deploy/nats/telly-permissions.conf',
+  );
+});
+
+test('secrets are files of mode 0600 in a directory of mode 0700, and stable', async () => {
+  const dir = join(dataDir, 'secrets');
+  assert.equal((await stat(dir)).mode & 0o777, 0o700);
+  for (const user of NATS_USERS) {
+    const file = join(dir, `nats-${user}.password`);
+    assert.equal((await stat(file)).mode & 0o777, 0o600, file);
+    assert.equal((await readFile(file, 'utf8')).trim(), passwords[user]);
+  }
+  assert.deepEqual(await natsPasswords(dataDir), passwords);
+  assert.equal((await stat(join(server.storeDir, 'nats-server.conf'))).mode & 0o777, 0o600);
+  assert.equal(server.httpPort, undefined, 'no monitoring port');
+});
