@@ -109,6 +109,8 @@ export type {
   TellySubject,
 } from './subjects/index.ts';
 export {
+  authRevokedFilter,
+  authRevokedSubject,
   commandSubject,
   commandsFilter,
   dlqSubject,

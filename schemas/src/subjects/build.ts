@@ -45,6 +45,17 @@ export function eventSubject(parts: EventSubjectParts): string {
   );
 }
 
+/** The first tokens of the API's credential revocation notices (core NATS, in no stream). */
+export const AUTH_REVOKED_PREFIX = 'telly.auth.revoked';
+
+/**
+ * `telly.auth.revoked.<tenant>`: a session, API key or role of the tenant changed, so every API
+ * instance drops its cached credentials and re-checks the tenant's live subscriptions.
+ */
+export function authRevokedSubject(tenant: string): string {
+  return checkLength(`${AUTH_REVOKED_PREFIX}.${assertToken(tenant, 'tenant')}`);
+}
+
 /** `dlq.<processor>`. */
 export function dlqSubject(processor: string): string {
   return checkLength(`${SUBJECT_PREFIXES.DLQ}.${assertToken(processor, 'processor')}`);

@@ -1,4 +1,4 @@
-import { assertEventSubjectType } from './build.ts';
+import { AUTH_REVOKED_PREFIX, assertEventSubjectType } from './build.ts';
 import { SubjectError } from './errors.ts';
 import { SUBJECT_PREFIXES } from './streams.ts';
 import { assertToken, MAX_SUBTOPIC_DEPTH } from './tokens.ts';
@@ -99,4 +99,9 @@ function subtopicFilterTokens(subtopic: readonly string[]): readonly string[] {
     }
     return assertToken(token, `subtopic[${i}]`);
   });
+}
+
+/** Every tenant's revocation notices (see `authRevokedSubject`). */
+export function authRevokedFilter(): string {
+  return `${AUTH_REVOKED_PREFIX}.${TOKEN_WILDCARD}`;
 }

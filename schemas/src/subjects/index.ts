@@ -1,4 +1,6 @@
 export {
+  AUTH_REVOKED_PREFIX,
+  authRevokedSubject,
   commandSubject,
   dlqSubject,
   eventSubject,
@@ -9,7 +11,14 @@ export {
 export type { SubjectErrorCode, SubjectErrorDetails } from './errors.ts';
 export { isSubjectError, SubjectError } from './errors.ts';
 export type { EventFilterOptions, MessageFilterOptions } from './filters.ts';
-export { commandsFilter, eventFilter, messageFilters, TAIL_WILDCARD, TOKEN_WILDCARD } from './filters.ts';
+export {
+  authRevokedFilter,
+  commandsFilter,
+  eventFilter,
+  messageFilters,
+  TAIL_WILDCARD,
+  TOKEN_WILDCARD,
+} from './filters.ts';
 export {
   parseCommandSubject,
   parseDlqSubject,

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
+  authRevokedFilter,
+  authRevokedSubject,
   commandSubject,
   dlqSubject,
   EVENT_SUBJECT_TYPES,
@@ -238,5 +240,22 @@ describe('subject parse errors', () => {
     assert.ok(!isSubjectError(err, 'TOKEN_TOO_LONG'));
     assert.ok(!isSubjectError(new Error('x')));
     assert.equal(err.name, 'SubjectError');
+  });
+});
+
+describe('revocation notices', () => {
+  it('are telly.auth.revoked.<tenant>, matched by the filter of every tenant', () => {
+    fc.assert(
+      fc.property(token, (tenant) => {
+        const subject = authRevokedSubject(tenant);
+        assert.equal(subject, `telly.auth.revoked.${tenant}`);
+        assert.ok(subjectMatches(authRevokedFilter(), subject));
+      }),
+    );
+  });
+
+  it('refuse a tenant that is not one token', () => {
+    assert.throws(() => authRevokedSubject('a.b'), isSubjectError);
+    assert.throws(() => authRevokedSubject('*'), isSubjectError);
   });
 });
