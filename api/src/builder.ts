@@ -1,7 +1,9 @@
 import SchemaBuilder from '@pothos/core';
+import ComplexityPlugin from '@pothos/plugin-complexity';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import type { Principal } from './auth/principal.ts';
+import type { Revocations } from './auth/revocations.ts';
 import { atLeast } from './auth/roles.ts';
 import { ApiError } from './errors.ts';
 import type { AuthService } from './services/auth-service.ts';
@@ -21,15 +23,26 @@ export interface Services {
   ops: ProjectionOps;
   registry: RegistryService;
   queries: RegistryQueries;
+  /** Revocation notices between API instances: announce after a credential change. */
+  revocations: Revocations;
 }
 
 export interface Context {
   /** undefined for an anonymous request. */
   principal: Principal | undefined;
   services: Services;
+  /** The caller's source address (see client-address.ts), which the throttles count by. */
+  clientAddress: string;
   /** Throws once the caller's credentials no longer hold (expired, revoked): long-lived operations ask again. */
   recheck: () => Promise<void>;
 }
+
+/**
+ * The most one operation may cost. A field costs 1, a list 1 plus 10 times its selection, a
+ * connection 10 plus its page size times its selection (`pageComplexity`); so two nested lists
+ * of default pages are fine and a third is refused with QUERY_TOO_COMPLEX. @default 20000
+ */
+export const MAX_QUERY_COMPLEXITY = 20_000;
 
 /**
  * Scopes follow the role ladder owner > admin > operator > analyst > viewer: `viewer` reads the
@@ -48,7 +61,19 @@ export const builder = new SchemaBuilder<{
   DefaultFieldNullability: false;
 }>({
   defaultFieldNullability: false,
-  plugins: [ScopeAuthPlugin, TELLY_ID_PLUGIN],
+  plugins: [ScopeAuthPlugin, ComplexityPlugin, TELLY_ID_PLUGIN],
+  // computed from the operation and its variables before any root field resolves
+  complexity: {
+    defaultComplexity: 1,
+    defaultListMultiplier: 10,
+    limit: { complexity: MAX_QUERY_COMPLEXITY },
+    complexityError: (_kind, { complexity, maxComplexity }) =>
+      new ApiError(
+        'QUERY_TOO_COMPLEX',
+        `this operation costs ${complexity}, at most ${maxComplexity} is allowed: ask for smaller pages or fewer nested lists`,
+        { cost: complexity, maxCost: maxComplexity, http: { status: 400 } },
+      ),
+  },
   scopeAuth: {
     authorizeOnSubscribe: true,
     authScopes: ({ principal }) => ({

@@ -5,10 +5,11 @@ import { ProjectionWaiter, RegistryStore } from '@telly/registry';
 import { type Logger, Publisher } from '@telly/runtime';
 import type pg from 'pg';
 import { Authenticator } from './auth/authenticate.ts';
-import { LoginThrottle } from './auth/login-throttle.ts';
 import { createOidcVerifier, parseOidcProviders } from './auth/oidc.ts';
+import { Revocations } from './auth/revocations.ts';
 import { Sessions } from './auth/sessions.ts';
 import { loadSigningKey, type SigningKey } from './auth/signing-key.ts';
+import { BOOTSTRAP_LIMITS, LOGIN_LIMITS, SIGNUP_LIMITS, Throttle } from './auth/throttle.ts';
 import type { Services } from './builder.ts';
 import type { ApiConfig } from './config.ts';
 import { serveApp } from './server.ts';
@@ -25,7 +26,8 @@ export interface ApiDeps {
   config: Pick<
     ApiConfig,
     'issuer' | 'audience' | 'jwtPrivateKey' | 'jwtKeyFile' | 'oidcProviders' | 'operatorTenant'
-  >;
+  > &
+    Partial<Pick<ApiConfig, 'trustProxy'>>;
   nc: NatsConnection;
   /** The API's tables, the registry's read model, commands and telemetry, migrated by their owners. */
   pool: pg.Pool;
@@ -39,6 +41,8 @@ export interface Composition {
   services: Services;
   authenticator: Authenticator;
   signingKey: SigningKey;
+  /** External-key attempts at the bootstrap route. */
+  bootstrapThrottle: Throttle;
   /** Stops what the services run in the background. */
   close(): Promise<void>;
 }
@@ -57,12 +61,17 @@ export async function composeServices(deps: ApiDeps): Promise<Composition> {
     audience: config.audience,
     oidc: providers.length > 0 ? createOidcVerifier(providers) : undefined,
   });
+  const revocations = new Revocations(nc, logger);
+  // registered first: a notice drops cached credentials before subscriptions re-check
+  revocations.onAnyTenant(() => authenticator.forgetAll());
+  await revocations.listen();
   const js = jetstream(nc);
   const waiter = new ProjectionWaiter(pool);
   const registry = new RegistryService(new RegistryStore(js, await jetstreamManager(nc)), waiter, pool);
   const services: Services = {
     registry,
     queries: new RegistryQueries(pool),
+    revocations,
     commands: new CommandService(new Publisher(js), pool),
     telemetry: new TelemetryService(pool),
     feed: new TelemetryFeed(js, logger, deps.feed),
@@ -71,14 +80,28 @@ export async function composeServices(deps: ApiDeps): Promise<Composition> {
       pool,
       registry,
       sessions,
-      throttle: new LoginThrottle(pool),
+      revocations,
+      throttles: {
+        login: new Throttle(pool, 'login', LOGIN_LIMITS),
+        signup: new Throttle(pool, 'signup', SIGNUP_LIMITS),
+      },
       authenticator,
       signingKey,
       issuer: config.issuer,
       audience: config.audience,
     }),
   };
-  return { services, authenticator, signingKey, close: () => waiter.close() };
+  const bootstrapThrottle = new Throttle(pool, 'bootstrap', BOOTSTRAP_LIMITS);
+  return {
+    services,
+    authenticator,
+    signingKey,
+    bootstrapThrottle,
+    close: async () => {
+      revocations.close();
+      await waiter.close();
+    },
+  };
 }
 
 export interface Api {
@@ -100,6 +123,8 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
     services: composed.services,
     authenticator: composed.authenticator,
     signingKeys: [composed.signingKey],
+    bootstrapThrottle: composed.bootstrapThrottle,
+    trustProxy: deps.config.trustProxy ?? false,
     logger: deps.logger,
   });
   const served = serveApp(app, deps.logger);

@@ -16,6 +16,11 @@ export interface ApiConfig {
   oidcProviders: string | undefined;
   /** `TELLY_OPERATOR_TENANT`: the tenant whose admins may replay and verify projections. */
   operatorTenant: string | undefined;
+  /**
+   * Behind `telly up`'s proxy (`TELLY_API_INTERNAL_PORT` set): a request from loopback is the
+   * proxy's, and its `X-Forwarded-For` names the client the throttles count.
+   */
+  trustProxy: boolean;
 }
 
 /** Reads the API's own settings once (NATS and Postgres are the runtime's), failing fast on a bad value. */
@@ -30,5 +35,6 @@ export function parseApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
     jwtKeyFile: env.TELLY_JWT_KEY_FILE || (dataDir ? `${dataDir}/secrets/jwt-ed25519.jwk` : undefined),
     oidcProviders: env.TELLY_OIDC_PROVIDERS || undefined,
     operatorTenant: env.TELLY_OPERATOR_TENANT || undefined,
+    trustProxy: Boolean(env.TELLY_API_INTERNAL_PORT),
   };
 }

@@ -1,19 +1,23 @@
+import type { IncomingMessage } from 'node:http';
 import type { YogaInitialContext } from 'graphql-yoga';
 import type { Authenticator } from './auth/authenticate.ts';
 import type { Context, Services } from './builder.ts';
+import { clientAddress } from './client-address.ts';
 import { ApiError, toApiError } from './errors.ts';
 
 /** What yoga and graphql-ws hand the context factory. */
 type ContextInit = Partial<YogaInitialContext> & {
   connectionParams?: Readonly<Record<string, unknown>>;
-  extra?: { request?: { headers: Record<string, string | string[] | undefined> } };
+  /** node:http's request, when yoga is served by it. */
+  req?: IncomingMessage;
+  extra?: { request?: IncomingMessage };
 };
 
 /**
  * The context of each operation: the caller (anonymous when no credentials are sent; refused
  * credentials fail the operation), the services, and how long-lived operations re-check the caller.
  */
-export function contextFactory(services: Services, authenticator: Authenticator) {
+export function contextFactory(services: Services, authenticator: Authenticator, trustProxy = false) {
   const authenticate = (authorization: string | undefined) =>
     authenticator.authenticate(authorization).catch((err: unknown) => {
       throw toApiError(err);
@@ -24,6 +28,7 @@ export function contextFactory(services: Services, authenticator: Authenticator)
     return {
       principal,
       services,
+      clientAddress: clientAddress(init.req ?? init.extra?.request, trustProxy),
       recheck: async () => {
         const now = await authenticate(authorization);
         if (!now || now.tenantId !== principal?.tenantId || now.id !== principal.id)

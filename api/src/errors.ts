@@ -25,9 +25,14 @@ export type ApiErrorCode =
   | 'NOT_ALLOWED'
   | 'UNAVAILABLE'
   | 'TOO_MANY_SUBSCRIPTIONS'
-  | 'SLOW_CONSUMER';
+  | 'SLOW_CONSUMER'
+  | 'QUERY_TOO_DEEP'
+  | 'TOO_MANY_ALIASES'
+  | 'QUERY_TOO_LARGE'
+  | 'TOO_MANY_DIRECTIVES'
+  | 'QUERY_TOO_COMPLEX';
 
-const HTTP_STATUS: Record<ApiErrorCode, number> = {
+export const HTTP_STATUS: Record<ApiErrorCode, number> = {
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
@@ -45,6 +50,11 @@ const HTTP_STATUS: Record<ApiErrorCode, number> = {
   UNAVAILABLE: 503,
   TOO_MANY_SUBSCRIPTIONS: 429,
   SLOW_CONSUMER: 409,
+  QUERY_TOO_DEEP: 400,
+  TOO_MANY_ALIASES: 400,
+  QUERY_TOO_LARGE: 400,
+  TOO_MANY_DIRECTIVES: 400,
+  QUERY_TOO_COMPLEX: 400,
 };
 
 export class ApiError extends GraphQLError {

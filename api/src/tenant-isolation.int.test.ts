@@ -627,21 +627,24 @@ async function setUpB(url: string): Promise<TenantB> {
   };
 }
 
-/** Everything A can see of its registry (timestamps that A's own writes move left out). */
+/**
+ * Everything A can see of its registry (timestamps that A's own writes move left out). A has a
+ * handful of each, so pages of 20 hold all of it within the API's cost limit.
+ */
 const SNAPSHOT = `query Snapshot {
   tenant { id name createdAt }
   me { id email role }
-  users(first: 500) { totalCount nodes { id email role createdAt tenant { id } } }
+  users(first: 20) { totalCount nodes { id email role createdAt tenant { id } } }
   apiKeys { id name role revokedAt expiresAt createdAt }
-  things(first: 500) {
+  things(first: 20) {
     totalCount
     nodes {
       id name metadata enabled createdAt
       bootstrap { externalId content channels { id } }
-      channels(first: 500) { totalCount nodes { id } }
+      channels(first: 20) { totalCount nodes { id } }
     }
   }
-  channels(first: 500) { totalCount nodes { id name metadata createdAt things(first: 500) { totalCount nodes { id } } } }
+  channels(first: 20) { totalCount nodes { id name metadata createdAt things(first: 20) { totalCount nodes { id } } } }
 }`;
 
 /**

@@ -3,12 +3,14 @@ import { GraphQLError } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Authenticator } from './auth/authenticate.ts';
 import type { SigningKey } from './auth/signing-key.ts';
+import type { Throttle } from './auth/throttle.ts';
 import type { Context, Services } from './builder.ts';
 import { contextFactory } from './context.ts';
 import { maskErrors } from './mask-errors.ts';
 import { useBodyLimit } from './plugins/body-limit.ts';
 import { useBootstrap } from './plugins/bootstrap.ts';
 import { useCsvExport } from './plugins/csv-export.ts';
+import { useGraphqlLimits } from './plugins/graphql-limits.ts';
 import { useJwks } from './plugins/jwks.ts';
 import { schema } from './schema/index.ts';
 
@@ -23,13 +25,18 @@ export interface GraphqlAppOptions {
   /** Published at `/.well-known/jwks.json`. */
   signingKeys: readonly SigningKey[];
   logger: Logger;
+  /** External-key attempts at the bootstrap route. */
+  bootstrapThrottle: Throttle;
+  /** Behind `telly up`'s proxy: the client address is its `X-Forwarded-For` (client-address.ts). */
+  trustProxy: boolean;
   /** @default MAX_REQUEST_BYTES */
   maxRequestBytes?: number | undefined;
 }
 
 /**
  * The yoga app: the schema with its context and error masking, and as plugins the body limit
- * (first: nothing reads a body before it), the bootstrap route, the CSV export and the JWKS.
+ * (first: nothing reads a body before it), the bootstrap route, the CSV export, the JWKS and
+ * the limits on an operation's shape.
  * No socket: `server.ts` serves it, tests call `app.fetch`.
  */
 export function createGraphqlApp(options: GraphqlAppOptions): GraphqlApp {
@@ -41,6 +48,8 @@ export function createGraphqlApp(options: GraphqlAppOptions): GraphqlApp {
     // GraphQL path so that e.g. a device whose external id is "health" still gets its bootstrap
     healthCheckEndpoint: `${GRAPHQL_PATH}/health`,
     landingPage: false,
+    // one operation per request: a batch would multiply every per-operation limit
+    batching: false,
     logging: {
       debug: () => {},
       info: () => {},
@@ -52,12 +61,13 @@ export function createGraphqlApp(options: GraphqlAppOptions): GraphqlApp {
           : logger.error({ args }, 'graphql-yoga'),
     },
     maskedErrors: { maskError: maskErrors(logger) },
-    context: contextFactory(services, authenticator),
+    context: contextFactory(services, authenticator, options.trustProxy),
     plugins: [
       useBodyLimit(options.maxRequestBytes),
-      useBootstrap(services.registry, logger),
+      useBootstrap(services.registry, options.bootstrapThrottle, options.trustProxy, logger),
       useCsvExport(authenticator, services.telemetry, logger),
       useJwks(options.signingKeys),
+      useGraphqlLimits(),
     ],
   });
 }

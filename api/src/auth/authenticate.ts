@@ -25,7 +25,7 @@ export interface AuthenticatorOptions {
 /**
  * Turns `Authorization: Bearer <token>` into a {@link Principal}. Three kinds of token: Telly
  * access tokens (EdDSA JWTs whose session must still be live: logout and revocation take effect
- * within {@link DEFAULT_AUTH_CACHE_MS}), API keys (`tak_…`) and tokens of configured OIDC
+ * at once with a revocation notice, and within {@link DEFAULT_AUTH_CACHE_MS} without), API keys (`tak_…`) and tokens of configured OIDC
  * providers. The role always comes from the current registry, never only from the token.
  */
 export class Authenticator {
@@ -82,6 +82,11 @@ export class Authenticator {
   /** Forgets cached lookups for a session (e.g. right after logout in this process). */
   forgetSession(sessionId: string): void {
     this.#cache.delete(`s:${sessionId}`);
+  }
+
+  /** Forgets every cached lookup (on a revocation notice): the next request reads them again. */
+  forgetAll(): void {
+    this.#cache.clear();
   }
 
   async #apiKey(token: string): Promise<Principal | undefined> {

@@ -1,4 +1,6 @@
 import { argon2, randomBytes, timingSafeEqual } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import pLimit from 'p-limit';
 import { COMMON_PASSWORDS } from './common-passwords.ts';
 
 /** Cost parameters of an argon2id hash. */
@@ -176,6 +178,14 @@ export function checkPasswordPolicy(
   return undefined;
 }
 
+/**
+ * Argon2 hashes computed at once, at most (each holds its memory, 19 MiB by default, and a
+ * thread): more logins and signups wait their turn instead of exhausting memory and the thread
+ * pool. @default the cores, at most 4
+ */
+export const MAX_CONCURRENT_HASHES = Math.min(4, availableParallelism());
+const hashing = pLimit(MAX_CONCURRENT_HASHES);
+
 function derive(
   password: string,
   params: {
@@ -184,6 +194,14 @@ function derive(
     readonly parallelism: number;
     readonly salt: Buffer;
   },
+  tagLength: number,
+): Promise<Buffer> {
+  return hashing(() => argon2Once(password, params, tagLength));
+}
+
+function argon2Once(
+  password: string,
+  params: Parameters<typeof derive>[1],
   tagLength: number,
 ): Promise<Buffer> {
   return new Promise((resolve, reject) => {

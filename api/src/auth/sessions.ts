@@ -101,17 +101,18 @@ export class Sessions {
     return outcome;
   }
 
-  /** Ends the session the refresh token belongs to; false when it was not a live session. */
-  async revoke(refreshToken: string, reason = 'logout'): Promise<boolean> {
+  /** Ends the session the refresh token belongs to: its tenant, or undefined when it was not a live session. */
+  async revoke(refreshToken: string, reason = 'logout'): Promise<string | undefined> {
     const parsed = parseRefreshToken(refreshToken);
-    if (!parsed) return false;
-    const { rowCount } = await this.#pool.query(
+    if (!parsed) return undefined;
+    const { rows } = await this.#pool.query<{ tenant_id: string }>(
       `UPDATE auth_sessions s SET revoked_at = now(), revoked_reason = $2
        WHERE s.id = $1 AND s.revoked_at IS NULL
-         AND EXISTS (SELECT 1 FROM auth_refresh_tokens t WHERE t.session_id = s.id AND t.token_hash = $3)`,
+         AND EXISTS (SELECT 1 FROM auth_refresh_tokens t WHERE t.session_id = s.id AND t.token_hash = $3)
+       RETURNING s.tenant_id`,
       [parsed.familyId, reason, keyHash(refreshToken)],
     );
-    return rowCount === 1;
+    return rows[0]?.tenant_id;
   }
 
   /** Ends every session of a user but `keep` (e.g. all others after a password change). */

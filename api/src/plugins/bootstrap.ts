@@ -1,6 +1,10 @@
+import type { IncomingMessage } from 'node:http';
 import type { Logger } from '@telly/runtime';
 import { parseThingAuthorization, THING_AUTH_SCHEME } from '@telly/schemas';
 import type { Plugin } from 'graphql-yoga';
+import type { Throttle } from '../auth/throttle.ts';
+import { clientAddress } from '../client-address.ts';
+import { isApiError } from '../errors.ts';
 import type { RegistryService } from '../services/registry-service.ts';
 import { problem } from './problem.ts';
 import { useRoute } from './route.ts';
@@ -14,13 +18,19 @@ const NO_CONFIG = 'no enabled bootstrap config for this external id and key';
  * `GET /things/bootstrap/{externalId}` with `Authorization: Thing <externalKey>` (or the bare
  * key, as Mainflux devices send it): the thing's id, a fresh key, its channels and config.
  * An unknown id and a wrong key get the same 404, so the endpoint cannot be used to find ids.
+ * Key guessing is throttled per source address and per external id (429 with Retry-After).
  */
-export function useBootstrap(registry: RegistryService, logger: Logger): Plugin {
+export function useBootstrap(
+  registry: RegistryService,
+  throttle: Throttle,
+  trustProxy: boolean,
+  logger: Logger,
+): Plugin {
   return useRoute(
     {
       name: 'bootstrap',
       match: (url) => BOOTSTRAP_PATH.exec(url.pathname)?.[1],
-      async handle({ request, match, fetchAPI }) {
+      async handle({ request, match, fetchAPI, serverContext }) {
         if (request.method !== 'GET') {
           return problem(fetchAPI, 405, 'Method Not Allowed', 'bootstrap is fetched with GET', {
             allow: 'GET',
@@ -34,11 +44,22 @@ export function useBootstrap(registry: RegistryService, logger: Logger): Plugin 
         }
         const externalKey = parseThingAuthorization(header);
         const externalId = decoded(match);
-        const answer =
-          externalKey !== undefined && externalId !== undefined
-            ? await registry.bootstrap(externalId, externalKey)
-            : undefined;
+        if (externalKey === undefined || externalId === undefined) {
+          return problem(fetchAPI, 404, 'Not Found', NO_CONFIG);
+        }
+        const address = clientAddress(serverContext.req as IncomingMessage | undefined, trustProxy);
+        let attempt: Awaited<ReturnType<Throttle['attempt']>>;
+        try {
+          attempt = await throttle.attempt(externalId, address);
+        } catch (err) {
+          if (!isApiError(err, 'TOO_MANY_ATTEMPTS')) throw err;
+          return problem(fetchAPI, 429, 'Too Many Requests', err.message, {
+            'retry-after': String(err.extensions.retryAfter),
+          });
+        }
+        const answer = await registry.bootstrap(externalId, externalKey);
         if (!answer) return problem(fetchAPI, 404, 'Not Found', NO_CONFIG);
+        await attempt.succeeded();
         const body = {
           id: answer.thingId,
           key: answer.thingKey,

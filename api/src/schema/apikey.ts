@@ -56,7 +56,9 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
-      await ctx.services.registry.revokeApiKey(principalOf(ctx), args.id);
+      const p = principalOf(ctx);
+      await ctx.services.registry.revokeApiKey(p, args.id);
+      await ctx.services.revocations.announce(p.tenantId);
       return true;
     },
   }),

@@ -1,6 +1,6 @@
 import { builder, principalOf } from '../builder.ts';
 import type { ChannelRow } from '../services/queries.ts';
-import { connectionType, toConnection } from './pagination.ts';
+import { connectionType, pageComplexity, toConnection } from './pagination.ts';
 import { must } from './user.ts';
 
 export const Channel = builder.objectRef<ChannelRow>('Channel');
@@ -32,6 +32,7 @@ builder.queryFields((t) => ({
   channels: t.field({
     type: ChannelConnection,
     authScopes: { viewer: true },
+    complexity: pageComplexity,
     args: { first: t.arg.int(), after: t.arg.string(), filter: t.arg({ type: ChannelFilter }) },
     resolve: async (_root, args, ctx) =>
       toConnection(

@@ -1,6 +1,6 @@
 import { builder, principalOf } from '../builder.ts';
 import type { CommandRow } from '../services/command-service.ts';
-import { connectionType, toConnection } from './pagination.ts';
+import { connectionType, pageComplexity, toConnection } from './pagination.ts';
 import { Thing } from './thing.ts';
 
 const CommandStatus = builder.enumType('CommandStatus', {
@@ -30,6 +30,7 @@ builder.objectField(Thing, 'commands', (t) =>
   t.field({
     type: CommandConnection,
     description: "The thing's commands, newest first.",
+    complexity: pageComplexity,
     args: { first: t.arg.int(), after: t.arg.string(), status: t.arg({ type: CommandStatus }) },
     resolve: async (thing, args, ctx) =>
       toConnection(

@@ -20,12 +20,17 @@ export const TelemetryPoint = builder.objectRef<PointRow>('TelemetryPoint').impl
   }),
 });
 
+/** What one `telemetry` query costs beside its selection (see `complexity` in builder.ts). */
+const TELEMETRY_QUERY_COST = 100;
+
 export const AggregateEnum = builder.enumType('Aggregate', { values: AGGREGATES });
 
 builder.queryFields((t) => ({
   telemetry: t.field({
     type: [TelemetryPoint],
     authScopes: { viewer: true },
+    // a time-range scan of up to MAX_POINTS rows: dearer than a field, whatever it selects
+    complexity: { field: TELEMETRY_QUERY_COST, multiplier: 10 },
     description:
       'Points of a thing or a channel (optionally one name) in [from, to): raw in time order, the newest `last`, or one `aggregate` per `every` bucket (answered from the 1m/1h rollups when aligned).',
     args: {
@@ -84,16 +89,19 @@ builder.subscriptionFields((t) => ({
     description:
       'Each point stored from now on, of a thing, a channel or the whole tenant (optionally one name), in log order: in order per thing, each once. A subscriber that falls far behind ends with SLOW_CONSUMER; an expired token or an ended session ends it with UNAUTHENTICATED / TOKEN_EXPIRED.',
     args: { channelId: t.arg.id(), thingId: t.arg.id(), name: t.arg.string() },
-    subscribe: (_root, args, ctx) =>
-      ctx.services.feed.subscribe(
+    subscribe: (_root, args, ctx) => {
+      const { tenantId } = principalOf(ctx);
+      return ctx.services.feed.subscribe(
         {
-          tenantId: principalOf(ctx).tenantId,
+          tenantId,
           channelId: args.channelId ?? undefined,
           thingId: args.thingId ?? undefined,
           name: args.name ?? undefined,
         },
         ctx.recheck,
-      ),
+        (recheck) => ctx.services.revocations.onTenant(tenantId, recheck),
+      );
+    },
     resolve: (event) => {
       if (event instanceof FeedEnd) throw event.error;
       return event;

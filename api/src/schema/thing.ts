@@ -1,7 +1,7 @@
 import { builder, principalOf } from '../builder.ts';
 import type { BootstrapRow, ThingRow } from '../services/queries.ts';
 import { Channel, ChannelConnection } from './channel.ts';
-import { connectionType, toConnection } from './pagination.ts';
+import { connectionType, pageComplexity, toConnection } from './pagination.ts';
 import { must } from './user.ts';
 
 export const Thing = builder.objectRef<ThingRow>('Thing');
@@ -35,6 +35,7 @@ Thing.implement({
     channels: t.field({
       type: ChannelConnection,
       description: 'Channels this thing is connected to.',
+      complexity: pageComplexity,
       args: { first: t.arg.int(), after: t.arg.string() },
       resolve: async (x, args, ctx) =>
         toConnection(await ctx.services.queries.channels(x.tenant_id, args, { thingId: x.id })),
@@ -61,6 +62,7 @@ Channel.implement({
     things: t.field({
       type: ThingConnection,
       description: 'Things connected to this channel.',
+      complexity: pageComplexity,
       args: { first: t.arg.int(), after: t.arg.string() },
       resolve: async (x, args, ctx) =>
         toConnection(await ctx.services.queries.things(x.tenant_id, args, { channelId: x.id })),
@@ -118,6 +120,7 @@ builder.queryFields((t) => ({
   things: t.field({
     type: ThingConnection,
     authScopes: { viewer: true },
+    complexity: pageComplexity,
     args: { first: t.arg.int(), after: t.arg.string(), filter: t.arg({ type: ThingFilter }) },
     resolve: async (_root, args, ctx) =>
       toConnection(

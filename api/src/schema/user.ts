@@ -2,7 +2,7 @@ import { builder, principalOf } from '../builder.ts';
 import type { AuthResult } from '../services/auth-service.ts';
 import type { UserRow } from '../services/queries.ts';
 import { RoleEnum } from './enums.ts';
-import { connectionType, toConnection } from './pagination.ts';
+import { connectionType, pageComplexity, toConnection } from './pagination.ts';
 
 interface TenantShape {
   id: string;
@@ -92,6 +92,7 @@ builder.queryFields((t) => ({
   users: t.field({
     type: UserConnection,
     authScopes: { admin: true },
+    complexity: pageComplexity,
     args: { first: t.arg.int(), after: t.arg.string() },
     resolve: async (_root, args, ctx) =>
       toConnection(await ctx.services.queries.users(principalOf(ctx).tenantId, args)),
@@ -103,12 +104,12 @@ builder.mutationFields((t) => ({
     type: AuthPayload,
     description: 'Creates a tenant and its first user (owner), and logs in.',
     args: { input: t.arg({ type: SignupInput, required: true }) },
-    resolve: (_root, { input }, ctx) => ctx.services.auth.signup(input),
+    resolve: (_root, { input }, ctx) => ctx.services.auth.signup(input, ctx.clientAddress),
   }),
   login: t.field({
     type: AuthPayload,
     args: { input: t.arg({ type: LoginInput, required: true }) },
-    resolve: (_root, { input }, ctx) => ctx.services.auth.login(input),
+    resolve: (_root, { input }, ctx) => ctx.services.auth.login(input, ctx.clientAddress),
   }),
   refresh: t.field({
     type: AuthPayload,
@@ -130,7 +131,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const p = principalOf(ctx);
       await ctx.services.registry.changePassword(p, args.currentPassword, args.newPassword);
-      await ctx.services.auth.endOtherSessions(p.id, p.sessionId);
+      await ctx.services.auth.endOtherSessions(p.tenantId, p.id, p.sessionId);
       return true;
     },
   }),
@@ -151,6 +152,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const p = principalOf(ctx);
       await ctx.services.registry.setUserRole(p, args.userId, args.role);
+      await ctx.services.revocations.announce(p.tenantId);
       return must(await ctx.services.queries.user(p.tenantId, args.userId), 'user', args.userId);
     },
   }),
@@ -158,7 +160,9 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     args: { userId: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
-      await ctx.services.registry.deleteUser(principalOf(ctx), args.userId);
+      const p = principalOf(ctx);
+      await ctx.services.registry.deleteUser(p, args.userId);
+      await ctx.services.revocations.announce(p.tenantId);
       return true;
     },
   }),

@@ -2,12 +2,13 @@ import { RegistryQueries } from '@telly/registry';
 import type pg from 'pg';
 import { issueAccessToken } from '../auth/access-token.ts';
 import type { Authenticator } from '../auth/authenticate.ts';
-import type { LoginThrottle } from '../auth/login-throttle.ts';
 import { verifyAgainstDummy, verifyPassword } from '../auth/password.ts';
+import type { Revocations } from '../auth/revocations.ts';
 import { isRole } from '../auth/roles.ts';
 import { parseRefreshToken } from '../auth/secrets.ts';
 import type { Session, Sessions } from '../auth/sessions.ts';
 import type { SigningKey } from '../auth/signing-key.ts';
+import type { Throttle } from '../auth/throttle.ts';
 import { ApiError } from '../errors.ts';
 import type { RegistryService } from './registry-service.ts';
 
@@ -22,7 +23,9 @@ export interface AuthServiceOptions {
   pool: pg.Pool;
   registry: RegistryService;
   sessions: Sessions;
-  throttle: LoginThrottle;
+  /** Login and signup attempts, per source address and per email (see auth/throttle.ts). */
+  throttles: { login: Throttle; signup: Throttle };
+  revocations: Revocations;
   authenticator: Authenticator;
   signingKey: SigningKey;
   issuer: string;
@@ -39,24 +42,26 @@ export class AuthService {
     this.#queries = new RegistryQueries(options.pool);
   }
 
-  async signup(input: { email: string; password: string; tenantName: string }): Promise<AuthResult> {
+  async signup(
+    input: { email: string; password: string; tenantName: string },
+    address: string,
+  ): Promise<AuthResult> {
+    // every signup counts, whether or not it succeeds: each costs a hash and creates a tenant
+    await this.#o.throttles.signup.attempt(input.email.trim().toLowerCase(), address);
     const { userId, tenantId } = await this.#o.registry.signup(input);
     return this.#issue(await this.#o.sessions.start(userId, tenantId));
   }
 
-  async login(input: { email: string; password: string }): Promise<AuthResult> {
+  async login(input: { email: string; password: string }, address: string): Promise<AuthResult> {
     const email = input.email.trim().toLowerCase();
-    await this.#o.throttle.check(email);
+    const attempt = await this.#o.throttles.login.attempt(email, address);
     const user = await this.#queries.userByEmail(email);
     // the same work whether or not the account exists, so timing does not reveal it
     const ok = user
       ? await verifyPassword(input.password, user.password_hash)
       : await verifyAgainstDummy(input.password);
-    if (!user || !ok) {
-      await this.#o.throttle.failed(email);
-      throw new ApiError('INVALID_CREDENTIALS', 'wrong email or password');
-    }
-    await this.#o.throttle.succeeded(email);
+    if (!user || !ok) throw new ApiError('INVALID_CREDENTIALS', 'wrong email or password');
+    await attempt.succeeded();
     return this.#issue(await this.#o.sessions.start(user.id, user.tenant_id));
   }
 
@@ -64,16 +69,23 @@ export class AuthService {
     return this.#issue(await this.#o.sessions.rotate(refreshToken));
   }
 
+  /** Ends the session; every API instance then refuses its access tokens and ends its subscriptions. */
   async logout(refreshToken: string): Promise<boolean> {
-    const revoked = await this.#o.sessions.revoke(refreshToken);
+    const tenantId = await this.#o.sessions.revoke(refreshToken);
     const familyId = parseRefreshToken(refreshToken)?.familyId;
     if (familyId) this.#o.authenticator.forgetSession(familyId);
-    return revoked;
+    if (tenantId) await this.#o.revocations.announce(tenantId);
+    return tenantId !== undefined;
   }
 
   /** After a password change, every other login of the user ends. */
-  async endOtherSessions(userId: string, currentSessionId: string | undefined): Promise<void> {
+  async endOtherSessions(
+    tenantId: string,
+    userId: string,
+    currentSessionId: string | undefined,
+  ): Promise<void> {
     await this.#o.sessions.revokeUser(userId, 'password-changed', currentSessionId);
+    await this.#o.revocations.announce(tenantId);
   }
 
   async #issue(session: Session): Promise<AuthResult> {

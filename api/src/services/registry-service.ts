@@ -16,6 +16,7 @@ import {
   MAX_BOOTSTRAP_CONTENT_BYTES,
   MAX_EXTERNAL_ID_LENGTH,
   validEmail,
+  validExternalKey,
   validMetadata,
   validName,
 } from './validate.ts';
@@ -127,6 +128,8 @@ export class RegistryService {
     if (external != null && (input.externalId == null || input.externalKey == null)) {
       throw invalid('input.externalKey', 'externalId and externalKey go together');
     }
+    // refused before the thing is created, not after
+    if (input.externalKey != null) validExternalKey('input.externalKey', input.externalKey);
     const key = newThingKey();
     const thingId = await this.#commands.things.create(p, { name, metadata, keyHash: keyHash(key) });
     if (input.externalId != null && input.externalKey != null) {
@@ -175,9 +178,7 @@ export class RegistryService {
     if (externalId.length === 0 || externalId.length > MAX_EXTERNAL_ID_LENGTH) {
       throw invalid('input.externalId', `must be 1 to ${MAX_EXTERNAL_ID_LENGTH} characters`);
     }
-    if (input.externalKey.length < 8 || input.externalKey.length > 256) {
-      throw invalid('input.externalKey', 'must be 8 to 256 characters');
-    }
+    validExternalKey('input.externalKey', input.externalKey);
     if (Buffer.byteLength(input.content) > MAX_BOOTSTRAP_CONTENT_BYTES) {
       throw invalid('input.content', `must be at most ${MAX_BOOTSTRAP_CONTENT_BYTES} bytes`);
     }

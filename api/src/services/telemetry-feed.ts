@@ -71,9 +71,14 @@ export class TelemetryFeed {
 
   /**
    * The points stored from now on that match `filter`. `stillAllowed` is asked every
-   * `recheckMs`: when it throws (token expired, session revoked) the subscription ends with it.
+   * `recheckMs`, and at once whenever `onRevoked` calls back (a revocation notice of the tenant):
+   * when it throws (token expired, session revoked) the subscription ends with it.
    */
-  subscribe(filter: FeedFilter, stillAllowed: () => Promise<void>): AsyncIterable<PointRow | FeedEnd> {
+  subscribe(
+    filter: FeedFilter,
+    stillAllowed: () => Promise<void>,
+    onRevoked?: (recheck: () => void) => () => void,
+  ): AsyncIterable<PointRow | FeedEnd> {
     const { tenantId } = filter;
     if (this.active(tenantId) >= this.#maxPerTenant) {
       throw new ApiError(
@@ -108,11 +113,13 @@ export class TelemetryFeed {
         },
         Math.min(1_000, this.#maxLagMs),
       );
-      const recheck = setInterval(() => {
+      const check = () => {
         stillAllowed().catch((err: unknown) =>
           end(err instanceof ApiError ? err : new ApiError('UNAUTHENTICATED', 'the session has ended')),
         );
-      }, this.#recheckMs);
+      };
+      const recheck = setInterval(check, this.#recheckMs);
+      const unlisten = onRevoked?.(check);
       let consumer: Awaited<ReturnType<JetStreamClient['consumers']['get']>> | undefined;
       try {
         // from the head as it is now (not DeliverPolicy.New, which a reset would turn into seq 1)
@@ -145,6 +152,7 @@ export class TelemetryFeed {
       } finally {
         clearInterval(recheck);
         clearInterval(watchdog);
+        unlisten?.();
         this.#active.set(tenantId, this.active(tenantId) - 1);
         // the server would keep an ended subscription's consumer until its inactivity timeout
         await consumer?.delete().catch(() => false);

@@ -7,6 +7,12 @@ export const MAX_METADATA_BYTES = 64 * 1024;
 export const MAX_EMAIL_LENGTH = 254;
 export const MAX_EXTERNAL_ID_LENGTH = 256;
 export const MAX_BOOTSTRAP_CONTENT_BYTES = 64 * 1024;
+/** Bounds of a bootstrap external key, in characters. */
+export const MIN_EXTERNAL_KEY_LENGTH = 12;
+export const MAX_EXTERNAL_KEY_LENGTH = 256;
+/** Fewest bits an external key must carry, estimated from its length and character classes. */
+export const MIN_EXTERNAL_KEY_BITS = 64;
+const MIN_EXTERNAL_KEY_DISTINCT = 6;
 
 /** A trimmed, non-empty name of at most {@link MAX_NAME_LENGTH} characters. */
 export function validName(field: string, value: string): string {
@@ -34,6 +40,36 @@ export function validEmail(field: string, value: string): string {
   if (email.length > MAX_EMAIL_LENGTH) throw invalid(field, `must be at most ${MAX_EMAIL_LENGTH} characters`);
   if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw invalid(field, 'is not an email address');
   return email;
+}
+
+/**
+ * A bootstrap external key strong enough against guessing (anyone may try keys at the bootstrap
+ * endpoint, and a hit rotates the real device's key): {@link MIN_EXTERNAL_KEY_LENGTH} to
+ * {@link MAX_EXTERNAL_KEY_LENGTH} characters, {@link MIN_EXTERNAL_KEY_DISTINCT} different ones,
+ * and at least {@link MIN_EXTERNAL_KEY_BITS} bits by length × log2(the alphabet of the character
+ * classes used: lowercase 26, uppercase 26, digits 10, others 33), e.g. 16 random letters and digits.
+ */
+export function validExternalKey(field: string, value: string): string {
+  const chars = [...value];
+  if (chars.length < MIN_EXTERNAL_KEY_LENGTH || chars.length > MAX_EXTERNAL_KEY_LENGTH) {
+    throw invalid(field, `must be ${MIN_EXTERNAL_KEY_LENGTH} to ${MAX_EXTERNAL_KEY_LENGTH} characters`);
+  }
+  if (new Set(chars).size < MIN_EXTERNAL_KEY_DISTINCT) {
+    throw invalid(field, `must have at least ${MIN_EXTERNAL_KEY_DISTINCT} different characters`);
+  }
+  const alphabet =
+    (/\p{Ll}/u.test(value) ? 26 : 0) +
+    (/\p{Lu}/u.test(value) ? 26 : 0) +
+    (/\d/.test(value) ? 10 : 0) +
+    (/[^\p{Ll}\p{Lu}\d]/u.test(value) ? 33 : 0);
+  const bits = Math.floor(chars.length * Math.log2(alphabet));
+  if (bits < MIN_EXTERNAL_KEY_BITS) {
+    throw invalid(
+      field,
+      `is too easy to guess (about ${bits} bits, at least ${MIN_EXTERNAL_KEY_BITS}): use e.g. 16 random letters and digits`,
+    );
+  }
+  return value;
 }
 
 /** Ids are lowercase UUIDs; anything else can only be "not found". */
