@@ -7,7 +7,7 @@ import type { ProcessorHealth } from './health.ts';
 import { logEntryOf } from './message.ts';
 import type { ProcessorMetrics } from './metrics.ts';
 import { RetryPolicy } from './retry-policy.ts';
-import type { HandlerContext, ProcessorDefinition } from './types.ts';
+import type { HandleOutcome, HandleResult, HandlerContext, ProcessorDefinition } from './types.ts';
 
 export interface BatchHandlerDeps {
   js: JetStreamClient;
@@ -49,12 +49,12 @@ export class BatchHandler {
       Math.max(1_000, (this.#def.ackWaitMs ?? DEFAULT_PROCESSOR.ackWaitMs) / 3),
     );
     try {
-      const failure = await this.#handleHeld(batch).then(
-        () => undefined,
+      const outcome = await this.#handleHeld(batch).then(
+        (result) => ({ result }),
         (err: unknown) => ({ err }),
       );
-      if (failure === undefined) await this.#ack(batch);
-      else await this.#recover(batch, failure.err);
+      if ('err' in outcome) await this.#recover(batch, outcome.err);
+      else await this.#done(batch, outcome.result);
     } finally {
       clearInterval(keepAlive);
       end();
@@ -74,8 +74,31 @@ export class BatchHandler {
     }
   }
 
+  /**
+   * The handler committed `batch`: the entries it returned as dead letters go to the DLQ, each
+   * alone with its reason, and the others are acked.
+   */
+  async #done(batch: JsMsg[], result: HandleOutcome): Promise<void> {
+    const reasons = new Map((result?.deadLetters ?? []).map((d) => [d.seq, d.reason]));
+    if (reasons.size === 0) return this.#ack(batch);
+    const keep: JsMsg[] = [];
+    for (const m of batch) {
+      const reason = reasons.get(m.seq);
+      if (reason === undefined) keep.push(m);
+      else await this.#deadLetter(m, reason, m.info.deliveryCount);
+    }
+    await this.#ack(keep);
+  }
+
+  async #deadLetter(m: JsMsg, reason: string, deliveries: number): Promise<void> {
+    const source = { processor: this.#def.name, stream: this.#def.stream };
+    await deadLetter(this.#deps.js, source, m, reason, deliveries);
+    this.#deps.metrics.handled.inc({ ...this.#labels, outcome: 'dlq' });
+    this.#deps.logger.warn({ seq: m.seq, subject: m.subject, reason }, 'message moved to the DLQ');
+  }
+
   /** The whole batch, held and tried again in place while a dependency is down. */
-  #handleHeld(batch: JsMsg[]): Promise<void> {
+  #handleHeld(batch: JsMsg[]): Promise<HandleOutcome> {
     const { logger, metrics, health, signal } = this.#deps;
     return retryInPlace(() => this.#def.handle(batch.map(logEntryOf), this.#ctx), {
       isRetryable: (err) => this.#policy.holds(err),
@@ -99,11 +122,12 @@ export class BatchHandler {
   async #handleAlone(m: JsMsg): Promise<void> {
     const { logger, metrics, signal } = this.#deps;
     let deliveries = m.info.deliveryCount;
+    let result: HandleResult | undefined;
     try {
       await retryInPlace(
         async (attempt) => {
           deliveries = attempt;
-          await this.#def.handle([logEntryOf(m)], this.#ctx);
+          result = (await this.#def.handle([logEntryOf(m)], this.#ctx)) ?? undefined;
         },
         {
           firstAttempt: deliveries,
@@ -120,17 +144,15 @@ export class BatchHandler {
     } catch (err) {
       return this.#settle(m, err, deliveries);
     }
-    await this.#ack([m]);
+    await this.#done([m], result);
   }
 
   /** A message that failed on its `deliveries`-th delivery: dead-lettered, or handed back. */
   async #settle(m: JsMsg, err: unknown, deliveries = m.info.deliveryCount): Promise<void> {
-    const { js, logger, metrics } = this.#deps;
+    const { logger, metrics } = this.#deps;
     const reason = err instanceof Error ? err.message : String(err);
     if (this.#policy.givesUp(err, deliveries)) {
-      await deadLetter(js, { processor: this.#def.name, stream: this.#def.stream }, m, reason, deliveries);
-      metrics.handled.inc({ ...this.#labels, outcome: 'dlq' });
-      logger.warn({ seq: m.seq, subject: m.subject, reason }, 'message moved to the DLQ');
+      await this.#deadLetter(m, reason, deliveries);
     } else if (this.#def.ordered) {
       // stopping: the standby (or the next start) takes it up at once
       m.nak();

@@ -22,4 +22,11 @@ export { logEntryOf } from './message.ts';
 export type { RunningProcessor, RunProcessorOptions } from './run.ts';
 export { runProcessor } from './run.ts';
 export { telemetryPointsOf } from './telemetry.ts';
-export type { HandlerContext, ProcessorDefinition, ProcessorMessage } from './types.ts';
+export type {
+  DeadLetterRequest,
+  HandleOutcome,
+  HandleResult,
+  HandlerContext,
+  ProcessorDefinition,
+  ProcessorMessage,
+} from './types.ts';

@@ -189,6 +189,56 @@ test('poison messages land in the DLQ with their reason while the rest flow', as
   await stopProcessor(child);
 });
 
+test('an entry the handler returns as a dead letter goes to the DLQ alone; its batch is applied once', async () => {
+  const from = await lastSeq();
+  const js = jetstream(nc);
+  const published: number[] = [];
+  let unstorableSeq = 0;
+  for (let i = 1; i <= 100; i++) {
+    const v = i === 40 ? 'unstorable' : i;
+    const ack = await js.publish(
+      messageSubject({ tenant: 'deadletters', channel: 'c', thing: 'th' }),
+      JSON.stringify({ v }),
+      { msgID: `deadletters:${i}` },
+    );
+    if (typeof v === 'number') published.push(v);
+    else unstorableSeq = ack.seq;
+  }
+  const child = await startProcessor({
+    PROCESSOR: 'sum_deadletters',
+    FILTER: [...messageFilters({ tenant: 'deadletters' })].join(','),
+  });
+  const done = await waitFor(
+    async () => {
+      const t = await totals(from);
+      return t.rows >= published.length && t;
+    },
+    { timeoutMs: 60_000, what: 'healthy messages applied' },
+  );
+  assert.equal(done.rows, published.length);
+  assert.equal(done.distinct, published.length);
+  assert.equal(
+    done.sum,
+    published.reduce((a, b) => a + b, 0),
+  );
+  // the batch was not taken apart: its neighbours were applied with it, in one transaction
+  const { rows } = await pool.query('SELECT batch FROM applied_values WHERE seq = ANY($1::bigint[])', [
+    [unstorableSeq - 1, unstorableSeq + 1],
+  ]);
+  assert.ok(rows.length === 2 && rows.every((r: { batch: number }) => r.batch > 1), JSON.stringify(rows));
+  const jsm = await jetstreamManager(nc);
+  const subject = dlqSubject('sum_deadletters');
+  const count = async () =>
+    (await jsm.streams.info('DLQ', { subjects_filter: subject })).state.subjects?.[subject] ?? 0;
+  await waitFor(async () => (await count()) >= 1, { timeoutMs: 30_000, what: 'the DLQ entry' });
+  assert.equal(await count(), 1);
+  const entry = await (await js.streams.get('DLQ')).getMessage({ last_by_subj: subject });
+  assert.equal(entry?.header.get(DLQ_HEADERS.reason), `seq ${unstorableSeq} cannot be stored`);
+  assert.equal(entry?.header.get(DLQ_HEADERS.sequence), String(unstorableSeq));
+  assert.equal(entry?.header.get(DLQ_HEADERS.deliveries), '1');
+  await stopProcessor(child);
+});
+
 test('ordered: one pinned instance applies in stream order, the standby takes over when it dies', async () => {
   const from = await lastSeq();
   const js = jetstream(nc);

@@ -19,6 +19,26 @@ export interface HandlerContext {
   logger: Logger;
 }
 
+/** What a handler may return besides nothing: entries of the batch it could not take. */
+export interface HandleResult {
+  /**
+   * Entries that can never be handled (an entry no projection can store), each with its
+   * reason: every one goes to the DLQ alone, while the rest of the batch, which the handler
+   * did commit, is acked.
+   */
+  deadLetters?: readonly DeadLetterRequest[];
+}
+
+/** What `handle` resolves to: nothing (the whole batch is acked), or a {@link HandleResult}. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a handler that returns nothing stays a valid handler
+export type HandleOutcome = void | HandleResult;
+
+/** One entry of a batch to dead-letter, by its stream sequence. */
+export interface DeadLetterRequest {
+  seq: number;
+  reason: string;
+}
+
 export interface ProcessorDefinition {
   /** Durable consumer name; instances with the same name share the work. */
   name: string;
@@ -33,10 +53,13 @@ export interface ProcessorDefinition {
   };
   /**
    * Handles a batch in stream order. Return normally once every side effect is committed: only
-   * then is the batch acked. Throw a {@link PermanentError} for a message that can never succeed
-   * (it goes to the DLQ at once); any other error is retried with backoff, message by message.
+   * then is the batch acked. An entry that can never succeed is either returned in
+   * {@link HandleResult.deadLetters} (the rest of the batch committed: only that entry goes to
+   * the DLQ) or thrown as a {@link PermanentError} (the batch is then retried message by
+   * message, and the failing one goes to the DLQ at once); any other error is retried with
+   * backoff, message by message.
    */
-  handle(messages: ProcessorMessage[], ctx: HandlerContext): Promise<void>;
+  handle(messages: ProcessorMessage[], ctx: HandlerContext): Promise<HandleOutcome>;
   /**
    * Deliveries before a failing message is given up on: published to `dlq.<name>` with the
    * reason, and terminated. @default 5
