@@ -144,14 +144,22 @@ async function rowsOf(
   return telemetry.queries.streamPoints(filter);
 }
 
-/** RFC 4180 field. */
-function field(value: unknown): string {
+/** What a spreadsheet reads as the start of a formula (OWASP CSV injection). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * RFC 4180 field. A text cell that a spreadsheet would take for a formula (`=`, `+`, `-`, `@`,
+ * tab, CR first) gets a leading `'` and quotes, so it shows as the text it is; numbers, booleans
+ * and times are never text here, so a negative value stays a number.
+ */
+export function csvField(value: unknown): string {
   if (value === null || value === undefined) return '';
-  const text = value instanceof Date ? value.toISOString() : String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  let text = value instanceof Date ? value.toISOString() : String(value);
+  if (typeof value === 'string' && FORMULA_START.test(text)) text = `'${text}`;
+  return /[",\r\n']/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-const line = (row: PointRow) => `${COLUMNS.map((c) => field(row[c])).join(',')}\r\n`;
+const line = (row: PointRow) => `${COLUMNS.map((c) => csvField(row[c])).join(',')}\r\n`;
 
 async function* csvLines(rows: AsyncIterable<PointRow> | Iterable<PointRow>): AsyncGenerator<string> {
   yield `${COLUMNS.join(',')}\r\n`;

@@ -54,6 +54,11 @@ export interface ComponentUses {
     migrations?: MigrationSet;
     /** @default DEFAULT_POOL_SIZE */
     poolSize?: number;
+    /**
+     * Postgres's `statement_timeout` on every connection of the pool (a connection option): a
+     * statement running longer is cancelled, so no caller can hold the database. @default none
+     */
+    statementTimeoutMs?: number;
   };
 }
 
@@ -134,7 +139,11 @@ export function defineComponent<C = undefined, const U extends ComponentUses = C
         };
         if (databaseUrl !== undefined) {
           const size = spec.uses?.postgres?.poolSize ?? DEFAULT_POOL_SIZE;
-          const pool = createPgPool({ connectionString: databaseUrl, max: size }, host.logger);
+          const timeout = spec.uses?.postgres?.statementTimeoutMs;
+          const pool = createPgPool(
+            { connectionString: databaseUrl, max: size, ...(timeout ? { statement_timeout: timeout } : {}) },
+            host.logger,
+          );
           stops.push(() => pool.end());
           host.health.add('postgres', async () => {
             await pool.query('SELECT 1');
