@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { type NatsAndPostgres, startNatsAndPostgres } from '@telly/harness';
 import pg from 'pg';
-
-const CLI = fileURLToPath(new URL('../bin/telly.ts', import.meta.url));
+import { runTelly, type TellyRun } from '../testing/platform.ts';
 
 let servers: NatsAndPostgres;
 before(async () => {
@@ -13,29 +10,8 @@ before(async () => {
 });
 after(() => servers?.stop());
 
-function telly(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: {
-      ...process.env,
-      NATS_URL: servers.nats.url,
-      DATABASE_URL: servers.db.url,
-      LOG_PRETTY: '0',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+function telly(args: string[], env: NodeJS.ProcessEnv = {}): Promise<TellyRun> {
+  return runTelly(args, { NATS_URL: servers.nats.url, DATABASE_URL: servers.db.url, ...env });
 }
 
 async function migrationTables(): Promise<Record<string, number>> {

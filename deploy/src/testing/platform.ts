@@ -14,6 +14,33 @@ export interface Health {
   checks: Record<string, { status: string; detail?: { pid?: number; restarts?: number; url?: string } }>;
 }
 
+/** How a `telly` command ended, and what it wrote. */
+export interface TellyRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a `telly` command to its end, with `env` over this process's environment. */
+export function runTelly(args: string[], env: NodeJS.ProcessEnv = {}): Promise<TellyRun> {
+  return new Promise((resolve, reject) => {
+    const run = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, LOG_PRETTY: '0', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    run.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    run.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    run.once('error', reject);
+    run.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 export interface Platform {
   apiUrl: string;
   ports: { api: number; nats: number; mqtt: number; mqttWs: number; http: number };
@@ -21,7 +48,7 @@ export interface Platform {
   /** The environment `telly up` runs with: other `telly` commands given it reach this platform. */
   env: NodeJS.ProcessEnv;
   /** Runs another `telly` command (replay, verify…) against this platform. */
-  cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  cli(args: string[]): Promise<TellyRun>;
   output(): string;
   health(): Promise<{ code: number; body: Health }>;
   /** POST /graphql; throws with the errors when there are any. */
@@ -30,33 +57,46 @@ export interface Platform {
     variables?: Record<string, unknown>,
     token?: string,
   ): Promise<T>;
-  /** SIGINT, then waits for the exit code; removes the data dir. */
+  /** SIGINT, then waits for the exit code; removes the data dir unless the caller gave it. */
   stop(): Promise<number | null>;
 }
 
-/** Starts `telly up` and resolves once /healthz says every dependency and component is up. */
-export async function startPlatform(env: NodeJS.ProcessEnv = {}): Promise<Platform> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'telly-platform-'));
+export interface StartPlatformOptions {
+  /** How long `telly up` may take to become healthy. @default 90 s */
+  readonly healthyWithinMs?: number;
+}
+
+/**
+ * Starts `telly up` and resolves once /healthz says every dependency and component is up. `env`
+ * overrides what it runs with: a `TELLY_DATA_DIR` given is the caller's (kept at `stop()`), and
+ * the `env` of a stopped platform starts it again on the same ports and data.
+ */
+export async function startPlatform(
+  env: NodeJS.ProcessEnv = {},
+  options: StartPlatformOptions = {},
+): Promise<Platform> {
+  const ownDataDir = env.TELLY_DATA_DIR === undefined;
+  const dataDir = env.TELLY_DATA_DIR ?? (await mkdtemp(join(tmpdir(), 'telly-platform-')));
   await chmod(dataDir, 0o755); // as root, Postgres runs as the postgres user, which must reach it
-  const ports = {
-    api: await freePort(),
-    nats: await freePort(),
-    mqtt: await freePort(),
-    mqttWs: await freePort(),
-    http: await freePort(),
-  };
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env,
     LOG_PRETTY: '0',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     TELLY_DATA_DIR: dataDir,
-    TELLY_API_PORT: String(ports.api),
-    TELLY_NATS_PORT: String(ports.nats),
+    TELLY_API_PORT: String(await freePort()),
+    TELLY_NATS_PORT: String(await freePort()),
     TELLY_POSTGRES_PORT: String(await freePort()),
-    TELLY_MQTT_PORT: String(ports.mqtt),
-    TELLY_MQTT_WS_PORT: String(ports.mqttWs),
-    TELLY_HTTP_PORT: String(ports.http),
+    TELLY_MQTT_PORT: String(await freePort()),
+    TELLY_MQTT_WS_PORT: String(await freePort()),
+    TELLY_HTTP_PORT: String(await freePort()),
     ...env,
+  };
+  const ports = {
+    api: Number(childEnv.TELLY_API_PORT),
+    nats: Number(childEnv.TELLY_NATS_PORT),
+    mqtt: Number(childEnv.TELLY_MQTT_PORT),
+    mqttWs: Number(childEnv.TELLY_MQTT_WS_PORT),
+    http: Number(childEnv.TELLY_HTTP_PORT),
   };
   const child = spawn(process.execPath, [CLI, 'up'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -79,7 +119,7 @@ export async function startPlatform(env: NodeJS.ProcessEnv = {}): Promise<Platfo
       child.kill('SIGINT');
     });
     const code = await exit;
-    await rm(dataDir, { recursive: true, force: true });
+    if (ownDataDir) await rm(dataDir, { recursive: true, force: true });
     return code;
   };
   await waitFor(
@@ -88,7 +128,7 @@ export async function startPlatform(env: NodeJS.ProcessEnv = {}): Promise<Platfo
       const h = await health().catch(() => undefined);
       return h?.code === 200;
     },
-    { timeoutMs: 90_000, what: 'telly up healthy' },
+    { timeoutMs: options.healthyWithinMs ?? 90_000, what: 'telly up healthy' },
   ).catch(async (err: unknown) => {
     child.kill('SIGKILL');
     throw new Error(`telly up did not become healthy:\n${output}`, { cause: err });
@@ -98,23 +138,7 @@ export async function startPlatform(env: NodeJS.ProcessEnv = {}): Promise<Platfo
     ports,
     child,
     env: childEnv,
-    cli: (args) =>
-      new Promise((resolve, reject) => {
-        const run = spawn(process.execPath, [CLI, ...args], {
-          env: childEnv,
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let stdout = '';
-        let stderr = '';
-        run.stdout.on('data', (chunk) => {
-          stdout += chunk;
-        });
-        run.stderr.on('data', (chunk) => {
-          stderr += chunk;
-        });
-        run.once('error', reject);
-        run.once('exit', (code) => resolve({ code, stdout, stderr }));
-      }),
+    cli: (args) => runTelly(args, childEnv),
     output: () => output,
     health,
     async gql<T>(query: string, variables: Record<string, unknown> = {}, token?: string): Promise<T> {

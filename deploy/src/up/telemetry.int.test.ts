@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { VictoriaMetrics, waitFor } from '@telly/harness';
+import { eventStreamData, VictoriaMetrics, waitFor } from '@telly/harness';
 import { createClient } from 'graphql-ws';
 import mqtt from 'mqtt';
 import WebSocket from 'ws';
@@ -198,23 +198,9 @@ test('dashboards subscribed over graphql-ws and SSE on the API port get each poi
       signal: sse.signal,
     });
     assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of res.body!) {
-      buffer += decoder.decode(chunk, { stream: true });
-      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-        const data = buffer
-          .slice(0, end)
-          .split('\n')
-          .filter((line) => line.startsWith('data:'))
-          .map((line) => line.slice(5))
-          .join('');
-        buffer = buffer.slice(end + 2);
-        const point = data
-          ? (JSON.parse(data) as { data?: { telemetry: { name: string; value: number } } })
-          : {};
-        if (point.data) sseReceived.push(point.data.telemetry);
-      }
+    for await (const data of eventStreamData(res.body!)) {
+      const point = JSON.parse(data) as { data?: { telemetry: { name: string; value: number } } };
+      if (point.data) sseReceived.push(point.data.telemetry);
     }
   })().catch((err: unknown) => {
     if (!sse.signal.aborted) throw err;

@@ -1,30 +1,20 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { freePort, waitFor } from '@telly/harness';
+import { connectNats } from '@telly/runtime';
 import pg from 'pg';
 import { parseConfig } from '../config.ts';
+import { type Health, startPlatform } from '../testing/platform.ts';
+import { platformUrls } from './dependencies.ts';
 import { up } from './up.ts';
 
-const CLI = fileURLToPath(new URL('../bin/telly.ts', import.meta.url));
 const dataDirs: string[] = [];
 after(() => Promise.all(dataDirs.map((dir) => rm(dir, { recursive: true, force: true }))));
-
-interface Health {
-  status: string;
-  checks: Record<string, { status: string; detail?: { pid?: number; restarts?: number; url?: string } }>;
-}
-
-async function health(apiUrl: string): Promise<{ code: number; body: Health }> {
-  const res = await fetch(`${apiUrl}/healthz`);
-  return { code: res.status, body: (await res.json()) as Health };
-}
 
 function alive(pid: number): boolean {
   try {
@@ -55,50 +45,11 @@ async function tempDataDir(): Promise<string> {
   return dir;
 }
 
-async function startCli(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, [CLI, 'up'], {
-    env: { ...process.env, LOG_PRETTY: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    output += chunk;
-  });
-  return { child, output: () => output };
-}
-
 test('telly up: healthy within 60 s, recovers a killed nats-server, stops cleanly, keeps its data', async () => {
   const dataDir = await tempDataDir();
-  const [apiPort, natsPort, postgresPort] = [await freePort(), await freePort(), await freePort()];
-  const env = {
-    TELLY_DATA_DIR: dataDir,
-    TELLY_MQTT_PORT: String(await freePort()),
-    TELLY_MQTT_WS_PORT: String(await freePort()),
-    TELLY_HTTP_PORT: String(await freePort()),
-    TELLY_API_PORT: String(apiPort),
-    TELLY_NATS_PORT: String(natsPort),
-    TELLY_POSTGRES_PORT: String(postgresPort),
-  };
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
-
-  const first = await startCli(env);
-  const ready = await waitFor(
-    async () => {
-      if (first.child.exitCode !== null) throw new Error(`telly up exited with ${first.child.exitCode}`);
-      const h = await health(apiUrl);
-      return h.code === 200 && h.body;
-    },
-    {
-      timeoutMs: 60_000,
-      what: 'telly up healthy',
-    },
-  ).catch((err: unknown) => {
-    first.child.kill('SIGKILL');
-    throw new Error(`telly up did not become healthy:\n${first.output()}`, { cause: err });
-  });
+  const first = await startPlatform({ TELLY_DATA_DIR: dataDir }, { healthyWithinMs: 60_000 });
+  const { apiUrl } = first;
+  const ready = (await first.health()).body;
   assert.equal(ready.checks.nats?.status, 'up');
   assert.equal(ready.checks.postgres?.status, 'up');
   assert.equal(
@@ -129,7 +80,8 @@ test('telly up: healthy within 60 s, recovers a killed nats-server, stops cleanl
   assert.match(metrics, /process_cpu_user_seconds_total\{component="telly-up"\} [0-9.]+/);
 
   // state written through the managed servers
-  const nc = await connect({ servers: `nats://127.0.0.1:${natsPort}` });
+  // as the operator: the managed nats-server refuses anonymous clients
+  const nc = await connectNats((await platformUrls(parseConfig(first.env))).nats, 'up-test');
   const jsm = await jetstreamManager(nc);
   await jsm.streams.add({ name: 'KEEPME', subjects: ['keepme.>'] });
   await nc.close();
@@ -148,7 +100,7 @@ test('telly up: healthy within 60 s, recovers a killed nats-server, stops cleanl
   process.kill(natsPid, 'SIGKILL');
   const recovered = await waitFor(
     async () => {
-      const h = await health(apiUrl);
+      const h = await first.health();
       const pid = h.body.checks.nats?.detail?.pid;
       return h.code === 200 && pid !== natsPid && h.body;
     },
@@ -160,9 +112,7 @@ test('telly up: healthy within 60 s, recovers a killed nats-server, stops cleanl
   assert.ok(components.length >= 6 && components.every(alive), JSON.stringify(recovered.checks));
 
   // Ctrl-C: everything stops, no server or component left behind
-  first.child.kill('SIGINT');
-  const code = await new Promise((resolve) => first.child.once('exit', resolve));
-  assert.equal(code, 0, first.output());
+  assert.equal(await first.stop(), 0, first.output());
   assert.deepEqual(
     pids.filter((pid) => alive(pid)),
     [],
@@ -170,14 +120,10 @@ test('telly up: healthy within 60 s, recovers a killed nats-server, stops cleanl
   );
   assert.deepEqual(components.filter(alive), [], 'no component outlives telly up');
 
-  // a second run finds the data of the first
-  const second = await startCli(env);
+  // a second run on the same ports and data dir finds the data of the first
+  const second = await startPlatform(first.env, { healthyWithinMs: 60_000 });
   try {
-    await waitFor(async () => (await health(apiUrl)).code === 200, {
-      timeoutMs: 60_000,
-      what: 'second start',
-    });
-    const nc2 = await connect({ servers: `nats://127.0.0.1:${natsPort}` });
+    const nc2 = await connectNats((await platformUrls(parseConfig(second.env))).nats, 'up-test');
     const info = await (await jetstreamManager(nc2)).streams.info('KEEPME');
     assert.equal(info.config.name, 'KEEPME');
     await nc2.close();
@@ -187,7 +133,7 @@ test('telly up: healthy within 60 s, recovers a killed nats-server, stops cleanl
     await again.end();
     assert.deepEqual(rows, [{ v: 'kept' }]);
     // SIGTERM: the same clean stop
-    const tree = await health(apiUrl);
+    const tree = await second.health();
     const all = [...componentPids(tree.body), ...serverPids(tree.body)];
     second.child.kill('SIGTERM');
     assert.equal(await new Promise((resolve) => second.child.once('exit', resolve)), 0, second.output());
@@ -198,25 +144,8 @@ test('telly up: healthy within 60 s, recovers a killed nats-server, stops cleanl
 });
 
 test('SIGKILL of the supervisor: every component and managed server exits within seconds', async () => {
-  const dataDir = await tempDataDir();
-  const apiPort = await freePort();
-  const run = await startCli({
-    TELLY_DATA_DIR: dataDir,
-    TELLY_MQTT_PORT: String(await freePort()),
-    TELLY_MQTT_WS_PORT: String(await freePort()),
-    TELLY_HTTP_PORT: String(await freePort()),
-    TELLY_API_PORT: String(apiPort),
-    TELLY_NATS_PORT: String(await freePort()),
-    TELLY_POSTGRES_PORT: String(await freePort()),
-  });
-  const ready = await waitFor(
-    async () => {
-      if (run.child.exitCode !== null) throw new Error(`telly up exited with ${run.child.exitCode}`);
-      const h = await health(`http://127.0.0.1:${apiPort}`);
-      return h.code === 200 && h.body;
-    },
-    { timeoutMs: 60_000, what: 'telly up healthy' },
-  );
+  const run = await startPlatform({ TELLY_DATA_DIR: await tempDataDir() }, { healthyWithinMs: 60_000 });
+  const ready = (await run.health()).body;
   const components = componentPids(ready);
   const servers = serverPids(ready);
   assert.equal(servers.length, 2);
@@ -245,7 +174,11 @@ test('a crashed component is restarted and reported in /healthz', async () => {
   });
   const platform = await up(config, {
     components: [
-      { name: 'echo', module: fileURLToPath(new URL('./fixtures/echo-component.ts', import.meta.url)) },
+      {
+        name: 'echo',
+        module: fileURLToPath(new URL('./fixtures/echo-component.ts', import.meta.url)),
+        natsUser: 'telemetry-influx', // any component user: it only connects
+      },
     ],
   });
   try {
