@@ -13,6 +13,7 @@ export const NATS_USERS = [
   'commands',
   'telemetry-pg',
   'telemetry-influx',
+  'devices',
   'mqtt',
   'http',
 ] as const;
@@ -59,6 +60,8 @@ export const DURABLES = {
   commandsStatus: { stream: STREAMS.EVENTS.name, name: 'commands-status' },
   telemetryPg: { stream: STREAMS.MESSAGES.name, name: 'telemetry-pg' },
   telemetryInflux: { stream: STREAMS.MESSAGES.name, name: 'telemetry-influx' },
+  devicesEvents: { stream: STREAMS.EVENTS.name, name: 'devices-events' },
+  devicesMessages: { stream: STREAMS.MESSAGES.name, name: 'devices-messages' },
 } as const satisfies Record<string, Durable>;
 
 /**
@@ -70,10 +73,10 @@ export const DURABLES = {
 export const NATS_GRANTS: Readonly<Record<NatsUser, NatsGrant>> = {
   admin: { role: '`telly up` and the `telly` CLI: topology, migrations, replays', all: true },
   api: {
-    role: 'the GraphQL API: registry writes, commands, live telemetry, projection operations',
+    role: 'the GraphQL API: registry writes, commands, live telemetry, revocation notices, the DLQ, projection operations',
     publish: ['reg.>', 'cmd.>', 'telly.>'],
     subscribe: ['telly.>'],
-    directGets: [STREAMS.REGISTRY.name],
+    directGets: [STREAMS.REGISTRY.name, STREAMS.DLQ.name],
     reads: [STREAMS.MESSAGES.name],
     inspects: [DURABLES.telemetryPg],
   },
@@ -94,6 +97,10 @@ export const NATS_GRANTS: Readonly<Record<NatsUser, NatsGrant>> = {
   'telemetry-influx': {
     role: 'the InfluxDB telemetry projection',
     durables: [DURABLES.telemetryInflux],
+  },
+  devices: {
+    role: 'the device status projection: presence, last message, refused publishes',
+    durables: [DURABLES.devicesEvents, DURABLES.devicesMessages],
   },
   mqtt: {
     role: 'the MQTT bridge: device messages, channel subscriptions, command downlink',
@@ -124,9 +131,15 @@ export interface NatsPermissions {
 const API = '$JS.API';
 const kvStream = (bucket: string) => `KV_${bucket}`;
 
-/** A durable's own API calls: create/update (both request forms), info, fetch, ack. */
+/**
+ * A durable's own API calls: create/update (both request forms), info, fetch, ack; and its
+ * dead letters: `dlq.<name>`, the DLQ's depths, its last entry (the `dlq:<name>` health check).
+ */
 function durableSubjects({ stream, name }: Durable): string[] {
   return [
+    `dlq.${name}`,
+    `${API}.STREAM.INFO.${STREAMS.DLQ.name}`,
+    `${API}.DIRECT.GET.${STREAMS.DLQ.name}.dlq.${name}`,
     `${API}.CONSUMER.CREATE.${stream}.${name}`,
     `${API}.CONSUMER.CREATE.${stream}.${name}.>`,
     `${API}.CONSUMER.DURABLE.CREATE.${stream}.${name}`,
