@@ -1,6 +1,8 @@
 import SchemaBuilder from '@pothos/core';
 import ComplexityPlugin from '@pothos/plugin-complexity';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import type { DeviceStatusQueries } from '@telly/devices';
+import type { DeadLetterQueue } from '@telly/runtime';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import type { Principal } from './auth/principal.ts';
 import type { Revocations } from './auth/revocations.ts';
@@ -25,6 +27,10 @@ export interface Services {
   queries: RegistryQueries;
   /** Revocation notices between API instances: announce after a credential change. */
   revocations: Revocations;
+  /** Presence, last message and refused publishes of things. */
+  devices: DeviceStatusQueries;
+  /** The dead-letter queue (operators only: the resolvers authorize with `ops`). */
+  deadLetters: DeadLetterQueue;
 }
 
 export interface Context {

@@ -1,8 +1,9 @@
 import type { Server } from 'node:http';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { DeviceStatusQueries } from '@telly/devices';
 import { ProjectionWaiter, RegistryStore } from '@telly/registry';
-import { type Logger, Publisher } from '@telly/runtime';
+import { DeadLetterQueue, type Logger, Publisher } from '@telly/runtime';
 import type pg from 'pg';
 import { Authenticator } from './auth/authenticate.ts';
 import { createOidcVerifier, parseOidcProviders } from './auth/oidc.ts';
@@ -76,6 +77,8 @@ export async function composeServices(deps: ApiDeps): Promise<Composition> {
     telemetry: new TelemetryService(pool),
     feed: new TelemetryFeed(js, logger, deps.feed),
     ops: new ProjectionOps({ nc, js, pool, logger, operatorTenant: config.operatorTenant }),
+    devices: new DeviceStatusQueries(pool),
+    deadLetters: new DeadLetterQueue(nc),
     auth: new AuthService({
       pool,
       registry,

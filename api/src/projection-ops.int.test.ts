@@ -2,16 +2,16 @@
 // rebuild's progress as a subscription, for admins of the operator tenant only.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createLogger } from '@telly/runtime';
-import { exportJWK, generateKeyPair } from 'jose';
-import { type Api, createApi } from './compose.ts';
+import type { Api } from './compose.ts';
 import {
   errorCode,
   ok,
   publishReading,
   type Signed,
   type Stack,
+  sharedSigningKey,
   signup,
+  startOperatorApi,
   startStack,
   wsClient,
 } from './testing/stack.ts';
@@ -40,30 +40,18 @@ describe('replayProjection / verifyProjection / projectionJob', () => {
   let tenant: Signed;
   let api: Api;
   let url: string;
-  let jwtPrivateKey: string;
 
   before(async () => {
     // both API instances sign and accept the same tokens
-    const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
-    jwtPrivateKey = JSON.stringify(await exportJWK(privateKey));
+    const jwtPrivateKey = await sharedSigningKey();
     stack = await startStack({ jwtPrivateKey });
     operator = await signup(stack.url, `ops-${Date.now()}@example.com`, 'operations');
     tenant = await signup(stack.url, `farmer-${Date.now()}@example.com`, 'farm');
     // an API instance configured with the operator tenant, beside the stack's
-    api = await createApi({
-      config: {
-        issuer: 'telly',
-        audience: 'telly-api',
-        jwtPrivateKey,
-        jwtKeyFile: undefined,
-        oidcProviders: undefined,
-        operatorTenant: operator.user.tenant.id,
-      },
-      nc: stack.nc,
-      pool: stack.pool,
-      logger: createLogger('ops-test', { LOG_LEVEL: 'error' }),
-    });
-    url = `http://127.0.0.1:${await api.listen(0, '127.0.0.1')}`;
+    ({ api, url } = await startOperatorApi(stack, {
+      operatorTenant: operator.user.tenant.id,
+      jwtPrivateKey,
+    }));
   });
   after(async () => {
     await api?.close();

@@ -8,8 +8,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { jetstream } from '@nats-io/jetstream';
+import { waitFor } from '@telly/harness';
 import { readCredential } from '@telly/registry';
-import type { ThingCredential } from '@telly/schemas';
+import { Publisher } from '@telly/runtime';
+import { createEvent, type ThingCredential } from '@telly/schemas';
 import {
   type GraphQLField,
   type GraphQLInputType,
@@ -70,6 +73,7 @@ const OPERATOR_ONLY = new Set([
   'Mutation.verifyProjection',
   'Query.projectionJob',
   'Subscription.projectionJob',
+  'Query.deadLetters',
 ]);
 
 /** Fields that must be among the attacked ones, so the suite cannot silently attack nothing. */
@@ -651,6 +655,37 @@ const SNAPSHOT = `query Snapshot {
  * A's things' and channels' names changed and changed back, and telemetry stored for each of A's
  * things on each of its channels, so a leaky subscription has events to leak.
  */
+/**
+ * What the bridges record of A's first thing: a session (so it is online) and a refused
+ * publish whose detail is a secret, so that B reading A's status or rejections would show.
+ */
+async function recordDeviceFactsOfA(stack: Stack, a: TenantA): Promise<void> {
+  const tenantId = a.owner.user.tenant.id;
+  const thingId = a.byKind.thing[0]!;
+  const detail = `A-secret-rejection-${randomBytes(4).toString('hex')}`;
+  const publisher = new Publisher(jetstream(stack.nc));
+  const context = () => ({ id: v7(), now: Date.now() });
+  const presence = { thingId, protocol: 'mqtt' as const, remoteAddress: '203.0.113.7:51234' };
+  await publisher.publishEvent(createEvent('thing.online', { tenantId, data: presence }, context()));
+  await publisher.publishEvent(
+    createEvent(
+      'message.rejected',
+      { tenantId, data: { protocol: 'http', thingId, reason: 'invalid-payload', detail } },
+      context(),
+    ),
+  );
+  a.secrets.add(detail, 'A rejection detail');
+  const seen = `query($id: ID!) { thing(id: $id) { status { online } rejections { totalCount } } }`;
+  type Seen = { thing: { status: { online: boolean }; rejections: { totalCount: number } } };
+  await waitFor(
+    async () => {
+      const { thing } = await ok<Seen>(stack.url, seen, { id: thingId }, a.owner.accessToken);
+      return thing.status.online && thing.rejections.totalCount === 1;
+    },
+    { what: 'A’s device facts projected' },
+  );
+}
+
 async function stirA(stack: Stack, a: TenantA): Promise<void> {
   const url = stack.url;
   const token = a.owner.accessToken;
@@ -698,6 +733,7 @@ describe('tenant isolation: every operation of the schema, as another tenant’s
   before(async () => {
     stack = await startStack();
     a = await setUpA(stack.url);
+    await recordDeviceFactsOfA(stack, a);
     b = await setUpB(stack.url);
     snapshotBefore = await ok(stack.url, SNAPSHOT, {}, a.owner.accessToken);
     credentialsBefore = await Promise.all(

@@ -7,6 +7,8 @@ import './apikey.ts';
 import './command.ts';
 import './telemetry.ts';
 import './projection.ts';
+import './device-status.ts';
+import './dead-letter.ts';
 
 builder.queryType({});
 builder.mutationType({});

@@ -4,13 +4,15 @@ import { jetstream } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import { type NatsConnection, headers as natsHeaders } from '@nats-io/transport-node';
 import { commandsMigrations } from '@telly/commands';
+import { deviceEventsProjection, devicesMigrations } from '@telly/devices';
 import { eventStreamData } from '@telly/harness';
 import { registryMigrations, registryProjection } from '@telly/registry';
-import type { Logger } from '@telly/runtime';
+import { createLogger, type Logger } from '@telly/runtime';
 import { startRuntimeTestStack } from '@telly/runtime/testing';
 import { KV_BUCKETS } from '@telly/schemas';
 import { telemetryMigrations } from '@telly/telemetry-pg';
 import { type Client, createClient } from 'graphql-ws';
+import { exportJWK, generateKeyPair } from 'jose';
 import type pg from 'pg';
 import WebSocket from 'ws';
 import { type Api, createApi } from '../compose.ts';
@@ -41,11 +43,19 @@ export async function startStack(
     logger: options.logger,
     pool: { max: 10 },
     // what `telly migrate` runs for the components this stack stands in for
-    migrations: [registryMigrations, apiMigrations, commandsMigrations, telemetryMigrations],
+    migrations: [
+      registryMigrations,
+      apiMigrations,
+      commandsMigrations,
+      telemetryMigrations,
+      devicesMigrations,
+    ],
   });
   const { nc, pool, logger } = runtime;
   const credentials = await new Kvm(nc).open(KV_BUCKETS.CREDENTIALS);
   await runtime.run(registryProjection({ pool, credentials }));
+  // presence and refused publishes, so that Thing.status and rejections answer with data
+  await runtime.run(deviceEventsProjection(pool));
   const api = await createApi({
     config: {
       issuer: 'telly',
@@ -63,6 +73,37 @@ export async function startStack(
   runtime.onStop(() => api.close());
   const port = await api.listen(0, '127.0.0.1');
   return { url: `http://127.0.0.1:${port}`, nc, pool, credentials, api, stop: runtime.stop };
+}
+
+/** A private signing key (JWK JSON) to give two API instances, so each accepts the other's tokens. */
+export async function sharedSigningKey(): Promise<string> {
+  const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+  return JSON.stringify(await exportJWK(privateKey));
+}
+
+/**
+ * A second API instance beside the stack's, on its NATS and Postgres, configured with an operator
+ * tenant (`TELLY_OPERATOR_TENANT`): give both the same `jwtPrivateKey` ({@link sharedSigningKey})
+ * and tokens of either work on both. The caller closes it before stopping the stack.
+ */
+export async function startOperatorApi(
+  stack: Stack,
+  options: { operatorTenant: string; jwtPrivateKey: string },
+): Promise<{ api: Api; url: string }> {
+  const api = await createApi({
+    config: {
+      issuer: 'telly',
+      audience: 'telly-api',
+      jwtPrivateKey: options.jwtPrivateKey,
+      jwtKeyFile: undefined,
+      oidcProviders: undefined,
+      operatorTenant: options.operatorTenant,
+    },
+    nc: stack.nc,
+    pool: stack.pool,
+    logger: createLogger('operator-api', { LOG_LEVEL: process.env.LOG_LEVEL ?? 'error' }),
+  });
+  return { api, url: `http://127.0.0.1:${await api.listen(0, '127.0.0.1')}` };
 }
 
 export interface GraphqlResponse<T = Record<string, unknown>> {

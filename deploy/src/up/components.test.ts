@@ -39,6 +39,7 @@ test('every package with tables declares its own migration set, each under one n
   assert.deepEqual(Object.fromEntries(sets), {
     registry: 'registry',
     commands: 'commands',
+    devices: 'devices',
     telemetry: 'telemetry-pg',
     api: 'api',
   });

@@ -23,6 +23,7 @@ export interface ComponentEntry {
 export const COMPONENTS: ComponentEntry[] = [
   { name: 'registry', module: '@telly/registry', natsUser: 'registry' },
   { name: 'commands', module: '@telly/commands', natsUser: 'commands' },
+  { name: 'devices', module: '@telly/devices', natsUser: 'devices' },
   { name: 'telemetry-pg', module: '@telly/telemetry-pg', natsUser: 'telemetry-pg' },
   {
     name: 'telemetry-influx',
