@@ -8,6 +8,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { v7 } from 'uuid';
 import { keyHash } from './auth/secrets.ts';
 import { MAX_REQUEST_BYTES } from './plugins/body-limit.ts';
+import { postChunked } from './testing/chunked.ts';
 import { errorCode, gql, ok, type Signed, type Stack, signup, startStack } from './testing/stack.ts';
 
 const OIDC_ISSUER = 'https://keycloak.test/realms/farm';
@@ -417,22 +418,11 @@ describe('registry over GraphQL', () => {
   });
 
   test('a body over the limit is refused with a 413 problem over HTTP, chunked too', async () => {
-    const chunk = new TextEncoder().encode(`# ${'x'.repeat(65_534)}\n`);
-    let sent = 0;
-    const body = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        if (sent === 0) controller.enqueue(new TextEncoder().encode('{"query": "{ me { id } }'));
-        if (sent > 8 * MAX_REQUEST_BYTES) return controller.close();
-        controller.enqueue(chunk);
-        sent += chunk.byteLength;
-      },
+    const res = await postChunked(`${url}/graphql`, {
+      head: new TextEncoder().encode('{"query": "{ me { id } }'),
+      chunk: new TextEncoder().encode(`# ${'x'.repeat(65_534)}\n`),
+      bytes: 8 * MAX_REQUEST_BYTES,
     });
-    const res = await fetch(`${url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body,
-      duplex: 'half',
-    } as RequestInit);
     assert.equal(res.status, 413);
     assert.equal(res.headers.get('content-type'), 'application/problem+json');
     assert.equal(((await res.json()) as { status: number }).status, 413);

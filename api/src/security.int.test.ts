@@ -10,6 +10,7 @@ import { waitFor } from '@telly/harness';
 import { v7 } from 'uuid';
 import { MAX_REQUEST_BYTES } from './plugins/body-limit.ts';
 import { csvField } from './plugins/csv-export.ts';
+import { postChunked } from './testing/chunked.ts';
 import { gql, ok, publishReading, type Stack, signup, startStack, subscribeSse } from './testing/stack.ts';
 
 let stack: Stack;
@@ -115,21 +116,10 @@ describe('GraphQL limits', () => {
 describe('request bodies', () => {
   for (const path of ['/graphql', '/things/bootstrap/some-device']) {
     test(`a chunked body over the limit is refused on ${path} over real HTTP`, async () => {
-      let sent = 0;
-      const chunk = new Uint8Array(64 * 1024).fill(0x20);
-      const body = new ReadableStream<Uint8Array>({
-        pull(controller) {
-          if (sent > 4 * MAX_REQUEST_BYTES) return controller.close();
-          controller.enqueue(chunk);
-          sent += chunk.byteLength;
-        },
+      const res = await postChunked(`${stack.url}${path}`, {
+        chunk: new Uint8Array(64 * 1024).fill(0x20),
+        bytes: 4 * MAX_REQUEST_BYTES,
       });
-      const res = await fetch(`${stack.url}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body,
-        duplex: 'half',
-      } as RequestInit);
       assert.equal(res.status, 413);
     });
   }
