@@ -14,9 +14,8 @@ import {
   ok,
   type Signed,
   type Stack,
-  sharedSigningKey,
   signup,
-  startOperatorApi,
+  startOperatorStack,
   startStack,
 } from './testing/stack.ts';
 
@@ -198,15 +197,7 @@ describe('deadLetters', () => {
   let tenant: Signed;
 
   before(async () => {
-    // both API instances sign and accept the same tokens
-    const jwtPrivateKey = await sharedSigningKey();
-    stack = await startStack({ jwtPrivateKey });
-    operator = await signup(stack.url, `ops-${Date.now()}@example.com`, 'operations');
-    tenant = await signup(stack.url, `farmer-${Date.now()}@example.com`, 'farm');
-    ({ api, url } = await startOperatorApi(stack, {
-      operatorTenant: operator.user.tenant.id,
-      jwtPrivateKey,
-    }));
+    ({ stack, operator, tenant, api, url } = await startOperatorStack());
   });
   after(async () => {
     await api?.close();

@@ -9,10 +9,7 @@ import {
   publishReading,
   type Signed,
   type Stack,
-  sharedSigningKey,
-  signup,
-  startOperatorApi,
-  startStack,
+  startOperatorStack,
   wsClient,
 } from './testing/stack.ts';
 
@@ -42,16 +39,7 @@ describe('replayProjection / verifyProjection / projectionJob', () => {
   let url: string;
 
   before(async () => {
-    // both API instances sign and accept the same tokens
-    const jwtPrivateKey = await sharedSigningKey();
-    stack = await startStack({ jwtPrivateKey });
-    operator = await signup(stack.url, `ops-${Date.now()}@example.com`, 'operations');
-    tenant = await signup(stack.url, `farmer-${Date.now()}@example.com`, 'farm');
-    // an API instance configured with the operator tenant, beside the stack's
-    ({ api, url } = await startOperatorApi(stack, {
-      operatorTenant: operator.user.tenant.id,
-      jwtPrivateKey,
-    }));
+    ({ stack, operator, tenant, api, url } = await startOperatorStack());
   });
   after(async () => {
     await api?.close();

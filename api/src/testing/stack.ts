@@ -15,7 +15,7 @@ import { type Client, createClient } from 'graphql-ws';
 import { exportJWK, generateKeyPair } from 'jose';
 import type pg from 'pg';
 import WebSocket from 'ws';
-import { type Api, createApi } from '../compose.ts';
+import { type Api, type ApiDeps, createApi } from '../compose.ts';
 import { apiMigrations } from '../migrations.ts';
 import type { TelemetryFeedOptions } from '../services/telemetry-feed.ts';
 import type { GraphqlApp } from '../yoga.ts';
@@ -56,27 +56,33 @@ export async function startStack(
   await runtime.run(registryProjection({ pool, credentials }));
   // presence and refused publishes, so that Thing.status and rejections answer with data
   await runtime.run(deviceEventsProjection(pool));
-  const api = await createApi({
-    config: {
-      issuer: 'telly',
-      audience: 'telly-api',
-      jwtPrivateKey: options.jwtPrivateKey,
-      jwtKeyFile: undefined,
-      oidcProviders: options.oidcProviders,
-      operatorTenant: undefined,
-    },
-    nc,
-    pool,
-    logger,
-    feed: options.feed,
-  });
+  const api = await createApi({ config: apiConfig(options), nc, pool, logger, feed: options.feed });
   runtime.onStop(() => api.close());
   const port = await api.listen(0, '127.0.0.1');
   return { url: `http://127.0.0.1:${port}`, nc, pool, credentials, api, stop: runtime.stop };
 }
 
+/**
+ * The API's settings in tests: the issuer and audience it runs with, and the signing key, OIDC
+ * providers and operator tenant given, if any (no key file).
+ */
+function apiConfig(options: {
+  jwtPrivateKey?: string | undefined;
+  oidcProviders?: string | undefined;
+  operatorTenant?: string | undefined;
+}): ApiDeps['config'] {
+  return {
+    issuer: 'telly',
+    audience: 'telly-api',
+    jwtPrivateKey: options.jwtPrivateKey,
+    jwtKeyFile: undefined,
+    oidcProviders: options.oidcProviders,
+    operatorTenant: options.operatorTenant,
+  };
+}
+
 /** A private signing key (JWK JSON) to give two API instances, so each accepts the other's tokens. */
-export async function sharedSigningKey(): Promise<string> {
+async function sharedSigningKey(): Promise<string> {
   const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
   return JSON.stringify(await exportJWK(privateKey));
 }
@@ -86,24 +92,46 @@ export async function sharedSigningKey(): Promise<string> {
  * tenant (`TELLY_OPERATOR_TENANT`): give both the same `jwtPrivateKey` ({@link sharedSigningKey})
  * and tokens of either work on both. The caller closes it before stopping the stack.
  */
-export async function startOperatorApi(
+async function startOperatorApi(
   stack: Stack,
   options: { operatorTenant: string; jwtPrivateKey: string },
 ): Promise<{ api: Api; url: string }> {
   const api = await createApi({
-    config: {
-      issuer: 'telly',
-      audience: 'telly-api',
-      jwtPrivateKey: options.jwtPrivateKey,
-      jwtKeyFile: undefined,
-      oidcProviders: undefined,
-      operatorTenant: options.operatorTenant,
-    },
+    config: apiConfig(options),
     nc: stack.nc,
     pool: stack.pool,
     logger: createLogger('operator-api', { LOG_LEVEL: process.env.LOG_LEVEL ?? 'error' }),
   });
   return { api, url: `http://127.0.0.1:${await api.listen(0, '127.0.0.1')}` };
+}
+
+export interface OperatorStack {
+  stack: Stack;
+  /** The admin of the operator tenant. */
+  operator: Signed;
+  /** The owner of an ordinary tenant. */
+  tenant: Signed;
+  /** A second API instance, configured with the operator tenant; it accepts the stack's tokens. */
+  api: Api;
+  url: string;
+}
+
+/**
+ * A stack with an operator tenant and an ordinary one signed up, and a second API instance
+ * configured with the operator tenant beside the stack's. The caller closes `api` before
+ * stopping `stack`.
+ */
+export async function startOperatorStack(): Promise<OperatorStack> {
+  // both API instances sign and accept the same tokens
+  const jwtPrivateKey = await sharedSigningKey();
+  const stack = await startStack({ jwtPrivateKey });
+  const operator = await signup(stack.url, `ops-${Date.now()}@example.com`, 'operations');
+  const tenant = await signup(stack.url, `farmer-${Date.now()}@example.com`, 'farm');
+  const { api, url } = await startOperatorApi(stack, {
+    operatorTenant: operator.user.tenant.id,
+    jwtPrivateKey,
+  });
+  return { stack, operator, tenant, api, url };
 }
 
 export interface GraphqlResponse<T = Record<string, unknown>> {
