@@ -1,5 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { errorPredicate, TellyError } from '@telly/schemas';
+import {
+  type DurationOptions,
+  errorPredicate,
+  isDurationError,
+  parseDuration,
+  TellyError,
+} from '@telly/schemas';
 
 /** Options of a {@link ConfigError}: the cause, and the code of a more specific subclass. */
 export interface ConfigErrorOptions<Code extends string> extends ErrorOptions {
@@ -31,6 +37,50 @@ export function envPort(env: NodeJS.ProcessEnv, name: string, fallback: number):
     throw new ConfigError(name, `must be a port number 0-65535, got ${JSON.stringify(raw)}`);
   }
   return port;
+}
+
+/** Inclusive bounds of {@link envInteger}. */
+export interface IntegerBounds {
+  /** @default 1 */
+  min?: number;
+  /** @default Number.MAX_SAFE_INTEGER */
+  max?: number;
+}
+
+/** A whole number from `env[name]` within `bounds`, or `fallback` when unset. */
+export function envInteger(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  { min = 1, max = Number.MAX_SAFE_INTEGER }: IntegerBounds = {},
+): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!/^\s*\d+\s*$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+/**
+ * A duration in ms from `env[name]` in the one duration grammar (`"10s"`, `"500ms"`,
+ * `parseDuration` of `@telly/schemas`) within `options`, or `fallback` when unset.
+ */
+export function envDuration(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  options?: DurationOptions,
+): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  try {
+    return parseDuration(raw, options);
+  } catch (err) {
+    if (isDurationError(err)) throw new ConfigError(name, err.message, { cause: err });
+    throw err;
+  }
 }
 
 /** A URL from `env[name]` with one of `protocols`, or undefined when unset. */

@@ -8,10 +8,12 @@ export type {
   StartContext,
 } from './component.ts';
 export { DEFAULT_POOL_SIZE, defineComponent } from './component.ts';
-export type { TlsFiles } from './config.ts';
+export type { IntegerBounds, TlsFiles } from './config.ts';
 export {
   ConfigError,
+  envDuration,
   envEnum,
+  envInteger,
   envPort,
   envTlsFiles,
   envUrl,
