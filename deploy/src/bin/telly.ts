@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { createLogger, isConfigError } from '@telly/runtime';
 import { parseConfig } from '../config.ts';
+import { dlqCommand } from '../ops/dlq.ts';
 import { migrateCommand } from '../ops/platform.ts';
 import { replayCommand, verifyCommand } from '../ops/projections.ts';
 import { simulateCommand } from '../simulate/cli.ts';
@@ -17,6 +18,8 @@ commands:
             [--from-seq N | --from-time T]
   verify    compare a projection with the log: telly verify telemetry-pg
   migrate   bring every package's tables up to date (telly up does this before starting)
+  dlq       what the processors gave up on: telly dlq list | show <seq> | redrive <seq> |
+            purge <seq> | --processor P | --all (telly dlq --help)
   simulate  a fleet of simulated devices publishing to a platform (telly simulate --help)
   help      this text
 
@@ -83,6 +86,9 @@ try {
       break;
     case 'migrate':
       process.exitCode = await migrateCommand();
+      break;
+    case 'dlq':
+      process.exitCode = await dlqCommand(process.argv.slice(3));
       break;
     case 'simulate':
       await simulateCommand(process.argv.slice(3));

@@ -90,8 +90,7 @@ function managedNats(url: string, user: NatsUser, password: string): NatsConfig 
 export async function platformUrls(
   config: UpConfig,
 ): Promise<{ natsUrl: string; nats: NatsConfig; databaseUrl: string }> {
-  const natsUrl = config.nats?.servers.join(',') ?? `nats://127.0.0.1:${config.natsPort}`;
-  const nats = config.nats ?? managedNats(natsUrl, 'admin', (await natsPasswords(config.dataDir)).admin);
+  const { natsUrl, nats } = await platformNats(config);
   if (config.databaseUrl) return { natsUrl, nats, databaseUrl: config.databaseUrl };
   const password = encodeURIComponent(await postgresPassword(config.dataDir));
   return {
@@ -99,6 +98,13 @@ export async function platformUrls(
     nats,
     databaseUrl: `postgres://${DEFAULT_POSTGRES_USER}:${password}@127.0.0.1:${config.postgresPort}/${DATABASE_NAME}`,
   };
+}
+
+/** The NATS part of {@link platformUrls}, for commands that need no Postgres (`telly dlq`). */
+export async function platformNats(config: UpConfig): Promise<{ natsUrl: string; nats: NatsConfig }> {
+  const natsUrl = config.nats?.servers.join(',') ?? `nats://127.0.0.1:${config.natsPort}`;
+  const nats = config.nats ?? managedNats(natsUrl, 'admin', (await natsPasswords(config.dataDir)).admin);
+  return { natsUrl, nats };
 }
 
 function managedCheck(process: ManagedProcess | undefined, url: string): Record<string, unknown> {
