@@ -11,7 +11,16 @@ import { v7 } from 'uuid';
 import { MAX_REQUEST_BYTES } from './plugins/body-limit.ts';
 import { csvField } from './plugins/csv-export.ts';
 import { postChunked } from './testing/chunked.ts';
-import { gql, ok, publishReading, type Stack, signup, startStack, subscribeSse } from './testing/stack.ts';
+import {
+  gql,
+  ok,
+  publishReading,
+  type Stack,
+  signup,
+  startStack,
+  subscribeSse,
+  wsClient,
+} from './testing/stack.ts';
 
 let stack: Stack;
 let owner: Awaited<ReturnType<typeof signup>>;
@@ -96,6 +105,22 @@ describe('GraphQL limits', () => {
       (await Promise.all(refusals)).every((c) => c === 'QUERY_TOO_DEEP' || c === 'QUERY_TOO_COMPLEX'),
     );
     assert.ok(tookMs < 1_000, `a normal query took ${Math.round(tookMs)} ms`);
+  });
+
+  test('the limits hold over graphql-ws too', async () => {
+    const client = wsClient(stack.url, owner.accessToken);
+    try {
+      const aliases = Array.from({ length: 20 }, (_, i) => `a${i}: name`).join(' ');
+      const errors = await new Promise<unknown>((resolve) => {
+        client.subscribe(
+          { query: `subscription { telemetry { ${aliases} } }` },
+          { next: () => {}, error: resolve, complete: () => resolve(undefined) },
+        );
+      });
+      assert.match(JSON.stringify(errors), /TOO_MANY_ALIASES/);
+    } finally {
+      await client.dispose();
+    }
   });
 
   test('field suggestions are not given away', async () => {
