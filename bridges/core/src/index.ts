@@ -7,7 +7,8 @@ export { DEFAULT_MAX_PAYLOAD_BYTES, Ingest, MESSAGE_HEADERS } from './ingest.ts'
 export { IngestError, isIngestError } from './ingest-error.ts';
 export type { BridgeMetrics } from './metrics.ts';
 export { bridgeMetrics } from './metrics.ts';
-export { DEFAULT_BURST, DEFAULT_RATE_PER_SECOND, RateLimiter } from './rate-limit.ts';
+export type { RateLimit } from './rate-limit.ts';
+export { DEFAULT_BURST, DEFAULT_RATE_PER_SECOND, parseRateLimit, RateLimiter } from './rate-limit.ts';
 export type { CommandDelivery } from './session/command-delivery.ts';
 export { commandIdOf, encodeCommandDelivery } from './session/command-delivery.ts';
 export { COMMAND_ACK_WAIT_MS, COMMAND_CONSUMER_IDLE_MS } from './session/command-feed.ts';

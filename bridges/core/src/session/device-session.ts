@@ -2,7 +2,7 @@ import type { JetStreamManager } from '@nats-io/jetstream';
 import type { Logger, Publisher } from '@telly/runtime';
 import type { OfflineReason, Protocol, TellyEvent, ThingCredential } from '@telly/schemas';
 import type { Accepted, Ingest, IngestMessage } from '../ingest.ts';
-import type { IngestError } from '../ingest-error.ts';
+import { IngestError } from '../ingest-error.ts';
 import { recordEvent } from '../record-event.ts';
 import type { CommandDelivery } from './command-delivery.ts';
 import { CommandFeed } from './command-feed.ts';
@@ -108,17 +108,32 @@ export class DeviceSession {
 
   /**
    * Records a command's outcome as the device reported it. Only for the session's own thing: a
-   * result addressed to another thing is ignored (false), so no device can settle another's command.
+   * result addressed to another thing is refused (`forbidden`), so no device can settle another's
+   * command; an outcome that cannot be recorded is refused as `invalid-payload`. A refusal is
+   * recorded as rejected and answered false. The recorded event names the session's own tenant and
+   * thing, even for another thing's command id reported on the device's own topic: it is the
+   * projection's to match a result with the thing its command addressed.
    */
   reportResult(target: CommandTarget, outcome: CommandOutcome): boolean {
-    if (target.thingId !== this.thing.thingId) return false;
-    this.#seen();
     const { commandId } = target;
+    if (target.thingId !== this.thing.thingId) {
+      this.reject(
+        new IngestError(
+          'forbidden',
+          `a result for command ${commandId} of another thing (${target.thingId})`,
+        ),
+      );
+      return false;
+    }
+    this.#seen();
     let event: TellyEvent;
     try {
       event = resultEvent(this.thing, commandId, outcome);
     } catch (err) {
-      this.#context.logger.debug({ err, commandId }, 'a command result is not recordable');
+      const reason = err instanceof Error ? err.message : String(err);
+      this.reject(
+        new IngestError('invalid-payload', `the result of command ${commandId} is not recordable: ${reason}`),
+      );
       return false;
     }
     this.#record(event, `result:${commandId}`);

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { waitFor } from '@telly/harness';
 import { createMetricsRegistry, Publisher } from '@telly/runtime';
-import { createEvent, decodeEvent, eventFilter, STREAMS, type TellyEvent } from '@telly/schemas';
+import { eventFilter } from '@telly/schemas';
 import { v7 } from 'uuid';
 import { isIngestError } from '../ingest-error.ts';
 import { type BridgeMetrics, bridgeMetrics } from '../metrics.ts';
@@ -37,54 +37,18 @@ after(async () => {
   await stack?.stop();
 });
 
-/** Every event in EVENTS on `filter`, oldest first. */
-async function eventsOn(filter: string): Promise<TellyEvent[]> {
-  const consumer = await jetstream(stack.nc).consumers.get(STREAMS.EVENTS.name, {
-    filter_subjects: [filter],
-  });
-  const { num_pending: pending } = await consumer.info();
-  const events: TellyEvent[] = [];
-  if (pending === 0) return events;
-  for await (const m of await consumer.fetch({ max_messages: pending, expires: 2_000 })) {
-    events.push(decodeEvent(m.data));
-    if (m.info.pending === 0) break;
-  }
-  return events;
-}
-
 const openConnections = async () =>
   (await metrics.connections.get()).values.find((v) => v.labels.protocol === 'coap')?.value ?? 0;
 
 const presenceOf = async (tenantId: string, thingId: string) =>
-  (await eventsOn(eventFilter({ tenant: tenantId, type: 'lifecycle', thing: thingId }))).map((e) =>
+  (await stack.events(eventFilter({ tenant: tenantId, type: 'lifecycle', thing: thingId }))).map((e) =>
     e.type === 'thing.online' || e.type === 'thing.offline'
       ? { type: e.type, protocol: e.data.protocol, reason: 'reason' in e.data ? e.data.reason : undefined }
       : { type: e.type },
   );
 
 const commandEventsOf = async (tenantId: string, thingId: string) =>
-  eventsOn(eventFilter({ tenant: tenantId, type: 'command', thing: thingId }));
-
-async function requestCommand(tenantId: string, thingId: string, ttlMs = 60_000): Promise<string> {
-  const commandId = v7();
-  await publisher.publishEvent(
-    createEvent(
-      'command.requested',
-      {
-        tenantId,
-        data: {
-          commandId,
-          thingId,
-          name: 'led',
-          payload: { on: true },
-          expiresAt: new Date(Date.now() + ttlMs).toISOString(),
-        },
-      },
-      { id: v7(), now: Date.now() },
-    ),
-  );
-  return commandId;
-}
+  stack.events(eventFilter({ tenant: tenantId, type: 'command', thing: thingId }));
 
 async function nextCommand(session: DeviceSession): Promise<string | undefined> {
   const feed = await session.commands();
@@ -128,8 +92,8 @@ test('a session is opened with its key (and claimed thing), counted, and records
 test('commands: pending ones are fed on start, acknowledged ones recorded delivered, unacknowledged ones go to the next session, expired ones to none', async () => {
   const { tenantId, channelId } = await stack.tenant();
   const thing = await stack.thing(tenantId, [channelId]);
-  const expired = await requestCommand(tenantId, thing.thingId, 1);
-  const pending = await requestCommand(tenantId, thing.thingId);
+  const expired = await stack.requestCommand(tenantId, thing.thingId, 1);
+  const pending = await stack.requestCommand(tenantId, thing.thingId);
 
   const first = await sessions.open({ key: thing.key, remoteAddress: '192.0.2.2:1' });
   assert.equal(await nextCommand(first), pending, 'the expired command is skipped');
@@ -139,7 +103,7 @@ test('commands: pending ones are fed on start, acknowledged ones recorded delive
   const feed = (await second.commands())[Symbol.asyncIterator]();
   assert.equal((await feed.next()).value?.id, pending, 'redelivered to the next session');
   second.delivered(pending);
-  const live = await requestCommand(tenantId, thing.thingId);
+  const live = await stack.requestCommand(tenantId, thing.thingId);
   assert.equal((await feed.next()).value?.id, live, 'a command requested while connected arrives at once');
   second.delivered(live);
   await waitFor(async () => (await commandEventsOf(tenantId, thing.thingId)).length >= 2, {
@@ -201,6 +165,14 @@ test("a result is recorded only for the session's own thing", async () => {
     await commandEventsOf(tenantId, other.thingId),
     [],
     'nothing recorded for the other thing',
+  );
+  const rejected = await stack.events(
+    eventFilter({ tenant: tenantId, type: 'rejected', thing: thing.thingId }),
+  );
+  assert.deepEqual(
+    rejected.map((e) => (e.type === 'message.rejected' ? [e.data.protocol, e.data.reason] : [e.type])),
+    [['coap', 'forbidden']],
+    "the result for another thing's command is recorded as refused",
   );
 });
 

@@ -16,7 +16,16 @@ import {
 } from '@telly/registry';
 import { createMetricsRegistry, type Logger, Publisher } from '@telly/runtime';
 import { startRuntimeTestStack } from '@telly/runtime/testing';
-import { eventFilter, eventSubject, KV_BUCKETS, keyHash, STREAMS } from '@telly/schemas';
+import {
+  createEvent,
+  decodeEvent,
+  eventFilter,
+  eventSubject,
+  KV_BUCKETS,
+  keyHash,
+  STREAMS,
+  type TellyEvent,
+} from '@telly/schemas';
 import type pg from 'pg';
 import { v7 } from 'uuid';
 import { CredentialsCache } from '../credentials/credentials-cache.ts';
@@ -42,10 +51,20 @@ export interface BridgeTestStack {
   channel(tenantId: string): Promise<string>;
   /** A thing with a fresh key, connected to `channels`; resolves once bridges can see it. */
   thing(tenantId: string, channels: string[]): Promise<ProvisionedThing>;
-  /** Disables, rotates or deletes a thing (revocation tests). */
-  change(thing: ProvisionedThing, change: 'disable' | 'delete' | 'rotate-key'): Promise<void>;
+  /**
+   * Disables, rotates or deletes a thing, or disconnects it from a channel (revocation tests);
+   * resolves once bridges can see it.
+   */
+  change(
+    thing: ProvisionedThing,
+    change: 'disable' | 'delete' | 'rotate-key' | { disconnect: string },
+  ): Promise<void>;
   /** How many `rejected` events of the thing are in the EVENTS stream. */
   rejections(thing: ProvisionedThing): Promise<number>;
+  /** Every event in EVENTS on `filter` (an `eventFilter`), oldest first. */
+  events(filter: string): Promise<TellyEvent[]>;
+  /** Requests a command for a thing, as the API does (`command.requested` in COMMANDS); its id. */
+  requestCommand(tenantId: string, thingId: string, ttlMs?: number): Promise<string>;
   /** An Ingest for a bridge under test, with its own credentials cache and metrics registry. */
   ingest(
     protocol: 'mqtt' | 'http' | 'coap' | 'kafka',
@@ -58,7 +77,9 @@ export async function startBridgeTestStack(): Promise<BridgeTestStack> {
   const { nats, nc, jsm, pool, logger } = runtime;
   const credentialsKv = await new Kvm(nc).open(KV_BUCKETS.CREDENTIALS);
   await runtime.run(registryProjection({ pool, credentials: credentialsKv }));
-  const store = new RegistryStore(jetstream(nc), jsm);
+  const js = jetstream(nc);
+  const publisher = new Publisher(js);
+  const store = new RegistryStore(js, jsm);
   const waiter = new ProjectionWaiter(pool);
   runtime.onStop(() => waiter.close());
   const caches: CredentialsCache[] = [];
@@ -128,13 +149,15 @@ export async function startBridgeTestStack(): Promise<BridgeTestStack> {
     async change(thing, change) {
       const ref = { tenantId: thing.tenantId, kind: 'thing', id: thing.thingId } as const;
       const command =
-        change === 'rotate-key'
-          ? ({
-              type: 'rotate-key',
-              thingId: thing.thingId,
-              keyHash: keyHash(randomBytes(32).toString('base64url')),
-            } as const)
-          : ({ type: change, thingId: thing.thingId } as const);
+        typeof change === 'object'
+          ? ({ type: 'disconnect', thingId: thing.thingId, channelId: change.disconnect } as const)
+          : change === 'rotate-key'
+            ? ({
+                type: 'rotate-key',
+                thingId: thing.thingId,
+                keyHash: keyHash(randomBytes(32).toString('base64url')),
+              } as const)
+            : ({ type: change, thingId: thing.thingId } as const);
       const { seq } = await store.handle(thingDecider, ref, command);
       await waiter.waitFor(seq);
     },
@@ -144,6 +167,37 @@ export async function startBridgeTestStack(): Promise<BridgeTestStack> {
       });
       const subject = eventSubject({ tenant: thing.tenantId, type: 'rejected', thing: thing.thingId });
       return info.state.subjects?.[subject] ?? 0;
+    },
+    async events(filter) {
+      const consumer = await js.consumers.get(STREAMS.EVENTS.name, { filter_subjects: [filter] });
+      const { num_pending: pending } = await consumer.info();
+      const events: TellyEvent[] = [];
+      if (pending === 0) return events;
+      for await (const m of await consumer.fetch({ max_messages: pending, expires: 2_000 })) {
+        events.push(decodeEvent(m.data));
+        if (m.info.pending === 0) break;
+      }
+      return events;
+    },
+    async requestCommand(tenantId, thingId, ttlMs = 60_000) {
+      const commandId = v7();
+      await publisher.publishEvent(
+        createEvent(
+          'command.requested',
+          {
+            tenantId,
+            data: {
+              commandId,
+              thingId,
+              name: 'led',
+              payload: { on: true },
+              expiresAt: new Date(Date.now() + ttlMs).toISOString(),
+            },
+          },
+          { id: v7(), now: Date.now() },
+        ),
+      );
+      return commandId;
     },
     async ingest(protocol) {
       const cache = await CredentialsCache.open(credentialsKv);
