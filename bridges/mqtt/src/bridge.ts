@@ -1,15 +1,26 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { type AddressInfo, createServer as createTcpServer, type Server } from 'node:net';
+import { type AddressInfo, createServer as createTcpServer, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { openDeviceGateway, type RateLimiter } from '@telly/bridge-core';
-import { type HealthChecks, type Logger, readTlsFiles } from '@telly/runtime';
+import { IngestError, openDeviceGateway, type RateLimiter } from '@telly/bridge-core';
+import { DEFAULT_BIND_ADDRESS, type HealthChecks, type Logger, readTlsFiles } from '@telly/runtime';
+import type { Client } from 'aedes';
 import type { Registry } from 'prom-client';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { createBroker, type MqttBroker } from './broker.ts';
 import { ChannelFeeds } from './channel-feeds.ts';
-import { MQTT_WS_PATH, type MqttConfig } from './config.ts';
+import {
+  DEFAULT_MQTT_CONNECT_TIMEOUT_MS,
+  DEFAULT_MQTT_MAX_PACKET_BYTES,
+  DEFAULT_MQTT_MAX_PENDING_PER_ADDRESS,
+  MQTT_WS_PATH,
+  type MqttConfig,
+} from './config.ts';
+import { remoteAddress } from './connect-auth.ts';
+import { LimitedConnection } from './limited-connection.ts';
+import { PendingConnections } from './pending-connections.ts';
 
 export interface MqttBridgeOptions {
   nc: NatsConnection;
@@ -17,7 +28,9 @@ export interface MqttBridgeOptions {
   metrics: Registry;
   /** Gets the `credentials` check. */
   health?: HealthChecks;
-  config: Pick<MqttConfig, 'port' | 'wsPort' | 'tls'>;
+  /** Listeners, and the bounds on what a connection may send before and after it logs in. */
+  config: Pick<MqttConfig, 'port' | 'wsPort' | 'tls'> &
+    Partial<Pick<MqttConfig, 'host' | 'maxPacketBytes' | 'connectTimeoutMs' | 'maxPendingPerAddress'>>;
   /** Broker id, unique per instance. */
   id?: string;
   rateLimiter?: RateLimiter;
@@ -32,17 +45,27 @@ export interface MqttBridge {
   close(): Promise<void>;
 }
 
-const listen = (server: Server | HttpServer, port: number) =>
+const listen = (server: Server | HttpServer, port: number, host: string) =>
   new Promise<number>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '0.0.0.0', () => resolve((server.address() as AddressInfo).port));
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
   });
 const closeServer = (server: Server | HttpServer) =>
   new Promise<void>((resolve) => server.close(() => resolve()));
 
-/** MQTT 3.1.1 over TCP, WebSocket (`/mqtt`) and optionally TLS, all into one broker. */
+/**
+ * MQTT 3.1.1 over TCP, WebSocket (`/mqtt`) and optionally TLS, all into one broker. Every
+ * connection is bounded before it authenticates: at most `maxPendingPerAddress` unauthenticated
+ * ones per source address, `connectTimeoutMs` to send CONNECT, and no packet (nor WebSocket
+ * frame) above `maxPacketBytes` ever buffered.
+ */
 export async function startMqttBridge(options: MqttBridgeOptions): Promise<MqttBridge> {
   const { nc, logger } = options;
+  const maxPacketBytes = options.config.maxPacketBytes ?? DEFAULT_MQTT_MAX_PACKET_BYTES;
+  const connectTimeoutMs = options.config.connectTimeoutMs ?? DEFAULT_MQTT_CONNECT_TIMEOUT_MS;
+  const pending = new PendingConnections(
+    options.config.maxPendingPerAddress ?? DEFAULT_MQTT_MAX_PENDING_PER_ADDRESS,
+  );
   const gateway = await openDeviceGateway({
     nc,
     protocol: 'mqtt',
@@ -62,6 +85,8 @@ export async function startMqttBridge(options: MqttBridgeOptions): Promise<MqttB
     },
     logger,
     ...(options.id ? { id: options.id } : {}),
+    connectTimeoutMs,
+    authenticated: (client) => pending.authenticated(remoteAddress(client)),
   });
   const { aedes } = broker;
   feeds = new ChannelFeeds(
@@ -79,20 +104,51 @@ export async function startMqttBridge(options: MqttBridgeOptions): Promise<MqttB
     logger.debug({ clientId: client.id, err: err.message }, 'MQTT client error'),
   );
 
-  const tcp = createTcpServer((socket) => aedes.handle(socket));
+  /** A packet over the limit: recorded as rejected when the client has a thing's session. */
+  const tooLarge = (client: Client | undefined, message: string) => {
+    const session = client && broker.sessions.get(client);
+    session?.reject(new IngestError('payload-too-large', message));
+  };
+  const handle = (stream: Duplex, req?: Parameters<typeof aedes.handle>[1]): Client => {
+    let client: Client | undefined;
+    const conn = new LimitedConnection(stream, maxPacketBytes, (error) => tooLarge(client, error.message));
+    client = aedes.handle(conn, req);
+    return client;
+  };
+  const admitted = (socket: Socket) => pending.admit(socket);
+
+  const tcp = createTcpServer((socket) => {
+    if (admitted(socket)) handle(socket);
+  });
   const http = createHttpServer((_req, res) => res.writeHead(426, { upgrade: 'websocket' }).end());
-  const wss = new WebSocketServer({ server: http, path: MQTT_WS_PATH });
-  wss.on('connection', (ws, req) => aedes.handle(createWebSocketStream(ws), req));
+  http.headersTimeout = connectTimeoutMs;
+  http.requestTimeout = connectTimeoutMs;
+  http.on('connection', (socket: Socket) => admitted(socket));
+  const wss = new WebSocketServer({ server: http, path: MQTT_WS_PATH, maxPayload: maxPacketBytes });
+  wss.on('connection', (ws, req) => {
+    const client = handle(createWebSocketStream(ws), req);
+    // ws refuses a frame over maxPayload from its header, and closes with 1009
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') tooLarge(client, err.message);
+    });
+  });
   const tlsConfig = options.config.tls;
   const tls = tlsConfig
-    ? createTlsServer(await readTlsFiles(tlsConfig, 'TELLY_MQTT_TLS_CERT', 'TELLY_MQTT_TLS_KEY'), (socket) =>
-        aedes.handle(socket),
+    ? createTlsServer(
+        {
+          ...(await readTlsFiles(tlsConfig, 'TELLY_MQTT_TLS_CERT', 'TELLY_MQTT_TLS_KEY')),
+          handshakeTimeout: connectTimeoutMs,
+        },
+        (socket) => handle(socket),
       )
     : undefined;
+  // counted from the TCP connection, before the TLS handshake
+  tls?.on('connection', (socket: Socket) => admitted(socket));
+  const host = options.config.host ?? DEFAULT_BIND_ADDRESS;
   const ports = {
-    tcp: await listen(tcp, options.config.port),
-    ws: await listen(http, options.config.wsPort),
-    ...(tls && tlsConfig ? { tls: await listen(tls, tlsConfig.port) } : {}),
+    tcp: await listen(tcp, options.config.port, host),
+    ws: await listen(http, options.config.wsPort, host),
+    ...(tls && tlsConfig ? { tls: await listen(tls, tlsConfig.port, host) } : {}),
   };
   logger.info(ports, 'MQTT bridge listening');
 

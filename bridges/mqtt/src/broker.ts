@@ -6,7 +6,7 @@ import type { ChannelFeeds } from './channel-feeds.ts';
 import { commandAcked } from './command-downlink.ts';
 import { connectAuth } from './connect-auth.ts';
 import { publishAuth } from './publish-auth.ts';
-import { subscribeAuth, unsubscribed } from './subscribe-auth.ts';
+import { forwardAuth, subscribeAuth, unsubscribed } from './subscribe-auth.ts';
 
 export interface BrokerOptions {
   sessions: DeviceSessions;
@@ -14,6 +14,10 @@ export interface BrokerOptions {
   logger: Logger;
   /** Broker id, unique per instance. */
   id?: string;
+  /** Time a connection has to send its CONNECT, in ms. @default 30 s (aedes') */
+  connectTimeoutMs?: number;
+  /** Called when a client's CONNECT is accepted (before its CONNACK). */
+  authenticated?: (client: Client) => void;
 }
 
 export interface MqttBroker {
@@ -25,7 +29,8 @@ export interface MqttBroker {
 /**
  * An aedes broker whose every decision goes through Telly: CONNECT opens a device session
  * ({@link connectAuth}), PUBLISH goes through it ({@link publishAuth}), SUBSCRIBE is fed from the
- * log ({@link subscribeAuth}); a client's session ends with its connection.
+ * log ({@link subscribeAuth}), every delivery is checked again as it is sent ({@link forwardAuth});
+ * a client's session ends with its connection.
  */
 export async function createBroker(options: BrokerOptions): Promise<MqttBroker> {
   const { logger } = options;
@@ -33,7 +38,9 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
   const sessionOf = (client: Client) => sessions.get(client);
   const opened = (client: Client, session: DeviceSession) => {
     sessions.set(client, session);
+    options.authenticated?.(client);
     // a connection that dies before it is registered never emits clientDisconnect
+    if (client.closed || client.conn.destroyed) return end(client, 'disconnected');
     client.conn.once('close', () => end(client, 'disconnected'));
   };
   const end = (client: Client, reason: 'disconnected' | 'keepalive-timeout') => {
@@ -47,9 +54,11 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
 
   const aedes = await AedesBroker.createBroker({
     ...(options.id ? { id: options.id } : {}),
-    authenticate: connectAuth(options.sessions, logger, opened, revoked),
+    ...(options.connectTimeoutMs ? { connectTimeout: options.connectTimeoutMs } : {}),
+    ...connectAuth(options.sessions, logger, opened, revoked),
     authorizePublish: publishAuth(sessionOf, logger),
     authorizeSubscribe: subscribeAuth(sessionOf, options.feeds, logger),
+    authorizeForward: forwardAuth(sessionOf),
   });
 
   aedes.on('ack', (packet, client) => {

@@ -1,3 +1,4 @@
+import { RateLimiter } from '@telly/bridge-core';
 import { defineComponent } from '@telly/runtime';
 import { startMqttBridge } from './bridge.ts';
 import { MQTT_WS_PATH, parseMqttConfig } from './config.ts';
@@ -7,7 +8,8 @@ export const component = defineComponent({
   name: 'mqtt',
   config: parseMqttConfig,
   async start({ config, nc, logger, metrics, health, endpoint, onStop }) {
-    const bridge = await startMqttBridge({ nc, logger, metrics, health, config });
+    const rateLimiter = RateLimiter.of(config.rateLimit);
+    const bridge = await startMqttBridge({ nc, logger, metrics, health, config, rateLimiter });
     onStop(() => bridge.close());
     endpoint('MQTT (TCP)', `mqtt://127.0.0.1:${bridge.ports.tcp}`);
     endpoint('MQTT (WebSocket)', `ws://127.0.0.1:${bridge.ports.ws}${MQTT_WS_PATH}`);

@@ -17,6 +17,7 @@ import { createMetricsRegistry } from '@telly/runtime';
 import { messageSubject, parseSubject, STREAMS } from '@telly/schemas';
 import mqtt from 'mqtt';
 import { type MqttBridge, startMqttBridge } from './bridge.ts';
+import { mosquittoPub } from './testing/bridge.ts';
 
 const run = promisify(execFile);
 let stack: BridgeTestStack;
@@ -53,24 +54,7 @@ const connectThing = (url: string, thing: ProvisionedThing) =>
   });
 
 const pub = (port: number, user: string, key: string, topic: string, message: string) =>
-  run('mosquitto_pub', [
-    '-h',
-    '127.0.0.1',
-    '-p',
-    String(port),
-    '-q',
-    '1',
-    '-u',
-    user,
-    '-P',
-    key,
-    '-t',
-    topic,
-    '-m',
-    message,
-    '-i',
-    `pub-${Math.random()}`,
-  ]);
+  mosquittoPub(port, { thingId: user, key }, topic, ['-m', message]);
 
 async function messagesOf(tenantId: string): Promise<{ subject: string; body: string; seq: number }[]> {
   const jsm = await jetstreamManager(stack.nc);
@@ -122,8 +106,12 @@ test('mosquitto_pub QoS1 over TCP: SenML JSON and plain JSON land in the log; re
   await pub(port, thing.thingId, thing.key, `channels/${other}/messages`, '[{"n":"x","v":1}]').catch(
     () => {},
   );
-  // malformed SenML: dropped (acked so it is not retried forever) and recorded as rejected
-  await pub(port, thing.thingId, thing.key, `channels/${channelId}/messages`, '[{"n":"x","v":"warm"}]');
+  // malformed SenML: never PUBACKed, since it will not be stored (the connection is closed), and
+  // recorded as rejected
+  await assert.rejects(
+    pub(port, thing.thingId, thing.key, `channels/${channelId}/messages`, '[{"n":"x","v":"warm"}]'),
+    /connection was lost/i,
+  );
   stored = await messagesOf(tenantId);
   assert.equal(stored.length, 2, 'refused publishes are not in the log');
   await waitFor(async () => (await stack.rejections(thing)) >= 2, {
