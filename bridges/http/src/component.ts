@@ -1,4 +1,4 @@
-import { openDeviceGateway } from '@telly/bridge-core';
+import { openDeviceGateway, RateLimiter } from '@telly/bridge-core';
 import { defineComponent, readTlsFiles } from '@telly/runtime';
 import { buildHttpBridge } from './app.ts';
 import { parseHttpConfig } from './config.ts';
@@ -13,7 +13,8 @@ export const component = defineComponent({
   config: parseHttpConfig,
   async start({ config, nc, logger, metrics, health, endpoint, onStop }) {
     const tls = config.tls && (await readTlsFiles(config.tls, 'TELLY_HTTP_TLS_CERT', 'TELLY_HTTP_TLS_KEY'));
-    const gateway = await openDeviceGateway({ nc, protocol: 'http', logger, metrics, health });
+    const rateLimiter = RateLimiter.of(config.rateLimit);
+    const gateway = await openDeviceGateway({ nc, protocol: 'http', logger, metrics, health, rateLimiter });
     onStop(() => gateway.close());
     const app = buildHttpBridge({ ingest: gateway.ingest, logger, metricsRegistry: metrics, health, tls });
     await app.listen({ port: config.port, host: config.host });
