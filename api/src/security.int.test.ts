@@ -211,46 +211,109 @@ describe('CSV export', () => {
   });
 });
 
-describe('revocation', () => {
-  test('a logout ends a live subscription within two seconds', async () => {
-    const session = await ok<{ login: { accessToken: string; refreshToken: string } }>(
-      stack.api.app,
-      'mutation { login(input: { email: "security-owner@example.com", password: "correct horse battery staple" }) { accessToken refreshToken } }',
-    );
-    const thingId = v7();
-    const at = { tenantId: owner.user.tenant.id, channelId: v7(), thingId };
-    let live = false;
-    const controller = new AbortController();
-    const ended = subscribeSse(
-      stack.url,
-      'subscription($t: ID!) { telemetry(thingId: $t) { name } }',
-      { t: thingId },
-      session.login.accessToken,
-      controller.signal,
-      () => {
-        live = true;
-      },
-    );
-    try {
-      await waitFor(
-        async () => {
-          await publishReading(stack.nc, at, [{ n: 'probe', v: 1 }]);
-          return live;
-        },
-        { what: 'subscription live' },
-      );
-      const loggedOut = performance.now();
-      await ok(stack.api.app, 'mutation($r: String!) { logout(refreshToken: $r) }', {
-        r: session.login.refreshToken,
-      });
+/** A live telemetry subscription over SSE with `token`, delivering points once it returns. */
+async function liveSubscription(token: string) {
+  const at = { tenantId: owner.user.tenant.id, channelId: v7(), thingId: v7() };
+  let live = false;
+  const controller = new AbortController();
+  const ended = subscribeSse(
+    stack.url,
+    'subscription($t: ID!) { telemetry(thingId: $t) { name } }',
+    { t: at.thingId },
+    token,
+    controller.signal,
+    () => {
+      live = true;
+    },
+  );
+  await waitFor(
+    async () => {
+      await publishReading(stack.nc, at, [{ n: 'probe', v: 1 }]);
+      return live;
+    },
+    { what: 'subscription live' },
+  );
+  return {
+    /** How long after `since` the server ended it, and with which code (5 s at most). */
+    async end(since: number): Promise<{ tookMs: number; code: string | undefined }> {
       const timer = setTimeout(() => controller.abort(), 5_000);
       const result = await ended;
       clearTimeout(timer);
-      const tookMs = performance.now() - loggedOut;
-      assert.equal(result.errors?.[0]?.extensions?.code, 'UNAUTHENTICATED');
+      return { tookMs: performance.now() - since, code: result.errors?.[0]?.extensions?.code };
+    },
+    close: () => controller.abort(),
+  };
+}
+
+const LOGIN_OWNER =
+  'mutation { login(input: { email: "security-owner@example.com", password: "correct horse battery staple" }) { accessToken refreshToken } }';
+
+describe('revocation reaches live subscriptions at once (their periodic re-check is 10 s)', () => {
+  test('a logout ends a live subscription within two seconds', async () => {
+    const { login } = await ok<{ login: { accessToken: string; refreshToken: string } }>(
+      stack.api.app,
+      LOGIN_OWNER,
+    );
+    const live = await liveSubscription(login.accessToken);
+    try {
+      const since = performance.now();
+      await ok(stack.api.app, 'mutation($r: String!) { logout(refreshToken: $r) }', {
+        r: login.refreshToken,
+      });
+      const { tookMs, code } = await live.end(since);
+      assert.equal(code, 'UNAUTHENTICATED');
       assert.ok(tookMs < 2_000, `the subscription ran ${Math.round(tookMs)} ms after logout`);
     } finally {
-      controller.abort();
+      live.close();
+    }
+  });
+
+  test('a refresh token presented twice ends the live subscriptions of its session', async () => {
+    const { login } = await ok<{ login: { accessToken: string; refreshToken: string } }>(
+      stack.api.app,
+      LOGIN_OWNER,
+    );
+    const live = await liveSubscription(login.accessToken);
+    try {
+      const REFRESH = 'mutation($r: String!) { refresh(refreshToken: $r) { accessToken } }';
+      await ok(stack.api.app, REFRESH, { r: login.refreshToken });
+      const since = performance.now();
+      const reuse = await gql(stack.api.app, REFRESH, { r: login.refreshToken });
+      assert.equal(reuse.errors?.[0]?.extensions?.code, 'REFRESH_TOKEN_REUSED');
+      const { tookMs, code } = await live.end(since);
+      assert.equal(code, 'UNAUTHENTICATED');
+      assert.ok(tookMs < 2_000, `the subscription ran ${Math.round(tookMs)} ms after the reuse`);
+    } finally {
+      live.close();
+    }
+  });
+
+  test('a revoked API key is refused at once and its subscription ends within two seconds', async () => {
+    const { createApiKey } = await ok<{ createApiKey: { key: string; apiKey: { id: string } } }>(
+      stack.api.app,
+      'mutation { createApiKey(input: { name: "dashboard", role: viewer }) { key apiKey { id } } }',
+      {},
+      owner.accessToken,
+    );
+    const key = createApiKey.key;
+    // the key is in the credentials cache now
+    await ok(stack.api.app, '{ things { totalCount } }', {}, key);
+    const live = await liveSubscription(key);
+    try {
+      const since = performance.now();
+      await ok(
+        stack.api.app,
+        'mutation($id: ID!) { revokeApiKey(id: $id) }',
+        { id: createApiKey.apiKey.id },
+        owner.accessToken,
+      );
+      const refused = await gql(stack.api.app, '{ things { totalCount } }', {}, key);
+      assert.equal(refused.errors?.[0]?.extensions?.code, 'UNAUTHENTICATED');
+      const { tookMs, code } = await live.end(since);
+      assert.equal(code, 'UNAUTHENTICATED');
+      assert.ok(tookMs < 2_000, `the subscription ran ${Math.round(tookMs)} ms after the revocation`);
+    } finally {
+      live.close();
     }
   });
 });

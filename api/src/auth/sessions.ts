@@ -124,6 +124,15 @@ export class Sessions {
     );
   }
 
+  /** The tenant of a session, live or ended; undefined for none. */
+  async tenantOf(sessionId: string): Promise<string | undefined> {
+    const { rows } = await this.#pool.query<{ tenant_id: string }>(
+      'SELECT tenant_id FROM auth_sessions WHERE id = $1',
+      [sessionId],
+    );
+    return rows[0]?.tenant_id;
+  }
+
   /** The live session's user and current role, or undefined when revoked, expired or the user is gone. */
   async active(sessionId: string): Promise<{ userId: string; tenantId: string; role: string } | undefined> {
     const { rows } = await this.#pool.query<{ user_id: string; tenant_id: string }>(

@@ -9,7 +9,7 @@ import { parseRefreshToken } from '../auth/secrets.ts';
 import type { Session, Sessions } from '../auth/sessions.ts';
 import type { SigningKey } from '../auth/signing-key.ts';
 import type { Throttle } from '../auth/throttle.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, isApiError } from '../errors.ts';
 import type { RegistryService } from './registry-service.ts';
 
 export interface AuthResult {
@@ -65,8 +65,21 @@ export class AuthService {
     return this.#issue(await this.#o.sessions.start(user.id, user.tenant_id));
   }
 
+  /** A new pair; a refresh token presented twice ends its session on every API instance. */
   async refresh(refreshToken: string): Promise<AuthResult> {
-    return this.#issue(await this.#o.sessions.rotate(refreshToken));
+    let session: Session;
+    try {
+      session = await this.#o.sessions.rotate(refreshToken);
+    } catch (err) {
+      const familyId = parseRefreshToken(refreshToken)?.familyId;
+      const tenantId =
+        isApiError(err, 'REFRESH_TOKEN_REUSED') && familyId
+          ? await this.#o.sessions.tenantOf(familyId)
+          : undefined;
+      if (tenantId) await this.#o.revocations.announce(tenantId);
+      throw err;
+    }
+    return this.#issue(session);
   }
 
   /** Ends the session; every API instance then refuses its access tokens and ends its subscriptions. */
