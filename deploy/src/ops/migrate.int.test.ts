@@ -36,9 +36,9 @@ async function migrationTables(): Promise<Record<string, number>> {
 test('telly migrate brings every package up to date once, and a second run changes nothing', async () => {
   const first = await telly(['migrate']);
   assert.equal(first.code, 0, first.stderr);
-  assert.match(first.stdout, /^migrations up to date: runtime, registry, commands, telemetry, api$/m);
+  assert.match(first.stdout, /^migrations up to date: runtime, registry, commands, devices, telemetry, api$/m);
   const applied = await migrationTables();
-  assert.deepEqual(Object.keys(applied).sort(), ['api', 'commands', 'registry', 'runtime', 'telemetry']);
+  assert.deepEqual(Object.keys(applied).sort(), ['api', 'commands', 'devices', 'registry', 'runtime', 'telemetry']);
   assert.ok(
     Object.values(applied).every((n) => n >= 1),
     JSON.stringify(applied),
