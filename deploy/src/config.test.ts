@@ -34,3 +34,22 @@ test('bad values fail fast naming the variable', () => {
   );
   assert.throws(() => parseConfig({ DATABASE_URL: 'mysql://x' }), /DATABASE_URL: must use postgres/);
 });
+
+test('TELLY_BIND_ADDRESS: every interface by default, an IP literal when given', () => {
+  assert.equal(parseConfig({}).bindAddress, '0.0.0.0');
+  assert.equal(parseConfig({ TELLY_BIND_ADDRESS: '127.0.0.1' }).bindAddress, '127.0.0.1');
+  assert.equal(parseConfig({ TELLY_BIND_ADDRESS: '::1' }).bindAddress, '::1');
+  assert.throws(
+    () => parseConfig({ TELLY_BIND_ADDRESS: 'example.com' }),
+    (err) => isConfigError(err) && err.variable === 'TELLY_BIND_ADDRESS',
+  );
+});
+
+test('the passwords of Telly users on a given cluster, only with NATS_URL', () => {
+  const env = { TELLY_NATS_API_PASSWORD: 'a', TELLY_NATS_TELEMETRY_PG_PASSWORD: 't' };
+  assert.deepEqual(parseConfig(env).natsPasswords, {}, 'the managed server generates its own');
+  assert.deepEqual(parseConfig({ ...env, NATS_URL: 'nats://10.0.0.1:4222' }).natsPasswords, {
+    api: 'a',
+    'telemetry-pg': 't',
+  });
+});

@@ -7,6 +7,8 @@ import {
   parseDatabaseUrl,
   parseNatsConfig,
 } from '@telly/runtime';
+import { NATS_USERS, type NatsUser } from './up/nats-auth.ts';
+import { passwordVariable } from './up/nats-auth-config.ts';
 
 /** The public port of the API, `/healthz` and `/metrics` (the supervisor's). */
 export const DEFAULT_API_PORT = 4000;
@@ -24,6 +26,11 @@ export interface UpConfig {
   bindAddress: string;
   /** Use this NATS server/cluster (`NATS_URL`) instead of starting one. */
   nats: NatsConfig | undefined;
+  /**
+   * On that cluster, the password of each Telly user given (`TELLY_NATS_<USER>_PASSWORD`, as in
+   * deploy/nats/telly-permissions.conf): that component connects as its own user.
+   */
+  natsPasswords: Partial<Record<NatsUser, string>>;
   /** Port of the managed nats-server when `nats` is unset. */
   natsPort: number;
   /** Use this Postgres (`DATABASE_URL`) instead of the embedded one. */
@@ -41,6 +48,12 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): UpConf
     apiPort: envPort(env, 'TELLY_API_PORT', DEFAULT_API_PORT),
     bindAddress: parseBindAddress(env),
     nats: env.NATS_URL ? parseNatsConfig(env) : undefined,
+    natsPasswords: Object.fromEntries(
+      NATS_USERS.flatMap((user) => {
+        const password = env.NATS_URL ? env[passwordVariable(user)] : undefined;
+        return password ? [[user, password]] : [];
+      }),
+    ),
     natsPort: envPort(env, 'TELLY_NATS_PORT', DEFAULT_NATS_PORT),
     databaseUrl: env.DATABASE_URL ? parseDatabaseUrl(env) : undefined,
     postgresPort: envPort(env, 'TELLY_POSTGRES_PORT', DEFAULT_POSTGRES_PORT),

@@ -29,7 +29,8 @@ export interface Dependencies {
   pool: pg.Pool;
   /**
    * The NATS variables a component connecting as `user` gets: its own user, password and inbox
-   * on the managed server; none on a given cluster (the environment's credentials apply).
+   * (on the managed server, or on a cluster given that user's password); none otherwise (the
+   * environment's credentials apply).
    */
   natsEnv(user: NatsUser): NodeJS.ProcessEnv;
   stop(): Promise<void>;
@@ -77,15 +78,25 @@ function supervise(
 
 const postgresPassword = (dataDir: string) => readOrCreateSecret(dataDir, 'postgres-password');
 
-/** The managed nats-server as `user` sees it: its URL, that user's password and inbox. */
-function managedNats(url: string, user: NatsUser, password: string): NatsConfig {
-  return { servers: [url], user: natsUserName(user), pass: password, inboxPrefix: natsInboxPrefix(user) };
+/** NATS as `user` sees it: the URL, that user's password and its own inbox. */
+function ownUser(servers: string[], user: NatsUser, password: string): NatsConfig {
+  return { servers, user: natsUserName(user), pass: password, inboxPrefix: natsInboxPrefix(user) };
 }
 
 /**
- * Where the platform's NATS and Postgres are: the configured ones, or the managed servers of
- * `telly up` on this machine (their ports; the operator's NATS password and the Postgres
- * password kept in the data dir). What operator commands such as `telly replay` connect to.
+ * Where the platform's NATS is and how an operator connects to it: the configured cluster
+ * (as `telly-admin` when `TELLY_NATS_ADMIN_PASSWORD` is given), or the managed nats-server of
+ * `telly up` on this machine as `telly-admin`, its password kept in the data dir.
+ */
+export async function platformNats(config: UpConfig): Promise<{ natsUrl: string; nats: NatsConfig }> {
+  const natsUrl = config.nats?.servers.join(',') ?? `nats://127.0.0.1:${config.natsPort}`;
+  return { natsUrl, nats: await operatorNats(config, natsUrl) };
+}
+
+/**
+ * Where the platform's NATS and Postgres are ({@link platformNats}; the configured Postgres, or
+ * the managed one with the password kept in the data dir). What operator commands such as
+ * `telly replay` connect to.
  */
 export async function platformUrls(
   config: UpConfig,
@@ -100,11 +111,11 @@ export async function platformUrls(
   };
 }
 
-/** The NATS part of {@link platformUrls}, for commands that need no Postgres (`telly dlq`). */
-export async function platformNats(config: UpConfig): Promise<{ natsUrl: string; nats: NatsConfig }> {
-  const natsUrl = config.nats?.servers.join(',') ?? `nats://127.0.0.1:${config.natsPort}`;
-  const nats = config.nats ?? managedNats(natsUrl, 'admin', (await natsPasswords(config.dataDir)).admin);
-  return { natsUrl, nats };
+/** How the supervisor and the `telly` CLI connect: as `telly-admin` when its password is known. */
+async function operatorNats(config: UpConfig, natsUrl: string): Promise<NatsConfig> {
+  if (!config.nats) return ownUser([natsUrl], 'admin', (await natsPasswords(config.dataDir)).admin);
+  const admin = config.natsPasswords.admin;
+  return admin ? ownUser(config.nats.servers, 'admin', admin) : config.nats;
 }
 
 function managedCheck(process: ManagedProcess | undefined, url: string): Record<string, unknown> {
@@ -123,21 +134,23 @@ export async function startDependencies(
 
   let natsServer: NatsServer | undefined;
   let natsUrl = config.nats?.servers.join(',') ?? '';
-  let passwords: Record<NatsUser, string> | undefined;
-  let supervisorNats = config.nats;
+  // the managed server's generated passwords, or those given for the users of a cluster
+  let passwords: Partial<Record<NatsUser, string>> = config.natsPasswords;
+  let supervisorNats = config.nats && (await operatorNats(config, natsUrl));
   if (!supervisorNats) {
-    passwords = await natsPasswords(config.dataDir);
+    const generated = await natsPasswords(config.dataDir);
+    passwords = generated;
     natsServer = await NatsServer.start({
       port: config.natsPort,
       storeDir: join(config.dataDir, 'nats'),
       // no anonymous client, each component its own user (nats-auth.ts); no unauthenticated monitoring port
-      extraConfig: renderManagedAuthorization(passwords),
+      extraConfig: renderManagedAuthorization(generated),
       monitoring: false,
       spawn: { detached: true },
       onLine: (line) => logger.debug({ server: 'nats-server' }, line),
     });
     natsUrl = natsServer.url;
-    supervisorNats = managedNats(natsUrl, 'admin', passwords.admin);
+    supervisorNats = ownUser([natsUrl], 'admin', generated.admin);
     const server = natsServer;
     supervise('nats-server', server.process, () => server.restart(), logger, isStopping, watch);
     logger.info({ url: natsUrl, version: server.version, pid: server.process.pid }, 'nats-server started');
@@ -196,7 +209,7 @@ export async function startDependencies(
     };
   });
 
-  const managedUrl = natsUrl;
+  const servers = supervisorNats.servers;
   const childPasswords = passwords;
   return {
     natsUrl,
@@ -204,8 +217,9 @@ export async function startDependencies(
     nats,
     pool,
     natsEnv(user) {
-      if (!childPasswords) return {};
-      const own = managedNats(managedUrl, user, childPasswords[user]);
+      const password = childPasswords[user];
+      if (password === undefined) return {};
+      const own = ownUser(servers, user, password);
       return { NATS_USER: own.user, NATS_PASSWORD: own.pass, NATS_INBOX_PREFIX: own.inboxPrefix };
     },
     async stop() {

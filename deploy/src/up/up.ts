@@ -23,6 +23,8 @@ import { COMPONENTS, type ComponentEntry, loadComponent } from './components.ts'
 import { startDependencies, type WatchServer } from './dependencies.ts';
 import type { GuardianMessage, MetricsJson } from './ipc.ts';
 import { migrate } from './migrate.ts';
+import { NATS_USERS } from './nats-auth.ts';
+import { passwordVariable } from './nats-auth-config.ts';
 
 export interface UpOptions {
   /** @default {@link COMPONENTS} */
@@ -80,14 +82,17 @@ export async function up(config: UpConfig, options: UpOptions = {}): Promise<Run
     TELLY_DATA_DIR: config.dataDir,
     TELLY_API_INTERNAL_PORT: String(apiInternalPort),
   };
+  // no component sees another's password
+  for (const user of NATS_USERS) delete env[passwordVariable(user)];
   const children = entries.map((entry) => {
     const own = deps.natsEnv(entry.natsUser);
+    const childEnv = { ...env, ...own };
     if (own.NATS_USER !== undefined) {
-      // on the managed server each component connects as its own user, with nothing inherited
-      delete env.NATS_TOKEN;
-      delete env.NATS_CREDS;
+      // a component given its own user connects as that user, with no other credential inherited
+      delete childEnv.NATS_TOKEN;
+      delete childEnv.NATS_CREDS;
     }
-    return new ComponentProcess(entry, { ...env, ...own }, logger);
+    return new ComponentProcess(entry, childEnv, logger);
   });
   try {
     for (const child of children) {

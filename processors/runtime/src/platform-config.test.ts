@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isConfigError } from './config.ts';
-import { parseDatabaseUrl, parseNatsConfig } from './platform-config.ts';
+import { parseBindAddress, parseDatabaseUrl, parseNatsConfig } from './platform-config.ts';
 
 test('NATS_URL is one server or a comma-separated cluster list, every one a nats or tls URL', () => {
   assert.deepEqual(parseNatsConfig({ NATS_URL: 'nats://127.0.0.1:4222' }).servers, ['nats://127.0.0.1:4222']);
@@ -44,4 +44,30 @@ test('DATABASE_URL is required and must be a postgres URL', () => {
       (err) => isConfigError(err) && err.variable === 'DATABASE_URL',
     );
   }
+});
+
+test('NATS_INBOX_PREFIX: replies to this connection arrive there; no wildcards', () => {
+  const base = { NATS_URL: 'nats://a:4222' };
+  assert.equal(parseNatsConfig(base).inboxPrefix, undefined);
+  assert.equal(
+    parseNatsConfig({ ...base, NATS_INBOX_PREFIX: '_INBOX_telly-api' }).inboxPrefix,
+    '_INBOX_telly-api',
+  );
+  for (const NATS_INBOX_PREFIX of ['_INBOX.>', 'a.*', 'a b', 'a.']) {
+    assert.throws(
+      () => parseNatsConfig({ ...base, NATS_INBOX_PREFIX }),
+      (err) => isConfigError(err) && err.variable === 'NATS_INBOX_PREFIX',
+      NATS_INBOX_PREFIX,
+    );
+  }
+});
+
+test('TELLY_BIND_ADDRESS: 0.0.0.0 unless an IPv4 or IPv6 literal is given', () => {
+  assert.equal(parseBindAddress({}), '0.0.0.0');
+  assert.equal(parseBindAddress({ TELLY_BIND_ADDRESS: '10.0.0.5' }), '10.0.0.5');
+  assert.equal(parseBindAddress({ TELLY_BIND_ADDRESS: '::' }), '::');
+  assert.throws(
+    () => parseBindAddress({ TELLY_BIND_ADDRESS: 'localhost' }),
+    (err) => isConfigError(err) && err.variable === 'TELLY_BIND_ADDRESS',
+  );
 });
