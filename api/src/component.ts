@@ -15,8 +15,8 @@ export const component = defineComponent({
   },
   async start({ config, nc, pool, logger, onStop }) {
     const api = await createApi({ config, nc, pool, logger });
-    const port = await api.listen(config.port);
+    const port = await api.listen(config.port, config.host);
     onStop(() => api.close());
-    logger.info({ port }, 'GraphQL API listening');
+    logger.info({ port, host: config.host }, 'GraphQL API listening');
   },
 });

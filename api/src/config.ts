@@ -1,4 +1,4 @@
-import { envPort } from '@telly/runtime';
+import { envPort, parseBindAddress } from '@telly/runtime';
 
 export const DEFAULT_API_PORT = 4000;
 /** `iss` of access tokens and what they must be presented to. */
@@ -7,6 +7,8 @@ export const DEFAULT_AUDIENCE = 'telly-api';
 
 export interface ApiConfig {
   port: number;
+  /** Loopback under `telly up` (its supervisor owns the public port), else `TELLY_BIND_ADDRESS`. */
+  host: string;
   issuer: string;
   audience: string;
   /** JSON of an Ed25519 private JWK (`TELLY_JWT_PRIVATE_KEY`), else read/generated at `jwtKeyFile`. */
@@ -29,6 +31,7 @@ export function parseApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
   return {
     // in `telly up` the supervisor owns the public port and passes an internal one
     port: envPort(env, 'TELLY_API_INTERNAL_PORT', envPort(env, 'TELLY_API_PORT', DEFAULT_API_PORT)),
+    host: env.TELLY_API_INTERNAL_PORT ? '127.0.0.1' : parseBindAddress(env),
     issuer: env.TELLY_JWT_ISSUER || DEFAULT_ISSUER,
     audience: env.TELLY_JWT_AUDIENCE || DEFAULT_AUDIENCE,
     jwtPrivateKey: env.TELLY_JWT_PRIVATE_KEY || undefined,

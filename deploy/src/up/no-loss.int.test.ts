@@ -6,10 +6,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { waitFor } from '@telly/harness';
+import { connectNats, type NatsConfig } from '@telly/runtime';
 import mqtt, { type MqttClient, type Packet } from 'mqtt';
+import { parseConfig } from '../config.ts';
 import { startPlatform } from '../testing/platform.ts';
+import { platformUrls } from './dependencies.ts';
 
 const _CLI = fileURLToPath(new URL('../bin/telly.ts', import.meta.url));
 
@@ -55,8 +57,8 @@ interface Stored {
 }
 
 /** Every entry of MESSAGES under `msg.<tenant>.>`, read with an ordered consumer. */
-async function readLog(natsUrl: string, tenantId: string): Promise<Stored[]> {
-  const nc = await connect({ servers: natsUrl });
+async function readLog(nats: NatsConfig, tenantId: string): Promise<Stored[]> {
+  const nc = await connectNats(nats, 'no-loss-test');
   try {
     const filter = `msg.${tenantId}.>`;
     const info = await (await jetstreamManager(nc)).streams.info('MESSAGES', { subjects_filter: filter });
@@ -90,7 +92,8 @@ test('no loss: MQTT QoS1 and HTTP messages survive SIGKILLed bridges, each acked
   const testStarted = Date.now();
   const platform = await startPlatform();
   const { ports } = platform;
-  const natsUrl = `nats://127.0.0.1:${ports.nats}`;
+  // as the operator: the managed nats-server refuses anonymous clients
+  const { nats } = await platformUrls(parseConfig(platform.env));
   let client: MqttClient | undefined;
   try {
     const ready = (await platform.health()).body;
@@ -346,7 +349,7 @@ test('no loss: MQTT QoS1 and HTTP messages survive SIGKILLed bridges, each acked
     assert.equal(kills.length, KILL_AT.length, `the bridges were killed ${kills.length} times`);
 
     // --- what the log holds
-    const stored = await readLog(natsUrl, tenantId);
+    const stored = await readLog(nats, tenantId);
     const byId = new Map<string, Stored[]>();
     for (const entry of stored) {
       const id = entry.protocol === 'http' ? entry.messageId : entry.bodyId;
