@@ -4,8 +4,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream } from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/transport-node';
 import { waitFor } from '@telly/harness';
-import { createLogger } from '@telly/runtime';
+import { createLogger, REDRIVE_HEADERS } from '@telly/runtime';
+import { messageSubject } from '@telly/schemas';
 import { FeedEnd, TelemetryFeed } from './services/telemetry-feed.ts';
 import {
   ok,
@@ -215,6 +217,45 @@ describe('live telemetry subscriptions', () => {
       await sseDone;
       await byChannelWs.close();
       await byThingWs.close();
+    }
+  });
+
+  test('a message redriven from the DLQ for a projection is not sent to subscribers again', async () => {
+    const d0 = devices[0] as Device;
+    const sse = new AbortController();
+    const points: LivePoint[] = [];
+    const done = subscribeSse(
+      stack.url,
+      SUBSCRIPTION,
+      { thingId: d0.thingId },
+      owner.accessToken,
+      sse.signal,
+      (payload) => {
+        const point = (payload.data as { telemetry?: LivePoint } | undefined)?.telemetry;
+        if (point) points.push(point);
+      },
+    );
+    try {
+      await untilLive(stack, d0, () => points, 'redrive-probe');
+      // a copy `telly dlq redrive` republished for telemetry-pg: the original went by already
+      const h = natsHeaders();
+      h.set('Content-Type', 'application/senml+json');
+      h.set('Telly-Received', String(Date.now()));
+      h.set(REDRIVE_HEADERS.for, 'telemetry-pg');
+      const subject = messageSubject({ tenant: d0.tenantId, channel: d0.channelId, thing: d0.thingId });
+      const copy = JSON.stringify([{ n: 'redriven', v: 1, t: Date.now() / 1000 }]);
+      await jetstream(stack.nc).publish(subject, copy, { headers: h });
+      await publishReading(stack.nc, d0, [{ n: 'after-redrive', v: 2 }]);
+      await waitFor(() => points.some((p) => p.name === 'after-redrive'), {
+        what: 'the point after the copy',
+      });
+      assert.deepEqual(
+        points.filter((p) => p.name === 'redriven'),
+        [],
+      );
+    } finally {
+      sse.abort();
+      await done;
     }
   });
 

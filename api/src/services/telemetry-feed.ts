@@ -1,5 +1,5 @@
 import { DeliverPolicy, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
-import { type Logger, logEntryOf } from '@telly/runtime';
+import { type Logger, logEntryOf, redriveTargetOf } from '@telly/runtime';
 import { messageFilters, pointsOf, STREAMS, type TelemetryPoint } from '@telly/schemas';
 import { type PointRow, pointRow } from '@telly/telemetry-pg';
 import { Repeater } from 'graphql-yoga';
@@ -160,8 +160,12 @@ export class TelemetryFeed {
     });
   }
 
-  /** Not a telemetry message (e.g. an image for inference): no points, not an error. */
+  /**
+   * Not a telemetry message (e.g. an image for inference): no points, not an error. Nor is a
+   * redriven copy (`telly dlq redrive`): subscribers saw the original.
+   */
   #decode(m: JsMsg): TelemetryPoint[] {
+    if (redriveTargetOf(m.headers) !== undefined) return [];
     try {
       return pointsOf(logEntryOf(m));
     } catch {

@@ -1,5 +1,5 @@
 import { DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
-import type { Logger } from '@telly/runtime';
+import { type Logger, redriveTargetOf } from '@telly/runtime';
 import { messageFilters, parseSubject, STREAMS } from '@telly/schemas';
 import { channelTopic } from './topics.ts';
 
@@ -48,7 +48,8 @@ export class ChannelFeeds {
     (async () => {
       for await (const m of messages) {
         const subject = parseSubject(m.subject);
-        if (subject.kind !== 'msg') continue;
+        // a redriven copy (`telly dlq redrive`): subscribers got the original
+        if (subject.kind !== 'msg' || redriveTargetOf(m.headers) !== undefined) continue;
         this.#deliver(channelTopic(channelId, subject.subtopic), m.data);
       }
     })().catch((err: unknown) => this.#logger.warn({ err, channelId }, 'channel feed ended'));
