@@ -183,9 +183,13 @@ export class DeadLetterQueue {
   }
 }
 
-const OWN_HEADERS = new Set<string>(
-  [...Object.values(DLQ_HEADERS), 'Nats-Msg-Id'].map((h) => h.toLowerCase()),
-);
+/**
+ * Headers that are not the original message's: the DLQ's own, and the `Nats-*` ones the server
+ * adds (the message id, and what a direct get reports: stream, subject, sequence, time).
+ */
+const DLQ_HEADER_NAMES = new Set<string>(Object.values(DLQ_HEADERS).map((h) => h.toLowerCase()));
+const isOwnHeader = (key: string): boolean =>
+  key.toLowerCase().startsWith('nats-') || DLQ_HEADER_NAMES.has(key.toLowerCase());
 
 /** `dlq.<processor>` → the processor. */
 function processorOf(subject: string): string {
@@ -197,7 +201,7 @@ function deadLetterOf(m: StoredMsg): DeadLetter {
   const h = m.header;
   const headers: Record<string, string[]> = {};
   for (const [key, values] of h ?? []) {
-    if (!OWN_HEADERS.has(key.toLowerCase())) headers[key] = values;
+    if (!isOwnHeader(key)) headers[key] = values;
   }
   return {
     processor: processorOf(m.subject),
