@@ -1,10 +1,12 @@
 import { DeliverPolicy, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
-import { isConsumerNotFound, logEntryOf } from '@telly/runtime';
+import { isConsumerNotFound, logEntryOf, redriveTargetOf } from '@telly/runtime';
 import { type LogEntry, messageFilters, STREAMS } from '@telly/schemas';
 
 /**
  * Reads MESSAGES in log order from a position, in batches, through an ephemeral ordered
  * consumer: nothing durable is created and nothing is acked, so the live projection is untouched.
+ * Copies `telly dlq redrive` republished (`Telly-Redrive-For`) are passed over: the original is
+ * in the log, and a rebuild applies it.
  */
 export class LogReader {
   readonly #js: JetStreamClient;
@@ -37,7 +39,7 @@ export class LogReader {
           break;
         }
         this.#lastSeq = held.info.streamSequence;
-        out.push(logEntryOf(held));
+        if (redriveTargetOf(held.headers) === undefined) out.push(logEntryOf(held));
         continue;
       }
       if (this.#lastSeq >= untilSeq) break;
