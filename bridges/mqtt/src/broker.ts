@@ -68,7 +68,7 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
   aedes.on('keepaliveTimeout', (client) => end(client, 'keepalive-timeout'));
   aedes.on('clientDisconnect', (client) => {
     end(client, 'disconnected');
-    options.feeds().remove(client.id);
+    options.feeds().remove(client);
   });
   aedes.on('unsubscribe', (topics, client) =>
     unsubscribed(client, sessions.get(client), topics, options.feeds()),

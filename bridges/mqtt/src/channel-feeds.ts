@@ -6,8 +6,14 @@ import { channelTopic } from './topics.ts';
 /** Delivers a message from the log to this instance's subscribers of its channel topic. */
 export type Deliver = (topic: string, payload: Uint8Array) => void;
 
+/**
+ * Who subscribed: the broker's client object, not its id — when a thing takes over its own
+ * session, the connection that leaves and the one that arrives share the id.
+ */
+export type Subscriber = object;
+
 interface Feed {
-  subscribers: Set<string>;
+  subscribers: Set<Subscriber>;
   stop: () => void;
 }
 
@@ -30,13 +36,13 @@ export class ChannelFeeds {
   }
 
   /** Resolves once the feed is consuming, so a publish right after a SUBACK is not missed. */
-  async add(clientId: string, tenantId: string, channelId: string): Promise<void> {
+  async add(subscriber: Subscriber, tenantId: string, channelId: string): Promise<void> {
     const existing = this.#feeds.get(channelId);
     if (existing) {
-      existing.subscribers.add(clientId);
+      existing.subscribers.add(subscriber);
       return;
     }
-    const feed: Feed = { subscribers: new Set([clientId]), stop: () => {} };
+    const feed: Feed = { subscribers: new Set([subscriber]), stop: () => {} };
     this.#feeds.set(channelId, feed);
     const consumer = await this.#js.consumers.get(STREAMS.MESSAGES.name, {
       filter_subjects: [...messageFilters({ tenant: tenantId, channel: channelId })],
@@ -55,10 +61,10 @@ export class ChannelFeeds {
     })().catch((err: unknown) => this.#logger.warn({ err, channelId }, 'channel feed ended'));
   }
 
-  remove(clientId: string, channelId?: string): void {
+  remove(subscriber: Subscriber, channelId?: string): void {
     for (const [id, feed] of this.#feeds) {
       if (channelId !== undefined && id !== channelId) continue;
-      feed.subscribers.delete(clientId);
+      feed.subscribers.delete(subscriber);
       if (feed.subscribers.size === 0) {
         feed.stop();
         this.#feeds.delete(id);

@@ -123,6 +123,16 @@ test('the same thing with the same client id still resumes and takes over its ow
   const second = await session(thing, clientId, false);
   assert.equal(second.sessionPresent, true);
   await first.closed; // MQTT-3.1.4-2: the earlier connection with that id is closed
+  // the resumed subscription is fed, though the connection it replaced has left its channel
+  const sender = await session(await stack.thing(tenantId, [channelId]), `sender-${randomUUID()}`, true);
+  await waitFor(
+    async () => {
+      await sender.publish(`channels/${channelId}/messages`, '[{"n":"after-takeover","v":1}]', 1);
+      return second.received.includes('after-takeover');
+    },
+    { timeoutMs: 5_000, intervalMs: 100, what: 'the resumed session receives the channel' },
+  );
+  await sender.client.endAsync();
   await second.client.endAsync();
 });
 

@@ -28,7 +28,7 @@ export function subscribeAuth(
     const started =
       topic.kind === 'commands'
         ? startCommandDownlink(client, session, logger)
-        : feeds().add(client.id, session.thing.tenantId, topic.channelId);
+        : feeds().add(client, session.thing.tenantId, topic.channelId);
     started
       .then(() => callback(null, subscription))
       .catch((err: unknown) => {
@@ -62,6 +62,6 @@ export function unsubscribed(
   for (const filter of topics) {
     const topic = parseMqttTopic(filter, 'subscribe');
     if (topic.kind === 'commands') session?.stopCommands();
-    if (topic.kind === 'messages') feeds.remove(client.id, topic.channelId);
+    if (topic.kind === 'messages') feeds.remove(client, topic.channelId);
   }
 }
