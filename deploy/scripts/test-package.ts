@@ -30,6 +30,9 @@ const result = spawnSync(
   [
     '--test',
     `--test-timeout=${process.env.TELLY_TEST_TIMEOUT_MS ?? DEFAULT_TIMEOUT_MS}`,
+    // a test file whose servers or handles outlive its tests (a failed start, a hook that threw
+    // before cleaning up) exits when its tests are done: the harness kills what it started then
+    '--test-force-exit',
     '--test-reporter=spec',
     '--test-reporter-destination=stdout',
     '--test-reporter=tap',

@@ -35,7 +35,7 @@ function atLeast(version: number[], min: readonly number[]): boolean {
 
 /** `nats-server --version` of a binary, e.g. `2.14.9`. */
 export function natsServerVersion(bin: string): string {
-  const out = execFileSync(bin, ['--version'], { encoding: 'utf8' });
+  const out = execFileSync(bin, ['--version'], { encoding: 'utf8', timeout: 10_000 });
   const version = parseVersion(out);
   if (!version) throw new MissingBinaryError(`cannot read the version of ${bin}: ${out.trim()}`);
   return version.join('.');

@@ -1,13 +1,18 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
 import pg from 'pg';
 import {
+  isPostgresAccessError,
   MIN_NATS_SERVER_VERSION,
   NatsServer,
   PostgresServer,
   startNatsAndPostgres,
   startTestDatabase,
   VictoriaMetrics,
+  WaitTimeoutError,
   waitFor,
 } from './index.ts';
 
@@ -87,4 +92,84 @@ test('startNatsAndPostgres stops what was built on the servers in reverse order,
   assert.throws(() => process.kill(postgresPid, 0), /ESRCH/);
   await assert.rejects(stack.stop(), /cleanup failed/, 'stop() again returns the same outcome');
   assert.throws(() => stack.onStop(() => {}), /after stop/);
+});
+
+/** Pids of the processes whose command line mentions `text` (a data or store dir of one test). */
+async function processesMentioning(text: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(text)) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/** A data dir Postgres refuses at once: a PG_VERSION but no configuration. */
+async function unusableDataDir(): Promise<string> {
+  const parent = await mkdtemp(join(tmpdir(), 'telly-bad-pg-'));
+  await chmod(parent, 0o755);
+  const dataDir = join(parent, 'data');
+  await mkdir(dataDir, { mode: 0o700 });
+  await writeFile(join(dataDir, 'PG_VERSION'), 'not a version\n');
+  after(() => rm(parent, { recursive: true, force: true }));
+  return dataDir;
+}
+
+test('a Postgres that cannot start rejects within seconds, with its log, and leaves no process', async () => {
+  const dataDir = await unusableDataDir();
+  const started = Date.now();
+  await assert.rejects(
+    PostgresServer.start({ dataDir }),
+    /postgres exited:\n.*postgresql.conf/,
+  );
+  assert.ok(Date.now() - started < 10_000, `rejected after ${Date.now() - started} ms`);
+  assert.deepEqual(await processesMentioning(dataDir), []);
+});
+
+test('a nats-server that never gets ready is stopped at its deadline: the start rejects, its pid is gone', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'telly-hung-nats-'));
+  after(() => rm(dir, { recursive: true, force: true }));
+  const bin = join(dir, 'nats-server');
+  const pidFile = join(dir, 'pid');
+  // answers --version like nats-server, then hangs without ever listening
+  await writeFile(
+    bin,
+    `#!/bin/sh\n[ "$1" = --version ] && { echo nats-server: v2.14.9; exit 0; }\necho $$ > ${pidFile}\nexec sleep 600\n`,
+    {
+      mode: 0o755,
+    },
+  );
+  const started = Date.now();
+  await assert.rejects(NatsServer.start({ bin, startTimeoutMs: 1_000 }), WaitTimeoutError);
+  assert.ok(Date.now() - started < 6_000, `rejected after ${Date.now() - started} ms`);
+  const pid = Number(await readFile(pidFile, 'utf8'));
+  assert.throws(() => process.kill(pid, 0), /ESRCH/);
+});
+
+test('startNatsAndPostgres: when Postgres fails to start, the nats-server it started is stopped', async () => {
+  const storeDir = await mkdtemp(join(tmpdir(), 'telly-stack-nats-'));
+  after(() => rm(storeDir, { recursive: true, force: true }));
+  const dataDir = await unusableDataDir();
+  const started = Date.now();
+  await assert.rejects(
+    startNatsAndPostgres({ nats: { storeDir }, postgres: { dataDir } }),
+    /postgres exited/,
+  );
+  assert.ok(Date.now() - started < 10_000, `rejected after ${Date.now() - started} ms`);
+  assert.deepEqual(await processesMentioning(storeDir), [], 'no nats-server left running');
+  assert.deepEqual(await processesMentioning(dataDir), [], 'no postgres left running');
+});
+
+test('as root, a data dir the postgres user cannot enter is refused at once, naming the closed directory', {
+  skip: process.getuid?.() !== 0 && 'only root runs Postgres as another user',
+}, async () => {
+  const closed = await mkdtemp(join(tmpdir(), 'telly-private-')); // mode 0700, like root's home
+  after(() => rm(closed, { recursive: true, force: true }));
+  const dataDir = join(closed, 'pg');
+  await assert.rejects(
+    PostgresServer.start({ dataDir }),
+    (err) => isPostgresAccessError(err) && err.message.includes(`cannot enter ${closed} `),
+  );
+  assert.deepEqual(await processesMentioning(dataDir), []);
 });

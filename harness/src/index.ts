@@ -10,9 +10,16 @@ export { freePort } from './free-port.ts';
 export type { ManagedProcessOptions } from './managed-process.ts';
 export { DEFAULT_STOP_TIMEOUT_MS, ManagedProcess } from './managed-process.ts';
 export type { NatsServerOptions } from './nats-server.ts';
-export { NatsServer } from './nats-server.ts';
+export { NATS_START_TIMEOUT_MS, NatsServer } from './nats-server.ts';
 export type { PostgresOptions, TestDatabase } from './postgres.ts';
-export { DEFAULT_POSTGRES_USER, PostgresServer, startTestDatabase } from './postgres.ts';
+export {
+  DEFAULT_POSTGRES_USER,
+  isPostgresAccessError,
+  POSTGRES_START_TIMEOUT_MS,
+  PostgresAccessError,
+  PostgresServer,
+  startTestDatabase,
+} from './postgres.ts';
 export { eventStreamData } from './sse.ts';
 export type { NatsAndPostgres, NatsAndPostgresOptions, StopFn } from './test-stack.ts';
 export { startNatsAndPostgres } from './test-stack.ts';

@@ -1,5 +1,6 @@
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { waitFor } from './wait.ts';
 
 /** Processes still running, killed if this Node process exits without stopping them. */
 const live = new Set<ChildProcess>();
@@ -10,6 +11,8 @@ process.once('exit', () => {
 const LOG_TAIL_LINES = 200;
 /** @default grace period before SIGKILL when stopping */
 export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+/** Grace period of a process that failed to become ready: it holds nothing worth a clean stop. */
+const LAUNCH_FAILED_STOP_TIMEOUT_MS = 2_000;
 
 export interface ManagedProcessOptions {
   /** Short name used in logs and errors, e.g. `nats-server`. */
@@ -83,6 +86,30 @@ export class ManagedProcess extends EventEmitter<{
         resolve();
       });
     });
+  }
+
+  /**
+   * Starts the process and resolves once `ready()` holds. Rejects as soon as the process exits
+   * (with its last lines), or when it is not ready within `timeoutMs`; either way the process is
+   * stopped first, so a failed start leaves nothing running.
+   */
+  async launch(
+    ready: () => Promise<boolean> | boolean,
+    { timeoutMs, intervalMs }: { timeoutMs: number; intervalMs?: number },
+  ): Promise<void> {
+    const { name } = this.options;
+    this.start();
+    try {
+      await waitFor(ready, {
+        what: `${name} ready`,
+        timeoutMs,
+        ...(intervalMs === undefined ? {} : { intervalMs }),
+        giveUp: () => (this.running ? undefined : new Error(`${name} exited:\n${this.logTail}`)),
+      });
+    } catch (err) {
+      await this.stop(LAUNCH_FAILED_STOP_TIMEOUT_MS);
+      throw err;
+    }
   }
 
   /** Asks the process to stop, and kills it if it has not exited after `timeoutMs`. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import getPort from 'get-port';
 import { findNatsServer, natsServerVersion } from './binaries.ts';
 import { ManagedProcess } from './managed-process.ts';
-import { httpOk, waitFor } from './wait.ts';
+import { httpOk } from './wait.ts';
 
 export interface NatsServerOptions {
   /** Client port. @default a free port */
@@ -38,7 +38,12 @@ export interface NatsServerOptions {
   onLine?: (line: string) => void;
   /** Extra spawn options, e.g. `detached` so a terminal's Ctrl-C reaches only the supervisor. */
   spawn?: SpawnOptions;
+  /** How long the server may take to be ready. @default {@link NATS_START_TIMEOUT_MS} */
+  startTimeoutMs?: number;
 }
+
+/** @default how long a started nats-server may take to be ready */
+export const NATS_START_TIMEOUT_MS = 30_000;
 
 /** A real nats-server with JetStream, started on free ports. */
 export class NatsServer {
@@ -52,6 +57,7 @@ export class NatsServer {
   readonly #ownsStoreDir: boolean;
   /** How many times the server logged that it is ready: readiness without the monitoring port. */
   readonly #readyLogs: { count: number };
+  readonly #startTimeoutMs: number;
 
   private constructor(init: {
     port: number;
@@ -62,6 +68,7 @@ export class NatsServer {
     ownsStoreDir: boolean;
     version: string;
     process: ManagedProcess;
+    startTimeoutMs: number;
   }) {
     this.port = init.port;
     this.httpPort = init.httpPort;
@@ -71,6 +78,7 @@ export class NatsServer {
     this.#ownsStoreDir = init.ownsStoreDir;
     this.version = init.version;
     this.process = init.process;
+    this.#startTimeoutMs = init.startTimeoutMs;
   }
 
   static async start(options: NatsServerOptions = {}): Promise<NatsServer> {
@@ -114,18 +122,25 @@ export class NatsServer {
         options.onLine?.(line);
       },
     });
-    const server = new NatsServer({
-      port,
-      httpPort,
-      readyLogs,
-      host,
-      storeDir,
-      ownsStoreDir,
-      version: natsServerVersion(bin),
-      process,
-    });
-    await server.#launch();
-    return server;
+    try {
+      const server = new NatsServer({
+        port,
+        httpPort,
+        readyLogs,
+        host,
+        storeDir,
+        ownsStoreDir,
+        version: natsServerVersion(bin),
+        process,
+        startTimeoutMs: options.startTimeoutMs ?? NATS_START_TIMEOUT_MS,
+      });
+      await server.#launch();
+      return server;
+    } catch (err) {
+      // a failed start leaves nothing behind: the process is stopped, a temp store removed
+      if (ownsStoreDir) await rm(storeDir, { recursive: true, force: true });
+      throw err;
+    }
   }
 
   /** The monitoring endpoint's JetStream-aware health URL (throws when monitoring is off). */
@@ -136,14 +151,12 @@ export class NatsServer {
 
   async #launch(): Promise<void> {
     const readyBefore = this.#readyLogs.count;
-    this.process.start();
-    await waitFor(
+    await this.process.launch(
       async () => {
-        if (!this.process.running) throw new Error(`nats-server exited:\n${this.process.logTail}`);
         if (this.httpPort === undefined) return this.#readyLogs.count > readyBefore;
         return httpOk(this.healthUrl);
       },
-      { what: 'nats-server ready', timeoutMs: 30_000 },
+      { timeoutMs: this.#startTimeoutMs },
     );
   }
 

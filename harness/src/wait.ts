@@ -14,6 +14,11 @@ export interface WaitOptions {
   intervalMs?: number;
   /** Named in the timeout error. */
   what?: string;
+  /**
+   * Checked before each probe: an error returned is thrown at once, without waiting out the
+   * timeout (a server whose process exited will never become ready).
+   */
+  giveUp?: () => Error | undefined;
 }
 
 /**
@@ -22,11 +27,13 @@ export interface WaitOptions {
  */
 export async function waitFor<T>(
   probe: () => Promise<T | undefined | false> | T | undefined | false,
-  { timeoutMs = 30_000, intervalMs = 50, what = 'condition' }: WaitOptions = {},
+  { timeoutMs = 30_000, intervalMs = 50, what = 'condition', giveUp }: WaitOptions = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
+    const fatal = giveUp?.();
+    if (fatal) throw fatal;
     try {
       const value = await probe();
       if (value !== undefined && value !== false) return value;
