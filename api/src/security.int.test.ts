@@ -173,6 +173,20 @@ describe('throttles', () => {
     assert.equal(await loginFrom('127.0.2.1', email, 'correct horse battery staple'), 'OK');
   });
 
+  test('guessing the current password with a stolen token is throttled like login', async () => {
+    const user = await signup(stack.api.app, 'stolen-token@example.com', 'stolen-token-tenant');
+    const CHANGE =
+      'mutation($c: String!) { changePassword(currentPassword: $c, newPassword: "a brand new passphrase") }';
+    const codes: (string | undefined)[] = [];
+    for (let i = 0; i < 6; i++) {
+      codes.push(
+        (await gql(stack.api.app, CHANGE, { c: `guess-${i}-wrong` }, user.accessToken)).errors?.[0]
+          ?.extensions?.code,
+      );
+    }
+    assert.deepEqual(codes, [...Array(5).fill('INVALID_CREDENTIALS'), 'TOO_MANY_ATTEMPTS']);
+  });
+
   test('bootstrap key guessing is throttled per address with 429 and Retry-After', async () => {
     const statuses: number[] = [];
     let retryAfter: string | null = null;

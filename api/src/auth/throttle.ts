@@ -80,6 +80,8 @@ export class Throttle {
         points: limit.points,
         duration: limit.durationS,
         blockDuration: limit.blockS ?? 0,
+        // one limiter per throttle sweeps the shared table of expired counters (every 5 min)
+        clearExpiredByTimeout: kind === 'addr',
       });
     this.#perAddress = limiter('addr', limits.perAddress);
     this.#perSubjectAddress = limiter('subj-addr', limits.perSubjectAddress);

@@ -129,9 +129,12 @@ builder.mutationFields((t) => ({
       newPassword: t.arg.string({ required: true }),
     },
     resolve: async (_root, args, ctx) => {
-      const p = principalOf(ctx);
-      await ctx.services.registry.changePassword(p, args.currentPassword, args.newPassword);
-      await ctx.services.auth.endOtherSessions(p.tenantId, p.id, p.sessionId);
+      await ctx.services.auth.changePassword(
+        principalOf(ctx),
+        args.currentPassword,
+        args.newPassword,
+        ctx.clientAddress,
+      );
       return true;
     },
   }),

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { issueAccessToken } from '../auth/access-token.ts';
 import type { Authenticator } from '../auth/authenticate.ts';
 import { verifyAgainstDummy, verifyPassword } from '../auth/password.ts';
+import type { Principal } from '../auth/principal.ts';
 import type { Revocations } from '../auth/revocations.ts';
 import { isRole } from '../auth/roles.ts';
 import { parseRefreshToken } from '../auth/secrets.ts';
@@ -91,14 +92,21 @@ export class AuthService {
     return tenantId !== undefined;
   }
 
-  /** After a password change, every other login of the user ends. */
-  async endOtherSessions(
-    tenantId: string,
-    userId: string,
-    currentSessionId: string | undefined,
+  /**
+   * Changes the caller's password, throttled like login (the current password is a secret a
+   * stolen token could guess at); every other login of the user then ends.
+   */
+  async changePassword(
+    p: Principal,
+    currentPassword: string,
+    newPassword: string,
+    address: string,
   ): Promise<void> {
-    await this.#o.sessions.revokeUser(userId, 'password-changed', currentSessionId);
-    await this.#o.revocations.announce(tenantId);
+    const attempt = await this.#o.throttles.login.attempt(`user:${p.id}`, address);
+    await this.#o.registry.changePassword(p, currentPassword, newPassword);
+    await attempt.succeeded();
+    await this.#o.sessions.revokeUser(p.id, 'password-changed', p.sessionId);
+    await this.#o.revocations.announce(p.tenantId);
   }
 
   async #issue(session: Session): Promise<AuthResult> {
