@@ -1,4 +1,5 @@
 import type { DeviceStatus, RejectionRow } from '@telly/devices';
+import { OFFLINE_REASONS, REJECTION_REASONS } from '@telly/schemas';
 import { builder, principalOf } from '../builder.ts';
 import { connectionType, pageComplexity, toConnection } from './pagination.ts';
 import { Thing } from './thing.ts';
@@ -30,8 +31,7 @@ const Status = builder.objectRef<DeviceStatus>('DeviceStatus').implement({
     }),
     offlineReason: t.string({
       nullable: true,
-      description:
-        'Why its latest session ended: disconnected, keepalive-timeout, connection-error, taken-over, kicked, shutdown.',
+      description: `Why its latest session ended: ${OFFLINE_REASONS.join(', ')}.`,
       resolve: (s) => s.offlineReason,
     }),
   }),
@@ -50,8 +50,7 @@ const Rejection = builder.objectRef<RejectionRow>('Rejection').implement({
     channelId: t.id({ nullable: true, resolve: (r) => r.channel_id }),
     protocol: t.exposeString('protocol', { description: 'mqtt, http, …' }),
     reason: t.exposeString('reason', {
-      description:
-        'A stable code: unauthenticated, forbidden, thing-disabled, invalid-topic, invalid-payload, unsupported-content-type, payload-too-large, rate-limited, unavailable (docs/devices.md)',
+      description: `A stable code: ${REJECTION_REASONS.join(', ')} (docs/devices.md).`,
     }),
     detail: t.exposeString('detail', { description: 'What exactly was wrong, for a person.' }),
   }),
