@@ -1,5 +1,5 @@
-import { isDurationError, parseDuration } from '@telly/schemas';
 import type pg from 'pg';
+import { bucketSql, ROLLUPS, type Rollup, rollupsFor } from './buckets.ts';
 
 export const AGGREGATES = ['AVG', 'MIN', 'MAX', 'SUM', 'COUNT', 'FIRST', 'LAST'] as const;
 export type Aggregate = (typeof AGGREGATES)[number];
@@ -32,35 +32,65 @@ export interface TelemetryFilter {
   to?: Date | undefined;
 }
 
-/**
- * A bucket size, a duration (`parseDuration` of `@telly/schemas`: `"30s"`, `"5m"`, `"1h"`, `"1d"`,
- * `"1w"`) of whole seconds, at least one → seconds; undefined when it is not one.
- */
-export function parseEvery(every: string): number | undefined {
-  let ms: number;
-  try {
-    ms = parseDuration(every, { min: 1_000 });
-  } catch (err) {
-    if (isDurationError(err)) return undefined;
-    throw err;
-  }
-  return ms % 1_000 === 0 ? ms / 1_000 : undefined;
+/** How an aggregate query cuts and bounds its buckets. */
+export interface AggregateOptions {
+  /** `raw` computes from raw points even where a rollup could answer (tests, benchmarks). @default 'auto' */
+  source?: 'auto' | 'raw' | undefined;
+  /** Only the newest `last` buckets (each with every name it has), still in time order. */
+  last?: number | undefined;
+  /** Only the first `limit` buckets (each with every name it has); `last` wins over it. */
+  limit?: number | undefined;
+  /**
+   * An IANA time zone (`Europe/Berlin`) whose wall clock cuts the buckets: a day bucket starts
+   * at local midnight (23 or 25 hours long on a DST change). Valid in Postgres; the caller
+   * checks the name. @default UTC
+   */
+  timeZone?: string | undefined;
 }
 
-/** The rollup an aggregate query can be answered from, or undefined for raw points. */
-export function rollupFor(
-  everySeconds: number,
-  from?: Date,
-  to?: Date,
-): 'telemetry_rollup_1h' | 'telemetry_rollup_1m' | undefined {
-  const aligned = (size: number) =>
-    everySeconds % size === 0 &&
-    (from === undefined || from.getTime() % (size * 1000) === 0) &&
-    (to === undefined || to.getTime() % (size * 1000) === 0);
-  if (aligned(3_600)) return 'telemetry_rollup_1h';
-  if (aligned(60)) return 'telemetry_rollup_1m';
-  return undefined;
+/** The value of each aggregate over raw points. */
+const RAW_VALUE: Record<Aggregate, string> = {
+  AVG: 'avg(value)',
+  MIN: 'min(value)',
+  MAX: 'max(value)',
+  SUM: 'sum(value)',
+  COUNT: 'count(value)::float8',
+  FIRST: '(array_agg(value ORDER BY time, seq, idx))[1]',
+  LAST: '(array_agg(value ORDER BY time DESC, seq DESC, idx DESC))[1]',
+};
+
+/** The value of each aggregate over rollup rows: the same numbers as {@link RAW_VALUE}. */
+const ROLLUP_VALUE: Record<Aggregate, string> = {
+  AVG: 'sum(sum) / sum(count)',
+  MIN: 'min(min)',
+  MAX: 'max(max)',
+  SUM: 'sum(sum)',
+  COUNT: 'sum(count)::float8',
+  FIRST: '(array_agg(first_value ORDER BY first_time, first_order))[1]',
+  LAST: '(array_agg(last_value ORDER BY last_time DESC, last_order DESC))[1]',
+};
+
+interface BucketRow {
+  time: Date;
+  name: string;
+  value: number;
+  /** False when a rollup row used spans two buckets (only in a time zone). */
+  exact: boolean;
 }
+
+const bucketRow = (filter: TelemetryFilter, r: BucketRow): PointRow => ({
+  time: r.time,
+  thing_id: filter.thingId ?? '',
+  channel_id: filter.channelId ?? '',
+  subtopic: '',
+  name: r.name,
+  unit: null,
+  value: r.value,
+  string_value: null,
+  bool_value: null,
+  data_value: null,
+  sum: null,
+});
 
 function where(filter: TelemetryFilter, timeColumn: string, params: unknown[]): string {
   const parts = ['tenant_id = $1'];
@@ -151,67 +181,76 @@ export class TelemetryQueries {
   }
 
   /**
-   * One value per `every` bucket (aligned to the Unix epoch, UTC) and name; `source` says where
-   * it came from.
+   * One value per `every` bucket and name, in time order (see {@link AggregateOptions} and
+   * `bucketSql`); `source` says where it came from. In a time zone, a rollup answers only when each
+   * of its rows lies within one bucket (checked by the query itself: a zone whose offset is whole
+   * hours is answered from the hourly rollup, +05:30 from the minute rollup, a local mean time of
+   * long ago from raw points), so every source gives the same numbers.
    */
   async aggregate(
     filter: TelemetryFilter,
     aggregate: Aggregate,
     everySeconds: number,
-    options: { source?: 'auto' | 'raw' } = {},
-  ): Promise<{ rows: PointRow[]; source: 'raw' | 'telemetry_rollup_1m' | 'telemetry_rollup_1h' }> {
-    const rollup = options.source === 'raw' ? undefined : rollupFor(everySeconds, filter.from, filter.to);
+    options: AggregateOptions = {},
+  ): Promise<{ rows: PointRow[]; source: 'raw' | Rollup }> {
+    const rollups = options.source === 'raw' ? [] : rollupsFor(everySeconds, filter.from, filter.to);
+    // in UTC a rollup aligned with the buckets always answers: the coarsest one is enough
+    for (const rollup of options.timeZone === undefined ? rollups.slice(0, 1) : rollups) {
+      const rows = await this.#buckets(rollup, filter, aggregate, everySeconds, options);
+      if (rows.every((r) => r.exact)) return { source: rollup, rows: rows.map((r) => bucketRow(filter, r)) };
+    }
+    const rows = await this.#buckets('raw', filter, aggregate, everySeconds, options);
+    return { source: 'raw', rows: rows.map((r) => bucketRow(filter, r)) };
+  }
+
+  async #buckets(
+    source: 'raw' | Rollup,
+    filter: TelemetryFilter,
+    aggregate: Aggregate,
+    everySeconds: number,
+    { last, limit, timeZone }: AggregateOptions,
+  ): Promise<BucketRow[]> {
     const params: unknown[] = [];
-    const bucketOf = (column: string) =>
-      `to_timestamp(floor(extract(epoch FROM ${column}) / ${everySeconds}) * ${everySeconds})`;
-    let sql: string;
-    if (rollup) {
-      const w = where(filter, 'bucket', params);
-      const value: Record<Aggregate, string> = {
-        AVG: 'sum(sum) / sum(count)',
-        MIN: 'min(min)',
-        MAX: 'max(max)',
-        SUM: 'sum(sum)',
-        COUNT: 'sum(count)::float8',
-        FIRST: '(array_agg(first_value ORDER BY first_time, first_order))[1]',
-        LAST: '(array_agg(last_value ORDER BY last_time DESC, last_order DESC))[1]',
-      };
-      sql = `SELECT ${bucketOf('bucket')} AS time, name, ${value[aggregate]} AS value FROM ${rollup}
-        WHERE ${w} GROUP BY 1, name ORDER BY 1, name`;
+    const w = where(filter, source === 'raw' ? 'time' : 'bucket', params);
+    params.push(`${everySeconds} seconds`);
+    const stride = `$${params.length}::interval`;
+    let zone: string | undefined;
+    if (timeZone !== undefined) {
+      params.push(timeZone);
+      zone = `$${params.length}::text`;
+    }
+    const bucketOf = (column: string) => bucketSql(column, stride, everySeconds, zone);
+    let grouped: string;
+    if (source === 'raw') {
+      grouped = `SELECT ${bucketOf('time')} AS time, name, ${RAW_VALUE[aggregate]} AS value, true AS exact
+        FROM telemetry WHERE ${w} AND value IS NOT NULL GROUP BY 1, name`;
     } else {
-      const w = where(filter, 'time', params);
-      const value: Record<Aggregate, string> = {
-        AVG: 'avg(value)',
-        MIN: 'min(value)',
-        MAX: 'max(value)',
-        SUM: 'sum(value)',
-        COUNT: 'count(value)::float8',
-        FIRST: '(array_agg(value ORDER BY time, seq, idx))[1]',
-        LAST: '(array_agg(value ORDER BY time DESC, seq DESC, idx DESC))[1]',
-      };
-      sql = `SELECT ${bucketOf('time')} AS time, name, ${value[aggregate]} AS value FROM telemetry
-        WHERE ${w} AND value IS NOT NULL GROUP BY 1, name ORDER BY 1, name`;
+      // a rollup row's last instant is in the same bucket as its first: the row is all in one bucket
+      const span = ROLLUPS.find((r) => r.table === source)?.seconds;
+      const exact =
+        zone === undefined
+          ? 'true'
+          : `bool_and(${bucketOf('bucket')} = ${bucketOf(`(bucket + interval '${span} seconds' - interval '1 microsecond')`)})`;
+      grouped = `SELECT ${bucketOf('bucket')} AS time, name, ${ROLLUP_VALUE[aggregate]} AS value, ${exact} AS exact
+        FROM ${source} WHERE ${w} GROUP BY 1, name`;
+    }
+    let sql = `SELECT time, name, value, exact FROM (${grouped}) b`;
+    const bounded = (n: number) => Math.min(Math.max(n, 0), MAX_BUCKETS);
+    if (last !== undefined || limit !== undefined) {
+      // the newest (or first) n bucket times, each with every name it has
+      params.push(bounded(last ?? limit ?? 0));
+      const order = last !== undefined ? 'DESC' : 'ASC';
+      sql = `SELECT time, name, value, exact FROM (
+          SELECT *, dense_rank() OVER (ORDER BY time ${order}) AS rank FROM (${grouped}) b
+        ) ranked WHERE rank <= $${params.length}`;
     }
     params.push(MAX_BUCKETS);
-    const { rows } = await this.#pool.query<{ time: Date; name: string; value: number }>(
-      `${sql} LIMIT $${params.length}`,
+    // the newest ones are kept when the names make more rows than MAX_BUCKETS
+    const order = last !== undefined ? 'time DESC, name DESC' : 'time, name';
+    const { rows } = await this.#pool.query<BucketRow>(
+      `${sql} ORDER BY ${order} LIMIT $${params.length}`,
       params,
     );
-    return {
-      source: rollup ?? 'raw',
-      rows: rows.map((r) => ({
-        time: r.time,
-        thing_id: filter.thingId ?? '',
-        channel_id: filter.channelId ?? '',
-        subtopic: '',
-        name: r.name,
-        unit: null,
-        value: r.value,
-        string_value: null,
-        bool_value: null,
-        data_value: null,
-        sum: null,
-      })),
-    };
+    return last !== undefined ? rows.reverse() : rows;
   }
 }
