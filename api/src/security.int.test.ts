@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { waitFor } from '@telly/harness';
+import { createLogger, runProcessor } from '@telly/runtime';
+import { telemetryProjection } from '@telly/telemetry-pg';
 import { v7 } from 'uuid';
 import { MAX_REQUEST_BYTES } from './plugins/body-limit.ts';
 import { csvField } from './plugins/csv-export.ts';
@@ -222,6 +224,36 @@ describe('CSV export', () => {
     assert.equal(csvField(-3.5), '-3.5');
     assert.equal(csvField('temperature'), 'temperature');
     assert.equal(csvField('a,"b"'), '"a,""b"""');
+  });
+
+  test('the export writes a stored formula as text and a negative value as a number', async () => {
+    const projection = await runProcessor(telemetryProjection(stack.pool), {
+      nc: stack.nc,
+      logger: createLogger('security-test', { LOG_LEVEL: 'error' }),
+    });
+    try {
+      const at = { tenantId: owner.user.tenant.id, channelId: v7(), thingId: v7() };
+      await publishReading(stack.nc, at, [
+        { n: 'note', vs: '=HYPERLINK("http://evil.example")' },
+        { n: 'temperature', v: -1 },
+      ]);
+      const csv = await waitFor(async () => {
+        const res = await stack.api.app.fetch(
+          `http://telly.test/export/telemetry.csv?thingId=${at.thingId}`,
+          {
+            headers: { authorization: `Bearer ${owner.accessToken}` },
+          },
+        );
+        const lines = (await res.text()).trim().split('\r\n');
+        return lines.length === 3 ? lines : undefined;
+      });
+      const note = csv.find((l) => l.includes(',note,'));
+      const temperature = csv.find((l) => l.includes(',temperature,'));
+      assert.match(note ?? '', /,"'=HYPERLINK\(""http:\/\/evil\.example""\)",/);
+      assert.match(temperature ?? '', /,-1,/);
+    } finally {
+      await projection.stop();
+    }
   });
 });
 
