@@ -52,6 +52,8 @@ export type {
   ProcessorMessage,
   RunningProcessor,
   RunProcessorOptions,
+  TelemetryBatch,
+  TelemetryDeadLetter,
 } from './processor/index.ts';
 export {
   DEFAULT_PROCESSOR,
@@ -71,6 +73,7 @@ export {
   REDRIVE_HEADERS,
   redriveTargetOf,
   runProcessor,
+  telemetryBatch,
   telemetryPointsOf,
   UnavailableError,
 } from './processor/index.ts';

@@ -21,7 +21,8 @@ export { isPermanentError, isUnavailableError, PermanentError, UnavailableError 
 export { logEntryOf } from './message.ts';
 export type { RunningProcessor, RunProcessorOptions } from './run.ts';
 export { runProcessor } from './run.ts';
-export { telemetryPointsOf } from './telemetry.ts';
+export type { TelemetryBatch, TelemetryDeadLetter } from './telemetry.ts';
+export { telemetryBatch, telemetryPointsOf } from './telemetry.ts';
 export type {
   DeadLetterRequest,
   HandleOutcome,
