@@ -1,10 +1,10 @@
+export { DAY_SECONDS, parseEvery, rollupFor, WEEK_SECONDS } from './buckets.ts';
 export { component } from './component.ts';
 export { ackFloorOf, LogReader, logBounds, seqAt } from './log.ts';
 export { telemetryMigrations } from './migrations.ts';
 export { Partitions, partitionOf } from './partitions.ts';
 export { pointRow } from './point-row.ts';
 export { TELEMETRY_PG, telemetryProjection } from './projection.ts';
-export { DAY_SECONDS, parseEvery, rollupFor, WEEK_SECONDS } from './buckets.ts';
 export type { Aggregate, AggregateOptions, PointRow, TelemetryFilter } from './queries.ts';
 export { AGGREGATES, MAX_BUCKETS, MAX_POINTS, TelemetryQueries } from './queries.ts';
 export { createTelemetryTables } from './replay/shadow.ts';
@@ -12,6 +12,8 @@ export type { ReplayOptions, ReplayProgress, ReplayReport, ReplayTimings } from 
 export { ReplayBusyError, replayTelemetry } from './replay.ts';
 export type { TelemetryTables } from './tables.ts';
 export { LIVE_TABLES, TELEMETRY_TABLES, telemetryTables } from './tables.ts';
+export type { UnstorableEntry } from './unstorable.ts';
+export { MAX_LISTED_UNSTORABLE } from './unstorable.ts';
 export type { DayTally, Difference, VerifyOptions, VerifyReport } from './verify.ts';
 export { verifyTelemetry } from './verify.ts';
-export { writePoints } from './write.ts';
+export { isUnstorableRowError, writePoints } from './write.ts';

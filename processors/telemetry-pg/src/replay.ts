@@ -8,6 +8,7 @@ import { TELEMETRY_PG } from './projection.ts';
 import { bulkLoad, catchUp, derive, type Rebuild, swapIn } from './replay/phases.ts';
 import { copyKept, createShadow, SHADOW } from './replay/shadow.ts';
 import { type ReplayProgress, ReplayStats, type ReplayTimings } from './replay/stats.ts';
+import type { UnstorableEntry } from './unstorable.ts';
 
 export type { ReplayProgress, ReplayTimings } from './replay/stats.ts';
 
@@ -37,6 +38,12 @@ export interface ReplayReport {
   points: number;
   /** Entries that are not telemetry (images, binary): no points, as in the projection. */
   skipped: number;
+  /**
+   * Telemetry entries no projection can store (the live projection dead-lettered them): not
+   * written, counted here and the first 100 listed with their reason.
+   */
+  unstorable: number;
+  unstorableEntries: UnstorableEntry[];
   /** Rows of messages before `fromSeq` (or beyond the log's retention) carried over unchanged. */
   keptRows: number;
   durationMs: number;
@@ -111,6 +118,8 @@ async function rebuild(options: ReplayOptions): Promise<ReplayReport> {
       fromSeq,
       toSeq: r.reader.lastSeq,
       ...stats.counts,
+      unstorable: stats.unstorable.count,
+      unstorableEntries: stats.unstorable.listed,
       keptRows,
       durationMs: stats.durationMs,
       timings: stats.timings,

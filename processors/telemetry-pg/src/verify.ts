@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { isPermanentError, PgCheckpoint, telemetryPointsOf, withTransaction } from '@telly/runtime';
-import type { LogEntry, TelemetryPoint } from '@telly/schemas';
+import { PgCheckpoint, telemetryBatch, withTransaction } from '@telly/runtime';
+import type { LogEntry } from '@telly/schemas';
 import type pg from 'pg';
 import { ackFloorOf, LogReader, logBounds } from './log.ts';
 import { TELEMETRY_PG } from './projection.ts';
 import { LIVE_TABLES } from './tables.ts';
+import { UnstorableEntries, type UnstorableEntry } from './unstorable.ts';
 
 /** Count and order-independent checksum of the points of one thing on one UTC day. */
 export interface DayTally {
@@ -31,6 +32,12 @@ export interface VerifyReport {
   points: number;
   /** Rows of messages older than the log's retention: nothing to compare them with. */
   rowsBeyondLog: number;
+  /**
+   * Telemetry entries no projection can store (the live projection dead-lettered them): not
+   * differences, counted here and the first 100 listed with their reason.
+   */
+  unstorable: number;
+  unstorableEntries: UnstorableEntry[];
   differences: Difference[];
 }
 
@@ -56,6 +63,7 @@ export async function verifyTelemetry(options: VerifyOptions): Promise<VerifyRep
   const log = new Map<string, { count: number; sum: bigint }>();
   let messages = 0;
   let points = 0;
+  const unstorable = new UnstorableEntries();
   const reader = new LogReader(js, Math.max(bounds.firstSeq, 1));
   // the first entry actually read is where the comparison starts: retention may have removed
   // older ones meanwhile, and their rows count as beyond the log, not as differences
@@ -66,19 +74,14 @@ export async function verifyTelemetry(options: VerifyOptions): Promise<VerifyRep
     for (let pending: LogEntry[] | undefined = first; ; pending = undefined) {
       const entries = pending ?? (await reader.next(5_000, toSeq));
       if (entries.length === 0) break;
-      for (const entry of entries) {
-        messages++;
-        let decoded: TelemetryPoint[];
-        try {
-          decoded = telemetryPointsOf(entry);
-        } catch (err) {
-          if (!isPermanentError(err)) throw err; // not telemetry: no points, as in the projection
-          continue;
-        }
-        for (const p of decoded) {
-          points++;
-          tally(log, p.thingId, p.timeMs, fingerprint(p));
-        }
+      messages += entries.length;
+      // not telemetry: no points, as in the projection; unstorable: reported apart
+      const batch = telemetryBatch(entries);
+      for (const { seq, reason } of batch.deadLetters.filter((d) => d.unstorable))
+        unstorable.add({ seq, reason });
+      for (const p of batch.points) {
+        points++;
+        tally(log, p.thingId, p.timeMs, fingerprint(p));
       }
       options.onProgress?.(reader.lastSeq, toSeq);
     }
@@ -94,7 +97,16 @@ export async function verifyTelemetry(options: VerifyOptions): Promise<VerifyRep
   for (const rollup of LIVE_TABLES.rollups) {
     differences.push(...(await rollupDifferences(pool, rollup.table)));
   }
-  return { fromSeq, toSeq, messages, points, rowsBeyondLog: Number(beyond[0]?.n ?? 0), differences };
+  return {
+    fromSeq,
+    toSeq,
+    messages,
+    points,
+    rowsBeyondLog: Number(beyond[0]?.n ?? 0),
+    unstorable: unstorable.count,
+    unstorableEntries: unstorable.listed,
+    differences,
+  };
 }
 
 /** The identity and content of a point, as one canonical string (the same from a row). */

@@ -5,6 +5,16 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { LIVE_TABLES, type TelemetryTables } from './tables.ts';
 
+/**
+ * A Postgres refusal of the data itself: a data exception (class 22: a value out of range, a
+ * character it cannot hold) or a row beyond a limit (54000, e.g. an index entry too large). The
+ * same rows fail again however often they are retried.
+ */
+export function isUnstorableRowError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('22') || code === '54000');
+}
+
 /** Position of a point in the log, for FIRST/LAST ties: seq, then index in the pack. */
 export const orderOf = (p: Pick<TelemetryPoint, 'seq' | 'index'>) => p.seq * 100_000 + p.index;
 

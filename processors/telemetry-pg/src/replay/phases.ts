@@ -1,10 +1,10 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { type PgCheckpoint, withTransaction } from '@telly/runtime';
-import type { LogEntry } from '@telly/schemas';
+import type { LogEntry, TelemetryPoint } from '@telly/schemas';
 import type pg from 'pg';
 import { ackFloorOf, type LogReader, logBounds } from '../log.ts';
 import type { Partitions } from '../partitions.ts';
-import { copyPoints, deriveFromRaw, writePoints } from '../write.ts';
+import { copyPoints, deriveFromRaw, isUnstorableRowError, writePoints } from '../write.ts';
 import { SHADOW, swapTables } from './shadow.ts';
 import type { ReplayProgress, ReplayStats } from './stats.ts';
 
@@ -38,7 +38,9 @@ export async function bulkLoad(r: Rebuild, first: LogEntry[], untilSeq: number):
         r.pool,
         points.map((p) => p.timeMs),
       );
-      await withTransaction(r.pool, (client) => copyPoints(client, points, SHADOW));
+      await withTransaction(r.pool, (client) =>
+        writeOrReport(r, client, points, (rows) => copyPoints(client, rows, SHADOW)),
+      );
     });
     writing.catch(() => {}); // awaited (and thrown) before the next write or after the loop
     r.stats.report('bulk', r.reader.lastSeq, untilSeq);
@@ -112,8 +114,46 @@ async function applyUntil(
         client,
         points.map((p) => p.timeMs),
       );
-      await writePoints(client, points, SHADOW);
+      await writeOrReport(r, client, points, (rows) => writePoints(client, rows, SHADOW));
     });
     r.stats.report(phase, r.reader.lastSeq, seq);
   }
+}
+
+/**
+ * Writes a batch's points with `write` inside the caller's transaction. Should Postgres refuse
+ * a value of an entry that `checkStorable` let through, the batch is written again entry by
+ * entry, each under a savepoint, and the entries Postgres refuses are reported as unstorable
+ * (as the live projection dead-letters them) instead of failing the replay.
+ */
+async function writeOrReport(
+  r: Rebuild,
+  client: pg.PoolClient,
+  points: TelemetryPoint[],
+  write: (points: TelemetryPoint[]) => Promise<void>,
+): Promise<void> {
+  if ((await savepoint(client, 'telly_batch', () => write(points))) === true) return;
+  const bySeq = Map.groupBy(points, (p) => p.seq);
+  for (const [seq, entry] of bySeq) {
+    const written = await savepoint(client, 'telly_entry', () => write(entry));
+    if (written !== true) r.stats.refused(seq, entry.length, written.message);
+  }
+}
+
+/** Runs `work` under a savepoint: true when done, Postgres' refusal of the data when rolled back. */
+async function savepoint(
+  client: pg.PoolClient,
+  name: string,
+  work: () => Promise<void>,
+): Promise<true | Error> {
+  await client.query(`SAVEPOINT ${name}`);
+  try {
+    await work();
+  } catch (err) {
+    if (!isUnstorableRowError(err)) throw err;
+    await client.query(`ROLLBACK TO SAVEPOINT ${name}`);
+    return err as Error;
+  }
+  await client.query(`RELEASE SAVEPOINT ${name}`);
+  return true;
 }

@@ -1,5 +1,6 @@
-import { isPermanentError, telemetryPointsOf } from '@telly/runtime';
+import { telemetryBatch } from '@telly/runtime';
 import type { LogEntry, TelemetryPoint } from '@telly/schemas';
+import { UnstorableEntries } from '../unstorable.ts';
 
 /** Where a rebuild is, reported after every batch. */
 export interface ReplayProgress {
@@ -28,6 +29,8 @@ export interface ReplayTimings {
 /** What a replay counted and timed so far, and its progress reports. */
 export class ReplayStats {
   readonly counts = { messages: 0, points: 0, skipped: 0 };
+  /** Telemetry entries no projection can store: reported apart, never written. */
+  readonly unstorable = new UnstorableEntries();
   readonly #timings: ReplayTimings = { readMs: 0, decodeMs: 0, writeMs: 0, deriveMs: 0, swapMs: 0 };
   readonly #started = Date.now();
   readonly #onProgress: ((progress: ReplayProgress) => void) | undefined;
@@ -70,19 +73,24 @@ export class ReplayStats {
     });
   }
 
-  /** The points of `entries`, as the live projection decodes them; entries that are not telemetry are skipped. */
+  /**
+   * The points of `entries`, as the live projection decodes them: entries that are not
+   * telemetry are skipped, those that cannot be stored are reported ({@link unstorable}).
+   */
   decode(entries: LogEntry[]): TelemetryPoint[] {
-    const points: TelemetryPoint[] = [];
-    for (const entry of entries) {
-      this.counts.messages++;
-      try {
-        points.push(...telemetryPointsOf(entry));
-      } catch (err) {
-        if (!isPermanentError(err)) throw err;
-        this.counts.skipped++;
-      }
+    const { points, deadLetters } = telemetryBatch(entries);
+    this.counts.messages += entries.length;
+    for (const { seq, reason, unstorable } of deadLetters) {
+      if (unstorable) this.unstorable.add({ seq, reason });
+      else this.counts.skipped++;
     }
     this.counts.points += points.length;
     return points;
+  }
+
+  /** Points Postgres refused after all, entry by entry: no longer counted as replayed. */
+  refused(seq: number, points: number, reason: string): void {
+    this.counts.points -= points;
+    this.unstorable.add({ seq, reason: `Postgres refused it: ${reason}` });
   }
 }
