@@ -8,7 +8,9 @@ import { after, before, test } from 'node:test';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { parseApiConfig } from '@telly/api';
 import { requestedProjection, statusProjection } from '@telly/commands';
+import { DEVICES_EVENTS, DEVICES_MESSAGES } from '@telly/devices';
 import { NatsServer } from '@telly/harness';
 import { REGISTRY_PROJECTION } from '@telly/registry';
 import { ensureTopology } from '@telly/runtime';
@@ -16,9 +18,12 @@ import { createEvent, encodeEvent, KV_BUCKETS, registrySubject, STREAMS } from '
 import { TELEMETRY_INFLUX } from '@telly/telemetry-influx';
 import { TELEMETRY_PG } from '@telly/telemetry-pg';
 import type pg from 'pg';
+import { startPlatform } from '../testing/platform.ts';
+import { COMPONENTS } from './components.ts';
 import { DURABLES, NATS_USERS, type NatsUser, natsInboxPrefix, natsUserName } from './nats-auth.ts';
 import {
   PERMISSIONS_SNIPPET,
+  passwordVariable,
   renderManagedAuthorization,
   renderPermissionsSnippet,
 } from './nats-auth-config.ts';
@@ -180,6 +185,8 @@ test('the durables in the permission table are the ones the processors define', 
   assert.equal(DURABLES.telemetryPg.name, TELEMETRY_PG);
   assert.equal(DURABLES.telemetryInflux.name, TELEMETRY_INFLUX);
   assert.equal(DURABLES.registry.name, REGISTRY_PROJECTION);
+  assert.equal(DURABLES.devicesEvents.name, DEVICES_EVENTS);
+  assert.equal(DURABLES.devicesMessages.name, DEVICES_MESSAGES);
   assert.deepEqual(
     [requestedProjection(pool), statusProjection(pool)].map((p) => ({ stream: p.stream, name: p.name })),
     [DURABLES.commandsRequested, DURABLES.commandsStatus],
@@ -205,4 +212,64 @@ test('secrets are files of mode 0600 in a directory of mode 0700, and stable', a
   assert.deepEqual(await natsPasswords(dataDir), passwords);
   assert.equal((await stat(join(server.storeDir, 'nats-server.conf'))).mode & 0o777, 0o600);
   assert.equal(server.httpPort, undefined, 'no monitoring port');
+});
+
+test('telly up: the managed nats-server refuses anonymous clients, its secrets are 0600', async () => {
+  const platform = await startPlatform();
+  try {
+    const url = `nats://127.0.0.1:${platform.ports.nats}`;
+    await assert.rejects(connect({ servers: url, reconnect: false }), /authoriz|auth/i);
+    const data = platform.env.TELLY_DATA_DIR!;
+    assert.equal((await stat(join(data, 'secrets'))).mode & 0o777, 0o700);
+    for (const user of NATS_USERS) {
+      assert.equal((await stat(join(data, 'secrets', `nats-${user}.password`))).mode & 0o777, 0o600, user);
+    }
+    assert.equal((await stat(join(data, 'nats'))).mode & 0o777, 0o700, 'the JetStream store');
+    const config = await readFile(join(data, 'nats', 'nats-server.conf'), 'utf8');
+    assert.doesNotMatch(config, /^http:/m, 'no monitoring port');
+    assert.doesNotMatch(config, /no_auth_user/);
+    assert.doesNotMatch(platform.output(), new RegExp(passwords.admin), 'no password in the logs');
+    const secret = (await readFile(join(data, 'secrets', 'nats-api.password'), 'utf8')).trim();
+    assert.doesNotMatch(platform.output(), new RegExp(secret));
+  } finally {
+    await platform.stop();
+  }
+});
+
+test('telly up on a secured cluster (the snippet): each component connects as its own user', async () => {
+  // a cluster configured with the checked-in snippet, monitoring on so the test sees who connected
+  const cluster = await NatsServer.start({ extraConfig: renderManagedAuthorization(passwords) });
+  try {
+    const env: NodeJS.ProcessEnv = { NATS_URL: cluster.url };
+    for (const user of NATS_USERS) env[passwordVariable(user)] = passwords[user];
+    const platform = await startPlatform(env);
+    try {
+      const connz = (await (
+        await fetch(`http://127.0.0.1:${cluster.httpPort}/connz?auth=true&limit=1024`)
+      ).json()) as {
+        connections: { name?: string; authorized_user?: string }[];
+      };
+      const users = new Map(connz.connections.map((c) => [c.name, c.authorized_user]));
+      const entries = COMPONENTS.filter((entry) => entry.enabled?.(env) ?? true);
+      assert.deepEqual(
+        Object.fromEntries(entries.map((entry) => [entry.name, users.get(entry.name)])),
+        Object.fromEntries(entries.map((entry) => [entry.name, natsUserName(entry.natsUser)])),
+      );
+      assert.equal(users.get('telly-up'), natsUserName('admin'));
+    } finally {
+      await platform.stop();
+    }
+  } finally {
+    await cluster.stop();
+  }
+});
+
+test('the API child of telly up listens on loopback only', () => {
+  assert.equal(parseApiConfig({ TELLY_API_INTERNAL_PORT: '4100' }).host, '127.0.0.1');
+  assert.equal(
+    parseApiConfig({ TELLY_API_INTERNAL_PORT: '4100', TELLY_BIND_ADDRESS: '10.0.0.5' }).host,
+    '127.0.0.1',
+  );
+  assert.equal(parseApiConfig({}).host, '0.0.0.0');
+  assert.equal(parseApiConfig({ TELLY_BIND_ADDRESS: '10.0.0.5' }).host, '10.0.0.5');
 });
