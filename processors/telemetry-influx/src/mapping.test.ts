@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Point } from '@influxdata/influxdb-client';
-import { type TelemetryPoint, telemetryPoints } from '@telly/schemas';
+import {
+  checkAccepted,
+  decodeMessage,
+  encodeResolvedJson,
+  isSenmlError,
+  type TelemetryPoint,
+  telemetryPoints,
+} from '@telly/schemas';
+import { resolvedPackArbitrary } from '@telly/schemas/testing';
+import fc from 'fast-check';
 import { INFLUX_MEASUREMENT, telemetryLine, toInfluxPoint } from './mapping.ts';
 
 const TENANT = '0190a6d4-7c1e-7000-8000-000000000001';
@@ -115,4 +124,114 @@ test('a stored SenML message through telemetryPoints: one line per record, base 
     `telemetry,${tags('urn:dev:1:door', 'Cel')} bool_value=F 1700000000500`,
     `telemetry,${tags('urn:dev:1:energy', 'kWh')} sum=12 1700000000000`,
   ]);
+});
+
+/**
+ * Reads one line of line protocol as InfluxDB's parser does: measurement, tags and fields split
+ * on unescaped commas, spaces and `=`, string fields quoted (`\"` and `\\` escaped), then the
+ * timestamp. Throws on anything InfluxDB would refuse.
+ */
+function parseLine(line: string): {
+  measurement: string;
+  tags: Record<string, string>;
+  fields: Record<string, string>;
+  time: number;
+} {
+  let i = 0;
+  const until = (stops: string): string => {
+    let out = '';
+    for (; i < line.length && !stops.includes(line[i] as string); i++) {
+      if (line[i] === '\n') throw new Error(`a line break outside a string field at ${i}`);
+      if (line[i] === '\\' && i + 1 < line.length && ', ="\\'.includes(line[i + 1] as string)) i++;
+      out += line[i];
+    }
+    return out;
+  };
+  const measurement = until(', ');
+  const tags: Record<string, string> = {};
+  while (line[i] === ',') {
+    i++;
+    const key = until('=');
+    i++;
+    tags[key] = until(', ');
+    assert.ok(key !== '' && tags[key] !== '', `empty tag in ${line}`);
+  }
+  assert.equal(line[i++], ' ');
+  const fields: Record<string, string> = {};
+  do {
+    if (line[i] === ',') i++;
+    const key = until('=');
+    i++;
+    if (line[i] === '"') {
+      let value = '';
+      for (i++; line[i] !== '"'; i++) {
+        if (i >= line.length) throw new Error('an unterminated string field');
+        if (line[i] === '\\' && (line[i + 1] === '"' || line[i + 1] === '\\')) i++;
+        value += line[i];
+      }
+      i++;
+      fields[key] = value;
+    } else {
+      fields[key] = until(', ');
+    }
+  } while (line[i] === ',');
+  assert.equal(line[i++], ' ');
+  const time = line.slice(i);
+  assert.match(time, /^\d{1,19}$/);
+  // ms precision: InfluxDB keeps nanoseconds in a signed 64-bit integer
+  assert.ok(BigInt(time) * 1_000_000n <= 2n ** 63n - 1n, `timestamp ${time} beyond InfluxDB's range`);
+  return { measurement, tags, fields, time: Number(time) };
+}
+
+test('property: every point of an accepted pack maps to one line InfluxDB reads back as sent', () => {
+  const receivedMs = Date.UTC(2026, 11, 1);
+  const wide = { pastMs: Number.POSITIVE_INFINITY, futureMs: Number.POSITIVE_INFINITY, maxMonths: 1_000_000 };
+  let mapped = 0;
+  fc.assert(
+    fc.property(
+      resolvedPackArbitrary(),
+      fc.constantFrom('', 'floor-1/room=2', 'a~b/c@d:e_'),
+      (pack, subtopic) => {
+        let body: Uint8Array;
+        try {
+          const { records } = decodeMessage('application/senml+json', encodeResolvedJson(pack), {
+            now: receivedMs / 1000,
+          });
+          checkAccepted(records, receivedMs, wide);
+          body = encodeResolvedJson(records);
+        } catch (err) {
+          if (isSenmlError(err)) return;
+          throw err;
+        }
+        const subject = `msg.${TENANT}.${CHANNEL}.${THING}${subtopic ? `.${subtopic.split('/').join('.')}` : ''}`;
+        for (const p of telemetryPoints({
+          subject,
+          seq: 1,
+          contentType: 'application/senml+json',
+          receivedMs,
+          body,
+        })) {
+          const line = telemetryLine(p);
+          assert.ok(line !== undefined, 'a value or a sum gives a field');
+          const read = parseLine(line);
+          assert.equal(read.measurement, INFLUX_MEASUREMENT);
+          assert.equal(read.tags.name, p.name);
+          // as documented: a tag value loses trailing backslashes, and an empty one is no tag
+          const tag = (value: string | undefined) => value?.replace(/\\+$/, '') || undefined;
+          assert.equal(read.tags.unit, tag(p.unit));
+          assert.equal(read.tags.subtopic, tag(p.subtopic));
+          assert.deepEqual([read.tags.tenant, read.tags.channel, read.tags.thing], [TENANT, CHANNEL, THING]);
+          assert.equal(read.time, p.timeMs);
+          if (p.value !== undefined) assert.equal(Number(read.fields.value), p.value);
+          if (p.sum !== undefined) assert.equal(Number(read.fields.sum), p.sum);
+          if (p.stringValue !== undefined) assert.equal(read.fields.string_value, p.stringValue);
+          if (p.dataValue !== undefined) assert.equal(read.fields.data_value, p.dataValue);
+          if (p.boolValue !== undefined) assert.equal(read.fields.bool_value, p.boolValue ? 'T' : 'F');
+          mapped++;
+        }
+      },
+    ),
+    { numRuns: 1_000_000, interruptAfterTimeLimit: Number(process.env.TELLY_FUZZ_MS ?? 3000) },
+  );
+  assert.ok(mapped > 100, `only ${mapped} points were mapped`);
 });

@@ -1,10 +1,4 @@
-import {
-  defineProcessor,
-  PermanentError,
-  type ProcessorDefinition,
-  type ProcessorMessage,
-  telemetryPointsOf,
-} from '@telly/runtime';
+import { defineProcessor, PermanentError, type ProcessorDefinition, telemetryBatch } from '@telly/runtime';
 import { messageFilters, STREAMS } from '@telly/schemas';
 import { telemetryLine } from './mapping.ts';
 import { InfluxRejectedError, InfluxWriter, type InfluxWriterOptions } from './writer.ts';
@@ -32,16 +26,6 @@ export interface InfluxProjection extends ProcessorDefinition {
   abort(): void;
 }
 
-/** The line protocol of one stored message; PermanentError when it is not telemetry. */
-function messageLines(m: ProcessorMessage): string[] {
-  const lines: string[] = [];
-  for (const point of telemetryPointsOf(m)) {
-    const line = telemetryLine(point);
-    if (line !== undefined) lines.push(line);
-  }
-  return lines;
-}
-
 /**
  * MESSAGES → InfluxDB. Each batch becomes line protocol (see `toInfluxPoint` for the mapping)
  * and is written before `handle` returns, so JetStream acks only what InfluxDB accepted; the
@@ -53,10 +37,9 @@ function messageLines(m: ProcessorMessage): string[] {
  *   Throwing instead would make the runtime nak the batch message by message and move every
  *   message to the DLQ after `maxDeliver` attempts — an outage must not empty the log into the
  *   DLQ.
- * - A message that is not telemetry (undecodable body, foreign subject): the rest of the batch
- *   is written, then `handle` throws a PermanentError. The runtime then retries the batch
- *   message by message: the messages already written are recognised and acked without a second
- *   write, the culprit goes to `dlq.telemetry-influx`.
+ * - A message that is not telemetry (undecodable body, foreign subject) or that no projection
+ *   can store (`checkStorable` of @telly/schemas): the rest of the batch is written and acked,
+ *   the culprit is handed back as a dead letter and goes to `dlq.telemetry-influx` alone.
  * - Points the sink refuses for good (HTTP 400/413/422): the batch fails, the runtime retries
  *   message by message, and the message whose points are refused on its own goes to the DLQ.
  *
@@ -65,8 +48,6 @@ function messageLines(m: ProcessorMessage): string[] {
  */
 export function influxProjection(options: InfluxProjectionOptions): InfluxProjection {
   const writer = new InfluxWriter(options);
-  /** Seqs written by a batch that then failed: its one-by-one retry must not write them again. */
-  const written = new Set<number>();
   const definition = defineProcessor({
     name: options.name ?? TELEMETRY_INFLUX,
     stream: STREAMS.MESSAGES.name,
@@ -75,37 +56,17 @@ export function influxProjection(options: InfluxProjectionOptions): InfluxProjec
     async handle(messages, ctx) {
       const [first] = messages;
       if (first === undefined) return;
-      const single = messages.length === 1;
-      if (single && written.delete(first.seq)) return;
-      if (!single) written.clear();
-      const lines: string[] = [];
-      const seqs: number[] = [];
-      let notTelemetry: PermanentError | undefined;
-      for (const m of messages) {
-        try {
-          lines.push(...messageLines(m));
-          seqs.push(m.seq);
-        } catch (err) {
-          if (!(err instanceof PermanentError)) throw err;
-          ctx.logger.debug({ seq: m.seq, subject: m.subject, err: err.message }, 'not a telemetry message');
-          notTelemetry ??= err;
-        }
-      }
+      const { points, deadLetters } = telemetryBatch(messages);
+      const lines = points.map(telemetryLine).filter((line) => line !== undefined);
       try {
         await writer.write(lines, ctx.logger);
       } catch (err) {
-        if (single && err instanceof InfluxRejectedError) {
+        if (messages.length === 1 && err instanceof InfluxRejectedError) {
           throw new PermanentError(`seq ${first.seq}: ${err.message}`, { cause: err });
         }
         throw err;
       }
-      if (notTelemetry) {
-        if (single) throw notTelemetry;
-        for (const seq of seqs) written.add(seq);
-        throw new PermanentError(
-          `batch ${first.seq}…${messages.at(-1)?.seq}: written except what is not telemetry (${notTelemetry.message})`,
-        );
-      }
+      return { deadLetters };
     },
   });
   return { ...definition, writer, abort: () => writer.abort() };
