@@ -6,6 +6,7 @@ import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { IngestError, openDeviceGateway, type RateLimiter } from '@telly/bridge-core';
 import { DEFAULT_BIND_ADDRESS, type HealthChecks, type Logger, readTlsFiles } from '@telly/runtime';
+import type { AcceptPolicy } from '@telly/schemas';
 import type { Client } from 'aedes';
 import type { Registry } from 'prom-client';
 import { createWebSocketStream, WebSocketServer } from 'ws';
@@ -35,6 +36,8 @@ export interface MqttBridgeOptions {
   id?: string;
   rateLimiter?: RateLimiter;
   maxPayloadBytes?: number;
+  /** Accepted record times (`parseAcceptPolicy`). @default DEFAULT_ACCEPT_POLICY of @telly/schemas */
+  accept?: AcceptPolicy;
 }
 
 export interface MqttBridge {
@@ -74,6 +77,7 @@ export async function startMqttBridge(options: MqttBridgeOptions): Promise<MqttB
     ...(options.health ? { health: options.health } : {}),
     ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
     ...(options.maxPayloadBytes ? { maxPayloadBytes: options.maxPayloadBytes } : {}),
+    ...(options.accept ? { accept: options.accept } : {}),
   });
   const { sessions } = gateway;
   let feeds: ChannelFeeds | undefined;
@@ -144,6 +148,11 @@ export async function startMqttBridge(options: MqttBridgeOptions): Promise<MqttB
     : undefined;
   // counted from the TCP connection, before the TLS handshake
   tls?.on('connection', (socket: Socket) => admitted(socket));
+  // a handshake that timed out, failed, or was cut by the cap above
+  tls?.on('tlsClientError', (err, socket) => {
+    logger.debug({ err: err.message }, 'MQTT TLS handshake failed');
+    socket.destroy(); // Node leaves that to the listener, even on a handshake timeout
+  });
   const host = options.config.host ?? DEFAULT_BIND_ADDRESS;
   const ports = {
     tcp: await listen(tcp, options.config.port, host),
@@ -158,6 +167,7 @@ export async function startMqttBridge(options: MqttBridgeOptions): Promise<MqttB
     async close() {
       const closing = [closeServer(tcp), closeServer(http), ...(tls ? [closeServer(tls)] : [])];
       for (const client of wss.clients) client.terminate();
+      pending.closeAll();
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       await Promise.all(closing);
       feeds?.close();

@@ -47,8 +47,12 @@ before(async () => {
     connectTimeoutMs: 60_000,
     tls: { port: 0, ...certificate },
   });
-  hasty = await start('hasty', { connectTimeoutMs: 300 });
-  capped = await start('capped', { maxPendingPerAddress: 3, connectTimeoutMs: 60_000 });
+  hasty = await start('hasty', { connectTimeoutMs: 300, tls: { port: 0, ...certificate } });
+  capped = await start('capped', {
+    maxPendingPerAddress: 3,
+    connectTimeoutMs: 60_000,
+    tls: { port: 0, ...certificate },
+  });
 });
 after(async () => {
   for (const bridge of [bounded, hasty, capped]) await bridge?.close();
@@ -129,11 +133,13 @@ test('over WebSocket: a frame over the limit is refused from its header (close 1
   await within(2_000, 'closed', closed);
 });
 
-test('a connection that sends no CONNECT is closed after the CONNECT timeout', async () => {
-  const raw = await rawConnect(hasty.ports.tcp);
-  const started = Date.now();
-  await within(3_000, 'closed', raw.closed);
-  assert.ok(Date.now() - started >= 200, 'not before the timeout');
+test('a connection that sends no CONNECT (or no TLS handshake) is closed after the CONNECT timeout', async () => {
+  for (const port of [hasty.ports.tcp, hasty.ports.tls as number]) {
+    const raw = await rawConnect(port);
+    const started = Date.now();
+    await within(3_000, 'closed', raw.closed);
+    assert.ok(Date.now() - started >= 200, 'not before the timeout');
+  }
 });
 
 test('at most three unauthenticated connections per address; logging in or leaving frees a slot', async () => {
@@ -149,6 +155,9 @@ test('at most three unauthenticated connections per address; logging in or leavi
   assert.equal(await login('cap-refused'), false, 'still at the cap');
   assert.equal(device.client.connected, true, 'a logged-in connection does not count');
 
+  const overTls = await rawConnect(capped.ports.tls as number);
+  await within(2_000, 'a TCP connection to the TLS port counted too, before its handshake', overTls.closed);
+
   third.socket.destroy();
   // the broker sees the close a moment after the client: retry until it has
   await waitFor(() => login('cap-admitted'), {
@@ -157,4 +166,11 @@ test('at most three unauthenticated connections per address; logging in or leavi
   });
   for (const raw of idle) raw.socket.destroy();
   await device.client.endAsync();
+});
+
+test('stopping the bridge does not wait for connections that never logged in', async () => {
+  const stopping = await start('stopping', { connectTimeoutMs: 60_000 });
+  const idle = await rawConnect(stopping.ports.tcp);
+  await within(2_000, 'the bridge closed', stopping.close());
+  await within(2_000, 'the idle connection closed', idle.closed);
 });

@@ -17,8 +17,8 @@ export function peerOf(socket: {
 export class PendingConnections {
   readonly #maxPerAddress: number;
   readonly #perAddress = new Map<string, number>();
-  /** Release of each counted connection, by its peer (`address:port`). */
-  readonly #releases = new Map<string, () => void>();
+  /** Each counted connection and its release, by its peer (`address:port`). */
+  readonly #pending = new Map<string, { socket: Socket; release: () => void }>();
 
   constructor(maxPerAddress: number) {
     this.#maxPerAddress = maxPerAddress;
@@ -38,23 +38,23 @@ export class PendingConnections {
     const release = () => {
       if (released) return;
       released = true;
-      this.#releases.delete(peer);
+      this.#pending.delete(peer);
       const left = (this.#perAddress.get(address) ?? 1) - 1;
       if (left > 0) this.#perAddress.set(address, left);
       else this.#perAddress.delete(address);
     };
-    this.#releases.set(peer, release);
+    this.#pending.set(peer, { socket, release });
     socket.once('close', release);
     return true;
   }
 
   /** The connection from `peer` logged in: it no longer counts. */
   authenticated(peer: string): void {
-    this.#releases.get(peer)?.();
+    this.#pending.get(peer)?.release();
   }
 
-  /** Connections counted now, from every address. */
-  get size(): number {
-    return this.#releases.size;
+  /** Closes every connection still not authenticated (the bridge is stopping). */
+  closeAll(): void {
+    for (const { socket } of [...this.#pending.values()]) socket.destroy();
   }
 }
