@@ -1,3 +1,4 @@
+export { parseAcceptPolicy } from './accept-policy.ts';
 export type { CredentialListener } from './credentials/credentials-cache.ts';
 export { CredentialsCache, DEFAULT_CREDENTIALS_CACHE_SIZE } from './credentials/credentials-cache.ts';
 export type { DeviceGateway, DeviceGatewayOptions } from './device-gateway.ts';

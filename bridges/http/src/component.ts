@@ -14,7 +14,15 @@ export const component = defineComponent({
   async start({ config, nc, logger, metrics, health, endpoint, onStop }) {
     const tls = config.tls && (await readTlsFiles(config.tls, 'TELLY_HTTP_TLS_CERT', 'TELLY_HTTP_TLS_KEY'));
     const rateLimiter = RateLimiter.of(config.rateLimit);
-    const gateway = await openDeviceGateway({ nc, protocol: 'http', logger, metrics, health, rateLimiter });
+    const gateway = await openDeviceGateway({
+      nc,
+      protocol: 'http',
+      logger,
+      metrics,
+      health,
+      rateLimiter,
+      accept: config.accept,
+    });
     onStop(() => gateway.close());
     const app = buildHttpBridge({ ingest: gateway.ingest, logger, metricsRegistry: metrics, health, tls });
     await app.listen({ port: config.port, host: config.host });

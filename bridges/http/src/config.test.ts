@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULT_BURST, DEFAULT_RATE_PER_SECOND } from '@telly/bridge-core';
 import { isConfigError } from '@telly/runtime';
+import { DEFAULT_ACCEPT_POLICY } from '@telly/schemas';
 import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, parseHttpConfig } from './config.ts';
 
 const naming = (variable: string) => (err: unknown) => isConfigError(err) && err.variable === variable;
@@ -13,6 +14,7 @@ test('defaults and overrides', () => {
     host: DEFAULT_HTTP_HOST,
     tls: undefined,
     rateLimit: { ratePerSecond: DEFAULT_RATE_PER_SECOND, burst: DEFAULT_BURST },
+    accept: DEFAULT_ACCEPT_POLICY,
   });
   const config = parseHttpConfig({
     TELLY_HTTP_PORT: '0',

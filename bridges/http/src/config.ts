@@ -1,5 +1,6 @@
-import { parseRateLimit, type RateLimit } from '@telly/bridge-core';
+import { parseAcceptPolicy, parseRateLimit, type RateLimit } from '@telly/bridge-core';
 import { DEFAULT_BIND_ADDRESS, envPort, envTlsFiles, parseBindAddress, type TlsFiles } from '@telly/runtime';
+import type { AcceptPolicy } from '@telly/schemas';
 
 /** Port of the HTTP bridge. @default 8080 */
 export const DEFAULT_HTTP_PORT = 8080;
@@ -16,6 +17,8 @@ export interface HttpConfig {
   tls: TlsFiles | undefined;
   /** `TELLY_RATE_PER_SECOND`, `TELLY_RATE_BURST`: each thing's limit. */
   rateLimit: RateLimit;
+  /** `TELLY_ACCEPT_PAST`, `TELLY_ACCEPT_FUTURE`, `TELLY_ACCEPT_MONTHS`: the record times accepted. */
+  accept: AcceptPolicy;
 }
 
 /** Reads the HTTP bridge's settings from the environment once, failing fast on a bad value. */
@@ -25,5 +28,6 @@ export function parseHttpConfig(env: NodeJS.ProcessEnv): HttpConfig {
     host: env.TELLY_HTTP_HOST || parseBindAddress(env),
     tls: envTlsFiles(env, 'TELLY_HTTP_TLS_CERT', 'TELLY_HTTP_TLS_KEY'),
     rateLimit: parseRateLimit(env),
+    accept: parseAcceptPolicy(env),
   };
 }

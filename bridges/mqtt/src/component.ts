@@ -9,7 +9,15 @@ export const component = defineComponent({
   config: parseMqttConfig,
   async start({ config, nc, logger, metrics, health, endpoint, onStop }) {
     const rateLimiter = RateLimiter.of(config.rateLimit);
-    const bridge = await startMqttBridge({ nc, logger, metrics, health, config, rateLimiter });
+    const bridge = await startMqttBridge({
+      nc,
+      logger,
+      metrics,
+      health,
+      config,
+      rateLimiter,
+      accept: config.accept,
+    });
     onStop(() => bridge.close());
     endpoint('MQTT (TCP)', `mqtt://127.0.0.1:${bridge.ports.tcp}`);
     endpoint('MQTT (WebSocket)', `ws://127.0.0.1:${bridge.ports.ws}${MQTT_WS_PATH}`);

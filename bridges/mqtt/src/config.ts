@@ -1,4 +1,9 @@
-import { DEFAULT_MAX_PAYLOAD_BYTES, parseRateLimit, type RateLimit } from '@telly/bridge-core';
+import {
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  parseAcceptPolicy,
+  parseRateLimit,
+  type RateLimit,
+} from '@telly/bridge-core';
 import {
   envDuration,
   envInteger,
@@ -7,6 +12,7 @@ import {
   parseBindAddress,
   type TlsFiles,
 } from '@telly/runtime';
+import type { AcceptPolicy } from '@telly/schemas';
 
 export const DEFAULT_MQTT_PORT = 1883;
 export const DEFAULT_MQTT_WS_PORT = 8083;
@@ -42,6 +48,8 @@ export interface MqttConfig {
   maxPendingPerAddress: number;
   /** `TELLY_RATE_PER_SECOND`, `TELLY_RATE_BURST`: each thing's limit. */
   rateLimit: RateLimit;
+  /** `TELLY_ACCEPT_PAST`, `TELLY_ACCEPT_FUTURE`, `TELLY_ACCEPT_MONTHS`: the record times accepted. */
+  accept: AcceptPolicy;
 }
 
 export function parseMqttConfig(env: NodeJS.ProcessEnv): MqttConfig {
@@ -66,5 +74,6 @@ export function parseMqttConfig(env: NodeJS.ProcessEnv): MqttConfig {
       DEFAULT_MQTT_MAX_PENDING_PER_ADDRESS,
     ),
     rateLimit: parseRateLimit(env),
+    accept: parseAcceptPolicy(env),
   };
 }
