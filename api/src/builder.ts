@@ -3,10 +3,11 @@ import ComplexityPlugin from '@pothos/plugin-complexity';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import type { DeviceStatusQueries } from '@telly/devices';
 import type { DeadLetterQueue } from '@telly/runtime';
-import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import { JSONResolver } from 'graphql-scalars';
 import type { Principal } from './auth/principal.ts';
 import type { Revocations } from './auth/revocations.ts';
 import { atLeast } from './auth/roles.ts';
+import { DateTime } from './date-time.ts';
 import { ApiError } from './errors.ts';
 import type { AuthService } from './services/auth-service.ts';
 import type { CommandService } from './services/command-service.ts';
@@ -97,7 +98,7 @@ export const builder = new SchemaBuilder<{
 });
 
 builder.addScalarType('JSON', JSONResolver);
-builder.addScalarType('DateTime', DateTimeResolver);
+builder.addScalarType('DateTime', DateTime);
 
 /** The caller, known to exist once a field's authScopes passed. */
 export function principalOf(context: Context): Principal {

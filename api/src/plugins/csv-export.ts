@@ -1,18 +1,13 @@
 import type { Logger } from '@telly/runtime';
 import { tellyIdOrNone } from '@telly/schemas';
-import {
-  AGGREGATES,
-  type Aggregate,
-  type PointRow,
-  parseEvery,
-  type TelemetryFilter,
-} from '@telly/telemetry-pg';
+import { AGGREGATES, type Aggregate, type PointRow } from '@telly/telemetry-pg';
 import type { FetchAPI, Plugin } from 'graphql-yoga';
 import type { Authenticator } from '../auth/authenticate.ts';
 import type { Principal } from '../auth/principal.ts';
 import { atLeast } from '../auth/roles.ts';
+import { dateTimeRefusal, parseDateTime } from '../date-time.ts';
 import { isApiError, toApiError } from '../errors.ts';
-import type { TelemetryService } from '../services/telemetry-service.ts';
+import type { TelemetryRead, TelemetryService } from '../services/telemetry-service.ts';
 import { problem } from './problem.ts';
 import { useRoute } from './route.ts';
 
@@ -32,7 +27,7 @@ const COLUMNS = [
 ] as const;
 
 /**
- * `GET /export/telemetry.csv?thingId|channelId=…[&name&from&to&every&aggregate]`: the same
+ * `GET /export/telemetry.csv?thingId|channelId=…[&name&from&to&every&aggregate&timeZone]`: the same
  * filters and authorization as the `telemetry` query (Bearer token, viewer or above), streamed.
  */
 export function useCsvExport(
@@ -57,13 +52,13 @@ export function useCsvExport(
           if (!principal) return problem(fetchAPI, 401, 'Unauthorized', 'send Authorization: Bearer <token>');
           if (!atLeast(principal.role, 'viewer'))
             return problem(fetchAPI, 403, 'Forbidden', 'needs the viewer role');
-          let wanted: ExportRequest;
+          let wanted: TelemetryRead;
           try {
             wanted = exportRequest(telemetry, principal, q);
           } catch (err) {
             return problem(fetchAPI, 400, 'Bad Request', err instanceof Error ? err.message : String(err));
           }
-          const rows = await rowsOf(telemetry, wanted);
+          const rows = await telemetry.stream(wanted);
           return new fetchAPI.Response(
             csvStream(fetchAPI, rows, (err) => failed(err, serverContext)),
             {
@@ -98,50 +93,36 @@ export function useCsvExport(
   }
 }
 
-interface ExportRequest {
-  filter: TelemetryFilter | undefined;
-  aggregate: Aggregate | undefined;
-  every: number | undefined;
-}
-
-/** The query string read like the `telemetry` query's arguments. @throws on a bad parameter */
-function exportRequest(telemetry: TelemetryService, principal: Principal, q: URLSearchParams): ExportRequest {
+/**
+ * The query string read like the `telemetry` query's arguments (`last` and `limit` aside: an
+ * export is the whole range). @throws on a bad parameter
+ */
+function exportRequest(telemetry: TelemetryService, principal: Principal, q: URLSearchParams): TelemetryRead {
   const date = (name: string) => {
     const raw = q.get(name);
     if (raw === null) return undefined;
-    const d = new Date(raw);
-    if (Number.isNaN(d.getTime())) throw new Error(`${name}: not an RFC 3339 date-time`);
+    const d = parseDateTime(raw);
+    if (!d) throw new Error(dateTimeRefusal(name, raw));
     return d;
   };
   const id = (name: string) => {
     const raw = q.get(name);
     return raw === null ? null : tellyIdOrNone(raw);
   };
-  const filter = telemetry.filter(principal, {
+  const rawAggregate = q.get('aggregate');
+  if (rawAggregate !== null && !(AGGREGATES as readonly string[]).includes(rawAggregate)) {
+    throw new Error(`aggregate: one of ${AGGREGATES.join(', ')}`);
+  }
+  return telemetry.read(principal, {
     thingId: id('thingId'),
     channelId: id('channelId'),
     name: q.get('name'),
     from: date('from'),
     to: date('to'),
+    every: q.get('every'),
+    aggregate: rawAggregate as Aggregate | null,
+    timeZone: q.get('timeZone'),
   });
-  const rawAggregate = q.get('aggregate');
-  if (rawAggregate !== null && !(AGGREGATES as readonly string[]).includes(rawAggregate)) {
-    throw new Error(`aggregate: one of ${AGGREGATES.join(', ')}`);
-  }
-  const rawEvery = q.get('every');
-  const every = rawEvery === null ? undefined : parseEvery(rawEvery);
-  if (rawEvery !== null && every === undefined) throw new Error('every: a duration such as "1m", "1h"');
-  return { filter, aggregate: (rawAggregate as Aggregate | null) ?? undefined, every };
-}
-
-async function rowsOf(
-  telemetry: TelemetryService,
-  { filter, aggregate, every }: ExportRequest,
-): Promise<AsyncIterable<PointRow> | Iterable<PointRow>> {
-  if (!filter) return [];
-  if (aggregate || every)
-    return (await telemetry.queries.aggregate(filter, aggregate ?? 'AVG', every ?? 3_600)).rows;
-  return telemetry.queries.streamPoints(filter);
 }
 
 /** What a spreadsheet reads as the start of a formula (OWASP CSV injection). */

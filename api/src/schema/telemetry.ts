@@ -1,6 +1,5 @@
-import { AGGREGATES, MAX_POINTS, type PointRow, parseEvery } from '@telly/telemetry-pg';
+import { AGGREGATES, MAX_POINTS, type PointRow } from '@telly/telemetry-pg';
 import { builder, principalOf } from '../builder.ts';
-import { invalid } from '../errors.ts';
 import { FeedEnd } from '../services/telemetry-feed.ts';
 
 export const TelemetryPoint = builder.objectRef<PointRow>('TelemetryPoint').implement({
@@ -32,53 +31,38 @@ builder.queryFields((t) => ({
     // a time-range scan of up to MAX_POINTS rows: dearer than a field, whatever it selects
     complexity: { field: TELEMETRY_QUERY_COST, multiplier: 10 },
     description:
-      'Points of a thing or a channel (optionally one name) in [from, to): raw in time order, the newest `last`, or one `aggregate` per `every` bucket (answered from the 1m/1h rollups when aligned).',
+      'Points of a thing or a channel (optionally one name) in [from, to): raw in time order (the first `limit`, or the newest `last`), or with `every` and `aggregate` one value per bucket and name (answered from the 1m/1h rollups where they can). A malformed or unknown id answers an empty list.',
     args: {
       thingId: t.arg.id(),
       channelId: t.arg.id(),
       name: t.arg.string(),
-      from: t.arg({ type: 'DateTime' }),
-      to: t.arg({ type: 'DateTime' }),
-      last: t.arg.int(),
-      every: t.arg.string({ description: 'bucket size: "30s", "1m", "1h", "1d"' }),
-      aggregate: t.arg({ type: AggregateEnum }),
+      from: t.arg({ type: 'DateTime', description: 'inclusive, e.g. "2026-01-01T00:00:00Z"' }),
+      to: t.arg({ type: 'DateTime', description: 'exclusive, e.g. "2026-01-02T00:00:00Z"' }),
+      last: t.arg.int({
+        description: `the newest \`last\` points (at most ${MAX_POINTS}), still in time order; with \`every\`, the newest \`last\` buckets (each with all its names)`,
+      }),
       limit: t.arg.int({
-        description: `raw points at most (default and maximum ${MAX_POINTS}); page by moving from`,
+        description: `the first \`limit\` points (default and maximum ${MAX_POINTS}): page by moving \`from\`; with \`every\`, the first \`limit\` buckets. Not with \`last\`.`,
+      }),
+      every: t.arg.string({
+        description:
+          'bucket size: "30s", "1m", "1h", "1d", "1w", …; needs `aggregate`. Buckets start on the Unix epoch, buckets of whole weeks on a Monday (ISO weeks), in UTC or in `timeZone`.',
+      }),
+      aggregate: t.arg({ type: AggregateEnum, description: 'the value of each bucket; needs `every`' }),
+      timeZone: t.arg.string({
+        description:
+          'an IANA time zone ("Europe/Berlin") whose local midnight starts day and week buckets (`every` of whole days). Default UTC.',
       }),
     },
-    resolve: async (_root, args, ctx) => {
-      const p = principalOf(ctx);
-      const filter = ctx.services.telemetry.filter(p, args);
-      if (!filter) return [];
-      if (args.aggregate || args.every) {
-        const every = args.every ? parseEvery(args.every) : undefined;
-        if (args.every && every === undefined)
-          throw invalid('every', 'must be a duration such as "30s", "1m", "1h", "1d"');
-        const span = (filter.to?.getTime() ?? Date.now()) - (filter.from?.getTime() ?? 0);
-        return (
-          await ctx.services.telemetry.queries.aggregate(
-            filter,
-            args.aggregate ?? 'AVG',
-            every ?? Math.max(1, Math.ceil(span / 1000)),
-          )
-        ).rows;
-      }
-      return ctx.services.telemetry.queries.points(filter, {
-        last: args.last ?? undefined,
-        limit: args.limit ?? undefined,
-      });
-    },
+    resolve: (_root, args, ctx) => ctx.services.telemetry.query(principalOf(ctx), args),
   }),
   latest: t.field({
     type: [TelemetryPoint],
     authScopes: { viewer: true },
     description: 'The latest value of each name of a thing.',
     args: { thingId: t.arg.id({ required: true }) },
-    resolve: async (_root, args, ctx) => {
-      const p = principalOf(ctx);
-      const filter = ctx.services.telemetry.filter(p, { thingId: args.thingId });
-      return filter?.thingId ? ctx.services.telemetry.queries.latest(p.tenantId, filter.thingId) : [];
-    },
+    resolve: (_root, args, ctx) =>
+      ctx.services.telemetry.queries.latest(principalOf(ctx).tenantId, String(args.thingId)),
   }),
 }));
 
