@@ -336,6 +336,35 @@ describe('routes beside GraphQL', () => {
     );
   });
 
+  test('GraphiQL: a page whose assets are all served by the API itself, cached for good', async () => {
+    const page = await send(app, '/graphql', { headers: { accept: 'text/html' } });
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+    const html = await page.text();
+    assert.doesNotMatch(html, /__TITLE__|__OPTS__/);
+    // `<` is written \u003c inside the page's script
+    assert.match(
+      html,
+      /Bearer \\u003caccessToken from login>/,
+      'the headers editor says where the token goes',
+    );
+    // every src and href, and the editor workers' URLs: paths on this origin only
+    const urls = [...html.matchAll(/(?:src|href)="([^"]*)"|"(\/[^"]*\.js)"/g)].map((m) => m[1] ?? m[2] ?? '');
+    assert.ok(urls.length >= 6, String(urls));
+    assert.doesNotMatch(html, /https?:\/\/|\/\/unpkg|cdn/i);
+    for (const url of urls) {
+      assert.match(url, /^\/graphql\/graphiql\/[\w.-]+\/[\w.-]+$/, url);
+      const asset = await send(app, url);
+      assert.equal(asset.status, 200, url);
+      assert.match(asset.headers.get('cache-control') ?? '', /immutable/);
+      const type = asset.headers.get('content-type') ?? '';
+      if (url.endsWith('.js')) assert.match(type, /^text\/javascript/, url);
+      if (url.endsWith('.css')) assert.match(type, /^text\/css/, url);
+      assert.ok((await asset.arrayBuffer()).byteLength > 1_000, `${url} has content`);
+    }
+    assert.equal((await send(app, `${urls[0]?.replace(/[^/]+$/, '')}nothing.js`)).status, 404);
+  });
+
   test('any other path is not found', async () => {
     assert.equal((await send(app, '/things')).status, 404);
   });

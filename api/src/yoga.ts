@@ -10,6 +10,7 @@ import { maskErrors } from './mask-errors.ts';
 import { useBodyLimit } from './plugins/body-limit.ts';
 import { useBootstrap } from './plugins/bootstrap.ts';
 import { useCsvExport } from './plugins/csv-export.ts';
+import { GRAPHIQL_OPTIONS, renderGraphiql, useGraphiqlAssets } from './plugins/graphiql.ts';
 import { useGraphqlLimits } from './plugins/graphql-limits.ts';
 import { useJwks } from './plugins/jwks.ts';
 import { schema } from './schema/index.ts';
@@ -35,8 +36,8 @@ export interface GraphqlAppOptions {
 
 /**
  * The yoga app: the schema with its context and error masking, and as plugins the body limit
- * (first: nothing reads a body before it), the bootstrap route, the CSV export, the JWKS and
- * the limits on an operation's shape.
+ * (first: nothing reads a body before it), the bootstrap route, the CSV export, the JWKS,
+ * GraphiQL's assets and the limits on an operation's shape.
  * No socket: `server.ts` serves it, tests call `app.fetch`.
  */
 export function createGraphqlApp(options: GraphqlAppOptions): GraphqlApp {
@@ -48,6 +49,9 @@ export function createGraphqlApp(options: GraphqlAppOptions): GraphqlApp {
     // GraphQL path so that e.g. a device whose external id is "health" still gets its bootstrap
     healthCheckEndpoint: `${GRAPHQL_PATH}/health`,
     landingPage: false,
+    // GraphiQL at GET /graphql (accept: text/html), its assets served by the API (offline too)
+    graphiql: { ...GRAPHIQL_OPTIONS, endpoint: GRAPHQL_PATH },
+    renderGraphiQL: renderGraphiql(GRAPHQL_PATH),
     // one operation per request: a batch would multiply every per-operation limit
     batching: false,
     logging: {
@@ -67,6 +71,7 @@ export function createGraphqlApp(options: GraphqlAppOptions): GraphqlApp {
       useBootstrap(services.registry, options.bootstrapThrottle, options.trustProxy, logger),
       useCsvExport(authenticator, services.telemetry, logger),
       useJwks(options.signingKeys),
+      useGraphiqlAssets(GRAPHQL_PATH),
       useGraphqlLimits(),
     ],
   });
