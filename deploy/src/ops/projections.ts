@@ -5,6 +5,7 @@ import {
   type ReplayProgress,
   replayTelemetry,
   TELEMETRY_PG,
+  type UnstorableEntry,
   type VerifyReport,
   verifyTelemetry,
 } from '@telly/telemetry-pg';
@@ -103,6 +104,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
         `replayed ${report.messages} messages (seq ${report.fromSeq}–${report.toSeq}) into ${report.points} points in ${seconds.toFixed(1)} s (${Math.round(report.messages / Math.max(seconds, 0.001))} msg/s)`,
         report.keptRows > 0 ? `kept ${report.keptRows} rows of earlier messages` : undefined,
         report.skipped > 0 ? `${report.skipped} messages were not telemetry (no points)` : undefined,
+        ...unstorableLines(report),
         'swapped in: the projection now serves the rebuilt tables',
       ]
         .filter(Boolean)
@@ -118,12 +120,26 @@ export async function replayCommand(argv: string[]): Promise<number> {
   }
 }
 
+/** Entries no projection can store, apart from differences: each with its reason. */
+function unstorableLines(
+  report: { unstorable: number; unstorableEntries: UnstorableEntry[] },
+  limit = 10,
+): string[] {
+  if (report.unstorable === 0) return [];
+  return [
+    `${report.unstorable} entries cannot be stored (the projection dead-lettered them; see telly dlq list):`,
+    ...report.unstorableEntries.slice(0, limit).map((e) => `  seq ${e.seq}: ${e.reason}`),
+    ...(report.unstorable > limit ? [`  … and ${report.unstorable - limit} more`] : []),
+  ];
+}
+
 export function formatVerify(report: VerifyReport, limit = 50): string {
   const lines = [
     `compared seq ${report.fromSeq}–${report.toSeq}: ${report.messages} messages, ${report.points} points`,
   ];
   if (report.rowsBeyondLog > 0)
     lines.push(`${report.rowsBeyondLog} rows are older than the log's retention (not compared)`);
+  lines.push(...unstorableLines(report));
   if (report.differences.length === 0) {
     lines.push('no differences');
     return lines.join('\n');
