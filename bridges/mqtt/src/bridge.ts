@@ -22,6 +22,7 @@ import {
 import { remoteAddress } from './connect-auth.ts';
 import { LimitedConnection } from './limited-connection.ts';
 import { PendingConnections } from './pending-connections.ts';
+import { refusedConnections } from './refused-connections.ts';
 
 export interface MqttBridgeOptions {
   nc: NatsConnection;
@@ -69,6 +70,7 @@ export async function startMqttBridge(options: MqttBridgeOptions): Promise<MqttB
   const pending = new PendingConnections(
     options.config.maxPendingPerAddress ?? DEFAULT_MQTT_MAX_PENDING_PER_ADDRESS,
   );
+  const refused = refusedConnections(options.metrics);
   const gateway = await openDeviceGateway({
     nc,
     protocol: 'mqtt',
@@ -107,11 +109,16 @@ export async function startMqttBridge(options: MqttBridgeOptions): Promise<MqttB
   aedes.on('clientError', (client, err) =>
     logger.debug({ clientId: client.id, err: err.message }, 'MQTT client error'),
   );
+  // aedes' own words for its CONNECT timeout (lib/client.js)
+  aedes.on('connectionError', (_client, err) => {
+    if (err.message === 'connect did not arrive in time') refused('connect-timeout');
+  });
 
-  /** A packet over the limit: recorded as rejected when the client has a thing's session. */
+  /** A packet over the limit: recorded as rejected when the client has a thing's session, else counted. */
   const tooLarge = (client: Client | undefined, message: string) => {
     const session = client && broker.sessions.get(client);
-    session?.reject(new IngestError('payload-too-large', message));
+    if (session) session.reject(new IngestError('payload-too-large', message));
+    else refused('packet-too-large');
   };
   const handle = (stream: Duplex, req?: Parameters<typeof aedes.handle>[1]): Client => {
     let client: Client | undefined;
@@ -119,7 +126,11 @@ export async function startMqttBridge(options: MqttBridgeOptions): Promise<MqttB
     client = aedes.handle(conn, req);
     return client;
   };
-  const admitted = (socket: Socket) => pending.admit(socket);
+  const admitted = (socket: Socket) => {
+    if (pending.admit(socket)) return true;
+    refused('too-many-unauthenticated');
+    return false;
+  };
 
   const tcp = createTcpServer((socket) => {
     if (admitted(socket)) handle(socket);
@@ -151,6 +162,7 @@ export async function startMqttBridge(options: MqttBridgeOptions): Promise<MqttB
   // a handshake that timed out, failed, or was cut by the cap above
   tls?.on('tlsClientError', (err, socket) => {
     logger.debug({ err: err.message }, 'MQTT TLS handshake failed');
+    if ((err as { code?: string }).code === 'ERR_TLS_HANDSHAKE_TIMEOUT') refused('connect-timeout');
     socket.destroy(); // Node leaves that to the listener, even on a handshake timeout
   });
   const host = options.config.host ?? DEFAULT_BIND_ADDRESS;

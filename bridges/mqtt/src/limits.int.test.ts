@@ -14,7 +14,9 @@ import {
   startBridgeTestStack,
 } from '@telly/bridge-core/testing';
 import { waitFor } from '@telly/harness';
+import { createMetricsRegistry } from '@telly/runtime';
 import { eventFilter } from '@telly/schemas';
+import type { Registry } from 'prom-client';
 import { WebSocket } from 'ws';
 import type { MqttBridge, MqttBridgeOptions } from './bridge.ts';
 import { mosquittoPub, startTestBridge } from './testing/bridge.ts';
@@ -31,8 +33,19 @@ let hasty: MqttBridge;
 /** Three unauthenticated connections per address. */
 let capped: MqttBridge;
 
-const start = (id: string, config: Partial<MqttBridgeOptions['config']>) =>
-  startTestBridge(stack, id, config);
+const registries = new Map<string, Registry>();
+const start = (id: string, config: Partial<MqttBridgeOptions['config']>) => {
+  const metrics = createMetricsRegistry(`mqtt-${id}`);
+  registries.set(id, metrics);
+  return startTestBridge(stack, id, config, { metrics });
+};
+
+/** `telly_mqtt_refused_connections_total` of a bridge, by reason. */
+async function refusedOf(id: string): Promise<Record<string, number>> {
+  const metric = registries.get(id)?.getSingleMetric('telly_mqtt_refused_connections_total');
+  const values = (await metric?.get())?.values ?? [];
+  return Object.fromEntries(values.map((v) => [String(v.labels.reason), v.value]));
+}
 
 let certDir: string;
 let certFile: string;
@@ -76,6 +89,7 @@ test('an unauthenticated client announcing a 40 MiB packet over TCP is closed fr
     await within(2_000, 'closed', raw.closed);
     assert.equal(raw.received().length, 0, 'no CONNACK or anything else');
   }
+  assert.equal((await refusedOf('bounded'))['packet-too-large'], 2, 'counted, since nothing is recorded');
 });
 
 test('the same over TLS: closed from the header', async () => {
@@ -140,6 +154,7 @@ test('a connection that sends no CONNECT (or no TLS handshake) is closed after t
     await within(3_000, 'closed', raw.closed);
     assert.ok(Date.now() - started >= 200, 'not before the timeout');
   }
+  assert.deepEqual(await refusedOf('hasty'), { 'connect-timeout': 2 });
 });
 
 test('at most three unauthenticated connections per address; logging in or leaving frees a slot', async () => {
@@ -157,6 +172,7 @@ test('at most three unauthenticated connections per address; logging in or leavi
 
   const overTls = await rawConnect(capped.ports.tls as number);
   await within(2_000, 'a TCP connection to the TLS port counted too, before its handshake', overTls.closed);
+  assert.deepEqual(await refusedOf('capped'), { 'too-many-unauthenticated': 3 });
 
   third.socket.destroy();
   // the broker sees the close a moment after the client: retry until it has

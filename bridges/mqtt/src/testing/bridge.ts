@@ -11,7 +11,7 @@ export function startTestBridge(
   stack: BridgeTestStack,
   id: string,
   config: Partial<MqttBridgeOptions['config']> = {},
-  options: Pick<MqttBridgeOptions, 'maxPayloadBytes'> = {},
+  options: Partial<Pick<MqttBridgeOptions, 'maxPayloadBytes' | 'metrics'>> = {},
 ): Promise<MqttBridge> {
   return startMqttBridge({
     nc: stack.nc,
