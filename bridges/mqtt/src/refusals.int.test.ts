@@ -82,6 +82,12 @@ const cases: {
     reason: 'invalid-payload',
   },
   {
+    what: 'a time in milliseconds (Date.now()), which no projection can store',
+    topic: (c) => `channels/${c}/messages`,
+    payload: '[{"n":"ms","t":1796110000000,"v":1}]',
+    reason: 'invalid-payload',
+  },
+  {
     what: 'a topic outside channels/…',
     topic: () => 'sensors/kitchen/temperature',
     payload: '[{"n":"temp","v":21.5}]',
