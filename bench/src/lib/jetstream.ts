@@ -1,8 +1,9 @@
 // What the benchmarks ask JetStream: how many messages a stream holds, and when a processor's
 // durable consumer has caught up with its stream.
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { waitFor } from '@telly/harness';
+import { connectNats, type NatsConfig } from '@telly/runtime';
 
 export interface JetStreamProbe extends AsyncDisposable {
   /** Messages stored in `stream` (its last sequence: nothing is deleted during a run). */
@@ -13,8 +14,9 @@ export interface JetStreamProbe extends AsyncDisposable {
   caughtUp(stream: string, consumer: string, timeoutMs?: number): Promise<void>;
 }
 
-export async function probeJetStream(url: string): Promise<JetStreamProbe> {
-  const nc: NatsConnection = await connect({ servers: url, name: 'telly-bench' });
+/** Connects as `nats` says: the operator's user on a `telly up` (its nats-server refuses anonymous clients). */
+export async function probeJetStream(nats: NatsConfig): Promise<JetStreamProbe> {
+  const nc: NatsConnection = await connectNats(nats, 'telly-bench');
   const jsm = await jetstreamManager(nc);
   const stored = async (stream: string) => (await jsm.streams.info(stream)).state.last_seq;
   const ackFloor = async (stream: string, consumer: string) =>

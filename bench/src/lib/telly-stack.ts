@@ -6,14 +6,18 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseConfig, platformNats } from '@telly/deploy';
 import { type Platform, startPlatform } from '@telly/deploy/testing';
 import { NatsServer } from '@telly/harness';
+import type { NatsConfig } from '@telly/runtime';
 import { type ProvisionedFleet, provisionFleet } from './simulator.ts';
 
 export interface TellyStack extends AsyncDisposable {
   platform: Platform;
   databaseUrl: string;
   natsUrl: string;
+  /** How the bench reads JetStream: as the operator (`telly-admin`). */
+  nats: NatsConfig;
   /**
    * The `telly up` process, and the nats-server when it runs apart: their trees (components,
    * nats-server, Postgres) are what Telly costs.
@@ -98,6 +102,7 @@ export async function startTelly(options: TellyStackOptions = {}): Promise<Telly
       platform,
       databaseUrl: databaseUrl.toString(),
       natsUrl: detail('nats').url ?? `nats://127.0.0.1:${platform.ports.nats}`,
+      nats: (await platformNats(parseConfig(platform.env))).nats,
       roots: [platform.child.pid!, ...(nats?.process.pid ? [nats.process.pid] : [])],
       names,
       versions: {

@@ -41,7 +41,7 @@ async function runScenario(ctx: ScenarioContext) {
     natsSyncInterval: ctx.natsSyncInterval,
     signal: ctx.signal,
   });
-  await using js = await probeJetStream(telly.natsUrl);
+  await using js = await probeJetStream(telly.nats);
   const pool = new pg.Pool({ connectionString: telly.databaseUrl, max: 2 });
   try {
     ctx.log(`provisioning ${size.devices} things`);

@@ -149,7 +149,7 @@ async function runScenario(ctx: ScenarioContext) {
     signal: ctx.signal,
   });
   await using reference = await startBareHttpServer();
-  await using js = await probeJetStream(telly.natsUrl);
+  await using js = await probeJetStream(telly.nats);
   ctx.log(`provisioning ${size.things} things`);
   const { devices } = await provisionDevices(telly, size.things, ctx.signal);
   const storedBefore = await js.stored(STREAMS.MESSAGES.name);

@@ -125,8 +125,8 @@ async function runScenario(ctx: ScenarioContext) {
     signal: ctx.signal,
   });
   await using reference = await startNatsMqttReference(ctx.natsSyncInterval);
-  await using tellyJs = await probeJetStream(telly.natsUrl);
-  await using referenceJs = await probeJetStream(reference.natsUrl);
+  await using tellyJs = await probeJetStream(telly.nats);
+  await using referenceJs = await probeJetStream({ servers: [reference.natsUrl] });
   ctx.log(`provisioning ${size.devices} things`);
   const { devices } = await provisionDevices(telly, size.devices, ctx.signal);
 
