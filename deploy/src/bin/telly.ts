@@ -4,10 +4,10 @@ import { parseArgs } from 'node:util';
 import { createLogger, isConfigError } from '@telly/runtime';
 import { parseConfig } from '../config.ts';
 import { dlqCommand } from '../ops/dlq.ts';
-import { migrateCommand } from '../ops/platform.ts';
+import { isPlatformUnreachable, migrateCommand } from '../ops/platform.ts';
 import { replayCommand, verifyCommand } from '../ops/projections.ts';
 import { simulateCommand } from '../simulate/cli.ts';
-import { up } from '../up/up.ts';
+import { SHUTDOWN_BUDGET_MS, up } from '../up/up.ts';
 
 const USAGE = `usage: telly <command> [options]
 
@@ -46,10 +46,17 @@ async function runUp(): Promise<void> {
   let signals = 0;
   const shutdown = (signal: NodeJS.Signals) => {
     if (++signals > 1) {
-      logger.warn('second signal: exiting now');
+      logger.warn('second signal: killing every component and server now');
+      platform.kill();
       process.exit(130);
     }
     logger.info({ signal }, 'stopping');
+    // every step of stop() is bounded; should one still hang, nothing outlives the budget
+    setTimeout(() => {
+      logger.error({ budgetMs: SHUTDOWN_BUDGET_MS }, 'stop took too long: killing everything');
+      platform.kill();
+      process.exit(1);
+    }, SHUTDOWN_BUDGET_MS + 500).unref();
     platform.stop().then(
       () => {
         logger.info('stopped');
@@ -105,6 +112,10 @@ try {
   if (isConfigError(err)) {
     console.error(`configuration error: ${err.message}`);
     process.exit(2);
+  }
+  if (isPlatformUnreachable(err)) {
+    console.error(err.message);
+    process.exit(1);
   }
   throw err;
 }

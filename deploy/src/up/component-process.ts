@@ -6,8 +6,11 @@ import type { ComponentEntry } from './components.ts';
 import type { HostMessage, HostRequest, MetricsJson } from './ipc.ts';
 
 const HOST = fileURLToPath(new URL('./component-host.ts', import.meta.url));
-/** @default time a component gets to drain before it is killed */
-export const DEFAULT_DRAIN_TIMEOUT_MS = 15_000;
+/**
+ * @default time a component gets to drain before it is killed: short enough that `telly up`
+ * stops within its shutdown budget; what it had not acked is redelivered after a kill
+ */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 3_000;
 const REQUEST_TIMEOUT_MS = 2_000;
 
 /**
@@ -114,6 +117,12 @@ export class ComponentProcess {
   async metrics(): Promise<MetricsJson> {
     const answer = await this.#request('metrics');
     return answer?.type === 'metrics' ? answer.metrics : [];
+  }
+
+  /** Kills the component at once (SIGKILL) and does not restart it: a second Ctrl-C. */
+  kill(): void {
+    this.#stopping = true;
+    this.#child?.kill('SIGKILL');
   }
 
   /** Asks the component to drain, then kills it if it has not exited in time. */

@@ -14,6 +14,11 @@ export interface ComponentEntry {
   natsUser: NatsUser;
   /** Started only when this says so (e.g. the Influx sink only when configured). @default always */
   enabled?: (env: NodeJS.ProcessEnv) => boolean;
+  /**
+   * Takes traffic from outside (the API, the bridges): at stop, these drain first, together,
+   * while the processors behind them still run; then the processors drain. @default false
+   */
+  edge?: boolean;
 }
 
 /**
@@ -31,9 +36,9 @@ export const COMPONENTS: ComponentEntry[] = [
     natsUser: 'telemetry-influx',
     enabled: influxConfigured,
   },
-  { name: 'mqtt', module: '@telly/bridge-mqtt', natsUser: 'mqtt' },
-  { name: 'http', module: '@telly/bridge-http', natsUser: 'http' },
-  { name: 'api', module: '@telly/api', natsUser: 'api' },
+  { name: 'mqtt', module: '@telly/bridge-mqtt', natsUser: 'mqtt', edge: true },
+  { name: 'http', module: '@telly/bridge-http', natsUser: 'http', edge: true },
+  { name: 'api', module: '@telly/api', natsUser: 'api', edge: true },
 ];
 
 /** Imports the component an entry names. */

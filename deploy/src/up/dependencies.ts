@@ -1,10 +1,18 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { DEFAULT_POSTGRES_USER, type ManagedProcess, NatsServer, PostgresServer } from '@telly/harness';
+import {
+  DEFAULT_POSTGRES_USER,
+  isPostgresAccessError,
+  type ManagedProcess,
+  NatsServer,
+  PostgresServer,
+} from '@telly/harness';
 import {
   type CheckResult,
+  ConfigError,
   connectNats,
   createPgPool,
   type HealthChecks,
@@ -16,7 +24,7 @@ import type { UpConfig } from '../config.ts';
 import { RestartBackoff } from './backoff.ts';
 import { type NatsUser, natsInboxPrefix, natsUserName } from './nats-auth.ts';
 import { renderManagedAuthorization } from './nats-auth-config.ts';
-import { natsPasswords, readOrCreateSecret } from './secrets.ts';
+import { natsPasswordFile, natsPasswords, readOrCreateSecret, readSecret } from './secrets.ts';
 
 const DATABASE_NAME = 'telly';
 
@@ -33,8 +41,16 @@ export interface Dependencies {
    * environment's credentials apply).
    */
   natsEnv(user: NatsUser): NodeJS.ProcessEnv;
-  stop(): Promise<void>;
+  /** Closes the clients, then stops the managed servers, killing what is not down in `timeoutMs`. */
+  stop(timeoutMs?: number): Promise<void>;
+  /** Kills the managed servers at once (SIGKILL): a second Ctrl-C. */
+  kill(): void;
 }
+
+/** @default how long the managed servers get to stop before they are killed */
+export const DEFAULT_SERVERS_STOP_MS = 3_000;
+/** How long the supervisor's NATS connection and pool get to close. */
+const CLIENT_CLOSE_MS = 1_000;
 
 /** Told the pid of every managed server whenever one (re)starts: `telly up`'s guardian. */
 export type WatchServer = (name: string, process: ManagedProcess) => void;
@@ -76,7 +92,9 @@ function supervise(
   });
 }
 
-const postgresPassword = (dataDir: string) => readOrCreateSecret(dataDir, 'postgres-password');
+const POSTGRES_PASSWORD = 'postgres-password';
+/** The managed Postgres' password, generated at the first `telly up`. */
+const postgresPassword = (dataDir: string) => readOrCreateSecret(dataDir, POSTGRES_PASSWORD);
 
 /** NATS as `user` sees it: the URL, that user's password and its own inbox. */
 function ownUser(servers: string[], user: NatsUser, password: string): NatsConfig {
@@ -86,7 +104,7 @@ function ownUser(servers: string[], user: NatsUser, password: string): NatsConfi
 /**
  * Where the platform's NATS is and how an operator connects to it: the configured cluster
  * (as `telly-admin` when `TELLY_NATS_ADMIN_PASSWORD` is given), or the managed nats-server of
- * `telly up` on this machine as `telly-admin`, its password kept in the data dir.
+ * `telly up` on this machine as `telly-admin`, its password read (never created) from the data dir.
  */
 export async function platformNats(config: UpConfig): Promise<{ natsUrl: string; nats: NatsConfig }> {
   const natsUrl = config.nats?.servers.join(',') ?? `nats://127.0.0.1:${config.natsPort}`;
@@ -96,14 +114,15 @@ export async function platformNats(config: UpConfig): Promise<{ natsUrl: string;
 /**
  * Where the platform's NATS and Postgres are ({@link platformNats}; the configured Postgres, or
  * the managed one with the password kept in the data dir). What operator commands such as
- * `telly replay` connect to.
+ * `telly replay` connect to. It only reads the secrets `telly up` generated: a data dir without
+ * them is a {@link ConfigError} naming `TELLY_DATA_DIR`, and nothing is written.
  */
 export async function platformUrls(
   config: UpConfig,
 ): Promise<{ natsUrl: string; nats: NatsConfig; databaseUrl: string }> {
   const { natsUrl, nats } = await platformNats(config);
   if (config.databaseUrl) return { natsUrl, nats, databaseUrl: config.databaseUrl };
-  const password = encodeURIComponent(await postgresPassword(config.dataDir));
+  const password = encodeURIComponent(await readSecret(config.dataDir, POSTGRES_PASSWORD));
   return {
     natsUrl,
     nats,
@@ -113,7 +132,8 @@ export async function platformUrls(
 
 /** How the supervisor and the `telly` CLI connect: as `telly-admin` when its password is known. */
 async function operatorNats(config: UpConfig, natsUrl: string): Promise<NatsConfig> {
-  if (!config.nats) return ownUser([natsUrl], 'admin', (await natsPasswords(config.dataDir)).admin);
+  if (!config.nats)
+    return ownUser([natsUrl], 'admin', await readSecret(config.dataDir, natsPasswordFile('admin')));
   const admin = config.natsPasswords.admin;
   return admin ? ownUser(config.nats.servers, 'admin', admin) : config.nats;
 }
@@ -183,6 +203,13 @@ export async function startDependencies(
     await nats?.close();
     await pool?.end();
     await Promise.all([natsServer?.process.stop(), pgServer?.process.stop()]);
+    if (isPostgresAccessError(err)) {
+      throw new ConfigError(
+        'TELLY_DATA_DIR',
+        `${err.message}: choose a data dir it can reach (e.g. /var/lib/telly), or set DATABASE_URL`,
+        { cause: err },
+      );
+    }
     throw err;
   }
   const jsm = await jetstreamManager(nats);
@@ -222,11 +249,23 @@ export async function startDependencies(
       const own = ownUser(servers, user, password);
       return { NATS_USER: own.user, NATS_PASSWORD: own.pass, NATS_INBOX_PREFIX: own.inboxPrefix };
     },
-    async stop() {
+    async stop(timeoutMs = DEFAULT_SERVERS_STOP_MS) {
       stopping = true;
-      await nats.drain().catch(() => nats.close());
-      await pool.end().catch(() => {});
-      await Promise.all([natsServer?.process.stop(), pgServer?.process.stop()]);
+      const deadline = Date.now() + timeoutMs;
+      // the supervisor's own clients: a dead server must not hold the stop up
+      await Promise.all(
+        [nats.drain(), pool.end()].map((closing) =>
+          Promise.race([closing.catch(() => {}), sleep(CLIENT_CLOSE_MS, undefined, { ref: false })]),
+        ),
+      );
+      if (!nats.isClosed()) await nats.close();
+      const left = Math.max(deadline - Date.now(), 500);
+      await Promise.all([natsServer?.process.stop(left), pgServer?.process.stop(left)]);
+    },
+    kill() {
+      stopping = true;
+      void natsServer?.process.kill('SIGKILL');
+      void pgServer?.process.kill('SIGKILL');
     },
   };
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,18 +12,21 @@ import pg from 'pg';
 import { parseConfig } from '../config.ts';
 import { type Health, startPlatform } from '../testing/platform.ts';
 import { platformUrls } from './dependencies.ts';
-import { up } from './up.ts';
+import { type RunningPlatform, SHUTDOWN_BUDGET_MS, up } from './up.ts';
 
 const dataDirs: string[] = [];
 after(() => Promise.all(dataDirs.map((dir) => rm(dir, { recursive: true, force: true }))));
 
+/** Running: a zombie (dead, waiting for its new parent to reap it) holds nothing and is not. */
 function alive(pid: number): boolean {
+  let stat: string;
   try {
-    process.kill(pid, 0);
-    return true;
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
     return false;
   }
+  // the state follows the command name, which is in parentheses: "<pid> (<comm>) <state> …"
+  return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
 }
 
 function componentPids(report: Health): number[] {
@@ -43,6 +47,25 @@ async function tempDataDir(): Promise<string> {
   await chmod(dir, 0o755); // as root, Postgres runs as the postgres user, which must reach it
   dataDirs.push(dir);
   return dir;
+}
+
+/** `telly up` in this process on free ports, with fixtures/<name>-component.ts as its one component. */
+async function upWith(name: string, dataDir: string): Promise<RunningPlatform> {
+  const config = parseConfig({
+    TELLY_DATA_DIR: dataDir,
+    TELLY_API_PORT: '0',
+    TELLY_NATS_PORT: String(await freePort()),
+    TELLY_POSTGRES_PORT: String(await freePort()),
+  });
+  return up(config, {
+    components: [
+      {
+        name,
+        module: fileURLToPath(new URL(`./fixtures/${name}-component.ts`, import.meta.url)),
+        natsUser: 'telemetry-influx', // any component user: it only connects
+      },
+    ],
+  });
 }
 
 test('telly up: healthy within 60 s, recovers a killed nats-server, stops cleanly, keeps its data', async () => {
@@ -135,8 +158,11 @@ test('telly up: healthy within 60 s, recovers a killed nats-server, stops cleanl
     // SIGTERM: the same clean stop
     const tree = await second.health();
     const all = [...componentPids(tree.body), ...serverPids(tree.body)];
+    const signalled = Date.now();
     second.child.kill('SIGTERM');
     assert.equal(await new Promise((resolve) => second.child.once('exit', resolve)), 0, second.output());
+    const tookMs = Date.now() - signalled;
+    assert.ok(tookMs < 10_000, `SIGTERM took ${tookMs} ms: telly up drains within 10 s`);
     assert.deepEqual(all.filter(alive), [], 'nothing outlives telly up after SIGTERM');
   } finally {
     second.child.kill('SIGKILL');
@@ -162,25 +188,50 @@ test('SIGKILL of the supervisor: every component and managed server exits within
   });
 });
 
+test('a second signal while telly up drains kills every component and server at once', async () => {
+  const run = await startPlatform(
+    { TELLY_DATA_DIR: await tempDataDir(), LOG_LEVEL: 'info' },
+    { healthyWithinMs: 60_000 },
+  );
+  const ready = (await run.health()).body;
+  const all = [...componentPids(ready), ...serverPids(ready)];
+  assert.ok(all.length >= 8 && all.every(alive), JSON.stringify(ready.checks));
+  const exited = new Promise((resolve) => run.child.once('exit', resolve));
+  run.child.kill('SIGTERM');
+  await waitFor(() => run.output().includes('"msg":"stopping"'), {
+    timeoutMs: 5_000,
+    what: 'the drain began',
+  });
+  const signalled = Date.now();
+  run.child.kill('SIGINT');
+  assert.equal(await exited, 130, run.output());
+  await waitFor(() => all.every((pid) => !alive(pid)), {
+    timeoutMs: 1_000,
+    what: 'every component and server killed with telly up',
+  });
+  assert.ok(Date.now() - signalled < 2_000, 'at once, not after a drain');
+});
+
+test('a component that never finishes draining is killed: stop() ends within the shutdown budget', async () => {
+  const platform = await upWith('stuck', await tempDataDir());
+  const report = await platform.health();
+  const pids = [
+    (report.checks['component:stuck']?.detail as { pid: number }).pid,
+    ...[report.checks.nats, report.checks.postgres].map((check) => (check?.detail as { pid: number }).pid),
+  ];
+  assert.ok(pids.every(alive));
+  const started = Date.now();
+  await platform.stop();
+  const tookMs = Date.now() - started;
+  assert.ok(tookMs <= SHUTDOWN_BUDGET_MS && SHUTDOWN_BUDGET_MS < 10_000, `stop took ${tookMs} ms`);
+  assert.deepEqual(pids.filter(alive), [], 'the stuck component and the servers are gone');
+});
+
 test('a crashed component is restarted and reported in /healthz', async () => {
   const dataDir = await tempDataDir();
   const startsFile = join(dataDir, 'echo-starts');
   process.env.ECHO_STARTS_FILE = startsFile;
-  const config = parseConfig({
-    TELLY_DATA_DIR: dataDir,
-    TELLY_API_PORT: '0',
-    TELLY_NATS_PORT: String(await freePort()),
-    TELLY_POSTGRES_PORT: String(await freePort()),
-  });
-  const platform = await up(config, {
-    components: [
-      {
-        name: 'echo',
-        module: fileURLToPath(new URL('./fixtures/echo-component.ts', import.meta.url)),
-        natsUser: 'telemetry-influx', // any component user: it only connects
-      },
-    ],
-  });
+  const platform = await upWith('echo', dataDir);
   try {
     const before = await platform.health();
     const echo = before.checks['component:echo'];

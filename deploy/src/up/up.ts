@@ -20,7 +20,7 @@ import { AggregatorRegistry } from 'prom-client';
 import type { UpConfig } from '../config.ts';
 import { ComponentProcess } from './component-process.ts';
 import { COMPONENTS, type ComponentEntry, loadComponent } from './components.ts';
-import { startDependencies, type WatchServer } from './dependencies.ts';
+import { DEFAULT_SERVERS_STOP_MS, startDependencies, type WatchServer } from './dependencies.ts';
 import type { GuardianMessage, MetricsJson } from './ipc.ts';
 import { migrate } from './migrate.ts';
 import { NATS_USERS } from './nats-auth.ts';
@@ -39,8 +39,21 @@ export interface RunningPlatform {
   /** Where each component listens, as it reported. */
   endpoints: Endpoint[];
   health(): Promise<HealthReport>;
+  /**
+   * Drains and stops everything within {@link SHUTDOWN_BUDGET_MS}: the API and bridges, then the
+   * processors, then the managed servers, each step bounded (what does not stop in time is killed).
+   */
   stop(): Promise<void>;
+  /** Kills every component and managed server at once (SIGKILL): a second Ctrl-C. */
+  kill(): void;
 }
+
+/** How long the API and the bridges get to drain at stop. */
+const EDGE_DRAIN_MS = 2_500;
+/** How long the processors then get. */
+const PROCESSOR_DRAIN_MS = 2_500;
+/** The most a stop takes: its steps (the managed servers last), with a margin for the proxy. */
+export const SHUTDOWN_BUDGET_MS = EDGE_DRAIN_MS + PROCESSOR_DRAIN_MS + DEFAULT_SERVERS_STOP_MS + 1_000;
 
 /**
  * `telly up`: checks every component's settings, starts NATS and Postgres (managed or given),
@@ -132,11 +145,16 @@ export async function up(config: UpConfig, options: UpOptions = {}): Promise<Run
     );
   };
   proxy.on('error', (_err, _req, res) => unavailable(res));
+  const upgraded = new Set<Duplex>();
   const observability = await serveObservability(
     {
       health,
       fallback: (req, res) => proxy.web(req, res),
-      upgrade: (req, socket, head) => proxy.ws(req, socket, head),
+      upgrade: (req, socket, head) => {
+        upgraded.add(socket);
+        socket.once('close', () => upgraded.delete(socket));
+        proxy.ws(req, socket, head);
+      },
       metricsContentType: ownMetrics.contentType,
       metrics: async () => {
         const all: MetricsJson[] = [await ownMetrics.getMetricsAsJSON()];
@@ -157,14 +175,22 @@ export async function up(config: UpConfig, options: UpOptions = {}): Promise<Run
     health,
     stop() {
       stopped ??= (async () => {
-        await observability.close();
+        // no new connections; the API and bridges drain (together) before the processors behind them
+        const closing = observability.close();
+        await Promise.all(children.filter((c) => c.entry.edge).map((c) => c.stop(EDGE_DRAIN_MS)));
+        for (const socket of upgraded) socket.destroy(); // WebSockets the API did not close
         proxy.close();
-        // reverse start order: the API and bridges drain before the processors behind them
-        for (const child of [...children].reverse()) await child.stop();
+        await closing;
+        await Promise.all(children.filter((c) => !c.entry.edge).map((c) => c.stop(PROCESSOR_DRAIN_MS)));
         await deps.stop();
         guardian.release();
       })();
       return stopped;
+    },
+    kill() {
+      for (const child of children) child.kill();
+      deps.kill();
+      guardian.release();
     },
   };
 }
