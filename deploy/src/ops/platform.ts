@@ -1,30 +1,91 @@
 import { type JetStreamClient, jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats, createLogger, createPgPool } from '@telly/runtime';
+import { errorPredicate, TellyError } from '@telly/schemas';
 import type pg from 'pg';
-import { parseConfig } from '../config.ts';
+import { parseConfig, type UpConfig } from '../config.ts';
 import { platformUrls } from '../up/dependencies.ts';
 import { migrate } from '../up/migrate.ts';
 
 /**
- * Runs an operator command against the platform's NATS and Postgres (`NATS_URL` /
- * `DATABASE_URL`, or the servers `telly up` manages on this machine), with every package's
- * tables up to date, and closes both afterwards.
+ * An operator command could not reach the platform as configured. Its message is one line that
+ * says what failed and names the setting to fix; `telly` prints it and exits 1.
+ */
+export class PlatformUnreachableError extends TellyError<'PLATFORM_UNREACHABLE'> {
+  constructor(message: string, options?: ErrorOptions) {
+    super('PLATFORM_UNREACHABLE', message, options);
+  }
+}
+
+export const isPlatformUnreachable = errorPredicate(PlatformUnreachableError);
+
+/** How long an operator command waits for Postgres to accept its connection. */
+const PG_CONNECT_TIMEOUT_MS = 5_000;
+
+const reason = (err: unknown) => ((err as Error).message || String(err)).split('\n')[0];
+
+/** The settings that point at the managed servers, or at given ones. */
+function where(config: UpConfig, server: 'nats' | 'postgres'): string {
+  if (server === 'nats') {
+    return config.nats
+      ? 'check NATS_URL and its credentials'
+      : `is telly up running with this TELLY_NATS_PORT (${config.natsPort}) and TELLY_DATA_DIR (${config.dataDir})? Or set NATS_URL`;
+  }
+  return config.databaseUrl
+    ? 'check DATABASE_URL'
+    : `is telly up running with this TELLY_POSTGRES_PORT (${config.postgresPort}) and TELLY_DATA_DIR (${config.dataDir})? Or set DATABASE_URL`;
+}
+
+/**
+ * Connects to the platform's NATS and Postgres (`NATS_URL` / `DATABASE_URL`, or the servers
+ * `telly up` manages on this machine, with the passwords it keeps in the data dir). Either one
+ * unreachable, or refusing the credentials, is a {@link PlatformUnreachableError}.
+ */
+export async function connectPlatform(
+  config: UpConfig,
+): Promise<{ nc: NatsConnection; pool: pg.Pool; close(): Promise<void> }> {
+  const { natsUrl, nats, databaseUrl } = await platformUrls(config);
+  const logger = createLogger('telly', { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+  const nc = await connectNats(nats, 'telly-ops').catch((err: unknown) => {
+    throw new PlatformUnreachableError(
+      `cannot connect to NATS at ${natsUrl} (${reason(err)}): ${where(config, 'nats')}`,
+      { cause: err },
+    );
+  });
+  const pool = createPgPool(
+    { connectionString: databaseUrl, max: 4, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS },
+    logger,
+  );
+  const close = async () => {
+    await pool.end();
+    await nc.close();
+  };
+  try {
+    await pool.query('SELECT 1');
+  } catch (err) {
+    await close();
+    const url = new URL(databaseUrl);
+    throw new PlatformUnreachableError(
+      `cannot connect to Postgres at ${url.host}${url.pathname} (${reason(err)}): ${where(config, 'postgres')}`,
+      { cause: err },
+    );
+  }
+  return { nc, pool, close };
+}
+
+/**
+ * Runs an operator command against the platform ({@link connectPlatform}), with every
+ * package's tables up to date, and closes both connections afterwards.
  */
 export async function withPlatform<T>(
   fn: (deps: { nc: NatsConnection; js: JetStreamClient; pool: pg.Pool; migrated: string[] }) => Promise<T>,
 ): Promise<T> {
-  const config = parseConfig(process.env);
-  const { nats, databaseUrl } = await platformUrls(config);
-  const logger = createLogger('telly', { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
-  const nc = await connectNats(nats, 'telly-ops');
-  const pool = createPgPool({ connectionString: databaseUrl, max: 4 }, logger);
+  const { nc, pool, close } = await connectPlatform(parseConfig(process.env));
   try {
     const migrated = await migrate(pool);
     return await fn({ nc, js: jetstream(nc), pool, migrated });
   } finally {
-    await pool.end();
-    await nc.close();
+    await close();
   }
 }
 

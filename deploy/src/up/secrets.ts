@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ConfigError } from '@telly/runtime';
 import { NATS_USERS, type NatsUser } from './nats-auth.ts';
 
 /** Where `telly up` keeps the secrets it generates: `<data dir>/secrets`, mode 0700. */
@@ -31,11 +32,32 @@ export async function readOrCreateSecret(dataDir: string, name: string): Promise
   }
 }
 
+/**
+ * The secret `telly up` generated into `<data dir>/secrets/<name>`, for commands that only read
+ * (`telly verify`, `telly replay`…): never creates it. Missing, it throws a {@link ConfigError}
+ * naming `TELLY_DATA_DIR` — the data dir is not one `telly up` ran on.
+ */
+export async function readSecret(dataDir: string, name: string): Promise<string> {
+  const file = join(secretsDir(dataDir), name);
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    throw new ConfigError(
+      'TELLY_DATA_DIR',
+      `${dataDir} is not the data dir of a platform (no ${file}): set it to the one telly up runs on, or set NATS_URL and DATABASE_URL`,
+    );
+  }
+}
+
+/** The file of `user`'s password on the managed nats-server. */
+export const natsPasswordFile = (user: NatsUser): string => `nats-${user}.password`;
+
 /** The managed nats-server's password of every Telly user (`nats-<user>.password`). */
 export async function natsPasswords(dataDir: string): Promise<Record<NatsUser, string>> {
   const entries = await Promise.all(
     NATS_USERS.map(
-      async (user) => [user, await readOrCreateSecret(dataDir, `nats-${user}.password`)] as const,
+      async (user) => [user, await readOrCreateSecret(dataDir, natsPasswordFile(user))] as const,
     ),
   );
   return Object.fromEntries(entries) as Record<NatsUser, string>;
