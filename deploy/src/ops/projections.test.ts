@@ -13,6 +13,8 @@ const report = {
     seq: 3 + i,
     reason: `seq ${3 + i} cannot be stored: record 0: t=1796110000000 is year 58886`,
   })),
+  deadLettered: 1,
+  deadLetteredEntries: [{ seq: 20, reason: 'Postgres refused seq 20…20: a trigger said no' }],
   differences: [],
 };
 
@@ -24,6 +26,8 @@ test('telly verify lists unstorable entries apart, and they are no difference', 
   );
   assert.match(text, /^ {2}seq 3: seq 3 cannot be stored: record 0: t=1796110000000 is year 58886$/m);
   assert.match(text, /^ {2}… and 2 more$/m);
+  assert.match(text, /^1 more entries are in the DLQ \(not compared; telly dlq show, redrive\):$/m);
+  assert.match(text, /^ {2}seq 20: Postgres refused seq 20…20: a trigger said no$/m);
   assert.match(text, /^no differences$/m);
   assert.doesNotMatch(formatVerify({ ...report, unstorable: 0, unstorableEntries: [] }), /cannot be stored/);
 });

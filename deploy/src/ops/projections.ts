@@ -1,6 +1,7 @@
 // `telly replay` and `telly verify`: rebuild a projection from the log, or compare it with the
 // log, against the running platform's NATS and Postgres.
 import { parseArgs } from 'node:util';
+import { DeadLetterQueue } from '@telly/runtime';
 import {
   type ReplayProgress,
   replayTelemetry,
@@ -121,15 +122,20 @@ export async function replayCommand(argv: string[]): Promise<number> {
 }
 
 /** Entries no projection can store, apart from differences: each with its reason. */
-function unstorableLines(
-  report: { unstorable: number; unstorableEntries: UnstorableEntry[] },
-  limit = 10,
-): string[] {
-  if (report.unstorable === 0) return [];
+function unstorableLines(report: { unstorable: number; unstorableEntries: UnstorableEntry[] }): string[] {
+  return entryLines(
+    'entries cannot be stored (the projection dead-lettered them; see telly dlq list)',
+    report.unstorable,
+    report.unstorableEntries,
+  );
+}
+
+function entryLines(what: string, count: number, entries: UnstorableEntry[], limit = 10): string[] {
+  if (count === 0) return [];
   return [
-    `${report.unstorable} entries cannot be stored (the projection dead-lettered them; see telly dlq list):`,
-    ...report.unstorableEntries.slice(0, limit).map((e) => `  seq ${e.seq}: ${e.reason}`),
-    ...(report.unstorable > limit ? [`  … and ${report.unstorable - limit} more`] : []),
+    `${count} ${what}:`,
+    ...entries.slice(0, limit).map((e) => `  seq ${e.seq}: ${e.reason}`),
+    ...(count > limit ? [`  … and ${count - limit} more`] : []),
   ];
 }
 
@@ -139,7 +145,14 @@ export function formatVerify(report: VerifyReport, limit = 50): string {
   ];
   if (report.rowsBeyondLog > 0)
     lines.push(`${report.rowsBeyondLog} rows are older than the log's retention (not compared)`);
-  lines.push(...unstorableLines(report));
+  lines.push(
+    ...unstorableLines(report),
+    ...entryLines(
+      'more entries are in the DLQ (not compared; telly dlq show, redrive)',
+      report.deadLettered,
+      report.deadLetteredEntries,
+    ),
+  );
   if (report.differences.length === 0) {
     lines.push('no differences');
     return lines.join('\n');
@@ -170,7 +183,9 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   }
   try {
     const projection = projectionOf(positionals);
-    const report = await withPlatform(({ js, pool }) => verifyTelemetry({ js, pool, projection }));
+    const report = await withPlatform(({ nc, js, pool }) =>
+      verifyTelemetry({ js, pool, projection, deadLetters: new DeadLetterQueue(nc) }),
+    );
     console.log(formatVerify(report));
     return report.differences.length === 0 ? 0 : 1;
   } catch (err) {

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { type JetStreamClient, jetstream } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { waitFor } from '@telly/harness';
-import { DLQ_HEADERS, type RunningProcessor } from '@telly/runtime';
+import { DeadLetterQueue, DLQ_HEADERS, type RunningProcessor } from '@telly/runtime';
 import { type RuntimeTestStack, startRuntimeTestStack } from '@telly/runtime/testing';
 import { dlqSubject, messageSubject, STREAMS } from '@telly/schemas';
 import { ackFloorOf } from './log.ts';
@@ -147,6 +147,16 @@ test('unstorable entries are dead-lettered alone, reported by verify and replay,
     'only the point Postgres refused is missing',
   );
 
+  // told where the DLQ is, verify leaves out what the projection gave up on: no difference left
+  const withDlq = await verifyTelemetry({ pool: stack.pool, js, deadLetters: new DeadLetterQueue(stack.nc) });
+  assert.deepEqual(withDlq.differences, []);
+  assert.equal(withDlq.unstorable, unstorable.length);
+  assert.deepEqual(
+    withDlq.deadLetteredEntries.map((e) => e.seq),
+    [refused],
+  );
+  assert.match(withDlq.deadLetteredEntries[0]?.reason ?? '', /Postgres refused/);
+
   // replay: finishes, reports the same entries, and the one Postgres refuses in the fresh tables too
   const report = await replayTelemetry({ pool: stack.pool, js });
   assert.equal(report.messages, good.length + unstorable.length + 1);
@@ -159,5 +169,8 @@ test('unstorable entries are dead-lettered alone, reported by verify and replay,
   assert.equal(report.points, good.length);
   assert.equal(report.skipped, 0);
   assert.deepEqual(await storedSeqs(), good);
+  const after = await verifyTelemetry({ pool: stack.pool, js, deadLetters: new DeadLetterQueue(stack.nc) });
+  assert.deepEqual(after.differences, []);
+  assert.equal(after.unstorable + after.deadLettered, unstorable.length + 1);
   await live.stop();
 });

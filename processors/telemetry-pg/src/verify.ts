@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { PgCheckpoint, telemetryBatch, withTransaction } from '@telly/runtime';
-import type { LogEntry } from '@telly/schemas';
+import { type DeadLetterQueue, PgCheckpoint, telemetryBatch, withTransaction } from '@telly/runtime';
+import { type LogEntry, STREAMS } from '@telly/schemas';
 import type pg from 'pg';
 import { ackFloorOf, LogReader, logBounds } from './log.ts';
 import { TELEMETRY_PG } from './projection.ts';
@@ -38,6 +38,12 @@ export interface VerifyReport {
    */
   unstorable: number;
   unstorableEntries: UnstorableEntry[];
+  /**
+   * Other entries the projection gave up on, still in its DLQ (with `deadLetters`), with the
+   * DLQ's reason: left out of the comparison, counted here and the first 100 listed.
+   */
+  deadLettered: number;
+  deadLetteredEntries: UnstorableEntry[];
   differences: Difference[];
 }
 
@@ -47,6 +53,11 @@ export interface VerifyOptions {
   /** @default 'telemetry-pg' */
   projection?: string;
   onProgress?: (seq: number, targetSeq: number) => void;
+  /**
+   * The DLQ: entries the projection dead-lettered (a value only Postgres refused, retries spent)
+   * are then reported as `deadLettered` instead of as differences. @default none
+   */
+  deadLetters?: DeadLetterQueue;
 }
 
 const MASK = (1n << 64n) - 1n;
@@ -64,6 +75,8 @@ export async function verifyTelemetry(options: VerifyOptions): Promise<VerifyRep
   let messages = 0;
   let points = 0;
   const unstorable = new UnstorableEntries();
+  const deadLettered = new UnstorableEntries();
+  const inDlq = await deadLetteredSeqs(options.deadLetters, options.projection ?? TELEMETRY_PG);
   const reader = new LogReader(js, Math.max(bounds.firstSeq, 1));
   // the first entry actually read is where the comparison starts: retention may have removed
   // older ones meanwhile, and their rows count as beyond the log, not as differences
@@ -79,7 +92,12 @@ export async function verifyTelemetry(options: VerifyOptions): Promise<VerifyRep
       const batch = telemetryBatch(entries);
       for (const { seq, reason } of batch.deadLetters.filter((d) => d.unstorable))
         unstorable.add({ seq, reason });
-      for (const p of batch.points) {
+      const noPoints = new Set(batch.deadLetters.map((d) => d.seq));
+      for (const entry of entries) {
+        const reason = inDlq.get(entry.seq);
+        if (reason !== undefined && !noPoints.has(entry.seq)) deadLettered.add({ seq: entry.seq, reason });
+      }
+      for (const p of batch.points.filter((point) => !inDlq.has(point.seq))) {
         points++;
         tally(log, p.thingId, p.timeMs, fingerprint(p));
       }
@@ -105,6 +123,8 @@ export async function verifyTelemetry(options: VerifyOptions): Promise<VerifyRep
     rowsBeyondLog: Number(beyond[0]?.n ?? 0),
     unstorable: unstorable.count,
     unstorableEntries: unstorable.listed,
+    deadLettered: deadLettered.count,
+    deadLetteredEntries: deadLettered.listed,
     differences,
   };
 }
@@ -257,6 +277,22 @@ async function rollupDifferences(pool: pg.Pool, table: string): Promise<Differen
     log: { count: Number(r.raw), checksum: '' },
     projection: { count: Number(r.rolled), checksum: '' },
   }));
+}
+
+/** The MESSAGES sequences in the projection's DLQ, with the reason it gave up on each. */
+async function deadLetteredSeqs(
+  dlq: DeadLetterQueue | undefined,
+  projection: string,
+): Promise<Map<number, string>> {
+  const seqs = new Map<number, string>();
+  if (dlq === undefined) return seqs;
+  for (let after = 0; ; ) {
+    const page = await dlq.list({ processor: projection, after, first: 500 });
+    for (const d of page.items) if (d.stream === STREAMS.MESSAGES.name) seqs.set(d.originalSeq, d.reason);
+    const last = page.items.at(-1);
+    if (!page.hasNextPage || last === undefined) return seqs;
+    after = last.seq;
+  }
 }
 
 /** What the projection has applied for certain: its consumer's ack floor, else its checkpoint. */
