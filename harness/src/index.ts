@@ -7,6 +7,8 @@ export {
   natsServerVersion,
 } from './binaries.ts';
 export { freePort } from './free-port.ts';
+export type { InfluxdBinary, InfluxdOptions } from './influxd.ts';
+export { findInfluxd, INFLUXD_START_TIMEOUT_MS, INFLUXD_VERSION, Influxd } from './influxd.ts';
 export type { ManagedProcessOptions } from './managed-process.ts';
 export { DEFAULT_STOP_TIMEOUT_MS, ManagedProcess } from './managed-process.ts';
 export type { NatsServerOptions } from './nats-server.ts';
@@ -23,6 +25,7 @@ export {
 export { eventStreamData } from './sse.ts';
 export type { NatsAndPostgres, NatsAndPostgresOptions, StopFn } from './test-stack.ts';
 export { startNatsAndPostgres } from './test-stack.ts';
+export type { VictoriaMetricsOptions } from './victoria-metrics.ts';
 export { VictoriaMetrics } from './victoria-metrics.ts';
 export type { WaitOptions } from './wait.ts';
 export { httpOk, WaitTimeoutError, waitFor } from './wait.ts';

@@ -6,6 +6,15 @@ import { findSystemBinary } from './binaries.ts';
 import { ManagedProcess } from './managed-process.ts';
 import { httpOk } from './wait.ts';
 
+export interface VictoriaMetricsOptions {
+  /**
+   * Keep one sample per series and millisecond (`-dedup.minScrapeInterval=1ms`), as InfluxDB
+   * keeps one point per series and timestamp: a point written twice (a redelivered or replayed
+   * entry) is then one sample, not two. @default true
+   */
+  deduplicate?: boolean;
+}
+
 /**
  * VictoriaMetrics single-node: accepts InfluxDB's `/api/v2/write` line protocol exactly as
  * InfluxDB does, so the Influx sink is tested against a real server.
@@ -21,7 +30,7 @@ export class VictoriaMetrics {
     this.process = process;
   }
 
-  static async start(): Promise<VictoriaMetrics> {
+  static async start(options: VictoriaMetricsOptions = {}): Promise<VictoriaMetrics> {
     const bin = findSystemBinary('victoria-metrics', 'victoria-metrics');
     const port = await getPort({ host: '127.0.0.1' });
     const dataDir = await mkdtemp(join(tmpdir(), 'telly-vm-'));
@@ -34,6 +43,7 @@ export class VictoriaMetrics {
         '-retentionPeriod=100y',
         '-search.disableCache',
         '-loggerLevel=WARN',
+        ...(options.deduplicate === false ? [] : ['-dedup.minScrapeInterval=1ms']),
       ],
     });
     const vm = new VictoriaMetrics(`http://127.0.0.1:${port}`, dataDir, process);
