@@ -27,8 +27,8 @@ const WORKERS: Record<string, AssetName> = {
   graphql: 'graphql.worker.js',
 };
 
-const LOGIN = `# Telly's GraphQL API. Log in here (no Authorization header needed), then put the
-# accessToken in the Headers tab: {"authorization": "Bearer <accessToken>"}, as the next tab has.
+const LOGIN = `# Log in, then put the accessToken into the Headers
+# below (uncomment the authorization line there).
 mutation Login {
   login(input: { email: "you@example.com", password: "your password" }) {
     accessToken
@@ -37,8 +37,8 @@ mutation Login {
 }
 `;
 
-const THINGS = `# Your things, then the latest values of one. This tab sends the Authorization header
-# below (Headers): put your accessToken in it.
+const THINGS = `# Your things, then the latest values of one.
+# Needs the authorization header (Headers, below).
 query Things {
   things(first: 10) {
     nodes { id name status { online lastMessageAt } }
@@ -50,18 +50,24 @@ query Latest($thingId: ID!) {
 }
 `;
 
-/** The headers that every new tab starts with: where the token goes. */
-const AUTHORIZATION_HINT = JSON.stringify({ authorization: 'Bearer <accessToken from login>' }, null, 2);
+/**
+ * The headers editor's content: where the access token goes, commented out until there is one
+ * (GraphiQL reads the headers as JSON with comments), so that logging in and loading the schema
+ * work before.
+ */
+export const AUTHORIZATION_HINT = `{
+  // after login: paste its accessToken below, uncomment the line
+  // "authorization": "Bearer <accessToken from login>"
+}`;
 
-/** GraphiQL's settings: a login tab and a tab showing where the access token goes. */
+/** GraphiQL's settings: a login tab, a tab that reads, and where the access token goes. */
 export const GRAPHIQL_OPTIONS: GraphiQLOptions = {
   title: 'Telly GraphiQL',
   defaultHeaders: AUTHORIZATION_HINT,
   defaultEditorToolsVisibility: 'headers',
-  defaultTabs: [
-    { query: LOGIN, headers: '{}' },
-    { query: THINGS, headers: AUTHORIZATION_HINT, variables: '{ "thingId": "<an id from Things>" }' },
-  ],
+  // an access token typed into the headers is not kept in the browser's storage
+  shouldPersistHeaders: false,
+  defaultTabs: [{ query: LOGIN }, { query: THINGS, variables: '{ "thingId": "<an id from Things>" }' }],
 };
 
 /** `value` inside an HTML attribute or text. */
