@@ -14,6 +14,8 @@ const run = promisify(execFile);
 
 /** @default how long initdb may take before it is killed and the start fails */
 const INITDB_TIMEOUT_MS = 60_000;
+/** How long creating or dropping a test database waits for its server to answer. */
+const CONNECT_TIMEOUT_MS = 10_000;
 /** @default how long a started Postgres may take to accept connections */
 export const POSTGRES_START_TIMEOUT_MS = 60_000;
 
@@ -391,7 +393,7 @@ export class PostgresServer {
 
 async function createDatabaseAt(adminUrl: string, name: string): Promise<void> {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`invalid database name ${name}`);
-  const client = new pg.Client({ connectionString: adminUrl });
+  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   await client.connect();
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
@@ -416,7 +418,10 @@ export async function startTestDatabase(env: NodeJS.ProcessEnv = process.env): P
     const url = new URL(env.DATABASE_URL);
     url.pathname = `/${name}`;
     const stop = async () => {
-      const client = new pg.Client({ connectionString: env.DATABASE_URL });
+      const client = new pg.Client({
+        connectionString: env.DATABASE_URL,
+        connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      });
       await client.connect();
       await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).finally(() => client.end());
     };
