@@ -188,8 +188,7 @@ export function natsPermissions(user: NatsUser): NatsPermissions | undefined {
   if (grant.all) return undefined;
   const publish = [`${API}.INFO`, ...(grant.publish ?? [])];
   const wildcardStreams = new Set([...(grant.reads ?? []), ...(grant.consumes ?? [])]);
-  for (const durable of grant.durables ?? [])
-    publish.push(...durableSubjects(durable), `dlq.${durable.name}`);
+  for (const durable of grant.durables ?? []) publish.push(...durableSubjects(durable));
   for (const stream of grant.reads ?? []) publish.push(...readSubjects(stream));
   for (const stream of grant.consumes ?? []) publish.push(...readSubjects(stream), `$JS.ACK.${stream}.>`);
   for (const stream of grant.directGets ?? []) publish.push(...directGetSubjects(stream));
