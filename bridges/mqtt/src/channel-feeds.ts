@@ -44,8 +44,11 @@ export class ChannelFeeds {
     }
     const feed: Feed = { subscribers: new Set([subscriber]), stop: () => {} };
     this.#feeds.set(channelId, feed);
+    const filters = messageFilters({ tenant: tenantId, channel: channelId });
     const consumer = await this.#js.consumers.get(STREAMS.MESSAGES.name, {
-      filter_subjects: [...messageFilters({ tenant: tenantId, channel: channelId })],
+      // one filter, as a string: the consumer is created by name (CONSUMER.CREATE.MESSAGES.<name>.<filter>),
+      // the only consumer creation the bridge's NATS user may do (docs/security.md#nats)
+      filter_subjects: filters.length === 1 ? (filters[0] as string) : [...filters],
       deliver_policy: DeliverPolicy.New,
     });
     const messages = await consumer.consume();

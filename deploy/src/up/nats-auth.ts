@@ -35,8 +35,15 @@ export interface NatsGrant {
   subscribe?: readonly string[];
   /** Its durable consumers: also the only `dlq.<name>` it may dead-letter to. */
   durables?: readonly Durable[];
-  /** Streams it reads through ephemeral (ordered) consumers that it creates and deletes. */
+  /** Streams it reads through ephemeral (ordered) consumers that it creates (by name) and deletes. */
   reads?: readonly string[];
+  /**
+   * Of those, the streams it also reads with several filters at once: nats.js creates such a
+   * consumer with the name in the request body (`CONSUMER.CREATE.<stream>`), which JetStream
+   * lets redefine any consumer of the stream, durables included. Only the API, which appends
+   * the registry anyway.
+   */
+  readsManyFilters?: readonly string[];
   /** Streams it creates durable consumers on at run time, named then (a thing's command consumer). */
   consumes?: readonly string[];
   /** Streams it reads entries of by direct get (an entity's history). */
@@ -78,6 +85,7 @@ export const NATS_GRANTS: Readonly<Record<NatsUser, NatsGrant>> = {
     subscribe: ['telly.>'],
     directGets: [STREAMS.REGISTRY.name, STREAMS.DLQ.name],
     reads: [STREAMS.MESSAGES.name],
+    readsManyFilters: [STREAMS.MESSAGES.name], // a thing's live telemetry: its subject and its subtopics
     inspects: [DURABLES.telemetryPg],
   },
   registry: {
@@ -149,11 +157,10 @@ function durableSubjects({ stream, name }: Durable): string[] {
   ];
 }
 
-/** Ephemeral consumers on a stream: created (named in the body or the subject), fetched, deleted. */
+/** Ephemeral consumers on a stream: created by name, fetched, deleted. */
 function readSubjects(stream: string): string[] {
   return [
     `${API}.STREAM.INFO.${stream}`,
-    `${API}.CONSUMER.CREATE.${stream}`,
     `${API}.CONSUMER.CREATE.${stream}.>`,
     `${API}.CONSUMER.INFO.${stream}.*`,
     `${API}.CONSUMER.MSG.NEXT.${stream}.*`,
@@ -190,6 +197,7 @@ export function natsPermissions(user: NatsUser): NatsPermissions | undefined {
   const wildcardStreams = new Set([...(grant.reads ?? []), ...(grant.consumes ?? [])]);
   for (const durable of grant.durables ?? []) publish.push(...durableSubjects(durable));
   for (const stream of grant.reads ?? []) publish.push(...readSubjects(stream));
+  for (const stream of grant.readsManyFilters ?? []) publish.push(`${API}.CONSUMER.CREATE.${stream}`);
   for (const stream of grant.consumes ?? []) publish.push(...readSubjects(stream), `$JS.ACK.${stream}.>`);
   for (const stream of grant.directGets ?? []) publish.push(...directGetSubjects(stream));
   for (const durable of grant.inspects ?? [])

@@ -17,8 +17,9 @@ import { ensureTopology } from '@telly/runtime';
 import { createEvent, encodeEvent, KV_BUCKETS, registrySubject, STREAMS } from '@telly/schemas';
 import { TELEMETRY_INFLUX } from '@telly/telemetry-influx';
 import { TELEMETRY_PG } from '@telly/telemetry-pg';
+import mqtt from 'mqtt';
 import type pg from 'pg';
-import { startPlatform } from '../testing/platform.ts';
+import { provisionDevice, startPlatform } from '../testing/platform.ts';
 import { COMPONENTS } from './components.ts';
 import { DURABLES, NATS_USERS, type NatsUser, natsInboxPrefix, natsUserName } from './nats-auth.ts';
 import {
@@ -161,9 +162,25 @@ test('a processor uses its own durable; a bridge cannot take a processor durable
   const mqtt = await as('mqtt');
   await assert.rejects(jetstream(mqtt).consumers.get(STREAMS.MESSAGES.name, TELEMETRY_PG));
   await assert.rejects((await jetstreamManager(mqtt)).consumers.delete(STREAMS.MESSAGES.name, TELEMETRY_PG));
+  // nor redefine it (a filter that matches nothing would starve the projection), by either API form
+  const redefine = JSON.stringify({
+    stream_name: STREAMS.MESSAGES.name,
+    action: 'update',
+    config: { name: TELEMETRY_PG, ack_policy: 'explicit', filter_subjects: ['msg.none.>'] },
+  });
+  for (const subject of [
+    '$JS.API.CONSUMER.CREATE.MESSAGES',
+    `$JS.API.CONSUMER.CREATE.MESSAGES.${TELEMETRY_PG}`,
+  ]) {
+    await assert.rejects(mqtt.request(subject, redefine, { timeout: 2_000 }), subject);
+  }
+  const admin = await jetstreamManager(await as('admin'));
+  assert.deepEqual((await admin.consumers.info(STREAMS.MESSAGES.name, TELEMETRY_PG)).config.filter_subjects, [
+    'msg.>',
+  ]);
   // a channel subscription's ordered consumer works for the MQTT bridge
   const ordered = await jetstream(mqtt).consumers.get(STREAMS.MESSAGES.name, {
-    filter_subjects: [`msg.${TENANT}.c1.>`],
+    filter_subjects: `msg.${TENANT}.c1.>`,
     deliver_policy: DeliverPolicy.All,
   });
   const first = await ordered.next({ expires: 2_000 });
@@ -231,6 +248,31 @@ test('telly up: the managed nats-server refuses anonymous clients, its secrets a
     assert.doesNotMatch(platform.output(), new RegExp(passwords.admin), 'no password in the logs');
     const secret = (await readFile(join(data, 'secrets', 'nats-api.password'), 'utf8')).trim();
     assert.doesNotMatch(platform.output(), new RegExp(secret));
+    // the paths that need the bridges' permissions, end to end: a channel subscription over MQTT
+    // gets what the HTTP bridge accepted for that channel
+    const device = await provisionDevice(platform, `nats-${Date.now()}@example.com`);
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${platform.ports.mqtt}`, {
+      username: device.thingId,
+      password: device.key,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
+    try {
+      const topic = `channels/${device.channelId}/messages`;
+      const received = new Promise<string>((resolve) =>
+        client.once('message', (_t, payload) => resolve(String(payload))),
+      );
+      await client.subscribeAsync(topic, { qos: 1 });
+      const posted = await fetch(`http://127.0.0.1:${platform.ports.http}/${topic}`, {
+        method: 'POST',
+        headers: { authorization: `Thing ${device.key}`, 'content-type': 'application/senml+json' },
+        body: JSON.stringify([{ n: 'temp', u: 'Cel', v: 21.5 }]),
+      });
+      assert.equal(posted.status, 202);
+      assert.match(await received, /21\.5/);
+    } finally {
+      await client.endAsync();
+    }
   } finally {
     await platform.stop();
   }
