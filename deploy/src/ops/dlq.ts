@@ -1,9 +1,7 @@
 // `telly dlq`: the dead-letter queue for operators — list, show, redrive, purge — against the
 // running platform's NATS.
 import { parseArgs } from 'node:util';
-import type { NatsConnection } from '@nats-io/transport-node';
 import {
-  connectNats,
   type DeadLetter,
   DeadLetterQueue,
   isDeadLetterError,
@@ -12,8 +10,8 @@ import {
 } from '@telly/runtime';
 import { isSubjectError } from '@telly/schemas';
 import { parseConfig } from '../config.ts';
-import { platformNats } from '../up/dependencies.ts';
 import { isUsageError, UsageError } from '../usage-error.ts';
+import { connectPlatformNats } from './platform.ts';
 
 export const DLQ_USAGE = `usage: telly dlq list [--processor P] [--first N] [--after SEQ]
        telly dlq show <seq>
@@ -53,15 +51,7 @@ function firstOf(raw: string | undefined): number | undefined {
 
 /** Connects to the platform's NATS, runs `fn`, closes. */
 async function withQueue<T>(fn: (queue: DeadLetterQueue) => Promise<T>): Promise<T> {
-  const { natsUrl, nats } = await platformNats(parseConfig(process.env));
-  let nc: NatsConnection;
-  try {
-    nc = await connectNats(nats, 'telly-dlq');
-  } catch (err) {
-    throw new DlqCommandError(
-      `cannot reach NATS at ${natsUrl} (${(err as Error).message}): set NATS_URL (and its credentials), or start the platform with telly up`,
-    );
-  }
+  const { nc, natsUrl } = await connectPlatformNats(parseConfig(process.env), 'telly-dlq');
   try {
     return await fn(new DeadLetterQueue(nc));
   } catch (err) {

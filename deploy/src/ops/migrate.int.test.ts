@@ -119,9 +119,7 @@ test('verify, replay, migrate with a wrong TELLY_NATS_PORT: one line naming it',
     assert.equal(run.code, 1, `${args.join(' ')}: ${run.stderr}`);
     assert.match(
       oneLine(run),
-      new RegExp(
-        `^cannot connect to NATS at nats://127.0.0.1:${env.TELLY_NATS_PORT} \\(.+\\): .*TELLY_NATS_PORT`,
-      ),
+      new RegExp(`^cannot reach NATS at nats://127.0.0.1:${env.TELLY_NATS_PORT} \\(.+\\): .*TELLY_NATS_PORT`),
     );
   }
 });
@@ -140,13 +138,13 @@ test('verify, replay, migrate with a wrong TELLY_POSTGRES_PORT or DATABASE_URL: 
     assert.equal(wrongPort.code, 1, wrongPort.stderr);
     assert.match(
       oneLine(wrongPort),
-      new RegExp(`^cannot connect to Postgres at 127.0.0.1:${port}/telly \\(.+\\): .*TELLY_POSTGRES_PORT`),
+      new RegExp(`^cannot reach Postgres at 127.0.0.1:${port}/telly \\(.+\\): .*TELLY_POSTGRES_PORT`),
     );
     const refused = await telly(args, { DATABASE_URL: wrongPassword.toString() });
     assert.equal(refused.code, 1, refused.stderr);
     assert.match(
       oneLine(refused),
-      /^cannot connect to Postgres at .*password authentication failed.*: check DATABASE_URL$/,
+      /^cannot reach Postgres at .*password authentication failed.*: check DATABASE_URL$/,
     );
   }
 });

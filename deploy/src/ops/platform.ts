@@ -4,7 +4,7 @@ import { connectNats, createLogger, createPgPool } from '@telly/runtime';
 import { errorPredicate, TellyError } from '@telly/schemas';
 import type pg from 'pg';
 import { parseConfig, type UpConfig } from '../config.ts';
-import { platformUrls } from '../up/dependencies.ts';
+import { platformNats, platformUrls } from '../up/dependencies.ts';
 import { migrate } from '../up/migrate.ts';
 
 /**
@@ -37,21 +37,35 @@ function where(config: UpConfig, server: 'nats' | 'postgres'): string {
 }
 
 /**
- * Connects to the platform's NATS and Postgres (`NATS_URL` / `DATABASE_URL`, or the servers
- * `telly up` manages on this machine, with the passwords it keeps in the data dir). Either one
- * unreachable, or refusing the credentials, is a {@link PlatformUnreachableError}.
+ * Connects to the platform's NATS as the operator (`NATS_URL` and its credentials, or the
+ * nats-server `telly up` manages here, with the password it keeps in the data dir).
+ * Unreachable, or refusing the credentials, is a {@link PlatformUnreachableError}.
+ */
+export async function connectPlatformNats(
+  config: UpConfig,
+  name = 'telly-ops',
+): Promise<{ nc: NatsConnection; natsUrl: string }> {
+  const { natsUrl, nats } = await platformNats(config);
+  const nc = await connectNats(nats, name).catch((err: unknown) => {
+    throw new PlatformUnreachableError(
+      `cannot reach NATS at ${natsUrl} (${reason(err)}): ${where(config, 'nats')}`,
+      { cause: err },
+    );
+  });
+  return { nc, natsUrl };
+}
+
+/**
+ * Connects to the platform's NATS ({@link connectPlatformNats}) and Postgres (`DATABASE_URL`,
+ * or the one `telly up` manages here). Either one unreachable, or refusing the credentials, is
+ * a {@link PlatformUnreachableError}.
  */
 export async function connectPlatform(
   config: UpConfig,
 ): Promise<{ nc: NatsConnection; pool: pg.Pool; close(): Promise<void> }> {
-  const { natsUrl, nats, databaseUrl } = await platformUrls(config);
+  const { databaseUrl } = await platformUrls(config);
+  const { nc } = await connectPlatformNats(config);
   const logger = createLogger('telly', { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
-  const nc = await connectNats(nats, 'telly-ops').catch((err: unknown) => {
-    throw new PlatformUnreachableError(
-      `cannot connect to NATS at ${natsUrl} (${reason(err)}): ${where(config, 'nats')}`,
-      { cause: err },
-    );
-  });
   const pool = createPgPool(
     { connectionString: databaseUrl, max: 4, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS },
     logger,
@@ -66,7 +80,7 @@ export async function connectPlatform(
     await close();
     const url = new URL(databaseUrl);
     throw new PlatformUnreachableError(
-      `cannot connect to Postgres at ${url.host}${url.pathname} (${reason(err)}): ${where(config, 'postgres')}`,
+      `cannot reach Postgres at ${url.host}${url.pathname} (${reason(err)}): ${where(config, 'postgres')}`,
       { cause: err },
     );
   }
