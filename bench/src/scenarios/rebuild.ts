@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, headers as natsHeaders } from '@nats-io/transport-node';
 import { NatsServer, PostgresServer } from '@telly/harness';
-import { createLogger, createPgPool, ensureTopology, runMigrations } from '@telly/runtime';
+import { createLogger, createPgPool, ensureTopology, runMigrations, runtimeMigrations } from '@telly/runtime';
 import { messageSubject } from '@telly/schemas';
 import {
   createTelemetryTables,
@@ -52,7 +52,7 @@ async function runScenario(ctx: ScenarioContext) {
   await chmod(scratch, 0o777); // the server (the postgres user) writes the COPY file here
   try {
     await ensureTopology(nc, await jetstreamManager(nc));
-    await runMigrations(pool, telemetryMigrations);
+    await runMigrations(pool, runtimeMigrations, telemetryMigrations);
     const js = jetstream(nc);
     ctx.log(`filling the log with ${size.messages} messages`);
     const things = Array.from(
