@@ -65,6 +65,7 @@ if [ -f "$apt_list" ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
   fi
 fi
+[ "$mode" != test ] || TELLY_CACHE_DIR="$cache" bash "$root/deploy/scripts/influxd.sh" # 5. influxd for the Influx sink tests (once, cached)
 
 printf 'export PATH=%q\n' "$PATH"
 printf 'export TELLY_NATS_SERVER_BIN=%q\n' "$nats_bin"
