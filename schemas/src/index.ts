@@ -1,21 +1,15 @@
-export type { CredentialEntry, CredentialErrorCode, ThingCredential } from './credentials/index.ts';
+export type { CredentialErrorCode } from './credentials/errors.ts';
+export { CredentialError, isCredentialError } from './credentials/errors.ts';
+export { isKeyHash, KEY_HASH_PATTERN, KEY_HASH_PREFIX, keyHash } from './credentials/key-hash.ts';
+export { CREDENTIAL_KEYS_FILTER, credentialKvKey, keyHashFromKvKey } from './credentials/kv-key.ts';
+export { parseThingAuthorization, THING_AUTH_SCHEME } from './credentials/thing-authorization.ts';
+export type { CredentialEntry, ThingCredential } from './credentials/thing-credential.ts';
 export {
-  CREDENTIAL_KEYS_FILTER,
-  CredentialError,
-  credentialKvKey,
   credentialOfEntry,
   decodeThingCredential,
   encodeThingCredential,
-  isCredentialError,
-  isKeyHash,
-  KEY_HASH_PATTERN,
-  KEY_HASH_PREFIX,
-  keyHash,
-  keyHashFromKvKey,
-  parseThingAuthorization,
   sameAccess,
-  THING_AUTH_SCHEME,
-} from './credentials/index.ts';
+} from './credentials/thing-credential.ts';
 export type { DurationErrorCode, DurationOptions, DurationUnit } from './duration.ts';
 export {
   DURATION_UNITS,
@@ -26,38 +20,20 @@ export {
 } from './duration.ts';
 export type { CodedError, ErrorPredicate } from './errors.ts';
 export { errorPredicate, TellyError } from './errors.ts';
-export type {
-  CreateEventContext,
-  CreateEventInput,
-  EventData,
-  EventOf,
-  EventType,
-  OfflineReason,
-  Protocol,
-  RejectionReason,
-  TellyEvent,
-  Upcaster,
-  UpcasterTable,
-  UserRole,
-} from './events/index.ts';
-export {
-  createEvent,
-  decodeEvent,
-  EVENT_SCHEMAS,
-  EVENT_TYPE_HEADER,
-  EVENT_TYPES,
-  EventValidationError,
-  encodeEvent,
-  eventJsonSchemas,
-  isEventOf,
-  isEventValidationError,
-  OFFLINE_REASONS,
-  REGISTRY_EVENTS,
-  REJECTION_REASONS,
-  subjectOf,
-  USER_ROLES,
-  validateEvent,
-} from './events/index.ts';
+export type { EventData, EventOf, EventType, TellyEvent } from './events/catalog.ts';
+export { EVENT_SCHEMAS, EVENT_TYPES, eventJsonSchemas, isEventOf } from './events/catalog.ts';
+export type { Upcaster, UpcasterTable } from './events/codec.ts';
+export { decodeEvent, EVENT_TYPE_HEADER, encodeEvent } from './events/codec.ts';
+export type { Protocol } from './events/common.ts';
+export type { CreateEventContext, CreateEventInput } from './events/create.ts';
+export { createEvent } from './events/create.ts';
+export { EventValidationError, isEventValidationError } from './events/errors.ts';
+export type { OfflineReason, RejectionReason } from './events/ingest.ts';
+export { OFFLINE_REASONS, REJECTION_REASONS } from './events/ingest.ts';
+export type { UserRole } from './events/registry.ts';
+export { REGISTRY_EVENTS, USER_ROLES } from './events/registry.ts';
+export { subjectOf } from './events/subject.ts';
+export { validateEvent } from './events/validate.ts';
 export type { TellyIdErrorCode } from './ids.ts';
 export {
   isTellyId,
@@ -70,64 +46,41 @@ export {
   UUID_PATTERN,
   UUID_V7_PATTERN,
 } from './ids.ts';
-export type {
-  AcceptPolicy,
-  DecodedMessage,
-  LogEntry,
-  ResolvedSenmlRecord,
-  SenmlErrorCode,
-  SenmlRecord,
-  StoredMessage,
-  TelemetryPoint,
-  UnstorableCode,
-} from './senml/index.ts';
+export type { AcceptPolicy, UnstorableCode } from './senml/accept.ts';
 export {
   acceptedWindow,
   checkAccepted,
   checkStorable,
   DEFAULT_ACCEPT_POLICY,
-  decodeMessage,
-  encodeResolvedJson,
-  fromPlainJson,
-  isSenmlError,
   isUnstorableError,
-  messageFormat,
-  parseSenmlCbor,
-  parseSenmlJson,
-  pointsOf,
-  resolveSenml,
-  SenmlError,
   STORABLE,
-  senmlTimeToMs,
-  telemetryPoints,
   UNSTORABLE_CODES,
-} from './senml/index.ts';
-export type {
-  EventFilterOptions,
-  MessageFilterOptions,
-  RegistryKind,
-  StreamName,
-  StreamSpec,
-  TellySubject,
-} from './subjects/index.ts';
+} from './senml/accept.ts';
+export type { DecodedMessage } from './senml/decode.ts';
+export { decodeMessage, messageFormat } from './senml/decode.ts';
+export { encodeResolvedJson } from './senml/encode.ts';
+export type { SenmlErrorCode } from './senml/errors.ts';
+export { isSenmlError, SenmlError } from './senml/errors.ts';
+export { fromPlainJson } from './senml/from-json.ts';
+export { parseSenmlCbor, parseSenmlJson } from './senml/parse.ts';
+export { resolveSenml, senmlTimeToMs } from './senml/resolve.ts';
+export type { LogEntry, StoredMessage, TelemetryPoint } from './senml/telemetry-points.ts';
+export { pointsOf, telemetryPoints } from './senml/telemetry-points.ts';
+export type { ResolvedSenmlRecord, SenmlRecord } from './senml/types.ts';
 export {
-  authRevokedFilter,
   authRevokedSubject,
   commandSubject,
-  commandsFilter,
   dlqSubject,
-  eventFilter,
   eventSubject,
-  isSubjectError,
-  KV_BUCKETS,
-  messageFilters,
   messageSubject,
-  OBJECT_STORES,
-  parseMessageTopic,
-  parseSubject,
-  REGISTRY_KINDS,
   registrySubject,
-  STREAMS,
-  SUBJECT_PREFIXES,
-  SubjectError,
-} from './subjects/index.ts';
+} from './subjects/build.ts';
+export { isSubjectError, SubjectError } from './subjects/errors.ts';
+export type { EventFilterOptions, MessageFilterOptions } from './subjects/filters.ts';
+export { authRevokedFilter, commandsFilter, eventFilter, messageFilters } from './subjects/filters.ts';
+export { parseSubject } from './subjects/parse.ts';
+export type { StreamName, StreamSpec } from './subjects/streams.ts';
+export { KV_BUCKETS, OBJECT_STORES, STREAMS, SUBJECT_PREFIXES } from './subjects/streams.ts';
+export { parseMessageTopic } from './subjects/subtopic.ts';
+export type { RegistryKind, TellySubject } from './subjects/types.ts';
+export { REGISTRY_KINDS } from './subjects/types.ts';

@@ -42,44 +42,44 @@ export {
   parseDatabaseUrl,
   parseNatsConfig,
 } from './platform-config.ts';
+export { PgCheckpoint } from './processor/checkpoint.ts';
+export { DLQ_HEADERS } from './processor/dead-letter.ts';
 export type {
   DeadLetter,
   DeadLetterDepths,
   DeadLetterErrorCode,
   DeadLetterPage,
+} from './processor/dead-letter-queue.ts';
+export {
+  DeadLetterError,
+  DeadLetterQueue,
+  DLQ_DEGRADED_WINDOW_MS,
+  deadLetterCheck,
+  isDeadLetterError,
+  MAX_DEAD_LETTERS_PAGE,
+  REDRIVE_HEADERS,
+  redriveTargetOf,
+} from './processor/dead-letter-queue.ts';
+export { DEFAULT_PROCESSOR, defineProcessor } from './processor/define.ts';
+export {
+  isPermanentError,
+  isUnavailableError,
+  PermanentError,
+  UnavailableError,
+} from './processor/errors.ts';
+export { logEntryOf } from './processor/message.ts';
+export type { RunningProcessor, RunProcessorOptions } from './processor/run.ts';
+export { runProcessor } from './processor/run.ts';
+export type { TelemetryBatch, TelemetryDeadLetter } from './processor/telemetry.ts';
+export { telemetryBatch, telemetryPointsOf } from './processor/telemetry.ts';
+export type {
   DeadLetterRequest,
   HandleOutcome,
   HandleResult,
   HandlerContext,
   ProcessorDefinition,
   ProcessorMessage,
-  RunningProcessor,
-  RunProcessorOptions,
-  TelemetryBatch,
-  TelemetryDeadLetter,
-} from './processor/index.ts';
-export {
-  DEFAULT_PROCESSOR,
-  DeadLetterError,
-  DeadLetterQueue,
-  DLQ_DEGRADED_WINDOW_MS,
-  DLQ_HEADERS,
-  deadLetterCheck,
-  defineProcessor,
-  isDeadLetterError,
-  isPermanentError,
-  isUnavailableError,
-  logEntryOf,
-  MAX_DEAD_LETTERS_PAGE,
-  PermanentError,
-  PgCheckpoint,
-  REDRIVE_HEADERS,
-  redriveTargetOf,
-  runProcessor,
-  telemetryBatch,
-  telemetryPointsOf,
-  UnavailableError,
-} from './processor/index.ts';
+} from './processor/types.ts';
 export type { PublishErrorCode } from './publish-error.ts';
 export { isPublishError, PublishError, toPublishError } from './publish-error.ts';
 export type { PublisherOptions, PublishOptions } from './publisher.ts';

@@ -2,19 +2,19 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import SchemaCompiler from 'typebox/schema';
 import {
-  createEvent,
   EVENT_SCHEMAS,
   EVENT_TYPES,
   type EventJsonSchema,
   type EventType,
   eventJsonSchemas,
-  eventSchemaId,
   isEventOf,
-  isEventValidationError,
   type TellyEvent,
-  validateEvent,
-} from './index.ts';
+} from './catalog.ts';
+import { eventSchemaId } from './common.ts';
+import { createEvent } from './create.ts';
+import { isEventValidationError } from './errors.ts';
 import { EVENT_ID, NOW, SAMPLE_DATA, TENANT, USER } from './test-samples.ts';
+import { validateEvent } from './validate.ts';
 
 function sample<T extends EventType>(type: T): Record<string, unknown> {
   // A fresh, plain (mutable) copy every time.

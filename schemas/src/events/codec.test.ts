@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { EVENT_TYPES } from './catalog.ts';
 import {
-  createEvent,
   decodeEvent,
   EVENT_TYPE_HEADER,
-  EVENT_TYPES,
   encodeEvent,
-  isEventValidationError,
   type StoredEvent,
   UPCASTERS,
   type UpcasterTable,
   upcastEvent,
-} from './index.ts';
+} from './codec.ts';
+import { createEvent } from './create.ts';
+import { isEventValidationError } from './errors.ts';
 import { EVENT_ID, NOW, SAMPLE_DATA, TENANT } from './test-samples.ts';
 
 const tenantCreated = createEvent(

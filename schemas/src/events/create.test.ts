@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { v7 } from 'uuid';
-import { createEvent, EVENT_TYPES, encodeEvent, isEventValidationError } from './index.ts';
+import { EVENT_TYPES } from './catalog.ts';
+import { encodeEvent } from './codec.ts';
+import { createEvent } from './create.ts';
+import { isEventValidationError } from './errors.ts';
 import { EVENT_ID, NOW, SAMPLE_DATA, TENANT, THING, USER } from './test-samples.ts';
 
 describe('createEvent', () => {

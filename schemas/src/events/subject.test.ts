@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseSubject, STREAMS } from '../subjects/index.ts';
+import { parseSubject } from '../subjects/parse.ts';
+import { STREAMS } from '../subjects/streams.ts';
 import { subjectMatches } from '../subjects/test-match.ts';
-import { createEvent, EVENT_TYPES, type EventType, subjectOf } from './index.ts';
+import { EVENT_TYPES, type EventType } from './catalog.ts';
+import { createEvent } from './create.ts';
+import { subjectOf } from './subject.ts';
 import { CHANNEL, EVENT_ID, NOW, SAMPLE_DATA, TENANT, THING, USER } from './test-samples.ts';
 
 function event<T extends EventType>(type: T) {

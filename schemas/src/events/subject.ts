@@ -1,4 +1,4 @@
-import { commandSubject, eventSubject, registrySubject } from '../subjects/index.ts';
+import { commandSubject, eventSubject, registrySubject } from '../subjects/build.ts';
 import type { TellyEvent } from './catalog.ts';
 
 /**

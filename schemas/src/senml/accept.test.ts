@@ -5,12 +5,12 @@ import {
   checkAccepted,
   checkStorable,
   DEFAULT_ACCEPT_POLICY,
-  decodeMessage,
   isUnstorableError,
-  type ResolvedSenmlRecord,
   STORABLE,
   type UnstorableCode,
-} from './index.ts';
+} from './accept.ts';
+import { decodeMessage } from './decode.ts';
+import type { ResolvedSenmlRecord } from './types.ts';
 
 /** 2026-12-01T09:00:00Z */
 const NOW_MS = Date.UTC(2026, 11, 1, 9);

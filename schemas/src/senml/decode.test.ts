@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import {
-  decodeMessage,
-  encodeResolvedJson,
-  encodeSenmlCbor,
-  messageFormat,
-  msToSenmlTime,
-  parseSenmlCbor,
-  senmlTimeToMs,
-} from './index.ts';
+import { decodeMessage, messageFormat } from './decode.ts';
+import { encodeResolvedJson, encodeSenmlCbor } from './encode.ts';
+import { parseSenmlCbor } from './parse.ts';
+import { msToSenmlTime, senmlTimeToMs } from './resolve.ts';
 
 const NOW = 1.7e9;
 const utf8 = (text: string) => new TextEncoder().encode(text);

@@ -2,15 +2,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { encode, Tag } from 'cbor2';
-import {
-  decodeMessage,
-  isSenmlError,
-  parseSenmlCbor,
-  parseSenmlJson,
-  resolveSenml,
-  SenmlError,
-  type SenmlErrorCode,
-} from './index.ts';
+import { decodeMessage } from './decode.ts';
+import { isSenmlError, SenmlError, type SenmlErrorCode } from './errors.ts';
+import { parseSenmlCbor, parseSenmlJson } from './parse.ts';
+import { resolveSenml } from './resolve.ts';
 
 const NOW = 1.7e9;
 const utf8 = (text: string) => new TextEncoder().encode(text);

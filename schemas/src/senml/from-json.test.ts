@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { decodeMessage, fromPlainJson, isSenmlError, type SenmlErrorCode } from './index.ts';
+import { decodeMessage } from './decode.ts';
+import { isSenmlError, type SenmlErrorCode } from './errors.ts';
+import { fromPlainJson } from './from-json.ts';
 
 const NOW = 1.7e9;
 const convert = (value: unknown, maxRecords?: number) =>

@@ -4,17 +4,12 @@ import { describe, test } from 'node:test';
 import { encode } from 'cbor2';
 import fc from 'fast-check';
 import { encodeBase64Url } from './base64url.ts';
-import {
-  decodeMessage,
-  encodeResolvedJson,
-  encodeSenmlCbor,
-  isSenmlError,
-  parseSenmlCbor,
-  parseSenmlJson,
-  type ResolvedSenmlRecord,
-  resolveSenml,
-  type SenmlRecord,
-} from './index.ts';
+import { decodeMessage } from './decode.ts';
+import { encodeResolvedJson, encodeSenmlCbor } from './encode.ts';
+import { isSenmlError } from './errors.ts';
+import { parseSenmlCbor, parseSenmlJson } from './parse.ts';
+import { resolveSenml } from './resolve.ts';
+import type { ResolvedSenmlRecord, SenmlRecord } from './types.ts';
 
 const PROPERTIES = 7;
 const BUDGET_MS = Number(process.env.TELLY_FUZZ_MS ?? 3000) / PROPERTIES;

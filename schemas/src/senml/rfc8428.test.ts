@@ -1,7 +1,9 @@
 // Every example of RFC 8428 §5.1 and the CBOR dump of §6, resolved as the RFC says.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { decodeMessage, parseSenmlCbor, parseSenmlJson, resolveSenml } from './index.ts';
+import { decodeMessage } from './decode.ts';
+import { parseSenmlCbor, parseSenmlJson } from './parse.ts';
+import { resolveSenml } from './resolve.ts';
 
 /** The receiver's "now" for every example: 2023-11-14T22:13:20Z. */
 const NOW = 1.7e9;

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { messageSubject } from '../subjects/index.ts';
-import { decodeMessage, encodeResolvedJson, isUnstorableError, telemetryPoints } from './index.ts';
+import { messageSubject } from '../subjects/build.ts';
+import { isUnstorableError } from './accept.ts';
+import { decodeMessage } from './decode.ts';
+import { encodeResolvedJson } from './encode.ts';
+import { telemetryPoints } from './telemetry-points.ts';
 
 const T = '0191e5a0-0000-7000-8000-00000000000';
 const subject = messageSubject({

@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import {
-  commandsFilter,
-  eventFilter,
-  isSubjectError,
-  type MessageSubject,
-  messageFilters,
-  messageSubject,
-} from './index.ts';
+import { messageSubject } from './build.ts';
+import { isSubjectError } from './errors.ts';
+import { commandsFilter, eventFilter, messageFilters } from './filters.ts';
 import { subjectMatches } from './test-match.ts';
+import type { MessageSubject } from './types.ts';
 
 const matchesAny = (filters: readonly string[], subject: string) =>
   filters.some((f) => subjectMatches(f, subject));

@@ -2,28 +2,21 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
-  authRevokedFilter,
   authRevokedSubject,
   commandSubject,
   dlqSubject,
-  EVENT_SUBJECT_TYPES,
   eventSubject,
   formatSubject,
-  isSubjectError,
-  MAX_SUBJECT_LENGTH,
-  MAX_SUBTOPIC_DEPTH,
-  MAX_TOKEN_LENGTH,
   messageSubject,
-  parseMessageSubject,
-  parseSubject,
-  REGISTRY_KINDS,
   registrySubject,
-  STREAMS,
-  SubjectError,
-  type SubjectErrorCode,
-  type TellySubject,
-} from './index.ts';
+} from './build.ts';
+import { isSubjectError, SubjectError, type SubjectErrorCode } from './errors.ts';
+import { authRevokedFilter } from './filters.ts';
+import { parseMessageSubject, parseSubject } from './parse.ts';
+import { STREAMS } from './streams.ts';
 import { subjectMatches } from './test-match.ts';
+import { MAX_SUBJECT_LENGTH, MAX_SUBTOPIC_DEPTH, MAX_TOKEN_LENGTH } from './tokens.ts';
+import { EVENT_SUBJECT_TYPES, REGISTRY_KINDS, type TellySubject } from './types.ts';
 
 // Valid tokens: the safe alphabet, bounded; UUIDs as the common case.
 const token = fc.oneof(fc.uuid(), fc.stringMatching(/^[A-Za-z0-9_~:@=-]{1,40}$/));

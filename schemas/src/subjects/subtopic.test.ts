@@ -1,19 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { messageSubject } from './build.ts';
+import { isSubjectError } from './errors.ts';
+import { parseMessageSubject } from './parse.ts';
 import {
   decodeContentTypeSegment,
   encodeContentTypeSegment,
-  isSubjectError,
-  MAX_SUBTOPIC_DEPTH,
-  messageSubject,
-  parseMessageSubject,
   parseMessageTopic,
   splitContentTypeSuffix,
   subtopicFromPath,
   subtopicFromSegments,
   subtopicToPath,
-} from './index.ts';
+} from './subtopic.ts';
+import { MAX_SUBTOPIC_DEPTH } from './tokens.ts';
 
 const level = fc.stringMatching(/^[A-Za-z0-9_~:@=-]{1,12}$/);
 

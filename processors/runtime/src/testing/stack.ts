@@ -9,8 +9,8 @@ import type pg from 'pg';
 import { createLogger, type Logger } from '../logger.ts';
 import { type MigrationSet, runMigrations, runtimeMigrations } from '../migrations.ts';
 import { createPgPool } from '../pg-pool.ts';
-import type { ProcessorDefinition, RunningProcessor } from '../processor/index.ts';
-import { runProcessor } from '../processor/index.ts';
+import { type RunningProcessor, runProcessor } from '../processor/run.ts';
+import type { ProcessorDefinition } from '../processor/types.ts';
 import { ensureTopology } from '../topology.ts';
 
 export interface RuntimeTestStack extends NatsAndPostgres {
