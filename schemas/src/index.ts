@@ -3,11 +3,14 @@ export { CredentialError, isCredentialError } from './credentials/errors.ts';
 export { isKeyHash, KEY_HASH_PATTERN, KEY_HASH_PREFIX, keyHash } from './credentials/key-hash.ts';
 export { CREDENTIAL_KEYS_FILTER, credentialKvKey, keyHashFromKvKey } from './credentials/kv-key.ts';
 export { parseThingAuthorization, THING_AUTH_SCHEME } from './credentials/thing-authorization.ts';
-export type { CredentialEntry, ThingCredential } from './credentials/thing-credential.ts';
+export type { CredentialEntry, ThingCredential, ThingRateLimit } from './credentials/thing-credential.ts';
 export {
   credentialOfEntry,
   decodeThingCredential,
   encodeThingCredential,
+  isThingRateLimit,
+  MAX_THING_RATE_BURST,
+  MAX_THING_RATE_PER_SECOND,
   sameAccess,
 } from './credentials/thing-credential.ts';
 export type { DurationErrorCode, DurationOptions, DurationUnit } from './duration.ts';

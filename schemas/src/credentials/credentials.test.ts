@@ -61,6 +61,29 @@ test('a credential round-trips; a put entry holds it, a delete, a purge or an em
   }
 });
 
+test('a credential carries an optional rate limit; entries written without one still decode', () => {
+  const limited: ThingCredential = { ...CREDENTIAL, rateLimit: { perSecond: 1000, burst: 2000 } };
+  assert.deepEqual(decodeThingCredential(encodeThingCredential(limited)), limited);
+  // an entry as written before rate limits existed: exactly these four fields
+  const old = JSON.stringify({
+    thingId: CREDENTIAL.thingId,
+    tenantId: CREDENTIAL.tenantId,
+    enabled: true,
+    channels: CREDENTIAL.channels,
+  });
+  const decoded = decodeThingCredential(new TextEncoder().encode(old));
+  assert.deepEqual(decoded, CREDENTIAL);
+  assert.equal('rateLimit' in decoded, false);
+  for (const rateLimit of [{ perSecond: 0, burst: 1 }, { perSecond: 1, burst: 1.5 }, { perSecond: 1 }, 5]) {
+    const bad = JSON.stringify({ ...JSON.parse(old), rateLimit });
+    assert.throws(
+      () => decodeThingCredential(new TextEncoder().encode(bad)),
+      (err) => isCredentialError(err, 'INVALID_CREDENTIAL'),
+      bad,
+    );
+  }
+});
+
 test('a session keeps its access only for the same thing, still enabled, with the same channels', () => {
   assert.equal(sameAccess(CREDENTIAL, { ...CREDENTIAL }), true);
   assert.equal(sameAccess(CREDENTIAL, undefined), false);

@@ -1,5 +1,34 @@
 import { CredentialError } from './errors.ts';
 
+/** The most messages per second a thing may be allowed (`setThingRateLimit`). */
+export const MAX_THING_RATE_PER_SECOND = 100_000;
+/** The largest burst a thing may be allowed (`setThingRateLimit`). */
+export const MAX_THING_RATE_BURST = 1_000_000;
+
+/**
+ * A thing's own rate limit, replacing the deployment's (`TELLY_RATE_PER_SECOND`/`TELLY_RATE_BURST`)
+ * for it: `perSecond` in (0, {@link MAX_THING_RATE_PER_SECOND}], `burst` a whole number in
+ * [1, {@link MAX_THING_RATE_BURST}].
+ */
+export interface ThingRateLimit {
+  perSecond: number;
+  burst: number;
+}
+
+/** True when `value` is a {@link ThingRateLimit} within the bounds. */
+export function isThingRateLimit(value: unknown): value is ThingRateLimit {
+  if (typeof value !== 'object' || value === null) return false;
+  const { perSecond, burst } = value as Partial<ThingRateLimit>;
+  return (
+    typeof perSecond === 'number' &&
+    perSecond > 0 &&
+    perSecond <= MAX_THING_RATE_PER_SECOND &&
+    Number.isInteger(burst) &&
+    (burst as number) >= 1 &&
+    (burst as number) <= MAX_THING_RATE_BURST
+  );
+}
+
 /**
  * What a bridge needs to authenticate and authorize a thing: the value of its key's entry in the
  * `credentials` bucket (at {@link credentialKvKey} of the key's hash). The registry projection
@@ -12,6 +41,8 @@ export interface ThingCredential {
   enabled: boolean;
   /** Channels the thing may publish to and subscribe on, sorted. */
   channels: string[];
+  /** The thing's own rate limit; absent (also in entries written before it existed): the deployment's. */
+  rateLimit?: ThingRateLimit;
 }
 
 /** A bucket entry as `@nats-io/kv` reads or watches it (only what the codec needs). */
@@ -25,8 +56,9 @@ const decoder = new TextDecoder();
 
 /** The bytes of a credential entry (JSON), as the registry writes them. */
 export function encodeThingCredential(credential: ThingCredential): Uint8Array {
-  const { thingId, tenantId, enabled, channels } = credential;
-  return encoder.encode(JSON.stringify({ thingId, tenantId, enabled, channels }));
+  const { thingId, tenantId, enabled, channels, rateLimit } = credential;
+  const limit = rateLimit && { perSecond: rateLimit.perSecond, burst: rateLimit.burst };
+  return encoder.encode(JSON.stringify({ thingId, tenantId, enabled, channels, rateLimit: limit }));
 }
 
 /** @throws CredentialError `INVALID_CREDENTIAL` when the bytes are not a {@link ThingCredential}. */
@@ -45,14 +77,22 @@ export function decodeThingCredential(bytes: Uint8Array): ThingCredential {
     typeof c.tenantId !== 'string' ||
     typeof c.enabled !== 'boolean' ||
     !Array.isArray(c.channels) ||
-    !c.channels.every((channel) => typeof channel === 'string')
+    !c.channels.every((channel) => typeof channel === 'string') ||
+    (c.rateLimit !== undefined && !isThingRateLimit(c.rateLimit))
   ) {
     throw new CredentialError(
       'INVALID_CREDENTIAL',
-      'a credential entry lacks thingId, tenantId, enabled or channels',
+      'a credential entry lacks thingId, tenantId, enabled or channels, or has an invalid rateLimit',
     );
   }
-  return { thingId: c.thingId, tenantId: c.tenantId, enabled: c.enabled, channels: c.channels };
+  const credential: ThingCredential = {
+    thingId: c.thingId,
+    tenantId: c.tenantId,
+    enabled: c.enabled,
+    channels: c.channels,
+  };
+  if (c.rateLimit) credential.rateLimit = { perSecond: c.rateLimit.perSecond, burst: c.rateLimit.burst };
+  return credential;
 }
 
 /**

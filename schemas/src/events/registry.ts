@@ -1,4 +1,5 @@
 import Type from 'typebox';
+import { MAX_THING_RATE_BURST, MAX_THING_RATE_PER_SECOND } from '../credentials/thing-credential.ts';
 import { data, defineEvent, Id, KeyHash, Metadata, Name, PasswordHash, Timestamp } from './common.ts';
 
 /**
@@ -100,6 +101,22 @@ export const ThingDisabled = defineEvent(
   data({ thingId: Id }),
   'A thing may no longer connect or publish.',
 );
+export const ThingRateLimitSet = defineEvent(
+  'thing.rate-limit-set',
+  1,
+  data({
+    thingId: Id,
+    perSecond: Type.Number({ exclusiveMinimum: 0, maximum: MAX_THING_RATE_PER_SECOND }),
+    burst: Type.Integer({ minimum: 1, maximum: MAX_THING_RATE_BURST }),
+  }),
+  "A thing got its own rate limit (messages per second and burst), replacing the deployment's for it.",
+);
+export const ThingRateLimitCleared = defineEvent(
+  'thing.rate-limit-cleared',
+  1,
+  data({ thingId: Id }),
+  "A thing's own rate limit was removed: the deployment's applies again.",
+);
 export const ThingDeleted = defineEvent('thing.deleted', 1, data({ thingId: Id }), 'A thing was deleted.');
 export const ThingConnected = defineEvent(
   'thing.connected',
@@ -192,6 +209,8 @@ export const REGISTRY_EVENTS = {
   'thing.key-rotated': ThingKeyRotated,
   'thing.enabled': ThingEnabled,
   'thing.disabled': ThingDisabled,
+  'thing.rate-limit-set': ThingRateLimitSet,
+  'thing.rate-limit-cleared': ThingRateLimitCleared,
   'thing.deleted': ThingDeleted,
   'thing.connected': ThingConnected,
   'thing.disconnected': ThingDisconnected,

@@ -25,6 +25,8 @@ export function subjectOf(event: TellyEvent): string {
     case 'thing.key-rotated':
     case 'thing.enabled':
     case 'thing.disabled':
+    case 'thing.rate-limit-set':
+    case 'thing.rate-limit-cleared':
     case 'thing.deleted':
     case 'thing.connected':
     case 'thing.disconnected':

@@ -35,6 +35,8 @@ export const SAMPLE_DATA: { readonly [K in EventType]: EventData<K> } = {
   'thing.key-rotated': { thingId: THING, keyHash: HASH },
   'thing.enabled': { thingId: THING },
   'thing.disabled': { thingId: THING },
+  'thing.rate-limit-set': { thingId: THING, perSecond: 1000, burst: 2000 },
+  'thing.rate-limit-cleared': { thingId: THING },
   'thing.deleted': { thingId: THING },
   'thing.connected': { thingId: THING, channelId: CHANNEL },
   'thing.disconnected': { thingId: THING, channelId: CHANNEL },
