@@ -41,22 +41,25 @@ export async function syncCredentials(
     tenant_id: string;
     enabled: boolean;
     key_hash: string;
+    rate_per_second: number | null;
+    rate_burst: number | null;
     channels: string[];
   }>(
-    `SELECT t.id, t.tenant_id, t.enabled, t.key_hash,
+    `SELECT t.id, t.tenant_id, t.enabled, t.key_hash, t.rate_per_second, t.rate_burst,
             ARRAY(SELECT c.channel_id::text FROM connections c WHERE c.thing_id = t.id ORDER BY c.channel_id) AS channels
      FROM things t WHERE t.id = ANY($1::uuid[])`,
     [ids],
   );
   for (const row of live.rows) {
-    await kv.put(
-      credentialKvKey(row.key_hash),
-      encodeThingCredential({
-        thingId: row.id,
-        tenantId: row.tenant_id,
-        enabled: row.enabled,
-        channels: row.channels,
-      }),
-    );
+    const credential: ThingCredential = {
+      thingId: row.id,
+      tenantId: row.tenant_id,
+      enabled: row.enabled,
+      channels: row.channels,
+    };
+    if (row.rate_per_second !== null && row.rate_burst !== null) {
+      credential.rateLimit = { perSecond: row.rate_per_second, burst: row.rate_burst };
+    }
+    await kv.put(credentialKvKey(row.key_hash), encodeThingCredential(credential));
   }
 }

@@ -129,6 +129,18 @@ test('commands append with optimistic concurrency; the read model and credential
   assert.equal(await readCredential(kv, keyHash(key1)), undefined);
   assert.equal((await readCredential(kv, keyHash(key2)))?.enabled, false);
 
+  // the thing's own rate limit reaches its credential; cleared, the credential has none again
+  const setLimit = (rateLimit: { perSecond: number; burst: number } | null) =>
+    store.handle(thingDecider, ref('thing', thingId), { type: 'set-rate-limit', thingId, rateLimit });
+  await waiter.waitFor((await setLimit({ perSecond: 50, burst: 60 })).seq);
+  assert.deepEqual((await readCredential(kv, keyHash(key2)))?.rateLimit, { perSecond: 50, burst: 60 });
+  await waiter.waitFor((await setLimit(null)).seq);
+  assert.equal((await readCredential(kv, keyHash(key2)))?.rateLimit, undefined);
+  assert.deepEqual((await setLimit(null)).events, []);
+  await waiter.waitFor((await setLimit({ perSecond: 1000.5, burst: 2000 })).seq);
+  assert.deepEqual((await setLimit({ perSecond: 1000.5, burst: 2000 })).events, []);
+  assert.deepEqual((await readCredential(kv, keyHash(key2)))?.rateLimit, { perSecond: 1000.5, burst: 2000 });
+
   // another tenant reading the same id sees nothing
   const foreign = await store.read({ tenantId: v7(), kind: 'thing', id: thingId });
   assert.deepEqual(foreign, { events: [], lastSeq: 0 });

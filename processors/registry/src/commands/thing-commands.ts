@@ -1,3 +1,4 @@
+import type { ThingRateLimit } from '@telly/schemas';
 import { v7 } from 'uuid';
 import { type ThingCommand, thingDecider } from '../domain/thing.ts';
 import type { ChannelCommands } from './channel-commands.ts';
@@ -37,6 +38,11 @@ export class ThingCommands {
 
   async setEnabled(by: CommandActor, thingId: string, enabled: boolean): Promise<void> {
     await this.#thing(by, thingId, { type: enabled ? 'enable' : 'disable', thingId });
+  }
+
+  /** The thing's own rate limit at every bridge; null: the deployment's again. */
+  async setRateLimit(by: CommandActor, thingId: string, rateLimit: ThingRateLimit | null): Promise<void> {
+    await this.#thing(by, thingId, { type: 'set-rate-limit', thingId, rateLimit });
   }
 
   /** The thing's key becomes the one hashed to `keyHash`; the old one stops working at every bridge. */

@@ -1,3 +1,4 @@
+import type { ThingRateLimit } from '@telly/schemas';
 import type { ChannelState } from './channel.ts';
 import { type Decider, type EventDraft, sameJson } from './decider.ts';
 import { notFound, RegistryError } from './errors.ts';
@@ -10,6 +11,8 @@ export interface ThingState {
   keyHash: string;
   enabled: boolean;
   channels: ReadonlySet<string>;
+  /** The thing's own rate limit; null: the deployment's. */
+  rateLimit: ThingRateLimit | null;
 }
 
 export type ThingCommand =
@@ -24,6 +27,8 @@ export type ThingCommand =
   | { type: 'enable'; thingId: string }
   | { type: 'disable'; thingId: string }
   | { type: 'delete'; thingId: string }
+  /** `rateLimit` null clears the thing's own limit. */
+  | { type: 'set-rate-limit'; thingId: string; rateLimit: ThingRateLimit | null }
   /** `channel` is the channel's current state, loaded by the handler (same tenant by construction). */
   | { type: 'connect'; thingId: string; channel: ChannelState }
   | { type: 'disconnect'; thingId: string; channelId: string };
@@ -37,6 +42,7 @@ function initialState(): ThingState {
     keyHash: '',
     enabled: false,
     channels: new Set(),
+    rateLimit: null,
   };
 }
 
@@ -59,6 +65,7 @@ export const thingDecider: Decider<ThingCommand, ThingState> = {
           keyHash: event.data.keyHash,
           enabled: true,
           channels: new Set(),
+          rateLimit: null,
         };
       case 'thing.updated':
         return {
@@ -72,6 +79,10 @@ export const thingDecider: Decider<ThingCommand, ThingState> = {
         return { ...state, enabled: true };
       case 'thing.disabled':
         return { ...state, enabled: false };
+      case 'thing.rate-limit-set':
+        return { ...state, rateLimit: { perSecond: event.data.perSecond, burst: event.data.burst } };
+      case 'thing.rate-limit-cleared':
+        return { ...state, rateLimit: null };
       case 'thing.deleted':
         return { ...state, status: 'deleted', enabled: false, channels: new Set() };
       case 'thing.connected':
@@ -108,6 +119,15 @@ export const thingDecider: Decider<ThingCommand, ThingState> = {
         return state.enabled ? [{ type: 'thing.disabled', data: { thingId } }] : [];
       case 'delete':
         return [{ type: 'thing.deleted', data: { thingId } }];
+      case 'set-rate-limit': {
+        const { rateLimit } = command;
+        if (rateLimit === null) {
+          return state.rateLimit ? [{ type: 'thing.rate-limit-cleared', data: { thingId } }] : [];
+        }
+        const { perSecond, burst } = rateLimit;
+        if (state.rateLimit?.perSecond === perSecond && state.rateLimit.burst === burst) return [];
+        return [{ type: 'thing.rate-limit-set', data: { thingId, perSecond, burst } }];
+      }
       case 'connect': {
         const { channel } = command;
         if (channel.status !== 'active') throw notFound('channel', channel.channelId || 'given');

@@ -80,8 +80,8 @@ export class RegistryQueries {
 
   async thing(tenantId: string, thingId: string): Promise<ThingRow | undefined> {
     const { rows } = await this.#pool.query<ThingRow>(
-      `SELECT id, tenant_id, name, metadata, enabled, created_at, updated_at FROM things
-       WHERE tenant_id = $1 AND id = $2`,
+      `SELECT id, tenant_id, name, metadata, enabled, rate_per_second, rate_burst, created_at, updated_at
+       FROM things WHERE tenant_id = $1 AND id = $2`,
       [tenantId, tellyIdOrNone(thingId)],
     );
     return rows[0];
@@ -139,7 +139,7 @@ export class RegistryQueries {
       this.#pool,
       {
         select:
-          'SELECT t.id, t.tenant_id, t.name, t.metadata, t.enabled, t.created_at, t.updated_at FROM things t',
+          'SELECT t.id, t.tenant_id, t.name, t.metadata, t.enabled, t.rate_per_second, t.rate_burst, t.created_at, t.updated_at FROM things t',
         where: c.where,
         params: c.params,
       },

@@ -25,6 +25,9 @@ export interface ThingRow {
   name: string;
   metadata: Record<string, unknown>;
   enabled: boolean;
+  /** The thing's own rate limit; both null: the deployment's. */
+  rate_per_second: number | null;
+  rate_burst: number | null;
   created_at: Date;
   updated_at: Date;
 }

@@ -32,6 +32,23 @@ async function setEnabled(
   ctx.touched.things.add(thingId);
 }
 
+/** The thing's own rate limit (both null: the deployment's); bridges get it with the credential. */
+async function setRateLimit(
+  db: pg.PoolClient,
+  thingId: string,
+  limit: { perSecond: number; burst: number } | null,
+  time: string,
+  ctx: ApplyContext,
+) {
+  await db.query('UPDATE things SET rate_per_second = $2, rate_burst = $3, updated_at = $4 WHERE id = $1', [
+    thingId,
+    limit?.perSecond ?? null,
+    limit?.burst ?? null,
+    time,
+  ]);
+  ctx.touched.things.add(thingId);
+}
+
 export const thingHandlers: Pick<
   ApplyHandlers,
   | 'thing.created'
@@ -39,6 +56,8 @@ export const thingHandlers: Pick<
   | 'thing.key-rotated'
   | 'thing.enabled'
   | 'thing.disabled'
+  | 'thing.rate-limit-set'
+  | 'thing.rate-limit-cleared'
   | 'thing.deleted'
   | 'thing.connected'
   | 'thing.disconnected'
@@ -64,6 +83,8 @@ export const thingHandlers: Pick<
   },
   'thing.enabled': (db, event, ctx) => setEnabled(db, event.data.thingId, true, event.time, ctx),
   'thing.disabled': (db, event, ctx) => setEnabled(db, event.data.thingId, false, event.time, ctx),
+  'thing.rate-limit-set': (db, event, ctx) => setRateLimit(db, event.data.thingId, event.data, event.time, ctx),
+  'thing.rate-limit-cleared': (db, event, ctx) => setRateLimit(db, event.data.thingId, null, event.time, ctx),
   'thing.deleted': (db, event, ctx) => deleteThingRows(db, event.data.thingId, ctx),
   async 'thing.connected'(db, event, ctx) {
     await db.query(
