@@ -83,7 +83,8 @@ export const thingHandlers: Pick<
   },
   'thing.enabled': (db, event, ctx) => setEnabled(db, event.data.thingId, true, event.time, ctx),
   'thing.disabled': (db, event, ctx) => setEnabled(db, event.data.thingId, false, event.time, ctx),
-  'thing.rate-limit-set': (db, event, ctx) => setRateLimit(db, event.data.thingId, event.data, event.time, ctx),
+  'thing.rate-limit-set': (db, event, ctx) =>
+    setRateLimit(db, event.data.thingId, event.data, event.time, ctx),
   'thing.rate-limit-cleared': (db, event, ctx) => setRateLimit(db, event.data.thingId, null, event.time, ctx),
   'thing.deleted': (db, event, ctx) => deleteThingRows(db, event.data.thingId, ctx),
   async 'thing.connected'(db, event, ctx) {
