@@ -104,6 +104,29 @@ describe('thing decider', () => {
     ]);
     assert.equal(state.keyHash, KEY2);
   });
+
+  it('sets and clears its own rate limit, appending nothing when it is already so', () => {
+    const limit = { perSecond: 1000, burst: 2000 };
+    const set = ev('thing.rate-limit-set', { thingId: THING, ...limit });
+    given(thingDecider, [created])
+      .when({ type: 'set-rate-limit', thingId: THING, rateLimit: limit })
+      .expect([{ type: 'thing.rate-limit-set', data: { thingId: THING, ...limit } }]);
+    given(thingDecider, [created, set])
+      .when({ type: 'set-rate-limit', thingId: THING, rateLimit: { ...limit } })
+      .expect([]);
+    given(thingDecider, [created, set])
+      .when({ type: 'set-rate-limit', thingId: THING, rateLimit: { ...limit, burst: 3000 } })
+      .expect([{ type: 'thing.rate-limit-set', data: { thingId: THING, ...limit, burst: 3000 } }]);
+    given(thingDecider, [created, set])
+      .when({ type: 'set-rate-limit', thingId: THING, rateLimit: null })
+      .expect([{ type: 'thing.rate-limit-cleared', data: { thingId: THING } }]);
+    given(thingDecider, [created])
+      .when({ type: 'set-rate-limit', thingId: THING, rateLimit: null })
+      .expect([]);
+    given(thingDecider, [created, ev('thing.deleted', { thingId: THING })])
+      .when({ type: 'set-rate-limit', thingId: THING, rateLimit: limit })
+      .fails('NOT_FOUND');
+  });
 });
 
 describe('channel decider', () => {
