@@ -8,7 +8,7 @@ import {
   isPostgresAccessError,
   type ManagedProcess,
   NatsServer,
-  PostgresServer,
+  type PostgresServer,
 } from '@telly/harness';
 import {
   type CheckResult,
@@ -24,6 +24,7 @@ import type { UpConfig } from '../config.ts';
 import { RestartBackoff } from './backoff.ts';
 import { type NatsUser, natsInboxPrefix, natsUserName } from './nats-auth.ts';
 import { renderManagedAuthorization } from './nats-auth-config.ts';
+import { startClusterPostgres } from './postgres-cluster.ts';
 import { natsPasswordFile, natsPasswords, readOrCreateSecret, readSecret } from './secrets.ts';
 
 const DATABASE_NAME = 'telly';
@@ -182,17 +183,23 @@ export async function startDependencies(
   let pool: pg.Pool | undefined;
   try {
     if (!databaseUrl) {
-      pgServer = await PostgresServer.start({
-        port: config.postgresPort,
-        dataDir: join(config.dataDir, 'postgres'),
-        password: await postgresPassword(config.dataDir),
-        spawn: { detached: true },
-        onLine: (line) => logger.debug({ server: 'postgres' }, line),
-      });
+      pgServer = await startClusterPostgres(
+        config.dataDir,
+        {
+          port: config.postgresPort,
+          password: await postgresPassword(config.dataDir),
+          spawn: { detached: true },
+          onLine: (line) => logger.debug({ server: 'postgres' }, line),
+        },
+        logger,
+      );
       databaseUrl = await pgServer.createDatabase(DATABASE_NAME);
       const server = pgServer;
       supervise('postgres', server.process, () => server.restart(), logger, isStopping, watch);
-      logger.info({ port: server.port, pid: server.process.pid }, 'postgres started');
+      logger.info(
+        { port: server.port, pid: server.process.pid, cluster: server.dataDir },
+        'postgres started',
+      );
     }
 
     nats = await connectNats(supervisorNats, 'telly-up');
@@ -206,7 +213,7 @@ export async function startDependencies(
     if (isPostgresAccessError(err)) {
       throw new ConfigError(
         'TELLY_DATA_DIR',
-        `${err.message}: choose a data dir it can reach (e.g. /var/lib/telly), or set DATABASE_URL`,
+        `${err.message}: choose a data dir it can reach (e.g. /var/lib/telly), move the cluster there, or set DATABASE_URL`,
         { cause: err },
       );
     }
