@@ -89,5 +89,10 @@ test('a session keeps its access only for the same thing, still enabled, with th
   assert.equal(sameAccess(CREDENTIAL, undefined), false);
   assert.equal(sameAccess(CREDENTIAL, { ...CREDENTIAL, enabled: false }), false);
   assert.equal(sameAccess(CREDENTIAL, { ...CREDENTIAL, channels: [] }), false);
+  assert.equal(
+    sameAccess(CREDENTIAL, { ...CREDENTIAL, channels: [...CREDENTIAL.channels, CREDENTIAL.tenantId] }),
+    true,
+    'a channel connected meanwhile widens the session',
+  );
   assert.equal(sameAccess(CREDENTIAL, { ...CREDENTIAL, thingId: CREDENTIAL.tenantId }), false);
 });

@@ -104,11 +104,16 @@ export function credentialOfEntry(entry: CredentialEntry | null | undefined): Th
   return decodeThingCredential(entry.value);
 }
 
-/** True when a thing's session may go on under `next`: same thing, still enabled, same channels. */
+/**
+ * True when a thing's session may go on under `next`: same thing, still enabled, and every
+ * channel it had still connected. A channel connected meanwhile widens the session instead of
+ * ending it: a device that connects the moment it was provisioned may have authenticated with the
+ * credential written before its channels were.
+ */
 export function sameAccess(current: ThingCredential, next: ThingCredential | undefined): boolean {
   return (
     next?.enabled === true &&
     next.thingId === current.thingId &&
-    next.channels.join() === current.channels.join()
+    current.channels.every((channel) => next.channels.includes(channel))
   );
 }
