@@ -161,7 +161,8 @@ describe('rejections', () => {
     const page = await waitFor(
       async () => {
         const p = await queries.rejections(tenant, { thingId: thing });
-        return p.totalCount === 3 && p;
+        // the bound holds after every event: wait for the last one of thing to be in
+        return p.totalCount === 3 && p.items.some((r) => r.detail === 'bad 4') && p;
       },
       { what: 'the newest 3 of thing' },
     );
