@@ -121,7 +121,10 @@ export class Ingest {
           `the message is ${message.body.byteLength} bytes, at most ${this.#maxBytes} allowed`,
         );
       }
-      const wait = this.#limiter.take(thing.thingId);
+      const own = thing.rateLimit;
+      const wait = own
+        ? this.#limiter.take(thing.thingId, Date.now(), { ratePerSecond: own.perSecond, burst: own.burst })
+        : this.#limiter.take(thing.thingId);
       if (wait > 0)
         throw new IngestError('rate-limited', 'too many messages from this thing', { retryAfter: wait });
       const { contentType, body } = this.#validate(message.contentType, message.body, receivedAt);

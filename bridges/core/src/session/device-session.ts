@@ -35,7 +35,7 @@ export interface SessionContext {
  * `DeviceSessions` when the thing's credential is revoked or changed.
  */
 export class DeviceSession {
-  readonly thing: ThingCredential;
+  #thing: ThingCredential;
   /** Hash of the key the session was opened with: a change to its entry ends the session. */
   readonly keyHash: string;
   readonly remoteAddress: string;
@@ -46,9 +46,22 @@ export class DeviceSession {
 
   constructor(context: SessionContext, thing: ThingCredential, keyHash: string, remoteAddress: string) {
     this.#context = context;
-    this.thing = thing;
+    this.#thing = thing;
     this.keyHash = keyHash;
     this.remoteAddress = remoteAddress;
+  }
+
+  /** The thing's credential: as opened, or its latest with the same access ({@link DeviceSession.refresh}). */
+  get thing(): ThingCredential {
+    return this.#thing;
+  }
+
+  /**
+   * Takes the thing's changed credential when its access is the same (`sameAccess`), so e.g. a
+   * new rate limit applies to an open session at once.
+   */
+  refresh(next: ThingCredential): void {
+    this.#thing = next;
   }
 
   get protocol(): Protocol {

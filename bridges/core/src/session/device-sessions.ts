@@ -53,7 +53,10 @@ export class DeviceSessions {
     this.#metrics = options.metrics;
     this.#stopWatching = options.credentials.onChange((hash, credential) => {
       for (const [session, onRevoked] of this.#byKey.get(hash) ?? []) {
-        if (sameAccess(session.thing, credential)) continue;
+        if (credential && sameAccess(session.thing, credential)) {
+          session.refresh(credential);
+          continue;
+        }
         options.logger.info({ thingId: session.thing.thingId }, 'credentials changed; ending the session');
         session.close('kicked');
         onRevoked?.(session);

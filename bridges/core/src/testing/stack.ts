@@ -25,6 +25,7 @@ import {
   keyHash,
   STREAMS,
   type TellyEvent,
+  type ThingRateLimit,
 } from '@telly/schemas';
 import type pg from 'pg';
 import { v7 } from 'uuid';
@@ -52,12 +53,17 @@ export interface BridgeTestStack {
   /** A thing with a fresh key, connected to `channels`; resolves once bridges can see it. */
   thing(tenantId: string, channels: string[]): Promise<ProvisionedThing>;
   /**
-   * Disables, rotates or deletes a thing, or disconnects it from a channel (revocation tests);
-   * resolves once bridges can see it.
+   * Disables, rotates or deletes a thing, disconnects it from a channel (revocation tests) or
+   * sets its own rate limit (null clears it); resolves once bridges can see it.
    */
   change(
     thing: ProvisionedThing,
-    change: 'disable' | 'delete' | 'rotate-key' | { disconnect: string },
+    change:
+      | 'disable'
+      | 'delete'
+      | 'rotate-key'
+      | { disconnect: string }
+      | { rateLimit: ThingRateLimit | null },
   ): Promise<void>;
   /** How many `rejected` events of the thing are in the EVENTS stream. */
   rejections(thing: ProvisionedThing): Promise<number>;
@@ -150,7 +156,9 @@ export async function startBridgeTestStack(): Promise<BridgeTestStack> {
       const ref = { tenantId: thing.tenantId, kind: 'thing', id: thing.thingId } as const;
       const command =
         typeof change === 'object'
-          ? ({ type: 'disconnect', thingId: thing.thingId, channelId: change.disconnect } as const)
+          ? 'rateLimit' in change
+            ? ({ type: 'set-rate-limit', thingId: thing.thingId, rateLimit: change.rateLimit } as const)
+            : ({ type: 'disconnect', thingId: thing.thingId, channelId: change.disconnect } as const)
           : change === 'rotate-key'
             ? ({
                 type: 'rotate-key',

@@ -18,6 +18,8 @@ export interface TestBridge {
   /** `http://127.0.0.1:<port>` (or `https://localhost:<port>` with TLS). */
   url: string;
   metrics: MetricsRegistry;
+  /** The bridge's own credentials cache (to wait until it sees a change). */
+  credentials: CredentialsCache;
   close(): Promise<void>;
 }
 
@@ -55,6 +57,7 @@ export async function startTestBridge(
     app,
     url: options.tls ? `https://localhost:${port}` : `http://127.0.0.1:${port}`,
     metrics,
+    credentials,
     async close() {
       await app.close();
       credentials.close();
