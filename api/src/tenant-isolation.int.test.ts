@@ -88,6 +88,7 @@ const MUST_COVER = [
   'Mutation.updateChannel',
   'Mutation.setUserRole',
   'Mutation.revokeApiKey',
+  'Mutation.setThingRateLimit',
 ];
 
 /** Error codes that are never an acceptable answer to B (an owner) probing A's ids. */
@@ -535,6 +536,13 @@ async function setUpA(url: string): Promise<TenantA> {
     { input: { thingId: thing1.id, externalId, externalKey, channelIds: [c1, c2], content } },
     token,
   );
+  // a thing with its own rate limit, so that B clearing or changing it would show
+  await ok(
+    url,
+    'mutation($id: ID!) { setThingRateLimit(thingId: $id, perSecond: 1000, burst: 2000) { id } }',
+    { id: thing1.id },
+    token,
+  );
   // a disabled thing too, so that B enabling it would show
   await ok(url, 'mutation($id: ID!) { disableThing(id: $id) { id } }', { id: thing2.id }, token);
   for (const [i, thing] of [thing1, thing2].entries()) {
@@ -643,7 +651,7 @@ const SNAPSHOT = `query Snapshot {
   things(first: 20) {
     totalCount
     nodes {
-      id name metadata enabled createdAt
+      id name metadata enabled createdAt rateLimit { perSecond burst }
       bootstrap { externalId content channels { id } }
       channels(first: 20) { totalCount nodes { id } }
     }

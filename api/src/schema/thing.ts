@@ -1,3 +1,4 @@
+import { MAX_THING_RATE_BURST, MAX_THING_RATE_PER_SECOND } from '@telly/schemas';
 import { builder, principalOf } from '../builder.ts';
 import type { BootstrapRow, ThingRow } from '../services/queries.ts';
 import { Channel, ChannelConnection } from './channel.ts';
@@ -24,12 +25,30 @@ const BootstrapConfig = builder.objectRef<BootstrapRow & { tenant_id: string }>(
   }),
 });
 
+const RateLimit = builder.objectRef<{ perSecond: number; burst: number }>('RateLimit').implement({
+  description: "A thing's own rate limit at the device bridges, replacing the deployment's for it.",
+  fields: (t) => ({
+    perSecond: t.exposeFloat('perSecond', { description: 'Messages per second sustained.' }),
+    burst: t.exposeInt('burst', { description: 'Messages at once above the rate.' }),
+  }),
+});
+
 Thing.implement({
   fields: (t) => ({
     id: t.exposeID('id'),
     name: t.exposeString('name'),
     metadata: t.field({ type: 'JSON', resolve: (x) => x.metadata }),
     enabled: t.exposeBoolean('enabled'),
+    rateLimit: t.field({
+      type: RateLimit,
+      nullable: true,
+      description:
+        "The thing's own rate limit (setThingRateLimit); null: the deployment's (TELLY_RATE_PER_SECOND, TELLY_RATE_BURST).",
+      resolve: (x) =>
+        x.rate_per_second === null || x.rate_burst === null
+          ? null
+          : { perSecond: x.rate_per_second, burst: x.rate_burst },
+    }),
     createdAt: t.field({ type: 'DateTime', resolve: (x) => x.created_at }),
     updatedAt: t.field({ type: 'DateTime', resolve: (x) => x.updated_at }),
     channels: t.field({
@@ -193,6 +212,28 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       await ctx.services.registry.setThingEnabled(principalOf(ctx), args.id, false);
       return thingAfterWrite(ctx, args.id);
+    },
+  }),
+  setThingRateLimit: t.field({
+    type: Thing,
+    authScopes: { operator: true },
+    description:
+      "Gives the thing its own rate limit at every device bridge (e.g. a gateway forwarding a fleet's " +
+      `readings): perSecond more than 0 and at most ${MAX_THING_RATE_PER_SECOND}, burst 1 to ` +
+      `${MAX_THING_RATE_BURST}, both given; both null: back to the deployment's limit.`,
+    args: {
+      thingId: t.arg.id({ required: true }),
+      perSecond: t.arg.float({ description: 'messages per second sustained' }),
+      burst: t.arg.int({ description: 'messages at once above the rate' }),
+    },
+    resolve: async (_root, args, ctx) => {
+      await ctx.services.registry.setThingRateLimit(
+        principalOf(ctx),
+        args.thingId,
+        args.perSecond,
+        args.burst,
+      );
+      return thingAfterWrite(ctx, args.thingId);
     },
   }),
   connect: t.boolean({

@@ -19,6 +19,7 @@ import {
   validExternalKey,
   validMetadata,
   validName,
+  validRateLimit,
 } from './validate.ts';
 
 export interface ThingInput {
@@ -154,6 +155,19 @@ export class RegistryService {
 
   async setThingEnabled(p: Principal, thingId: string, enabled: boolean): Promise<void> {
     return this.#commands.things.setEnabled(p, thingId, enabled);
+  }
+
+  /**
+   * The thing's own rate limit at every bridge (both null: back to the deployment's).
+   * @throws ApiError `VALIDATION_FAILED` out of bounds or only one of the two given.
+   */
+  async setThingRateLimit(
+    p: Principal,
+    thingId: string,
+    perSecond: number | null | undefined,
+    burst: number | null | undefined,
+  ): Promise<void> {
+    return this.#commands.things.setRateLimit(p, thingId, validRateLimit(perSecond, burst));
   }
 
   /** A new key for the thing; the old one stops working at every bridge. */

@@ -1,4 +1,9 @@
-import { isTellyId } from '@telly/schemas';
+import {
+  isTellyId,
+  MAX_THING_RATE_BURST,
+  MAX_THING_RATE_PER_SECOND,
+  type ThingRateLimit,
+} from '@telly/schemas';
 import { invalid } from '../errors.ts';
 
 export const MAX_NAME_LENGTH = 200;
@@ -21,6 +26,27 @@ export function validName(field: string, value: string): string {
   if (name.length > MAX_NAME_LENGTH) throw invalid(field, `must be at most ${MAX_NAME_LENGTH} characters`);
   if (/\p{Cc}/u.test(name)) throw invalid(field, 'must not contain control characters');
   return name;
+}
+
+/**
+ * A thing's own rate limit from `perSecond` and `burst`, both given (null when both are absent:
+ * the deployment's limit): `perSecond` in (0, {@link MAX_THING_RATE_PER_SECOND}], `burst` a whole
+ * number in [1, {@link MAX_THING_RATE_BURST}].
+ */
+export function validRateLimit(
+  perSecond: number | null | undefined,
+  burst: number | null | undefined,
+): ThingRateLimit | null {
+  if (perSecond == null && burst == null) return null;
+  if (perSecond == null) throw invalid('perSecond', 'must be given with burst (or both omitted to clear)');
+  if (burst == null) throw invalid('burst', 'must be given with perSecond (or both omitted to clear)');
+  if (!Number.isFinite(perSecond) || perSecond <= 0 || perSecond > MAX_THING_RATE_PER_SECOND) {
+    throw invalid('perSecond', `must be more than 0 and at most ${MAX_THING_RATE_PER_SECOND}`);
+  }
+  if (!Number.isInteger(burst) || burst < 1 || burst > MAX_THING_RATE_BURST) {
+    throw invalid('burst', `must be a whole number from 1 to ${MAX_THING_RATE_BURST}`);
+  }
+  return { perSecond, burst };
 }
 
 /** A JSON object of at most {@link MAX_METADATA_BYTES}. */
