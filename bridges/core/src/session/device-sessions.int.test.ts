@@ -203,3 +203,20 @@ test('a rotated key or a disabled thing ends its sessions (kicked) within a seco
     { timeoutMs: 5_000, what: 'thing.offline kicked' },
   );
 });
+
+test("a thing's new rate limit reaches its open session, which stays open", async () => {
+  const { tenantId, channelId } = await stack.tenant();
+  const thing = await stack.thing(tenantId, [channelId]);
+  const session = await sessions.open({ key: thing.key, remoteAddress: '192.0.2.5:1' });
+  assert.equal(session.thing.rateLimit, undefined);
+  await stack.change(thing, { rateLimit: { perSecond: 1000, burst: 2000 } });
+  await waitFor(() => session.thing.rateLimit?.perSecond === 1000, {
+    timeoutMs: 1_000,
+    what: 'the new limit',
+  });
+  assert.deepEqual(session.thing.rateLimit, { perSecond: 1000, burst: 2000 });
+  await stack.change(thing, { rateLimit: null });
+  await waitFor(() => session.thing.rateLimit === undefined, { timeoutMs: 1_000, what: 'the limit cleared' });
+  assert.equal(session.closed, false);
+  session.close('disconnected');
+});
