@@ -2,7 +2,7 @@
 // enter (root's home, a `mktemp -d`), on the default data dir layout.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { lstat, mkdir, mkdtemp, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
@@ -98,4 +98,32 @@ test('as root, a cluster already in a data dir postgres cannot reach is refused,
   );
   assert.ok((await lstat(join(dataDir, 'postgres'))).isDirectory(), 'left as it was');
   await assert.rejects(stat(sharedClusterDir(dataDir)), { code: 'ENOENT' });
+});
+
+test('as root, a cluster left by an earlier data dir at the same path is moved aside, not reused', {
+  skip,
+}, async () => {
+  const { dataDir } = await privateClone();
+  // `rm -rf .telly` took the link and the password: the old cluster cannot be opened with a new one
+  const shared = sharedClusterDir(dataDir);
+  await mkdir(shared, { recursive: true });
+  await writeFile(join(shared, 'PG_VERSION'), '17\n');
+  const platform = await startPlatform(
+    { TELLY_DATA_DIR: dataDir, LOG_LEVEL: 'info' },
+    { healthyWithinMs: 60_000 },
+  );
+  try {
+    assert.match(platform.output(), /a cluster no data dir links to was moved aside/);
+    const kept = await readdir(dirname(shared));
+    const aside = kept.find((name) => name.startsWith('postgres.orphaned-'));
+    assert.ok(aside, kept.join(' '));
+    assert.equal(
+      await readFile(join(dirname(shared), aside, 'PG_VERSION'), 'utf8'),
+      '17\n',
+      'kept as it was',
+    );
+    assert.equal(await readlink(join(dataDir, 'postgres')), shared);
+  } finally {
+    await platform.stop();
+  }
 });
