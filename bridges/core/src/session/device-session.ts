@@ -51,14 +51,14 @@ export class DeviceSession {
     this.remoteAddress = remoteAddress;
   }
 
-  /** The thing's credential: as opened, or its latest with the same access ({@link DeviceSession.refresh}). */
+  /** The thing's credential: as opened, or its latest that kept the session ({@link DeviceSession.refresh}). */
   get thing(): ThingCredential {
     return this.#thing;
   }
 
   /**
-   * Takes the thing's changed credential when its access is the same (`sameAccess`), so e.g. a
-   * new rate limit applies to an open session at once.
+   * Takes the thing's changed credential when `sameAccess` keeps the session, so a new rate limit
+   * or a channel connected meanwhile applies to the open session at once.
    */
   refresh(next: ThingCredential): void {
     this.#thing = next;
