@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { waitFor } from '@telly/harness';
-import { messageSubject, STREAMS } from '@telly/schemas';
+import { keyHash, messageSubject, STREAMS } from '@telly/schemas';
 import type { Ingest } from './ingest.ts';
 import { isIngestError } from './ingest-error.ts';
 import { type BridgeTestStack, startBridgeTestStack } from './testing/stack.ts';
@@ -92,5 +92,27 @@ test('refusals: unknown key, unconnected channel, bad payload, unsupported type,
       }
     },
     { timeoutMs: 1_000, what: 'disabled within a second' },
+  );
+});
+
+test('a credential held from before the thing was connected: the bucket is read again, not the device refused', async () => {
+  const { tenantId, channelId } = await stack.tenant();
+  const other = await stack.channel(tenantId);
+  const thing = await stack.thing(tenantId, [channelId]);
+  const latest = await ingest.authenticate(thing.key);
+  // what a bridge holds when it authenticated the device between the thing's create and connect
+  const before = { ...latest, channels: [] };
+  const base = { channelId, subtopic: [], contentType: 'application/senml+json', body: SENML };
+  await assert.rejects(
+    ingest.publish({ ...base, thing: before }),
+    rejectedWith('forbidden'),
+    'no key: no re-read',
+  );
+  const accepted = await ingest.publish({ ...base, thing: before, keyHash: keyHash(thing.key) });
+  assert.equal(accepted.duplicate, false);
+  await assert.rejects(
+    ingest.publish({ ...base, channelId: other, thing: before, keyHash: keyHash(thing.key) }),
+    rejectedWith('forbidden'),
+    'a channel the bucket does not connect either is still refused',
   );
 });

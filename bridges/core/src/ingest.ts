@@ -13,6 +13,7 @@ import {
   messageSubject,
   type Protocol,
   type RejectionReason,
+  sameAccess,
   type ThingCredential,
 } from '@telly/schemas';
 import { v7 } from 'uuid';
@@ -59,6 +60,12 @@ export interface IngestMessage {
   messageId?: string | undefined;
   /** When the bridge received it, ms since the epoch. @default Date.now() */
   receivedAt?: number;
+  /**
+   * Hash of the key the thing presented. When the credential at hand does not connect the
+   * channel, the bucket is read once more under it: the thing may have been connected a moment
+   * ago, after the credential the bridge holds was written.
+   */
+  keyHash?: string;
 }
 
 export interface Accepted {
@@ -103,6 +110,13 @@ export class Ingest {
     return credential;
   }
 
+  /** The message's credential, or its latest when only that one connects the channel. */
+  async #connected({ thing, channelId, keyHash }: IngestMessage): Promise<ThingCredential> {
+    if (thing.channels.includes(channelId) || keyHash === undefined) return thing;
+    const latest = await this.#o.credentials.latest(keyHash).catch(() => undefined);
+    return latest && sameAccess(thing, latest) && latest.channels.includes(channelId) ? latest : thing;
+  }
+
   /** Checks that the thing may use the channel (publish or subscribe). */
   authorize(thing: ThingCredential, channelId: string): void {
     if (!thing.channels.includes(channelId)) {
@@ -111,7 +125,8 @@ export class Ingest {
   }
 
   async publish(message: IngestMessage): Promise<Accepted> {
-    const { thing, channelId } = message;
+    const { channelId } = message;
+    const thing = await this.#connected(message);
     const receivedAt = message.receivedAt ?? Date.now();
     try {
       this.authorize(thing, channelId);

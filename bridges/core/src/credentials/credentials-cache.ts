@@ -67,6 +67,11 @@ export class CredentialsCache {
   /** The credential of a key hash (`sha256:<hex>`), undefined for an unknown or revoked key. */
   async get(keyHash: string): Promise<ThingCredential | undefined> {
     if (this.#entries.has(keyHash)) return this.#entries.get(keyHash);
+    return this.latest(keyHash);
+  }
+
+  /** Like {@link get}, but read from the bucket even when held: for a change the watch may not have brought yet. */
+  async latest(keyHash: string): Promise<ThingCredential | undefined> {
     for (;;) {
       this.#reading.set(keyHash, false);
       const credential = credentialOf(await this.#kv.get(credentialKvKey(keyHash)));

@@ -80,7 +80,7 @@ export class DeviceSession {
   /** Publishes as this session's thing; see `Ingest.publish`. */
   publish(message: SessionMessage): Promise<Accepted> {
     this.#seen();
-    return this.#context.ingest.publish({ ...message, thing: this.thing });
+    return this.#context.ingest.publish({ ...message, thing: this.thing, keyHash: this.keyHash });
   }
 
   /** Records a publish refused before Ingest saw it (a topic that names no channel); returns `error`. */

@@ -1,5 +1,5 @@
 import { type Ingest, IngestError, isIngestError } from '@telly/bridge-core';
-import { parseThingAuthorization, type ThingCredential } from '@telly/schemas';
+import { keyHash, parseThingAuthorization, type ThingCredential } from '@telly/schemas';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MESSAGE_CONTENT_TYPES } from '../content-types.ts';
 import { IDEMPOTENCY_KEY_HEADER, idempotencyKeyOf } from '../idempotency-key.ts';
@@ -16,6 +16,7 @@ interface Admitted {
   subtopic: readonly string[];
   messageId: string | undefined;
   receivedAt: number;
+  keyHash: string;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -73,7 +74,7 @@ export function registerMessageRoutes(app: FastifyInstance, ingest: Ingest): voi
         retryAfter: 1,
       });
     }
-    admitted.set(request, { thing, channelId, subtopic, messageId, receivedAt });
+    admitted.set(request, { thing, channelId, subtopic, messageId, receivedAt, keyHash: keyHash(key) });
   };
 
   const publish = async (request: FastifyRequest, reply: FastifyReply) => {
