@@ -1,6 +1,6 @@
+export { component } from './component.ts';
 export type { Api, ApiDeps } from './compose.ts';
 export { createApi } from './compose.ts';
-export { component } from './component.ts';
 export type { ApiConfig } from './config.ts';
 export { parseApiConfig } from './config.ts';
 export type { ApiErrorCode } from './errors.ts';

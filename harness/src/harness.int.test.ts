@@ -119,10 +119,7 @@ async function unusableDataDir(): Promise<string> {
 test('a Postgres that cannot start rejects within seconds, with its log, and leaves no process', async () => {
   const dataDir = await unusableDataDir();
   const started = Date.now();
-  await assert.rejects(
-    PostgresServer.start({ dataDir }),
-    /postgres exited:\n.*postgresql.conf/,
-  );
+  await assert.rejects(PostgresServer.start({ dataDir }), /postgres exited:\n.*postgresql.conf/);
   assert.ok(Date.now() - started < 10_000, `rejected after ${Date.now() - started} ms`);
   assert.deepEqual(await processesMentioning(dataDir), []);
 });

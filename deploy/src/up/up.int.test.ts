@@ -215,10 +215,12 @@ test('a second signal while telly up drains kills every component and server at 
 test('a component that never finishes draining is killed: stop() ends within the shutdown budget', async () => {
   const platform = await upWith('stuck', await tempDataDir());
   const report = await platform.health();
-  const pids = [
-    (report.checks['component:stuck']?.detail as { pid: number }).pid,
-    ...[report.checks.nats, report.checks.postgres].map((check) => (check?.detail as { pid: number }).pid),
-  ];
+  const pidOf = (check: (typeof report.checks)[string] | undefined) =>
+    (check?.detail as { pid?: number })?.pid;
+  const pids = [report.checks['component:stuck'], report.checks.nats, report.checks.postgres]
+    .map(pidOf)
+    .filter((pid): pid is number => pid !== undefined);
+  assert.equal(pids.length, 3, JSON.stringify(report.checks));
   assert.ok(pids.every(alive));
   const started = Date.now();
   await platform.stop();
