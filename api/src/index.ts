@@ -6,6 +6,7 @@ export { parseApiConfig } from './config.ts';
 export type { ApiErrorCode } from './errors.ts';
 export { apiMigrations } from './migrations.ts';
 export { MAX_REQUEST_BYTES } from './plugins/body-limit.ts';
+export { MAX_QUERY_ALIASES } from './plugins/graphql-limits.ts';
 export { schema } from './schema/index.ts';
 export type { GraphqlApp } from './yoga.ts';
 export { GRAPHQL_PATH } from './yoga.ts';

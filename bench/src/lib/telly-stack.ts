@@ -133,7 +133,6 @@ export async function provisionDevices(
     devices,
     channelName: 'bench',
     namePrefix: 'bench',
-    batch: 20,
     ...(signal ? { signal } : {}),
   });
   return { ...fleet, email, password };

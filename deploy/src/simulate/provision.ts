@@ -1,6 +1,8 @@
 // Provisions a fleet through the GraphQL API as an operator would: logs in (signing up when
 // the account does not exist yet), creates one channel, then creates the things and connects
 // them to it, several per request (aliased mutations) and a few requests at a time.
+
+import { MAX_QUERY_ALIASES } from '@telly/api';
 import { isProvisionError } from './errors.ts';
 import { graphql, graphqlUrl } from './graphql.ts';
 import type { DeviceCredentials } from './types.ts';
@@ -22,7 +24,7 @@ export interface ProvisionOptions {
   channelName?: string;
   /** Things are named `<prefix>-<n>`. @default 'sim' */
   namePrefix?: string;
-  /** @default {@link DEFAULT_BATCH} */
+  /** Things created per request, at most the API's alias limit. @default {@link DEFAULT_BATCH} */
   batch?: number;
   /** @default {@link DEFAULT_CONCURRENCY} */
   concurrency?: number;
@@ -90,7 +92,8 @@ export async function provisionFleet(options: ProvisionOptions): Promise<Provisi
   );
   const channelId = createChannel.id;
   const prefix = options.namePrefix ?? 'sim';
-  const batch = options.batch ?? DEFAULT_BATCH;
+  // each thing of a batch is one aliased field: the API refuses more aliases than its limit
+  const batch = Math.min(options.batch ?? DEFAULT_BATCH, MAX_QUERY_ALIASES);
   const devices: DeviceCredentials[] = new Array(options.devices);
   let next = 0;
   const worker = async () => {

@@ -29,6 +29,18 @@ async function assertStored(token: string, acked: Map<string, number>, values: n
   }
 }
 
+test('a fleet larger than the API alias limit is provisioned, whatever batch is asked for', async () => {
+  const provisioned = await provisionFleet({
+    api: platform.apiUrl,
+    email: `sim-batch-${Date.now()}@example.com`,
+    password: 'correct horse battery staple',
+    devices: 40,
+    batch: 40,
+  });
+  assert.equal(provisioned.devices.length, 40);
+  assert.equal(new Set(provisioned.devices.map((d) => d.thingId)).size, 40);
+});
+
 for (const protocol of ['mqtt', 'http'] as const satisfies Protocol[]) {
   test(`5 devices over ${protocol} for 2 s: every acknowledged message is stored, the counters add up`, async () => {
     const provisioned = await provisionFleet({
