@@ -23,7 +23,7 @@ const turbo = spawnSync(
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const failedPackages: string[] = [];
 for await (const file of glob(
-  '{schemas,harness,api,deploy,bench,processors/*,bridges/*}/.test-results/summary.tap',
+  '{schemas,harness,api,web,firmware,deploy,bench,processors/*,bridges/*}/.test-results/summary.tap',
 )) {
   const tap = await readFile(file, 'utf8');
   const count = (key: string) => Number(tap.match(new RegExp(`^# ${key} (\\d+)$`, 'm'))?.[1] ?? 0);
