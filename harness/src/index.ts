@@ -9,6 +9,8 @@ export {
 export { freePort } from './free-port.ts';
 export type { InfluxdBinary, InfluxdOptions } from './influxd.ts';
 export { findInfluxd, INFLUXD_START_TIMEOUT_MS, INFLUXD_VERSION, Influxd } from './influxd.ts';
+export type { KafkaBrokerOptions } from './kafka.ts';
+export { findKafkaLib, KAFKA_START_TIMEOUT_MS, KAFKA_VERSION, KafkaBroker } from './kafka.ts';
 export type { ManagedProcessOptions } from './managed-process.ts';
 export { DEFAULT_STOP_TIMEOUT_MS, ManagedProcess } from './managed-process.ts';
 export type { NatsServerOptions } from './nats-server.ts';
