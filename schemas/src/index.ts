@@ -35,6 +35,8 @@ export type { OfflineReason, RejectionReason } from './events/ingest.ts';
 export { OFFLINE_REASONS, REJECTION_REASONS } from './events/ingest.ts';
 export type { UserRole } from './events/registry.ts';
 export { REGISTRY_EVENTS, USER_ROLES } from './events/registry.ts';
+export type { ModelPostprocessing, ModelPreprocessing } from './events/models.ts';
+export { MODEL_NAME_PATTERN } from './events/models.ts';
 export { subjectOf } from './events/subject.ts';
 export { validateEvent } from './events/validate.ts';
 export type { TellyIdErrorCode } from './ids.ts';

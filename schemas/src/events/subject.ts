@@ -38,6 +38,14 @@ export function subjectOf(event: TellyEvent): string {
     case 'apikey.created':
     case 'apikey.revoked':
       return registrySubject({ tenant, entity: 'apikey', id: event.data.apikeyId });
+    case 'model.created':
+    case 'model.version-added':
+    case 'model.deployed':
+    case 'model.undeployed':
+    case 'model.bound':
+    case 'model.unbound':
+    case 'model.deleted':
+      return registrySubject({ tenant, entity: 'model', id: event.data.modelId });
     case 'bootstrap.configured':
     case 'bootstrap.removed':
       return registrySubject({ tenant, entity: 'bootstrap', id: event.data.thingId });

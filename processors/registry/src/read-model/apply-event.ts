@@ -3,6 +3,7 @@ import type { RegistryEvent, RegistryEventType } from '../domain/decider.ts';
 import { apiKeyHandlers } from './apply/apikey.ts';
 import { bootstrapHandlers } from './apply/bootstrap.ts';
 import { channelHandlers } from './apply/channel.ts';
+import { modelHandlers } from './apply/model.ts';
 import { tenantHandlers } from './apply/tenant.ts';
 import { thingHandlers } from './apply/thing.ts';
 import type { ApplyHandler, ApplyHandlers, Touched } from './apply/types.ts';
@@ -18,6 +19,7 @@ const HANDLERS: ApplyHandlers = {
   ...channelHandlers,
   ...apiKeyHandlers,
   ...bootstrapHandlers,
+  ...modelHandlers,
 };
 
 /**

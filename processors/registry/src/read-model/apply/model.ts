@@ -1,0 +1,23 @@
+import type { ApplyHandlers } from './types.ts';
+
+type ModelEventType =
+  | 'model.created'
+  | 'model.version-added'
+  | 'model.deployed'
+  | 'model.undeployed'
+  | 'model.bound'
+  | 'model.unbound'
+  | 'model.deleted';
+
+/** Models are read by @telly/inference (a fold of their events): nothing of them is in these tables. */
+const ignored = async () => {};
+
+export const modelHandlers: Pick<ApplyHandlers, ModelEventType> = {
+  'model.created': ignored,
+  'model.version-added': ignored,
+  'model.deployed': ignored,
+  'model.undeployed': ignored,
+  'model.bound': ignored,
+  'model.unbound': ignored,
+  'model.deleted': ignored,
+};
