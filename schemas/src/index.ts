@@ -23,6 +23,8 @@ export {
 } from './duration.ts';
 export type { CodedError, ErrorPredicate } from './errors.ts';
 export { errorPredicate, TellyError } from './errors.ts';
+export type { AlertSeverity } from './events/alerts.ts';
+export { ALERT_SEVERITIES } from './events/alerts.ts';
 export type { EventData, EventOf, EventType, TellyEvent } from './events/catalog.ts';
 export { EVENT_SCHEMAS, EVENT_TYPES, eventJsonSchemas, isEventOf } from './events/catalog.ts';
 export type { Upcaster, UpcasterTable } from './events/codec.ts';
@@ -33,10 +35,17 @@ export { createEvent } from './events/create.ts';
 export { EventValidationError, isEventValidationError } from './events/errors.ts';
 export type { OfflineReason, RejectionReason } from './events/ingest.ts';
 export { OFFLINE_REASONS, REJECTION_REASONS } from './events/ingest.ts';
+export type { KafkaSinkEventType, KafkaSourceFormat, KafkaThingFrom } from './events/kafka.ts';
+export {
+  KAFKA_SINK_EVENT_TYPES,
+  KAFKA_SOURCE_FORMATS,
+  KAFKA_THING_FROM,
+  KAFKA_TOPIC_PATTERN,
+} from './events/kafka.ts';
 export type { UserRole } from './events/registry.ts';
 export { REGISTRY_EVENTS, USER_ROLES } from './events/registry.ts';
-export type { ModelPostprocessing, ModelPreprocessing } from './events/models.ts';
-export { MODEL_NAME_PATTERN } from './events/models.ts';
+export type { RuleDefinition } from './events/rules.ts';
+export { RULE_ACTION_KINDS, RULE_AGGREGATES, RULE_OPS } from './events/rules.ts';
 export { subjectOf } from './events/subject.ts';
 export { validateEvent } from './events/validate.ts';
 export type { TellyIdErrorCode } from './ids.ts';
@@ -79,10 +88,17 @@ export {
   eventSubject,
   messageSubject,
   registrySubject,
+  scheduledCommandSubject,
 } from './subjects/build.ts';
 export { isSubjectError, SubjectError } from './subjects/errors.ts';
 export type { EventFilterOptions, MessageFilterOptions } from './subjects/filters.ts';
-export { authRevokedFilter, commandsFilter, eventFilter, messageFilters } from './subjects/filters.ts';
+export {
+  authRevokedFilter,
+  commandsFilter,
+  eventFilter,
+  messageFilters,
+  scheduledCommandsFilter,
+} from './subjects/filters.ts';
 export { parseSubject } from './subjects/parse.ts';
 export type { StreamName, StreamSpec } from './subjects/streams.ts';
 export { KV_BUCKETS, OBJECT_STORES, STREAMS, SUBJECT_PREFIXES } from './subjects/streams.ts';

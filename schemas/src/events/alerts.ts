@@ -3,8 +3,10 @@ import { data, defineEvent, Id } from './common.ts';
 
 /**
  * Alerts raised and resolved by the rules processor, on `evt.<tenant>.alert.<thing>`.
- * An alert is identified by (ruleId, thingId, name): at most one is open per triple, and
- * `alert.resolved` closes the open one.
+ * At most one alert is open per (ruleId, thingId, name); `alertId` names it in every event of
+ * its life (raised → acknowledged → resolved or cleared), and is derived from the rule, the
+ * thing, the measurement and the time of the reading that raised it, so a redelivered reading
+ * raises the same alert id (and JetStream keeps one copy).
  */
 
 /** Alert severities, most severe first (ThingsBoard's scale). */
@@ -15,6 +17,7 @@ export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
 const MeasuredValue = Type.Union([Type.Number(), Type.String(), Type.Boolean()]);
 
 const AlertData = data({
+  alertId: Id,
   ruleId: Id,
   thingId: Id,
   channelId: Id,
@@ -41,8 +44,63 @@ export const AlertResolved = defineEvent(
   'A rule condition that had raised an alert is no longer true.',
 );
 
+const AlertRef = {
+  alertId: Id,
+  ruleId: Id,
+  thingId: Id,
+  name: Type.String({ minLength: 1, maxLength: 256 }),
+};
+const Note = Type.String({ maxLength: 1024 });
+
+export const AlertAcknowledged = defineEvent(
+  'alert.acknowledged',
+  1,
+  data({ ...AlertRef, note: Type.Optional(Note) }),
+  'A user acknowledged an open alert (the actor), optionally with a note.',
+);
+
+export const AlertCleared = defineEvent(
+  'alert.cleared',
+  1,
+  data({ ...AlertRef, note: Type.Optional(Note) }),
+  'A user closed an open alert by hand, whether or not its condition still holds.',
+);
+
+/** The transitions that notify. */
+export const ALERT_TRANSITIONS = ['raised', 'resolved'] as const;
+const Notification = {
+  ...AlertRef,
+  transition: Type.Enum(ALERT_TRANSITIONS),
+  /** Index of the action in the rule's `actions`. */
+  action: Type.Integer({ minimum: 0, maximum: 63 }),
+  kind: Type.Enum(['email', 'command', 'webhook'] as const),
+  attempts: Type.Integer({ minimum: 1 }),
+};
+
+export const AlertNotified = defineEvent(
+  'alert.notified',
+  1,
+  data({
+    ...Notification,
+    /** The e-mail's Message-ID, the command id, or the webhook's HTTP status. */
+    ref: Type.Optional(Type.String({ maxLength: 998 })),
+  }),
+  "One action of an alert's transition was carried out (mail accepted, command sent, webhook answered 2xx).",
+);
+
+export const AlertNotificationFailed = defineEvent(
+  'alert.notification-failed',
+  1,
+  data({ ...Notification, error: Type.String({ minLength: 1, maxLength: 1024 }), final: Type.Boolean() }),
+  'An action of a transition failed; it is retried with backoff unless `final`.',
+);
+
 /** Alert event schemas by type. */
 export const ALERT_EVENTS = {
   'alert.raised': AlertRaised,
   'alert.resolved': AlertResolved,
+  'alert.acknowledged': AlertAcknowledged,
+  'alert.cleared': AlertCleared,
+  'alert.notified': AlertNotified,
+  'alert.notification-failed': AlertNotificationFailed,
 } as const;

@@ -51,6 +51,13 @@ export const CommandExpired = defineEvent(
   'The command reached its expiresAt before it was carried out.',
 );
 
+export const CommandCancelled = defineEvent(
+  'command.cancelled',
+  1,
+  data({ commandId: Id, thingId: Id }),
+  'A scheduled command was cancelled before it was sent; recorded on its schedule subject, which it replaces.',
+);
+
 /** Command event schemas by type. */
 export const COMMAND_EVENTS = {
   'command.requested': CommandRequested,
@@ -58,4 +65,5 @@ export const COMMAND_EVENTS = {
   'command.succeeded': CommandSucceeded,
   'command.failed': CommandFailed,
   'command.expired': CommandExpired,
+  'command.cancelled': CommandCancelled,
 } as const;

@@ -2,6 +2,7 @@ import Type from 'typebox';
 import { MAX_THING_RATE_BURST, MAX_THING_RATE_PER_SECOND } from '../credentials/thing-credential.ts';
 import { data, defineEvent, Id, KeyHash, Metadata, Name, PasswordHash, Timestamp } from './common.ts';
 import { MODEL_EVENTS } from './models.ts';
+import { RULE_EVENTS } from './rules.ts';
 
 /**
  * Registry events: every state change of tenants, users, things, channels, API keys and
@@ -222,5 +223,6 @@ export const REGISTRY_EVENTS = {
   'apikey.revoked': ApiKeyRevoked,
   'bootstrap.configured': BootstrapConfigured,
   'bootstrap.removed': BootstrapRemoved,
+  ...RULE_EVENTS,
   ...MODEL_EVENTS,
 } as const;

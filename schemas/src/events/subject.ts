@@ -1,4 +1,4 @@
-import { commandSubject, eventSubject, registrySubject } from '../subjects/build.ts';
+import { commandSubject, eventSubject, registrySubject, scheduledCommandSubject } from '../subjects/build.ts';
 import type { TellyEvent } from './catalog.ts';
 
 /**
@@ -38,6 +38,12 @@ export function subjectOf(event: TellyEvent): string {
     case 'apikey.created':
     case 'apikey.revoked':
       return registrySubject({ tenant, entity: 'apikey', id: event.data.apikeyId });
+    case 'rule.created':
+    case 'rule.updated':
+    case 'rule.enabled':
+    case 'rule.disabled':
+    case 'rule.deleted':
+      return registrySubject({ tenant, entity: 'rule', id: event.data.ruleId });
     case 'model.created':
     case 'model.version-added':
     case 'model.deployed':
@@ -46,11 +52,19 @@ export function subjectOf(event: TellyEvent): string {
     case 'model.unbound':
     case 'model.deleted':
       return registrySubject({ tenant, entity: 'model', id: event.data.modelId });
+    case 'kafka.source.created':
+    case 'kafka.source.deleted':
+      return registrySubject({ tenant, entity: 'kafka', id: event.data.sourceId });
+    case 'kafka.sink.created':
+    case 'kafka.sink.deleted':
+      return registrySubject({ tenant, entity: 'kafka', id: event.data.sinkId });
     case 'bootstrap.configured':
     case 'bootstrap.removed':
       return registrySubject({ tenant, entity: 'bootstrap', id: event.data.thingId });
     case 'command.requested':
       return commandSubject({ tenant, thing: event.data.thingId });
+    case 'command.cancelled':
+      return scheduledCommandSubject({ tenant, thing: event.data.thingId, command: event.data.commandId });
     case 'command.delivered':
     case 'command.succeeded':
     case 'command.failed':
@@ -58,6 +72,10 @@ export function subjectOf(event: TellyEvent): string {
       return eventSubject({ tenant, type: 'command', thing: event.data.thingId });
     case 'alert.raised':
     case 'alert.resolved':
+    case 'alert.acknowledged':
+    case 'alert.cleared':
+    case 'alert.notified':
+    case 'alert.notification-failed':
       return eventSubject({ tenant, type: 'alert', thing: event.data.thingId });
     case 'inference.completed':
     case 'inference.failed':

@@ -36,6 +36,20 @@ export function commandSubject(parts: CommandSubjectParts): string {
   );
 }
 
+/** The token after `cmd.<tenant>.<thing>` of a scheduled command's subject. */
+export const SCHEDULED_COMMAND_TOKEN = 'scheduled';
+
+/**
+ * `cmd.<tenant>.<thing>.scheduled.<command>`: the NATS message schedule (ADR-51) that sends
+ * the command later onto `cmd.<tenant>.<thing>`. One subject per scheduled command, as the
+ * server keeps one schedule per subject; also where its cancellation is recorded.
+ */
+export function scheduledCommandSubject(parts: CommandSubjectParts & { command: string }): string {
+  return checkLength(
+    `${commandSubject(parts)}.${SCHEDULED_COMMAND_TOKEN}.${assertToken(parts.command, 'command')}`,
+  );
+}
+
 /** `evt.<tenant>.<type>.<thing>`; `thing` omitted gives {@link NO_THING_TOKEN}. */
 export function eventSubject(parts: EventSubjectParts): string {
   assertEventSubjectType(parts.type);
@@ -69,7 +83,9 @@ export function formatSubject(subject: TellySubject): string {
     case 'reg':
       return registrySubject(subject);
     case 'cmd':
-      return commandSubject(subject);
+      return subject.scheduled === undefined
+        ? commandSubject(subject)
+        : scheduledCommandSubject({ ...subject, command: subject.scheduled });
     case 'evt':
       return eventSubject(subject);
     case 'dlq':

@@ -1,4 +1,4 @@
-import { AUTH_REVOKED_PREFIX, assertEventSubjectType } from './build.ts';
+import { AUTH_REVOKED_PREFIX, assertEventSubjectType, SCHEDULED_COMMAND_TOKEN } from './build.ts';
 import { SubjectError } from './errors.ts';
 import { SUBJECT_PREFIXES } from './streams.ts';
 import { assertToken, MAX_SUBTOPIC_DEPTH } from './tokens.ts';
@@ -56,6 +56,11 @@ export function messageFilters(options: MessageFilterOptions = {}): readonly str
 /** Commands of a tenant (`cmd.<tenant>.*`) or of every tenant (`cmd.*.*`). */
 export function commandsFilter(tenant?: string): string {
   return `${SUBJECT_PREFIXES.COMMANDS}.${filterToken(tenant, 'tenant')}.${TOKEN_WILDCARD}`;
+}
+
+/** Scheduled commands (`cmd.*.*.scheduled.*`): their schedules and cancellations. */
+export function scheduledCommandsFilter(): string {
+  return `${commandsFilter()}.${SCHEDULED_COMMAND_TOKEN}.${TOKEN_WILDCARD}`;
 }
 
 /** Which derived events to select; omitted fields match anything. */

@@ -1,4 +1,4 @@
-import { assertEventSubjectType, assertRegistryKind } from './build.ts';
+import { assertEventSubjectType, assertRegistryKind, SCHEDULED_COMMAND_TOKEN } from './build.ts';
 import { SubjectError } from './errors.ts';
 import { SUBJECT_PREFIXES } from './streams.ts';
 import { assertSubtopic, assertToken, MAX_SUBJECT_LENGTH } from './tokens.ts';
@@ -127,13 +127,15 @@ function parseRegistryTokens(tokens: string[], subject: string): RegistrySubject
 }
 
 function parseCommandTokens(tokens: string[], subject: string): CommandSubject {
-  expectCount(tokens, 3, 'cmd.<tenant>.<thing>', subject);
-  const [, tenant = '', thing = ''] = tokens;
-  return {
+  const scheduled = tokens.length === 5 && tokens[3] === SCHEDULED_COMMAND_TOKEN;
+  if (!scheduled) expectCount(tokens, 3, 'cmd.<tenant>.<thing>', subject);
+  const [, tenant = '', thing = '', , command = ''] = tokens;
+  const parsed = {
     kind: 'cmd',
     tenant: assertToken(tenant, 'tenant', subject),
     thing: assertToken(thing, 'thing', subject),
-  };
+  } as const;
+  return scheduled ? { ...parsed, scheduled: assertToken(command, 'command', subject) } : parsed;
 }
 
 function parseEventTokens(tokens: string[], subject: string): EventSubject {

@@ -6,6 +6,7 @@ export const REGISTRY_KINDS = [
   'channel',
   'rule',
   'model',
+  'kafka',
   'apikey',
   'bootstrap',
 ] as const;
@@ -45,6 +46,8 @@ export interface CommandSubject {
   readonly kind: 'cmd';
   readonly tenant: string;
   readonly thing: string;
+  /** `cmd.<tenant>.<thing>.scheduled.<command>`: the schedule of that command. */
+  readonly scheduled?: string;
 }
 
 /** `evt.<tenant>.<type>.<thing>` — derived facts about one thing (or none: {@link NO_THING_TOKEN}). */
