@@ -6,7 +6,6 @@ export const REGISTRY_KINDS = [
   'channel',
   'rule',
   'model',
-  'kafka',
   'apikey',
   'bootstrap',
 ] as const;
