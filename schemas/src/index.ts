@@ -35,6 +35,13 @@ export { createEvent } from './events/create.ts';
 export { EventValidationError, isEventValidationError } from './events/errors.ts';
 export type { OfflineReason, RejectionReason } from './events/ingest.ts';
 export { OFFLINE_REASONS, REJECTION_REASONS } from './events/ingest.ts';
+export type { KafkaSinkEventType, KafkaSourceFormat, KafkaThingFrom } from './events/kafka.ts';
+export {
+  KAFKA_SINK_EVENT_TYPES,
+  KAFKA_SOURCE_FORMATS,
+  KAFKA_THING_FROM,
+  KAFKA_TOPIC_PATTERN,
+} from './events/kafka.ts';
 export type { UserRole } from './events/registry.ts';
 export { REGISTRY_EVENTS, USER_ROLES } from './events/registry.ts';
 export type { RuleDefinition } from './events/rules.ts';

@@ -52,6 +52,12 @@ export function subjectOf(event: TellyEvent): string {
     case 'model.unbound':
     case 'model.deleted':
       return registrySubject({ tenant, entity: 'model', id: event.data.modelId });
+    case 'kafka.source.created':
+    case 'kafka.source.deleted':
+      return registrySubject({ tenant, entity: 'kafka', id: event.data.sourceId });
+    case 'kafka.sink.created':
+    case 'kafka.sink.deleted':
+      return registrySubject({ tenant, entity: 'kafka', id: event.data.sinkId });
     case 'bootstrap.configured':
     case 'bootstrap.removed':
       return registrySubject({ tenant, entity: 'bootstrap', id: event.data.thingId });

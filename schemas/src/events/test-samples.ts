@@ -120,6 +120,16 @@ export const SAMPLE_DATA: { readonly [K in EventType]: EventData<K> } = {
     content: '{"interval":60}',
   },
   'bootstrap.removed': { thingId: THING, externalId: 'aa:bb:cc:dd:ee:ff' },
+  'kafka.source.created': {
+    sourceId: EVENT_ID,
+    topic: 'plant.telemetry',
+    format: 'senml-json',
+    thingFrom: 'key',
+    channelId: CHANNEL,
+  },
+  'kafka.source.deleted': { sourceId: EVENT_ID },
+  'kafka.sink.created': { sinkId: EVENT_ID, messagesTopic: 'telly.messages', eventsTopic: 'telly.events' },
+  'kafka.sink.deleted': { sinkId: EVENT_ID },
   'command.requested': {
     commandId: COMMAND,
     thingId: THING,

@@ -6,6 +6,7 @@ export const REGISTRY_KINDS = [
   'channel',
   'rule',
   'model',
+  'kafka',
   'apikey',
   'bootstrap',
 ] as const;
