@@ -4,6 +4,7 @@ import { apiKeyHandlers } from './apply/apikey.ts';
 import { bootstrapHandlers } from './apply/bootstrap.ts';
 import { channelHandlers } from './apply/channel.ts';
 import { modelHandlers } from './apply/model.ts';
+import { ruleHandlers } from './apply/rule.ts';
 import { tenantHandlers } from './apply/tenant.ts';
 import { thingHandlers } from './apply/thing.ts';
 import type { ApplyHandler, ApplyHandlers, Touched } from './apply/types.ts';
@@ -20,6 +21,7 @@ const HANDLERS: ApplyHandlers = {
   ...apiKeyHandlers,
   ...bootstrapHandlers,
   ...modelHandlers,
+  ...ruleHandlers,
 };
 
 /**
