@@ -3,7 +3,6 @@ import { ALERT_EVENTS } from './alerts.ts';
 import { COMMAND_EVENTS } from './commands.ts';
 import { INFERENCE_EVENTS } from './inference.ts';
 import { INGEST_EVENTS } from './ingest.ts';
-import { KAFKA_EVENTS } from './kafka.ts';
 import { REGISTRY_EVENTS } from './registry.ts';
 
 /** Every event type's current schema, by type. Adding an event means adding it to its group. */
@@ -13,7 +12,6 @@ export const EVENT_SCHEMAS = {
   ...ALERT_EVENTS,
   ...INFERENCE_EVENTS,
   ...INGEST_EVENTS,
-  ...KAFKA_EVENTS,
 } as const;
 
 export type EventSchemas = typeof EVENT_SCHEMAS;

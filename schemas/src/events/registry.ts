@@ -1,6 +1,7 @@
 import Type from 'typebox';
 import { MAX_THING_RATE_BURST, MAX_THING_RATE_PER_SECOND } from '../credentials/thing-credential.ts';
 import { data, defineEvent, Id, KeyHash, Metadata, Name, PasswordHash, Timestamp } from './common.ts';
+import { KAFKA_EVENTS } from './kafka.ts';
 import { MODEL_EVENTS } from './models.ts';
 import { RULE_EVENTS } from './rules.ts';
 
@@ -225,4 +226,5 @@ export const REGISTRY_EVENTS = {
   'bootstrap.removed': BootstrapRemoved,
   ...RULE_EVENTS,
   ...MODEL_EVENTS,
+  ...KAFKA_EVENTS,
 } as const;

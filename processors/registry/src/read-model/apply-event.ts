@@ -3,6 +3,7 @@ import type { RegistryEvent, RegistryEventType } from '../domain/decider.ts';
 import { apiKeyHandlers } from './apply/apikey.ts';
 import { bootstrapHandlers } from './apply/bootstrap.ts';
 import { channelHandlers } from './apply/channel.ts';
+import { kafkaHandlers } from './apply/kafka.ts';
 import { modelHandlers } from './apply/model.ts';
 import { ruleHandlers } from './apply/rule.ts';
 import { tenantHandlers } from './apply/tenant.ts';
@@ -22,6 +23,7 @@ const HANDLERS: ApplyHandlers = {
   ...bootstrapHandlers,
   ...modelHandlers,
   ...ruleHandlers,
+  ...kafkaHandlers,
 };
 
 /**
