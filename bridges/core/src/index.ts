@@ -1,4 +1,5 @@
 export { parseAcceptPolicy } from './accept-policy.ts';
+export { sniffContentType } from './content-type.ts';
 export type { CredentialListener } from './credentials/credentials-cache.ts';
 export { CredentialsCache, DEFAULT_CREDENTIALS_CACHE_SIZE } from './credentials/credentials-cache.ts';
 export type { DeviceGateway, DeviceGatewayOptions } from './device-gateway.ts';
