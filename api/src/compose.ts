@@ -28,7 +28,7 @@ export interface ApiDeps {
     ApiConfig,
     'issuer' | 'audience' | 'jwtPrivateKey' | 'jwtKeyFile' | 'oidcProviders' | 'operatorTenant'
   > &
-    Partial<Pick<ApiConfig, 'trustProxy'>>;
+    Partial<Pick<ApiConfig, 'trustProxy' | 'webUi'>>;
   nc: NatsConnection;
   /** The API's tables, the registry's read model, commands and telemetry, migrated by their owners. */
   pool: pg.Pool;
@@ -128,6 +128,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
     signingKeys: [composed.signingKey],
     bootstrapThrottle: composed.bootstrapThrottle,
     trustProxy: deps.config.trustProxy ?? false,
+    webUi: deps.config.webUi,
     logger: deps.logger,
   });
   const served = serveApp(app, deps.logger);

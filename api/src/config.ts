@@ -1,4 +1,5 @@
 import { envPort, parseBindAddress } from '@telly/runtime';
+import { parseWebUiConfig, type WebUiConfig } from './plugins/web-ui.ts';
 
 export const DEFAULT_API_PORT = 4000;
 /** `iss` of access tokens and what they must be presented to. */
@@ -23,6 +24,8 @@ export interface ApiConfig {
    * proxy's, and its `X-Forwarded-For` names the client the throttles count.
    */
   trustProxy: boolean;
+  /** The web dashboard at `/` (`TELLY_WEB_DIR`, and the device ports it shows). */
+  webUi?: WebUiConfig;
 }
 
 /** Reads the API's own settings once (NATS and Postgres are the runtime's), failing fast on a bad value. */
@@ -39,5 +42,6 @@ export function parseApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
     oidcProviders: env.TELLY_OIDC_PROVIDERS || undefined,
     operatorTenant: env.TELLY_OPERATOR_TENANT || undefined,
     trustProxy: Boolean(env.TELLY_API_INTERNAL_PORT),
+    webUi: parseWebUiConfig(env),
   };
 }

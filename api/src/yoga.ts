@@ -13,6 +13,7 @@ import { useCsvExport } from './plugins/csv-export.ts';
 import { GRAPHIQL_OPTIONS, renderGraphiql, useGraphiqlAssets } from './plugins/graphiql.ts';
 import { useGraphqlLimits } from './plugins/graphql-limits.ts';
 import { useJwks } from './plugins/jwks.ts';
+import { parseWebUiConfig, useWebUi, type WebUiConfig } from './plugins/web-ui.ts';
 import { schema } from './schema/index.ts';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -32,12 +33,14 @@ export interface GraphqlAppOptions {
   trustProxy: boolean;
   /** @default MAX_REQUEST_BYTES */
   maxRequestBytes?: number | undefined;
+  /** The web dashboard at `/`. @default its build in this repository, the default device ports */
+  webUi?: WebUiConfig | undefined;
 }
 
 /**
  * The yoga app: the schema with its context and error masking, and as plugins the body limit
  * (first: nothing reads a body before it), the bootstrap route, the CSV export, the JWKS,
- * GraphiQL's assets and the limits on an operation's shape.
+ * GraphiQL's assets, the web dashboard at `/` and the limits on an operation's shape.
  * No socket: `server.ts` serves it, tests call `app.fetch`.
  */
 export function createGraphqlApp(options: GraphqlAppOptions): GraphqlApp {
@@ -72,6 +75,7 @@ export function createGraphqlApp(options: GraphqlAppOptions): GraphqlApp {
       useCsvExport(authenticator, services.telemetry, logger),
       useJwks(options.signingKeys),
       useGraphiqlAssets(GRAPHQL_PATH),
+      useWebUi(options.webUi ?? parseWebUiConfig({})),
       useGraphqlLimits(),
     ],
   });

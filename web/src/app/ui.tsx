@@ -1,0 +1,128 @@
+import type { ComponentChildren } from 'preact';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { describeError } from './api/errors.ts';
+
+export interface Async<T> {
+  data: T | undefined;
+  error: unknown;
+  loading: boolean;
+  reload(): void;
+}
+
+/** Runs `load` when `deps` change (and on reload); the newest answer wins. */
+export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): Async<T> {
+  const [state, setState] = useState<{ data?: T; error?: unknown; loading: boolean }>({ loading: true });
+  const [tick, setTick] = useState(0);
+  const run = useRef(0);
+  useEffect(() => {
+    const mine = ++run.current;
+    setState((s) => ({ ...s, loading: true }));
+    load().then(
+      (data) => mine === run.current && setState({ data, loading: false }),
+      (error: unknown) => mine === run.current && setState((s) => ({ data: s.data, error, loading: false })),
+    );
+  }, [...deps, tick]);
+  const reload = useCallback(() => setTick((t) => t + 1), []);
+  return { data: state.data, error: state.error, loading: state.loading, reload };
+}
+
+/** An error in words, announced to screen readers. */
+export function ErrorText({ error }: { error: unknown }) {
+  if (error === undefined || error === null) return null;
+  return (
+    <p class="error" role="alert">
+      {describeError(error)}
+    </p>
+  );
+}
+
+/** A polite status line (saved, unchanged…). */
+export function Status({
+  children,
+  kind = 'info',
+}: {
+  children: ComponentChildren;
+  kind?: 'info' | 'ok' | 'warn';
+}) {
+  return (
+    <p class={`status status-${kind}`} role="status">
+      {children}
+    </p>
+  );
+}
+
+/** Runs an action, tracking busy and its error. */
+export function useAction<A extends unknown[]>(action: (...args: A) => Promise<void>) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(undefined);
+  const run = async (...args: A) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await action(...args);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { run, busy, error, setError };
+}
+
+/** Cursor paging: the cursors of the pages before, to go back. */
+export function usePager(resetKey: unknown) {
+  const [stack, setStack] = useState<(string | null)[]>([null]);
+  useEffect(() => setStack([null]), [resetKey]);
+  const after = stack[stack.length - 1] ?? null;
+  return {
+    after,
+    page: stack.length,
+    next: (cursor: string | null | undefined) => cursor && setStack((s) => [...s, cursor]),
+    previous: () => setStack((s) => (s.length > 1 ? s.slice(0, -1) : s)),
+  };
+}
+
+export function Pager({
+  page,
+  hasNext,
+  onNext,
+  onPrevious,
+  total,
+  label,
+}: {
+  page: number;
+  hasNext: boolean;
+  onNext(): void;
+  onPrevious(): void;
+  total: number | undefined;
+  label: string;
+}) {
+  return (
+    <nav class="pager" aria-label={`${label} pages`}>
+      <button type="button" onClick={onPrevious} disabled={page <= 1}>
+        Previous
+      </button>
+      <span>
+        Page {page}
+        {total !== undefined ? ` · ${total} in all` : ''}
+      </span>
+      <button type="button" onClick={onNext} disabled={!hasNext}>
+        Next
+      </button>
+    </nav>
+  );
+}
+
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+export const formatTime = (iso: string | null | undefined) => (iso ? dateTime.format(new Date(iso)) : '—');
+
+/** "5 s ago", "3 min ago"… for last seen. */
+export function ago(iso: string | null | undefined, now = Date.now()): string {
+  if (!iso) return 'never';
+  const s = Math.round((now - Date.parse(iso)) / 1000);
+  if (s < 5) return 'just now';
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  if (s < 86400) return `${Math.round(s / 3600)} h ago`;
+  return `${Math.round(s / 86400)} d ago`;
+}
