@@ -13,6 +13,8 @@ export type { KafkaBrokerOptions } from './kafka.ts';
 export { findKafkaLib, KAFKA_START_TIMEOUT_MS, KAFKA_VERSION, KafkaBroker } from './kafka.ts';
 export type { ManagedProcessOptions } from './managed-process.ts';
 export { DEFAULT_STOP_TIMEOUT_MS, ManagedProcess } from './managed-process.ts';
+export type { NatsClusterOptions } from './nats-cluster.ts';
+export { NatsCluster } from './nats-cluster.ts';
 export type { NatsServerOptions } from './nats-server.ts';
 export { NATS_START_TIMEOUT_MS, NatsServer } from './nats-server.ts';
 export type { PostgresOptions, TestDatabase } from './postgres.ts';
