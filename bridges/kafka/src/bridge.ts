@@ -1,0 +1,207 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Ingest, RateLimiter } from '@telly/bridge-core';
+import {
+  type CheckResult,
+  type HealthCheck,
+  HealthChecks,
+  isConsumerNotFound,
+  type Logger,
+  type RunningProcessor,
+  runProcessor,
+  worstStatus,
+} from '@telly/runtime';
+import type { Registry } from 'prom-client';
+import type { CatalogListener, KafkaSink, KafkaSource } from './catalog.ts';
+import type { KafkaClient } from './client.ts';
+import type { KafkaMetrics } from './metrics.ts';
+import { sinkProcessors } from './sink.ts';
+import { type RunningSource, runSource, sourceGroupId } from './source.ts';
+import type { ThingIndex } from './thing-index.ts';
+
+const LAG_REFRESH_MS = 5_000;
+
+export interface KafkaBridgeOptions {
+  nc: NatsConnection;
+  client: KafkaClient;
+  ingest: Ingest;
+  limiter: RateLimiter;
+  things: ThingIndex;
+  rejectionsTopic: string;
+  metrics: KafkaMetrics;
+  /** The component's registry: the sinks' processor metrics go there. */
+  registry: Registry;
+  logger: Logger;
+}
+
+interface SinkRun {
+  sink: KafkaSink;
+  health: HealthChecks;
+  processors: Promise<RunningProcessor[]>;
+}
+
+/**
+ * Runs every tenant's sources and sinks as the catalog says: a source is started when created
+ * (or found at start) and stopped when deleted; a sink's processors likewise. Changes are applied
+ * one at a time, in catalog order.
+ */
+export class KafkaBridge implements CatalogListener {
+  readonly #o: KafkaBridgeOptions;
+  readonly #sources = new Map<string, Promise<RunningSource | undefined>>();
+  readonly #sinks = new Map<string, SinkRun>();
+  readonly #failures = new Map<string, string>();
+  #queue: Promise<void> = Promise.resolve();
+  #stopped = false;
+  readonly #lagTimer: NodeJS.Timeout;
+
+  constructor(options: KafkaBridgeOptions) {
+    this.#o = options;
+    this.#lagTimer = setInterval(() => {
+      this.#refreshLag().catch((err: unknown) => options.logger.debug({ err }, 'source lag refresh failed'));
+    }, LAG_REFRESH_MS);
+    this.#lagTimer.unref();
+  }
+
+  get sources(): number {
+    return this.#sources.size;
+  }
+
+  get sinks(): number {
+    return this.#sinks.size;
+  }
+
+  sourceCreated(source: KafkaSource): void {
+    this.#serial(async () => {
+      if (this.#stopped || this.#sources.has(source.sourceId)) return;
+      const running = runSource(source, { ...this.#o }).then(
+        (r) => {
+          this.#failures.delete(source.sourceId);
+          return r;
+        },
+        (err: unknown) => {
+          this.#failures.set(source.sourceId, err instanceof Error ? err.message : String(err));
+          this.#o.logger.error({ err, source: source.sourceId }, 'a Kafka source could not start');
+          return undefined;
+        },
+      );
+      this.#sources.set(source.sourceId, running);
+      await running;
+    });
+  }
+
+  sourceDeleted(sourceId: string): void {
+    this.#serial(async () => {
+      const running = this.#sources.get(sourceId);
+      this.#sources.delete(sourceId);
+      this.#failures.delete(sourceId);
+      await (await running)?.stop();
+    });
+  }
+
+  sinkCreated(sink: KafkaSink): void {
+    this.#serial(async () => {
+      if (this.#stopped || this.#sinks.has(sink.sinkId)) return;
+      const health = new HealthChecks();
+      const processors = Promise.all(
+        sinkProcessors(sink, this.#o.client, this.#o.metrics).map((definition) =>
+          runProcessor(definition, {
+            nc: this.#o.nc,
+            logger: this.#o.logger,
+            metrics: this.#o.registry,
+            health,
+          }),
+        ),
+      );
+      this.#sinks.set(sink.sinkId, { sink, health, processors });
+      await processors.catch((err: unknown) => {
+        this.#failures.set(sink.sinkId, err instanceof Error ? err.message : String(err));
+        this.#o.logger.error({ err, sink: sink.sinkId }, 'a Kafka sink could not start');
+      });
+    });
+  }
+
+  sinkDeleted(sinkId: string): void {
+    this.#serial(async () => {
+      const run = this.#sinks.get(sinkId);
+      this.#sinks.delete(sinkId);
+      this.#failures.delete(sinkId);
+      if (!run) return;
+      const processors = await run.processors.catch(() => []);
+      await Promise.all(processors.map((p) => p.stop()));
+      // a deleted sink's consumers go too: nothing holds their place in the log any more
+      const jsm = await jetstreamManager(this.#o.nc);
+      for (const definition of sinkProcessors(run.sink, this.#o.client, this.#o.metrics)) {
+        await jsm.consumers.delete(definition.stream, definition.name).catch((err: unknown) => {
+          if (!isConsumerNotFound(err)) throw err;
+        });
+      }
+    });
+  }
+
+  /** Resolves once every change received so far is applied. */
+  settled(): Promise<void> {
+    return this.#queue;
+  }
+
+  /** `kafka-sources` and `kafka-sinks`: down while one failed to start, else the sinks' processors' worst. */
+  healthChecks(): Record<string, HealthCheck> {
+    return {
+      'kafka-sources': (): CheckResult => {
+        const failed = [...this.#sources.keys()].filter((id) => this.#failures.has(id));
+        return failed.length > 0
+          ? { status: 'down', detail: Object.fromEntries(failed.map((id) => [id, this.#failures.get(id)])) }
+          : { status: 'up', detail: { sources: this.#sources.size } };
+      },
+      'kafka-sinks': async (): Promise<CheckResult> => {
+        const reports = await Promise.all(
+          [...this.#sinks].map(async ([id, run]) => [id, await run.health.report()] as const),
+        );
+        const failed = [...this.#sinks.keys()].filter((id) => this.#failures.has(id));
+        const status = failed.length > 0 ? 'down' : worstStatus(reports.map(([, r]) => r.status));
+        return {
+          status,
+          detail: {
+            sinks: this.#sinks.size,
+            ...Object.fromEntries(
+              reports.filter(([, r]) => r.status !== 'up').map(([id, r]) => [id, r.checks]),
+            ),
+            ...Object.fromEntries(failed.map((id) => [id, this.#failures.get(id)])),
+          },
+        };
+      },
+    };
+  }
+
+  /** Stops every source (their batches finish first), then every sink's processors. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#lagTimer);
+    await this.#queue;
+    const sources = [...this.#sources.values()];
+    this.#sources.clear();
+    await Promise.all(sources.map(async (s) => (await s)?.stop()));
+    const sinks = [...this.#sinks.values()];
+    this.#sinks.clear();
+    await Promise.all(
+      sinks.map(async (run) => {
+        const processors = await run.processors.catch(() => []);
+        await Promise.all(processors.map((p) => p.stop()));
+      }),
+    );
+  }
+
+  #serial(fn: () => Promise<void>): void {
+    this.#queue = this.#queue.then(fn).catch((err: unknown) => {
+      this.#o.logger.error({ err }, 'applying a Kafka source or sink change failed');
+    });
+  }
+
+  async #refreshLag(): Promise<void> {
+    for (const running of [...this.#sources.values()]) {
+      const source = (await running)?.source;
+      if (!source) continue;
+      const lag = await this.#o.client.lag(sourceGroupId(source.sourceId), source.topic);
+      this.#o.metrics.sourceLag.set({ source: source.sourceId }, lag);
+    }
+  }
+}
