@@ -4,12 +4,13 @@ import { connectionType, pageComplexity, toConnection } from './pagination.ts';
 import { Thing } from './thing.ts';
 
 const CommandStatus = builder.enumType('CommandStatus', {
-  values: ['PENDING', 'DELIVERED', 'SUCCEEDED', 'FAILED', 'EXPIRED'] as const,
+  values: ['SCHEDULED', 'PENDING', 'DELIVERED', 'SUCCEEDED', 'FAILED', 'EXPIRED', 'CANCELLED'] as const,
 });
 
-const Command = builder.objectRef<CommandRow>('Command').implement({
+export const Command = builder.objectRef<CommandRow>('Command');
+Command.implement({
   description:
-    'A downlink command: PENDING → DELIVERED (the device acked it) → SUCCEEDED/FAILED, or EXPIRED.',
+    'A downlink command: PENDING → DELIVERED (the device acked it) → SUCCEEDED/FAILED, or EXPIRED. The revert of a timed command is SCHEDULED until its time (then PENDING), or CANCELLED.',
   fields: (t) => ({
     id: t.exposeID('id'),
     thingId: t.exposeID('thing_id'),
@@ -22,6 +23,27 @@ const Command = builder.objectRef<CommandRow>('Command').implement({
     completedAt: t.field({ type: 'DateTime', nullable: true, resolve: (c) => c.completed_at }),
     result: t.field({ type: 'JSON', nullable: true, resolve: (c) => c.result }),
     reason: t.string({ nullable: true, resolve: (c) => c.reason }),
+    revertAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description:
+        'A timed command: when its revert is (or was) to be sent; the revert itself: when it is sent.',
+      resolve: async (c, _args, ctx) =>
+        c.scheduled_for ?? (await ctx.services.commands.revertOf(c.tenant_id, c.id))?.scheduled_for ?? null,
+    }),
+    revert: t.field({
+      type: Command,
+      nullable: true,
+      description: 'A timed command: the command that reverts it after its duration.',
+      resolve: (c, _args, ctx) => ctx.services.commands.revertOf(c.tenant_id, c.id),
+    }),
+    revertOf: t.field({
+      type: Command,
+      nullable: true,
+      description: 'The revert of a timed command: the command it reverts.',
+      resolve: (c, _args, ctx) =>
+        c.revert_of ? ctx.services.commands.commandOfTenant(c.tenant_id, c.revert_of) : null,
+    }),
   }),
 });
 const CommandConnection = connectionType('Command', Command);
@@ -63,6 +85,11 @@ builder.mutationFields((t) => ({
       name: t.arg.string({ required: true }),
       payload: t.arg({ type: 'JSON' }),
       ttl: t.arg.string({ description: 'e.g. "30s", "5m", "1h"' }),
+      duration: t.arg.string({
+        description:
+          'A timed command: `revertPayload` is sent this long after `payload` (1 s to 24 h), durably, by a NATS message schedule.',
+      }),
+      revertPayload: t.arg({ type: 'JSON', description: 'What a timed command sends after `duration`.' }),
     },
     resolve: (_root, args, ctx) =>
       ctx.services.commands.send(principalOf(ctx), {
@@ -70,6 +97,16 @@ builder.mutationFields((t) => ({
         name: args.name,
         payload: args.payload,
         ttl: args.ttl,
+        duration: args.duration,
+        revertPayload: args.revertPayload,
       }),
+  }),
+  cancelCommand: t.field({
+    type: Command,
+    authScopes: { operator: true },
+    description:
+      'Cancels the scheduled revert of a timed command (`id`: the timed command or its revert); refused once the revert was sent.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => ctx.services.commands.cancel(principalOf(ctx), args.id),
   }),
 }));

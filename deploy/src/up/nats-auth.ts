@@ -14,6 +14,7 @@ export const NATS_USERS = [
   'telemetry-pg',
   'telemetry-influx',
   'devices',
+  'rules',
   'mqtt',
   'http',
 ] as const;
@@ -65,10 +66,14 @@ export const DURABLES = {
   registry: { stream: STREAMS.REGISTRY.name, name: 'registry' },
   commandsRequested: { stream: STREAMS.COMMANDS.name, name: 'commands-requested' },
   commandsStatus: { stream: STREAMS.EVENTS.name, name: 'commands-status' },
+  commandsScheduled: { stream: STREAMS.COMMANDS.name, name: 'commands-scheduled' },
   telemetryPg: { stream: STREAMS.MESSAGES.name, name: 'telemetry-pg' },
   telemetryInflux: { stream: STREAMS.MESSAGES.name, name: 'telemetry-influx' },
   devicesEvents: { stream: STREAMS.EVENTS.name, name: 'devices-events' },
   devicesMessages: { stream: STREAMS.MESSAGES.name, name: 'devices-messages' },
+  rulesDefinitions: { stream: STREAMS.REGISTRY.name, name: 'rules-definitions' },
+  rulesMessages: { stream: STREAMS.MESSAGES.name, name: 'rules-messages' },
+  rulesAlerts: { stream: STREAMS.EVENTS.name, name: 'rules-alerts' },
 } as const satisfies Record<string, Durable>;
 
 /**
@@ -81,10 +86,10 @@ export const NATS_GRANTS: Readonly<Record<NatsUser, NatsGrant>> = {
   admin: { role: '`telly up` and the `telly` CLI: topology, migrations, replays', all: true },
   api: {
     role: 'the GraphQL API: registry writes, commands, live telemetry, revocation notices, the DLQ, projection operations',
-    publish: ['reg.>', 'cmd.>', 'telly.>'],
+    publish: ['reg.>', 'cmd.>', 'telly.>', 'evt.*.alert.*'],
     subscribe: ['telly.>'],
     directGets: [STREAMS.REGISTRY.name, STREAMS.DLQ.name],
-    reads: [STREAMS.MESSAGES.name],
+    reads: [STREAMS.MESSAGES.name, STREAMS.EVENTS.name],
     readsManyFilters: [STREAMS.MESSAGES.name], // a thing's live telemetry: its subject and its subtopics
     inspects: [DURABLES.telemetryPg],
   },
@@ -96,7 +101,7 @@ export const NATS_GRANTS: Readonly<Record<NatsUser, NatsGrant>> = {
   commands: {
     role: 'the commands processor: the commands read model and expiry',
     publish: ['evt.*.command.*'],
-    durables: [DURABLES.commandsRequested, DURABLES.commandsStatus],
+    durables: [DURABLES.commandsRequested, DURABLES.commandsStatus, DURABLES.commandsScheduled],
   },
   'telemetry-pg': {
     role: 'the Postgres telemetry projection',
@@ -109,6 +114,11 @@ export const NATS_GRANTS: Readonly<Record<NatsUser, NatsGrant>> = {
   devices: {
     role: 'the device status projection: presence, last message, refused publishes',
     durables: [DURABLES.devicesEvents, DURABLES.devicesMessages],
+  },
+  rules: {
+    role: 'the rules processor: rules over device messages, alerts, and their actions (commands, timed ones included)',
+    publish: ['evt.*.alert.*', 'cmd.>'],
+    durables: [DURABLES.rulesDefinitions, DURABLES.rulesMessages, DURABLES.rulesAlerts],
   },
   mqtt: {
     role: 'the MQTT bridge: device messages, channel subscriptions, command downlink',

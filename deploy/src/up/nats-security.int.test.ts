@@ -9,7 +9,7 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { parseApiConfig } from '@telly/api';
-import { requestedProjection, statusProjection } from '@telly/commands';
+import { requestedProjection, scheduledProjection, statusProjection } from '@telly/commands';
 import { DEVICES_EVENTS, DEVICES_MESSAGES } from '@telly/devices';
 import { NatsServer } from '@telly/harness';
 import { REGISTRY_PROJECTION } from '@telly/registry';
@@ -205,8 +205,11 @@ test('the durables in the permission table are the ones the processors define', 
   assert.equal(DURABLES.devicesEvents.name, DEVICES_EVENTS);
   assert.equal(DURABLES.devicesMessages.name, DEVICES_MESSAGES);
   assert.deepEqual(
-    [requestedProjection(pool), statusProjection(pool)].map((p) => ({ stream: p.stream, name: p.name })),
-    [DURABLES.commandsRequested, DURABLES.commandsStatus],
+    [requestedProjection(pool), statusProjection(pool), scheduledProjection(pool)].map((p) => ({
+      stream: p.stream,
+      name: p.name,
+    })),
+    [DURABLES.commandsRequested, DURABLES.commandsStatus, DURABLES.commandsScheduled],
   );
 });
 

@@ -17,10 +17,16 @@ export interface CommandRow {
   completed_at: Date | null;
   result: unknown;
   reason: string | null;
+  /** The timed command this one reverts. */
+  revert_of: string | null;
+  /** When a scheduled command is (or was) to be sent. */
+  scheduled_for: Date | null;
+  /** Stream sequence of its schedule, while it waits there. */
+  schedule_seq: string | null;
 }
 
 const COLUMNS =
-  't.id, t.tenant_id, t.thing_id, t.name, t.payload, t.status, t.requested_at, t.expires_at, t.delivered_at, t.completed_at, t.result, t.reason';
+  't.id, t.tenant_id, t.thing_id, t.name, t.payload, t.status, t.requested_at, t.expires_at, t.delivered_at, t.completed_at, t.result, t.reason, t.revert_of, t.scheduled_for, t.schedule_seq';
 
 /**
  * Queries of the commands read model, each bound to a tenant. A command whose status events
@@ -37,6 +43,16 @@ export class CommandQueries {
     if (!isTellyId(commandId)) return undefined;
     const { rows } = await this.#pool.query<CommandRow>(
       `SELECT ${COLUMNS} FROM commands t WHERE t.tenant_id = $1 AND t.id = $2 AND t.name IS NOT NULL`,
+      [tenantId, commandId],
+    );
+    return rows[0];
+  }
+
+  /** The scheduled command that reverts a timed command, if it has one. */
+  async revertOf(tenantId: string, commandId: string): Promise<CommandRow | undefined> {
+    if (!isTellyId(commandId)) return undefined;
+    const { rows } = await this.#pool.query<CommandRow>(
+      `SELECT ${COLUMNS} FROM commands t WHERE t.tenant_id = $1 AND t.revert_of = $2 AND t.name IS NOT NULL`,
       [tenantId, commandId],
     );
     return rows[0];

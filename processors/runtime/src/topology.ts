@@ -79,6 +79,11 @@ export function streamConfigs(options: TopologyOptions = {}): (Partial<StreamCon
       discard: DiscardPolicy.Old,
       max_age: 7 * DAY_MS * NS_PER_MS,
       allow_msg_ttl: true, // each command carries its own expiry (Nats-TTL, nats-server >= 2.11)
+      // timed commands: the revert waits in the stream as a message schedule (ADR-51, >= 2.12)
+      // that the server itself sends at its time, so no Telly process needs to be up then;
+      // schedules need roll-ups (a cancellation replaces the schedule on its subject)
+      allow_msg_schedules: true,
+      allow_rollup_hdrs: true,
       max_msg_size: 64 * 1024,
     },
     {
