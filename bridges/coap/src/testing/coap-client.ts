@@ -13,14 +13,22 @@ export interface CoapClientResult {
   stderr: string;
 }
 
-/** Runs coap-client with `args` (the URI last) and resolves when it exits, whatever the code. */
+/**
+ * Runs coap-client with `args` (the URI last) and resolves when it exits, whatever the code. It
+ * waits 20 s at most for an answer (`-B 20`) unless `args` say otherwise.
+ */
 export function coapClient(args: string[], timeoutMs = 30_000): Promise<CoapClientResult> {
   return new Promise((resolve, reject) => {
-    execFile(COAP_CLIENT, ['-B', '20', ...args], { timeout: timeoutMs }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      if (err && code === -1) return reject(Object.assign(err, { stderr }));
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      COAP_CLIENT,
+      [...(args.includes('-B') ? [] : ['-B', '20']), ...args],
+      { timeout: timeoutMs },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        if (err && code === -1) return reject(Object.assign(err, { stderr }));
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
