@@ -11,6 +11,7 @@ import { DateTime } from './date-time.ts';
 import { ApiError } from './errors.ts';
 import type { AuthService } from './services/auth-service.ts';
 import type { CommandService } from './services/command-service.ts';
+import type { ModelService } from './services/model-service.ts';
 import type { ProjectionOps } from './services/projection-ops.ts';
 import type { RegistryQueries } from './services/queries.ts';
 import type { RegistryService } from './services/registry-service.ts';
@@ -32,6 +33,8 @@ export interface Services {
   devices: DeviceStatusQueries;
   /** The dead-letter queue (operators only: the resolvers authorize with `ops`). */
   deadLetters: DeadLetterQueue;
+  /** ONNX models: registry, predictions, the job queue. */
+  models: ModelService;
 }
 
 export interface Context {
@@ -64,6 +67,8 @@ export const builder = new SchemaBuilder<{
     ID: { Input: string; Output: string };
     JSON: { Input: unknown; Output: unknown };
     DateTime: { Input: Date; Output: Date };
+    /** A file of a GraphQL multipart request (yoga parses it). */
+    File: { Input: File; Output: never };
   };
   DefaultFieldNullability: false;
 }>({

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { DeviceStatusQueries } from '@telly/devices';
+import { ModelCatalog } from '@telly/inference';
 import { ProjectionWaiter, RegistryStore } from '@telly/registry';
 import { DeadLetterQueue, type Logger, Publisher } from '@telly/runtime';
 import type pg from 'pg';
@@ -16,6 +17,7 @@ import type { ApiConfig } from './config.ts';
 import { serveApp } from './server.ts';
 import { AuthService } from './services/auth-service.ts';
 import { CommandService } from './services/command-service.ts';
+import { ModelService } from './services/model-service.ts';
 import { ProjectionOps } from './services/projection-ops.ts';
 import { RegistryQueries } from './services/queries.ts';
 import { RegistryService } from './services/registry-service.ts';
@@ -68,7 +70,11 @@ export async function composeServices(deps: ApiDeps): Promise<Composition> {
   await revocations.listen();
   const js = jetstream(nc);
   const waiter = new ProjectionWaiter(pool);
-  const registry = new RegistryService(new RegistryStore(js, await jetstreamManager(nc)), waiter, pool);
+  const store = new RegistryStore(js, await jetstreamManager(nc));
+  const registry = new RegistryService(store, waiter, pool);
+  const catalog = new ModelCatalog();
+  await catalog.follow(js, logger);
+  const models = new ModelService({ nc, js, store, catalog, queries: new RegistryQueries(pool), logger });
   const services: Services = {
     registry,
     queries: new RegistryQueries(pool),
@@ -79,6 +85,7 @@ export async function composeServices(deps: ApiDeps): Promise<Composition> {
     ops: new ProjectionOps({ nc, js, pool, logger, operatorTenant: config.operatorTenant }),
     devices: new DeviceStatusQueries(pool),
     deadLetters: new DeadLetterQueue(nc),
+    models,
     auth: new AuthService({
       pool,
       registry,
@@ -103,6 +110,8 @@ export async function composeServices(deps: ApiDeps): Promise<Composition> {
     close: async () => {
       revocations.close();
       await waiter.close();
+      catalog.stop();
+      await models.close();
     },
   };
 }

@@ -13,6 +13,7 @@ import { useCsvExport } from './plugins/csv-export.ts';
 import { GRAPHIQL_OPTIONS, renderGraphiql, useGraphiqlAssets } from './plugins/graphiql.ts';
 import { useGraphqlLimits } from './plugins/graphql-limits.ts';
 import { useJwks } from './plugins/jwks.ts';
+import { useTfServing } from './plugins/tf-serving.ts';
 import { parseWebUiConfig, useWebUi, type WebUiConfig } from './plugins/web-ui.ts';
 import { schema } from './schema/index.ts';
 
@@ -73,6 +74,7 @@ export function createGraphqlApp(options: GraphqlAppOptions): GraphqlApp {
       useBodyLimit(options.maxRequestBytes),
       useBootstrap(services.registry, options.bootstrapThrottle, options.trustProxy, logger),
       useCsvExport(authenticator, services.telemetry, logger),
+      useTfServing(authenticator, services.models, logger),
       useJwks(options.signingKeys),
       useGraphiqlAssets(GRAPHQL_PATH),
       useWebUi(options.webUi ?? parseWebUiConfig({})),

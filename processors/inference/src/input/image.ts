@@ -1,6 +1,6 @@
 import type { ModelPreprocessing } from '@telly/schemas';
 import { decode as decodeBmp } from 'bmp-ts';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { InferenceError } from '../errors.ts';
 
 type ImageSpec = Extract<ModelPreprocessing, { kind: 'image' }>;
@@ -20,7 +20,7 @@ const isBmp = (b: Uint8Array) => b.length > 26 && b[0] === 0x42 && b[1] === 0x4d
  * smaller than the model's input, is INVALID_INPUT.
  */
 export async function imageToTensor(bytes: Uint8Array, spec: ImageSpec): Promise<Float32Array> {
-  let image: sharp.Sharp;
+  let image: Sharp;
   let width: number;
   let height: number;
   try {

@@ -1,0 +1,210 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { waitFor } from '@telly/harness';
+import { referenceModel, renderDigit, renderDigits } from '@telly/inference/testing';
+import { gql, ok, type Signed, type Stack, signup, startStack } from './testing/stack.ts';
+
+const run = promisify(execFile);
+let stack: Stack;
+let owner: Signed;
+
+before(async () => {
+  stack = await startStack();
+  owner = await signup(stack.url, 'models@example.com', 'models-co');
+});
+after(() => stack?.stop());
+
+const UPLOAD = `mutation($input: UploadModelInput!) {
+  uploadModel(input: $input) { id name status deployedVersion latestVersion labels
+    versions { version sha256 bytes inputs { name type shape } outputs { name shape } preprocessing postprocessing deployed } }
+}`;
+
+/** A GraphQL multipart request (graphql-multipart-request-spec), as Apollo's and urql's clients send it. */
+async function upload(file: Uint8Array, vars: Record<string, unknown>, token = owner.accessToken) {
+  const form = new FormData();
+  form.set('operations', JSON.stringify({ query: UPLOAD, variables: { input: { ...vars, file: null } } }));
+  form.set('map', JSON.stringify({ 0: ['variables.input.file'] }));
+  form.set('0', new Blob([new Uint8Array(file)]), 'model.onnx');
+  const res = await fetch(`${stack.url}/graphql`, {
+    method: 'POST',
+    body: form,
+    headers: { authorization: `Bearer ${token}`, 'graphql-require-preflight': '1' },
+  });
+  return (await res.json()) as {
+    data?: { uploadModel: Record<string, unknown> & { id: string } };
+    errors?: { message: string; extensions: { code: string } }[];
+  };
+}
+
+const PREDICT = `mutation($id: ID!, $input: PredictInput!) {
+  predict(modelId: $id, input: $input) { modelId version results { predictions { label probability } outputs } }
+}`;
+
+describe('models over GraphQL and the TF-Serving REST route', () => {
+  let modelId = '';
+
+  test('upload reads the model; a file that is not ONNX is refused', async () => {
+    const bad = await upload(new TextEncoder().encode('not a model'), { name: 'digits' });
+    assert.equal(bad.errors?.[0]?.extensions.code, 'VALIDATION_FAILED');
+    assert.match(bad.errors?.[0]?.message ?? '', /input\.file: not an ONNX model/);
+
+    const res = await upload(referenceModel('digits'), { name: 'digits' });
+    assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+    const m = res.data?.uploadModel as unknown as {
+      id: string;
+      status: string;
+      labels: string[];
+      versions: { version: number; sha256: string; inputs: { shape: number[] }[]; deployed: boolean }[];
+    };
+    modelId = m.id;
+    assert.equal(m.status, 'UPLOADED');
+    assert.equal(m.labels.length, 10);
+    assert.deepEqual(m.versions[0]?.inputs[0]?.shape, [-1, 784]);
+    assert.match(m.versions[0]?.sha256 ?? '', /^sha256:[0-9a-f]{64}$/);
+
+    const code = (await gql(stack.url, PREDICT, { id: modelId, input: { tensor: [0] } }, owner.accessToken))
+      .errors?.[0]?.extensions?.code;
+    assert.equal(code, 'NOT_ALLOWED', 'an undeployed model does not predict');
+  });
+
+  test('deploy, then digits rendered as PNG/JPEG/BMP/TIFF classify through predict (≥ 90 %)', async () => {
+    const { deployModel } = await ok<{ deployModel: { status: string; deployedVersion: number } }>(
+      stack.url,
+      'mutation($id: ID!) { deployModel(id: $id) { status deployedVersion } }',
+      { id: modelId },
+      owner.accessToken,
+    );
+    assert.deepEqual(deployModel, { status: 'DEPLOYED', deployedVersion: 1 });
+    const images = await renderDigits(5);
+    let right = 0;
+    for (const img of images) {
+      const data = await ok<{ predict: { results: { predictions: { label: string }[] }[] } }>(
+        stack.url,
+        PREDICT,
+        { id: modelId, input: { image: Buffer.from(img.file).toString('base64') } },
+        owner.accessToken,
+      );
+      if (data.predict.results[0]?.predictions[0]?.label === String(img.digit)) right++;
+    }
+    console.log(
+      `GraphQL predict: ${right}/${images.length} = ${((right / images.length) * 100).toFixed(1)} %`,
+    );
+    assert.ok(right / images.length >= 0.9);
+  });
+
+  test('bad input is a VALIDATION_FAILED naming what is wrong', async () => {
+    const wrongShape = await gql(
+      stack.url,
+      PREDICT,
+      { id: modelId, input: { tensor: [1, 2] } },
+      owner.accessToken,
+    );
+    assert.equal(wrongShape.errors?.[0]?.extensions?.code, 'VALIDATION_FAILED');
+    assert.match(wrongShape.errors?.[0]?.message ?? '', /2 values given; input image \[-1, 784\] takes 784/);
+    const corrupt = await gql(
+      stack.url,
+      PREDICT,
+      { id: modelId, input: { image: 'aGVsbG8=' } },
+      owner.accessToken,
+    );
+    assert.match(corrupt.errors?.[0]?.message ?? '', /the image does not decode/);
+  });
+
+  test('TF-Serving route: curl status and :predict', async () => {
+    const auth = `authorization: Bearer ${owner.accessToken}`;
+    const status = await run('curl', ['-s', '-H', auth, `${stack.url}/v1/models/digits`]);
+    assert.deepEqual(JSON.parse(status.stdout), {
+      model_version_status: [
+        { version: '1', state: 'AVAILABLE', status: { error_code: 'OK', error_message: '' } },
+      ],
+    });
+    const digits = await renderDigits(2, ['png', 'bmp']);
+    const body = JSON.stringify({
+      instances: digits.map((d) => ({ b64: Buffer.from(d.file).toString('base64') })),
+    });
+    const file = join(await mkdtemp(join(tmpdir(), 'tf-')), 'body.json');
+    await writeFile(file, body);
+    const res = await run('curl', [
+      '-s',
+      '-H',
+      auth,
+      '-H',
+      'content-type: application/json',
+      '--data-binary',
+      `@${file}`,
+      `${stack.url}/v1/models/digits:predict`,
+    ]);
+    const { predictions } = JSON.parse(res.stdout) as { predictions: { probabilities: number[] }[] };
+    assert.equal(predictions.length, digits.length);
+    const right = predictions.filter(
+      (p, i) => p.probabilities.indexOf(Math.max(...p.probabilities)) === digits[i]?.digit,
+    );
+    console.log(`TF-Serving :predict (curl): ${right.length}/${digits.length}`);
+    assert.ok(right.length / digits.length >= 0.9);
+    const missing = await run('curl', [
+      '-s',
+      '-w',
+      '%{http_code}',
+      '-H',
+      auth,
+      `${stack.url}/v1/models/nope:predict`,
+      '-d',
+      '{}',
+    ]);
+    assert.match(missing.stdout, /Servable not found.*404$/);
+    const anon = await run('curl', ['-s', '-w', '%{http_code}', `${stack.url}/v1/models/digits`]);
+    assert.match(anon.stdout, /401$/);
+  });
+
+  test('a predict job runs to done, and is not found by another tenant', async () => {
+    const img = Buffer.from(await renderDigit(4, 1, 'jpeg')).toString('base64');
+    const { submitPredictJob } = await ok<{ submitPredictJob: { id: string; status: string } }>(
+      stack.url,
+      'mutation($id: ID!, $input: PredictInput!) { submitPredictJob(modelId: $id, input: $input) { id status } }',
+      { id: modelId, input: { image: img } },
+      owner.accessToken,
+    );
+    assert.ok(['QUEUED', 'RUNNING', 'DONE'].includes(submitPredictJob.status));
+    const JOB =
+      'query($id: ID!) { predictJob(id: $id) { status error prediction { results { predictions { label } } } } }';
+    const done = await waitFor(async () => {
+      const { predictJob } = await ok<{
+        predictJob: { status: string; prediction: { results: { predictions: { label: string }[] }[] } };
+      }>(stack.url, JOB, { id: submitPredictJob.id }, owner.accessToken);
+      return predictJob.status === 'DONE' ? predictJob : undefined;
+    });
+    assert.equal(done.prediction.results[0]?.predictions[0]?.label, '4');
+    const other = await signup(stack.url, 'other-models@example.com', 'other-co');
+    const foreign = await ok<{ predictJob: unknown }>(
+      stack.url,
+      JOB,
+      { id: submitPredictJob.id },
+      other.accessToken,
+    );
+    assert.equal(foreign.predictJob, null, "another tenant's job is not found");
+  });
+
+  test('undeploy stops predictions; delete an undeployed model', async () => {
+    await ok(
+      stack.url,
+      'mutation($id: ID!) { undeployModel(id: $id) { status } }',
+      { id: modelId },
+      owner.accessToken,
+    );
+    const res = await gql(
+      stack.url,
+      PREDICT,
+      { id: modelId, input: { tensor: new Array(784).fill(0) } },
+      owner.accessToken,
+    );
+    assert.equal(res.errors?.[0]?.extensions?.code, 'NOT_ALLOWED');
+    await ok(stack.url, 'mutation($id: ID!) { deleteModel(id: $id) }', { id: modelId }, owner.accessToken);
+    const { models } = await ok<{ models: unknown[] }>(stack.url, '{ models { id } }', {}, owner.accessToken);
+    assert.deepEqual(models, []);
+  });
+});

@@ -1,0 +1,327 @@
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  InferenceError,
+  isInferenceError,
+  type Job,
+  JobQueue,
+  type JobQueueOptions,
+  LoadedModel,
+  MAX_MODEL_BYTES,
+  type ModelCatalog,
+  type ModelCommand,
+  ModelFiles,
+  ModelPool,
+  type ModelState,
+  modelDecider,
+  modelObjectName,
+  type PredictInput,
+  type Prediction,
+  Predictor,
+  sha256Of,
+} from '@telly/inference';
+import type { RegistryStore } from '@telly/registry';
+import type { Logger } from '@telly/runtime';
+import {
+  isEventValidationError,
+  MODEL_NAME_PATTERN,
+  type ModelPostprocessing,
+  type ModelPreprocessing,
+  parseDuration,
+} from '@telly/schemas';
+import { v7 } from 'uuid';
+import type { Principal } from '../auth/principal.ts';
+import { ApiError, invalid, isApiError } from '../errors.ts';
+import type { RegistryQueries } from './queries.ts';
+
+export interface UploadInput {
+  name: string;
+  file: Uint8Array;
+  description?: string | null | undefined;
+  labels?: readonly string[] | null | undefined;
+  preprocessing?: unknown;
+  postprocessing?: unknown;
+  deploy?: boolean | null | undefined;
+}
+
+export interface BindInput {
+  modelId: string;
+  channelId: string;
+  thingIds?: readonly string[] | null | undefined;
+  measurements: readonly string[];
+}
+
+/** Longest timeout a caller may ask a prediction for. @default 60 s */
+export const MAX_PREDICT_TIMEOUT_MS = 60_000;
+
+/** InferenceError → ApiError, once, here at the edge. */
+export function toModelApiError(err: unknown): unknown {
+  if (isApiError(err)) return err;
+  if (isInferenceError(err)) {
+    switch (err.code) {
+      case 'NOT_FOUND':
+        return new ApiError('NOT_FOUND', err.message);
+      case 'NOT_DEPLOYED':
+        return new ApiError('NOT_ALLOWED', err.message);
+      case 'TIMEOUT':
+        return new ApiError('UNAVAILABLE', err.message);
+      case 'MODEL_FAILED':
+        return new ApiError('VALIDATION_FAILED', err.message);
+      default:
+        return new ApiError('VALIDATION_FAILED', err.message);
+    }
+  }
+  if (isEventValidationError(err)) return new ApiError('VALIDATION_FAILED', err.message);
+  return err;
+}
+
+async function mapped<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw toModelApiError(err);
+  }
+}
+
+/**
+ * The model registry as the API offers it: uploads (read, smoke-tested, stored by sha256, a new
+ * version), deploy / undeploy / rollback / delete, bindings, on-demand predictions and the job
+ * queue. Writes go through the REGISTRY stream (`reg.<tenant>.model.<id>`) and return once the
+ * catalog shows them.
+ */
+export class ModelService {
+  readonly #store: RegistryStore;
+  readonly #catalog: ModelCatalog;
+  readonly #files: ModelFiles;
+  readonly #pool: ModelPool;
+  readonly #predictor: Predictor;
+  readonly #queries: RegistryQueries;
+  readonly jobs: JobQueue;
+
+  constructor(deps: {
+    nc: NatsConnection;
+    js: JetStreamClient;
+    store: RegistryStore;
+    catalog: ModelCatalog;
+    queries: RegistryQueries;
+    logger: Logger;
+    jobs?: JobQueueOptions | undefined;
+  }) {
+    this.#store = deps.store;
+    this.#catalog = deps.catalog;
+    this.#files = new ModelFiles(deps.nc);
+    this.#pool = new ModelPool(this.#files);
+    this.#predictor = new Predictor(this.#catalog, this.#pool);
+    this.#queries = deps.queries;
+    this.jobs = new JobQueue(deps.jobs);
+  }
+
+  list(p: Principal): ModelState[] {
+    return this.#catalog.list(p.tenantId);
+  }
+
+  get(p: Principal, id: string): ModelState | undefined {
+    return this.#catalog.get(p.tenantId, id);
+  }
+
+  byName(p: Principal, name: string): ModelState | undefined {
+    return this.#catalog.byName(p.tenantId, name);
+  }
+
+  async #handle(p: Principal, modelId: string, command: ModelCommand): Promise<ModelState> {
+    const { seq } = await this.#store.handle(
+      modelDecider as never,
+      { tenantId: p.tenantId, kind: 'model', id: modelId },
+      command as never,
+      { actor: p.actor },
+    );
+    await this.#catalog.waitFor(seq);
+    const model = this.#catalog.get(p.tenantId, modelId);
+    if (!model) throw new InferenceError('NOT_FOUND', `model ${modelId} not found`);
+    return model;
+  }
+
+  /** Reads, smoke-tests and stores a file as the next version of the model `name` (created if new). */
+  upload(p: Principal, input: UploadInput): Promise<ModelState> {
+    return mapped(async () => {
+      if (!new RegExp(MODEL_NAME_PATTERN).test(input.name)) {
+        throw invalid('input.name', 'must be 1 to 64 of A-Z a-z 0-9 _ - (it names telemetry and a subtopic)');
+      }
+      if (input.file.byteLength === 0) throw invalid('input.file', 'is empty');
+      if (input.file.byteLength > MAX_MODEL_BYTES) {
+        throw invalid('input.file', `is ${input.file.byteLength} bytes; at most ${MAX_MODEL_BYTES}`);
+      }
+      if (input.description && input.description.length > 1024)
+        throw invalid('input.description', 'at most 1024 characters');
+      const loaded = await LoadedModel.load(input.file, {
+        ...(input.description ? { description: input.description } : {}),
+        ...(input.labels ? { labels: [...input.labels] } : {}),
+        ...(input.preprocessing ? { preprocessing: input.preprocessing as ModelPreprocessing } : {}),
+        ...(input.postprocessing ? { postprocessing: input.postprocessing as ModelPostprocessing } : {}),
+      }).catch((err: unknown) => {
+        throw isInferenceError(err)
+          ? new ApiError('VALIDATION_FAILED', `input.file: ${err.message}`, { field: 'input.file' })
+          : err;
+      });
+      await loaded.release();
+      const existing = this.#catalog.byName(p.tenantId, input.name);
+      const modelId = existing?.id ?? v7();
+      const sha256 = sha256Of(input.file);
+      await this.#files.put(modelObjectName(p.tenantId, modelId, sha256), input.file);
+      const { info } = loaded;
+      let model = await this.#handle(p, modelId, {
+        type: 'add-version',
+        modelId,
+        name: input.name,
+        version: {
+          sha256,
+          bytes: input.file.byteLength,
+          description: info.description,
+          labels: info.labels,
+          inputs: info.inputs,
+          outputs: info.outputs,
+          preprocessing: info.preprocessing,
+          postprocessing: info.postprocessing,
+          source: 'upload',
+        },
+      });
+      if (input.deploy) model = await this.deploy(p, modelId, model.versions.at(-1)?.version);
+      return model;
+    });
+  }
+
+  /**
+   * Serves `version` (the newest when omitted) once it loaded here and ran a smoke input; the
+   * version serving until then keeps serving.
+   */
+  deploy(p: Principal, modelId: string, version?: number | null): Promise<ModelState> {
+    return mapped(async () => {
+      const model = this.#catalog.get(p.tenantId, modelId);
+      if (!model) throw new InferenceError('NOT_FOUND', `model ${modelId} not found`);
+      const wanted = version ?? model.versions.at(-1)?.version ?? 0;
+      const v = model.versions.find((x) => x.version === wanted);
+      if (!v) throw new InferenceError('NOT_FOUND', `model ${model.name} has no version ${wanted}`);
+      await this.#pool.get(p.tenantId, v); // loads and smoke-tests it
+      return this.#handle(p, modelId, { type: 'deploy', version: wanted });
+    });
+  }
+
+  undeploy(p: Principal, modelId: string): Promise<ModelState> {
+    return mapped(() => this.#handle(p, modelId, { type: 'undeploy' }));
+  }
+
+  /** Deploys the version that served before the current one. */
+  rollback(p: Principal, modelId: string): Promise<ModelState> {
+    return mapped(async () => {
+      const model = this.#catalog.get(p.tenantId, modelId);
+      if (!model) throw new InferenceError('NOT_FOUND', `model ${modelId} not found`);
+      const previous = model.previouslyDeployed.at(-1);
+      if (previous === undefined)
+        throw new ApiError('NOT_ALLOWED', `model ${model.name} has no earlier deployed version`);
+      return this.deploy(p, modelId, previous);
+    });
+  }
+
+  delete(p: Principal, modelId: string): Promise<boolean> {
+    return mapped(async () => {
+      const model = this.#catalog.get(p.tenantId, modelId);
+      if (!model) throw new InferenceError('NOT_FOUND', `model ${modelId} not found`);
+      await this.#handle(p, modelId, { type: 'delete' }).catch((err: unknown) => {
+        if (isInferenceError(err, 'NOT_FOUND')) return; // the fold of a deleted model is not found: done
+        throw err;
+      });
+      for (const v of model.versions)
+        await this.#files.delete(modelObjectName(p.tenantId, modelId, v.sha256));
+      return true;
+    });
+  }
+
+  bind(p: Principal, input: BindInput): Promise<ModelState> {
+    return mapped(async () => {
+      if (!(await this.#queries.channel(p.tenantId, input.channelId))) {
+        throw new ApiError('NOT_FOUND', `channel ${input.channelId} not found`);
+      }
+      const model = this.#catalog.get(p.tenantId, input.modelId);
+      if (!model) throw new InferenceError('NOT_FOUND', `model ${input.modelId} not found`);
+      const measurements = [...input.measurements];
+      if (
+        measurements.length === 0 ||
+        measurements.length > 64 ||
+        measurements.some((m) => m.length === 0 || m.length > 256)
+      ) {
+        throw invalid('input.measurements', '1 to 64 names of 1 to 256 characters');
+      }
+      const latest = model.versions.at(-1);
+      const pre = latest?.preprocessing;
+      if (pre?.kind === 'telemetry' && !pre.measurements.every((m) => measurements.includes(m))) {
+        throw invalid('input.measurements', `the model reads ${pre.measurements.join(', ')}; bind those`);
+      }
+      if (pre?.kind === 'image' && measurements.length !== 1) {
+        throw invalid(
+          'input.measurements',
+          'an image model reads one measurement (the record whose vd is the image)',
+        );
+      }
+      return this.#handle(p, input.modelId, {
+        type: 'bind',
+        binding: {
+          bindingId: v7(),
+          channelId: input.channelId,
+          thingIds: [...(input.thingIds ?? [])],
+          measurements,
+        },
+      });
+    });
+  }
+
+  unbind(p: Principal, modelId: string, bindingId: string): Promise<ModelState> {
+    return mapped(() => this.#handle(p, modelId, { type: 'unbind', bindingId }));
+  }
+
+  predict(
+    p: Principal,
+    model: { id?: string; name?: string },
+    inputs: readonly PredictInput[],
+    options: {
+      version?: number | null | undefined;
+      timeout?: string | null | undefined;
+      signal?: AbortSignal;
+    } = {},
+  ): Promise<Prediction> {
+    return mapped(async () => {
+      let timeoutMs: number | undefined;
+      if (options.timeout) {
+        try {
+          timeoutMs = parseDuration(options.timeout, { max: MAX_PREDICT_TIMEOUT_MS });
+        } catch (err) {
+          throw invalid('timeout', (err as Error).message);
+        }
+      }
+      return this.#predictor.predict(p.tenantId, model, inputs, {
+        version: options.version ?? undefined,
+        timeoutMs,
+        signal: options.signal,
+      });
+    });
+  }
+
+  /** Queues a prediction as a job of the tenant's queue. */
+  submitPredict(p: Principal, modelId: string, input: PredictInput, version?: number | null): Job {
+    try {
+      this.#predictor.resolve(p.tenantId, { id: modelId }, version ?? undefined);
+      return this.jobs.submit(p.tenantId, 'predict', modelId, (signal) =>
+        this.#predictor.predict(p.tenantId, { id: modelId }, [input], {
+          version: version ?? undefined,
+          signal,
+        }),
+      );
+    } catch (err) {
+      throw toModelApiError(err);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.jobs.close();
+    await this.#pool.close();
+  }
+}

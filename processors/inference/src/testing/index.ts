@@ -1,0 +1,5 @@
+// Test support for other packages' tests (not for production code): the reference models and
+// held-out digits rendered as image files.
+export type { DigitImage, ImageType } from './digits.ts';
+export { IMAGE_TYPES, renderDigit, renderDigits } from './digits.ts';
+export { REFERENCE_MODELS, referenceModel } from './models.ts';
