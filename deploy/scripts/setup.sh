@@ -9,7 +9,6 @@ mode="${1:-start}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cache="${TELLY_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/telly}"
 node_version="$(tr -d ' \n' < "$root/.node-version")"
-nats_version="$(tr -d ' \n' < "$root/deploy/scripts/nats-server.version")"
 log() { printf '[setup] %s\n' "$*" >&2; }
 mkdir -p "$cache"
 
@@ -42,13 +41,9 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
-# 3. nats-server (>= 2.11; Debian's is too old), built from its Go module and cached.
-nats_bin="${TELLY_NATS_SERVER_BIN:-$cache/nats-server-$nats_version/nats-server}"
-if [ ! -x "$nats_bin" ]; then
-  command -v go >/dev/null || { log "Go is needed to build nats-server $nats_version (or set TELLY_NATS_SERVER_BIN)"; exit 1; }
-  log "building nats-server $nats_version (once; cached in $cache)"
-  GOBIN="$(dirname "$nats_bin")" GOFLAGS=-mod=mod go install "github.com/nats-io/nats-server/v2@$nats_version" >&2
-fi
+# 3. nats-server (>= 2.11; Debian's is too old): its Go module plus Telly's group-commit patch
+#    (deploy/nats/), built once and cached under the patch's hash (see nats-server.sh).
+nats_bin="${TELLY_NATS_SERVER_BIN:-$(TELLY_CACHE_DIR="$cache" bash "$root/deploy/scripts/nats-server.sh")}"
 
 # 4. Debian packages: servers and third-party peers that tests drive.
 apt_list="$root/deploy/scripts/apt-$mode.txt"
