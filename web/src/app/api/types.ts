@@ -60,7 +60,14 @@ export interface TelemetryPoint {
   boolValue?: boolean | null;
   subtopic?: string;
 }
-export type CommandStatus = 'PENDING' | 'DELIVERED' | 'SUCCEEDED' | 'FAILED' | 'EXPIRED';
+export type CommandStatus =
+  | 'SCHEDULED'
+  | 'PENDING'
+  | 'DELIVERED'
+  | 'SUCCEEDED'
+  | 'FAILED'
+  | 'EXPIRED'
+  | 'CANCELLED';
 export interface Command {
   id: string;
   name: string;
@@ -72,4 +79,7 @@ export interface Command {
   expiresAt: string | null;
   reason: string | null;
   result: unknown;
+  /** A timed command: when its revert is sent; a revert: when it is. */
+  revertAt?: string | null;
+  revertOf?: { id: string } | null;
 }

@@ -6,21 +6,23 @@ import { parseObject, ThingTabs } from './thing.tsx';
 
 /** While a command is still moving, its status is read again this often. */
 const POLL_MS = 1000;
-const OPEN = new Set(['PENDING', 'DELIVERED']);
+const OPEN = new Set(['SCHEDULED', 'PENDING', 'DELIVERED']);
 
 const COMMANDS = `query Commands($id: ID!) {
   thing(id: $id) {
     id name
     commands(first: 20) {
-      nodes { id name payload status requestedAt deliveredAt completedAt expiresAt reason result }
+      nodes { id name payload status requestedAt deliveredAt completedAt expiresAt reason result revertAt revertOf { id } }
       pageInfo { hasNextPage endCursor } totalCount
     }
   }
 }`;
 
-const SEND = `mutation Send($t: ID!, $name: String!, $payload: JSON, $ttl: String) {
-  sendCommand(thingId: $t, name: $name, payload: $payload, ttl: $ttl) { id status }
+const SEND = `mutation Send($t: ID!, $name: String!, $payload: JSON, $ttl: String, $duration: String, $revert: JSON) {
+  sendCommand(thingId: $t, name: $name, payload: $payload, ttl: $ttl, duration: $duration, revertPayload: $revert) { id status }
 }`;
+const ON = { state: 'ON' };
+const OFF = { state: 'OFF' };
 
 export function CommandsPage({ thingId }: { thingId: string }) {
   const list = useAsync(
@@ -38,10 +40,30 @@ export function CommandsPage({ thingId }: { thingId: string }) {
     return () => clearTimeout(timer);
   }, [moving, list.data, list.reload]);
   const [sent, setSent] = useState<string | undefined>();
-  const send = useAction(async (name: string, payload: unknown, ttl: string | null, what: string) => {
-    setSent(undefined);
-    await gql(SEND, { t: thingId, name, payload, ttl });
-    setSent(`${what} sent.`);
+  const [seconds, setSeconds] = useState('30');
+  const send = useAction(
+    async (
+      name: string,
+      payload: unknown,
+      ttl: string | null,
+      what: string,
+      timed?: { duration: string; revert: unknown },
+    ) => {
+      setSent(undefined);
+      await gql(SEND, {
+        t: thingId,
+        name,
+        payload,
+        ttl,
+        duration: timed?.duration ?? null,
+        revert: timed?.revert ?? null,
+      });
+      setSent(`${what} sent.`);
+      list.reload();
+    },
+  );
+  const cancel = useAction(async (id: string) => {
+    await gql('mutation Cancel($id: ID!) { cancelCommand(id: $id) { id status } }', { id });
     list.reload();
   });
   const thing = list.data?.thing;
@@ -59,7 +81,7 @@ export function CommandsPage({ thingId }: { thingId: string }) {
           <button
             type="button"
             class="big"
-            onClick={() => void send.run('switch', { state: 'ON' }, null, 'ON')}
+            onClick={() => void send.run('switch', ON, null, 'ON')}
             disabled={send.busy}
           >
             ON
@@ -67,12 +89,38 @@ export function CommandsPage({ thingId }: { thingId: string }) {
           <button
             type="button"
             class="big"
-            onClick={() => void send.run('switch', { state: 'OFF' }, null, 'OFF')}
+            onClick={() => void send.run('switch', OFF, null, 'OFF')}
             disabled={send.busy}
           >
             OFF
           </button>
         </div>
+        <form
+          class="inline"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void send.run('switch', ON, null, `ON for ${seconds} s`, {
+              duration: `${seconds}s`,
+              revert: OFF,
+            });
+          }}
+        >
+          <label>
+            Seconds
+            <input
+              type="number"
+              inputMode="numeric"
+              min={1}
+              max={86400}
+              required
+              value={seconds}
+              onInput={(e) => setSeconds(e.currentTarget.value)}
+            />
+          </label>
+          <button type="submit" disabled={send.busy}>
+            ON for {seconds || 'N'} seconds, then OFF
+          </button>
+        </form>
         {sent && <Status kind="ok">{sent}</Status>}
         <ErrorText error={send.error} />
       </section>
@@ -82,7 +130,7 @@ export function CommandsPage({ thingId }: { thingId: string }) {
       />
       <section class="panel" aria-labelledby="history-title">
         <h2 id="history-title">History</h2>
-        <ErrorText error={list.error} />
+        <ErrorText error={list.error ?? cancel.error} />
         {commands.length === 0 ? (
           <p>No commands sent yet.</p>
         ) : (
@@ -95,6 +143,9 @@ export function CommandsPage({ thingId }: { thingId: string }) {
                   <th scope="col">Sent</th>
                   <th scope="col">Delivered</th>
                   <th scope="col">Completed</th>
+                  <th scope="col">
+                    <span class="visually-hidden">Actions</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -102,6 +153,10 @@ export function CommandsPage({ thingId }: { thingId: string }) {
                   <tr key={c.id} data-command-id={c.id} data-status={c.status}>
                     <td>
                       {c.name} <code>{JSON.stringify(c.payload)}</code>
+                      {c.revertOf && <span class="hint"> (revert, at {formatTime(c.revertAt)})</span>}
+                      {!c.revertOf && c.revertAt && (
+                        <span class="hint"> (timed: reverts at {formatTime(c.revertAt)})</span>
+                      )}
                     </td>
                     <td>
                       <span class={`badge badge-${c.status.toLowerCase()}`}>{c.status.toLowerCase()}</span>
@@ -110,6 +165,13 @@ export function CommandsPage({ thingId }: { thingId: string }) {
                     <td>{formatTime(c.requestedAt)}</td>
                     <td>{formatTime(c.deliveredAt)}</td>
                     <td>{formatTime(c.completedAt)}</td>
+                    <td>
+                      {c.status === 'SCHEDULED' && (
+                        <button type="button" onClick={() => void cancel.run(c.id)} disabled={cancel.busy}>
+                          Cancel<span class="visually-hidden"> {c.name}</span>
+                        </button>
+                      )}
+                    </td>
                   </tr>
                 ))}
               </tbody>

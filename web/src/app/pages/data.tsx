@@ -275,7 +275,16 @@ function HistoryCharts({ thingId, view }: { thingId: string; view: HistoryView }
   }, [answer.data]);
   const label = `${RANGES[view.range].label.toLowerCase()}, ${view.aggregate.toLowerCase()} per ${view.every}`;
   return (
-    <section aria-labelledby="charts-title" aria-busy={answer.loading}>
+    <section
+      aria-labelledby="charts-title"
+      aria-busy={answer.loading}
+      data-testid="history"
+      data-from={view.from}
+      data-to={view.to}
+      data-every={view.every}
+      data-aggregate={view.aggregate}
+      data-loaded={answer.loading ? undefined : 'true'}
+    >
       <h2 id="charts-title">History</h2>
       <ErrorText error={answer.error} />
       <p class="hint" role="status">

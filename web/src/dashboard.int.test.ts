@@ -1,0 +1,394 @@
+// The dashboard in Debian's Chromium against a real `telly up`: what a person does, checked on
+// the DOM and against the API's own answers, devices played by mosquitto_pub / mosquitto_sub.
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { type Platform, startPlatform } from '@telly/deploy/testing';
+import { waitFor } from '@telly/harness';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import QRCode from 'qrcode';
+import { QR_OPTIONS } from './app/credentials-payload.ts';
+import { assertAccessible, launchChromium, screenshot, watchErrors } from './testing/browser.ts';
+
+const run = promisify(execFile);
+const EMAIL = 'ana@example.com';
+const PASSWORD = 'correct horse battery staple';
+
+let platform: Platform;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let pageErrors: string[];
+/** What the flow learns as it goes. */
+const seen: { channelId?: string; thingId?: string; key?: string; tenantId?: string } = {};
+const devices: ChildProcess[] = [];
+
+const mqtt = (...args: string[]) => ['-h', '127.0.0.1', '-p', String(platform.ports.mqtt), ...args];
+/** One QoS 1 publish as the thing; resolves once PUBACKed (the message is in the log). */
+const publish = (topic: string, message: string) =>
+  run('mosquitto_pub', mqtt('-q', '1', '-u', seen.thingId!, '-P', seen.key!, '-t', topic, '-m', message), {
+    timeout: 10_000,
+  });
+const publishTemperature = (v: number) =>
+  publish(`channels/${seen.channelId}/messages`, JSON.stringify([{ n: 'temperature', u: 'Cel', v }]));
+
+async function token(): Promise<string> {
+  const { login } = await platform.gql<{ login: { accessToken: string } }>(
+    'mutation($e: String!, $p: String!) { login(input: { email: $e, password: $p }) { accessToken } }',
+    { e: EMAIL, p: PASSWORD },
+  );
+  return login.accessToken;
+}
+
+before(async () => {
+  [platform, browser] = await Promise.all([startPlatform(), launchChromium()]);
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  page = await context.newPage();
+  pageErrors = watchErrors(page);
+});
+after(async () => {
+  for (const d of devices) d.kill();
+  await browser?.close();
+  await platform?.stop();
+});
+
+describe('the dashboard, from sign-up to a command', () => {
+  it('serves the app at / with compressed, immutable assets', async () => {
+    const res = await fetch(`${platform.apiUrl}/`, { headers: { 'accept-encoding': 'br' } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-encoding'), 'br');
+    const html = await res.text();
+    const script = html.match(/src="(\/assets\/main-[A-Z0-9]+\.js)"/)?.[1];
+    assert.ok(script, html);
+    const asset = await fetch(`${platform.apiUrl}${script}`);
+    assert.equal(asset.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+  });
+
+  it('signs up by keyboard alone and lands on the things page', async () => {
+    await page.goto(`${platform.apiUrl}/`);
+    await page.getByRole('heading', { name: 'Log in to Telly' }).waitFor();
+    await assertAccessible(page, 'the login page');
+    await screenshot(page, '01-login');
+    await page.getByRole('link', { name: 'Sign up' }).click();
+    await page.getByRole('heading', { name: 'Sign up' }).waitFor();
+    await assertAccessible(page, 'the sign-up page');
+    // a weak password is refused in words, nothing created
+    await page.getByLabel('Email').focus();
+    await page.keyboard.type(EMAIL);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('password12');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('greenhouse');
+    await page.keyboard.press('Enter');
+    const refusal = await page.getByRole('alert').textContent();
+    assert.match(refusal!, /password/i);
+    assert.doesNotMatch(refusal!, /WEAK_PASSWORD/);
+    await page.getByLabel(/^Password/).fill('');
+    await page.getByLabel(/^Password/).focus();
+    await page.keyboard.type(PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Things' }).waitFor();
+    assert.match(
+      (await page.locator('header .who').textContent())!,
+      /ana@example\.com · greenhouse \(owner\)/,
+    );
+    await assertAccessible(page, 'the things page');
+  });
+
+  it('creates a channel', async () => {
+    await page.getByRole('link', { name: 'Channels' }).click();
+    await page.getByRole('heading', { name: 'Channels' }).waitFor();
+    await page.getByText('New channel').click();
+    await page.getByLabel('Name', { exact: true }).fill('greenhouse-1');
+    await page.getByRole('button', { name: 'Create channel' }).click();
+    await page.getByRole('heading', { name: 'greenhouse-1' }).waitFor();
+    seen.channelId = (await page.getByTestId('channel-id').textContent())!;
+    const { channel } = await platform.gql<{ channel: { name: string } }>(
+      'query($id: ID!) { channel(id: $id) { name } }',
+      { id: seen.channelId },
+      await token(),
+    );
+    assert.equal(channel.name, 'greenhouse-1');
+    await assertAccessible(page, 'a channel page');
+    await screenshot(page, '02-channel');
+  });
+
+  it('creates a thing, connects it, and shows its credentials as a QR code that carries them', async () => {
+    await page.getByRole('link', { name: 'Things' }).click();
+    await page.getByText('New thing').click();
+    await page.getByLabel('Name', { exact: true }).fill('soil-1');
+    await page.getByRole('button', { name: 'Create thing' }).click();
+    await page.getByRole('heading', { name: 'Credentials of soil-1' }).waitFor();
+    await page.getByRole('button', { name: 'Open soil-1' }).click();
+    await page.getByRole('heading', { name: 'soil-1' }).waitFor();
+    await page.getByLabel('Connect to channel').selectOption({ label: 'greenhouse-1' });
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+    await page.getByRole('link', { name: 'greenhouse-1' }).waitFor();
+    // rotate: a new key, the QR code now naming the channel
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Rotate key and show QR code' }).click();
+    const payloadText = (await page.getByTestId('qr-payload').textContent())!;
+    const payload = JSON.parse(payloadText) as Record<string, unknown>;
+    seen.thingId = (await page.getByTestId('thing-id').textContent())!;
+    seen.key = (await page.getByTestId('thing-key').textContent())!;
+    assert.deepEqual(payload, {
+      thing: seen.thingId,
+      key: seen.key,
+      channels: [seen.channelId],
+      mqtt: `mqtt://127.0.0.1:${platform.ports.mqtt}`,
+      http: `http://127.0.0.1:${platform.ports.http}`,
+    });
+    // scan-free: the drawn code is exactly the code of that payload (the encoder is deterministic)
+    const drawn = await page.locator('.qr').innerHTML();
+    assert.equal(drawn, await QRCode.toString(payloadText, QR_OPTIONS));
+    const { thing } = await platform.gql<{ thing: { name: string; channels: { nodes: { id: string }[] } } }>(
+      'query($id: ID!) { thing(id: $id) { name channels { nodes { id } } } }',
+      { id: seen.thingId },
+      await token(),
+    );
+    assert.deepEqual(thing, { name: 'soil-1', channels: { nodes: [{ id: seen.channelId }] } });
+    await assertAccessible(page, 'a thing page with its QR code');
+    await screenshot(page, '03-thing-qr');
+  });
+
+  it('renames inline: unchanged, name taken, saved', async () => {
+    await platform.gql('mutation { createThing(input: { name: "soil-2" }) { key } }', {}, await token());
+    const name = page.getByRole('textbox', { name: 'Name', exact: true });
+    const rename = page.getByRole('button', { name: 'Rename' });
+    await rename.click();
+    await page.getByRole('status').filter({ hasText: 'Unchanged' }).waitFor();
+    await name.fill('soil-2');
+    await rename.click();
+    await page.getByRole('status').filter({ hasText: 'Name taken' }).waitFor();
+    await name.fill('soil-north');
+    await rename.click();
+    await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+    await page.getByRole('heading', { name: 'soil-north' }).waitFor();
+    const { thing } = await platform.gql<{ thing: { name: string } }>(
+      'query($id: ID!) { thing(id: $id) { name } }',
+      { id: seen.thingId },
+      await token(),
+    );
+    assert.equal(thing.name, 'soil-north');
+  });
+
+  it('plots a value published with mosquitto_pub live, within a second', async () => {
+    await page.getByRole('link', { name: 'Data', exact: true }).click();
+    await page.getByRole('heading', { name: 'Data of soil-north' }).waitFor();
+    const chart = page.getByTestId('chart-temperature');
+    // the subscription starts with the page: publish until the first value shows
+    await waitFor(
+      async () => {
+        await publishTemperature(21.5);
+        return (await chart.getAttribute('data-last-value', { timeout: 2_000 }).catch(() => null)) === '21.5';
+      },
+      { timeoutMs: 20_000, what: 'the first live value on the chart' },
+    );
+    await publishTemperature(23.5);
+    await page.waitForFunction(
+      () =>
+        document.querySelector('[data-testid="chart-temperature"]')?.getAttribute('data-last-value') ===
+        '23.5',
+    );
+    const drawnAt = Number(await chart.getAttribute('data-drawn-at'));
+    const receivedAt = Number(await chart.getAttribute('data-last-time'));
+    // the point's time is when the bridge received it: publish → drawn on the canvas
+    assert.ok(drawnAt - receivedAt <= 1_000, `drawn ${drawnAt - receivedAt} ms after the bridge received it`);
+    assert.ok(Number(await chart.getAttribute('data-drawn-points')) >= 2);
+    assert.match((await chart.locator('figcaption').textContent())!, /last 23\.5 Cel/);
+    await assertAccessible(page, 'the live data page');
+    await screenshot(page, '04-live');
+  });
+
+  it('shows the history as aggregates from the rollups, and downloads that as CSV', async () => {
+    await page.getByRole('radio', { name: 'History' }).check();
+    const history = page.locator('[data-testid="history"][data-loaded="true"]');
+    await history.waitFor();
+    const range = {
+      from: (await history.getAttribute('data-from'))!,
+      to: (await history.getAttribute('data-to'))!,
+      every: (await history.getAttribute('data-every'))!,
+    };
+    assert.equal(range.every, '1m');
+    const { telemetry } = await platform.gql<{ telemetry: { time: string; name: string; value: number }[] }>(
+      'query($t: ID!, $from: DateTime, $to: DateTime, $every: String) { telemetry(thingId: $t, from: $from, to: $to, every: $every, aggregate: AVG) { time name value } }',
+      { t: seen.thingId, ...range },
+      await token(),
+    );
+    const raw = await platform.gql<{ telemetry: { value: number }[] }>(
+      'query($t: ID!) { telemetry(thingId: $t, name: "temperature", last: 1000) { value } }',
+      { t: seen.thingId },
+      await token(),
+    );
+    assert.ok(telemetry.length >= 1 && telemetry.length <= raw.telemetry.length);
+    const chart = page.getByTestId('chart-temperature');
+    assert.equal(Number(await chart.getAttribute('data-drawn-points')), telemetry.length);
+    assert.equal(Number(await chart.getAttribute('data-last-value')), telemetry.at(-1)!.value);
+    assert.match((await chart.locator('figcaption').textContent())!, /last hour, avg per 1m/);
+    await assertAccessible(page, 'the history page');
+    await screenshot(page, '05-history');
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download CSV of what is shown' }).click(),
+    ]);
+    const csv = (await readFile((await download.path())!, 'utf8')).trim().split(/\r?\n/);
+    const header = csv[0]!.split(',');
+    assert.deepEqual(header.slice(0, 7), [
+      'time',
+      'thing_id',
+      'channel_id',
+      'subtopic',
+      'name',
+      'unit',
+      'value',
+    ]);
+    const rows = csv.slice(1).map((line) => {
+      const cells = line.split(',');
+      const at = (col: string) => cells[header.indexOf(col)]!;
+      return { time: new Date(at('time')).toISOString(), name: at('name'), value: Number(at('value')) };
+    });
+    assert.deepEqual(
+      rows,
+      telemetry.map((p) => ({ time: new Date(p.time).toISOString(), name: p.name, value: p.value })),
+    );
+  });
+
+  it('sends ON to a device (mosquitto_sub) and shows its status move to succeeded', async () => {
+    const device = spawn(
+      'mosquitto_sub',
+      mqtt(
+        '-d',
+        '-q',
+        '1',
+        '-c',
+        '-i',
+        'soil-north',
+        '-u',
+        seen.thingId!,
+        '-P',
+        seen.key!,
+        '-t',
+        `things/${seen.thingId}/commands`,
+      ),
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    devices.push(device);
+    let out = '';
+    device.stdout.on('data', (chunk) => {
+      out += chunk;
+    });
+    await waitFor(() => out.includes('SUBACK'), { timeoutMs: 10_000, what: 'the device subscribed' });
+    const commandsOf = () =>
+      out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { id: string; name: string; payload: unknown });
+
+    await page.getByRole('link', { name: 'Commands', exact: true }).click();
+    await page.getByRole('heading', { name: 'Commands of soil-north' }).waitFor();
+    await page.getByRole('button', { name: 'ON', exact: true }).click();
+    await waitFor(() => commandsOf().length === 1, { timeoutMs: 10_000, what: 'the device received ON' });
+    const [on] = commandsOf();
+    assert.deepEqual({ name: on!.name, payload: on!.payload }, { name: 'switch', payload: { state: 'ON' } });
+    const row = page.locator(`tr[data-command-id="${on!.id}"]`);
+    await page.locator(`tr[data-command-id="${on!.id}"][data-status="DELIVERED"]`).waitFor();
+    await publish(`things/${seen.thingId}/commands/${on!.id}/result`, '{"status":"succeeded"}');
+    await page.locator(`tr[data-command-id="${on!.id}"][data-status="SUCCEEDED"]`).waitFor();
+    assert.match((await row.textContent())!, /succeeded/);
+    await assertAccessible(page, 'the commands page');
+    await screenshot(page, '06-commands');
+  });
+
+  it('works on a phone: no sideways scrolling, the same pages', async () => {
+    const phone = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+    });
+    try {
+      const p = await phone.newPage();
+      await p.goto(`${platform.apiUrl}/`);
+      await p.getByLabel('Email').fill(EMAIL);
+      await p.getByLabel('Password').fill(PASSWORD);
+      await p.getByRole('button', { name: 'Log in' }).click();
+      await p.getByRole('heading', { name: 'Things' }).waitFor();
+      for (const [path, heading, name] of [
+        ['things', 'Things', '07-phone-things'],
+        [`things/${seen.thingId}/data`, 'Data of soil-north', '08-phone-data'],
+        [`things/${seen.thingId}/commands`, 'Commands of soil-north', '09-phone-commands'],
+      ] as const) {
+        await p.goto(`${platform.apiUrl}/#/${path}`);
+        await p.getByRole('heading', { name: heading }).waitFor();
+        await p.getByRole('status').first().waitFor();
+        const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        assert.ok(overflow <= 0, `${path} scrolls ${overflow} px sideways on a phone`);
+        await screenshot(p, name);
+      }
+    } finally {
+      await phone.close();
+    }
+  });
+
+  it('logs out, and says why when the session ended elsewhere', async () => {
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('heading', { name: 'Log in to Telly' }).waitFor();
+    await page.getByLabel('Email').fill(EMAIL);
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    assert.equal(await page.getByRole('alert').textContent(), 'Wrong email or password.');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Things' }).waitFor();
+    // the session ends elsewhere (its refresh token logged out): the next request says so
+    const refreshToken = await page.evaluate(() => sessionStorage.getItem('telly.refreshToken'));
+    await platform.gql('mutation($r: String!) { logout(refreshToken: $r) }', { r: refreshToken });
+    await page.getByRole('link', { name: 'Channels' }).click();
+    const notice = page.getByRole('status').filter({ hasText: /session/i });
+    await notice.waitFor();
+    assert.match((await notice.textContent())!, /log in again/i);
+    assert.deepEqual(pageErrors, []);
+  });
+});
+
+describe('the session, silently refreshed', () => {
+  it('refreshes the access token before it expires, rotating the refresh token, and keeps working', async () => {
+    const ctx = await browser.newContext();
+    try {
+      const p = await ctx.newPage();
+      const errors = watchErrors(p);
+      await p.clock.install();
+      await p.goto(`${platform.apiUrl}/`);
+      await p.getByLabel('Email').fill(EMAIL);
+      await p.getByLabel('Password').fill(PASSWORD);
+      await p.getByRole('button', { name: 'Log in' }).click();
+      await p.getByRole('heading', { name: 'Things' }).waitFor();
+      const first = await p.evaluate(() => sessionStorage.getItem('telly.refreshToken'));
+      // 14 minutes later (a minute before the 15-minute access token expires)
+      await p.clock.fastForward('14:01');
+      await p.waitForFunction((t) => sessionStorage.getItem('telly.refreshToken') !== t, first);
+      await p.getByRole('link', { name: 'Channels' }).click();
+      await p.getByRole('heading', { name: 'Channels' }).waitFor();
+      // the spent token is gone for good: presenting it again is refused as reused
+      const reuse = await fetch(`${platform.apiUrl}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          query: 'mutation($r: String!) { refresh(refreshToken: $r) { accessToken } }',
+          variables: { r: first },
+        }),
+      }).then((r) => r.json() as Promise<{ errors?: { extensions: { code: string } }[] }>);
+      assert.equal(reuse.errors?.[0]?.extensions.code, 'REFRESH_TOKEN_REUSED');
+      // reuse ended the whole session (stolen-token detection): the page says so in words
+      await p.getByRole('link', { name: 'Things' }).click();
+      const notice = p.getByRole('status').filter({ hasText: /session/i });
+      await notice.waitFor();
+      assert.match((await notice.textContent())!, /log in again/i);
+      assert.deepEqual(errors, []);
+    } finally {
+      await ctx.close();
+    }
+  });
+});
