@@ -1,7 +1,14 @@
-import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
-import { headers as natsHeaders } from '@nats-io/transport-node';
+import { JetStreamApiError, type JetStreamClient, type PubAck } from '@nats-io/jetstream';
+import {
+  createInbox,
+  type Msg,
+  type MsgHdrs,
+  type NatsConnection,
+  headers as natsHeaders,
+  type Subscription,
+} from '@nats-io/transport-node';
 import { EVENT_TYPE_HEADER, encodeEvent, subjectOf, type TellyEvent } from '@telly/schemas';
-import { isPublishError, toPublishError } from './publish-error.ts';
+import { isPublishError, PublishError, toPublishError } from './publish-error.ts';
 import { Backoff, retryInPlace } from './retry.ts';
 
 export interface PublisherOptions {
@@ -33,21 +40,44 @@ export interface PublishOptions {
 /** Between retries of an unavailable JetStream: 50 ms doubling to 1 s. */
 const RETRY_BACKOFF = new Backoff({ minMs: 50, maxMs: 1_000 });
 
+/** A publish sent and awaiting its ack on the shared inbox. */
+interface Pending {
+  subject: string;
+  deadline: number;
+  resolve: (ack: PubAck) => void;
+  reject: (err: PublishError) => void;
+}
+
+const decoder = new TextDecoder();
+
 /**
- * Publishes into JetStream with many acks outstanding at once (windowed async acks), retrying
- * only what may succeed later, under the same `Nats-Msg-Id` so a retry never duplicates.
- * Resolves with the ack once the message is durably in the stream; rejects with a
- * {@link PublishError} when it is not.
+ * Publishes into JetStream with many acks outstanding at once, retrying only what may succeed
+ * later, under the same `Nats-Msg-Id` so a retry never duplicates. Resolves with the ack once the
+ * message is durably in the stream; rejects with a {@link PublishError} when it is not.
+ *
+ * Every publish carries a reply subject under one inbox of this publisher (`<inbox>.<token>`),
+ * and a single wildcard subscription receives every ack: a publish costs one `PUB` and one map
+ * entry instead of a request with its own subscription bookkeeping and timer (`js.publish`),
+ * which is what lets a bridge keep hundreds in flight so that the log syncs them together. Ack
+ * timeouts are checked by one timer for all of them.
  */
 export class Publisher {
-  readonly #js: JetStreamClient;
+  readonly #nc: NatsConnection;
   readonly #options: Required<PublisherOptions>;
   readonly #tails = new Map<string, Promise<unknown>>();
   #inFlight = 0;
   readonly #waiting: (() => void)[] = [];
+  // insertion order is deadline order: every attempt waits the same ackTimeoutMs
+  readonly #pending = new Map<string, Pending>();
+  #inbox: string | undefined;
+  #sub: Subscription | undefined;
+  #nextToken = 0;
+  #timer: NodeJS.Timeout | undefined;
 
-  constructor(js: JetStreamClient, options: PublisherOptions = {}) {
-    this.#js = js;
+  /** `js`: the client of the connection to publish on (or the connection itself). */
+  constructor(js: JetStreamClient | NatsConnection, options: PublisherOptions = {}) {
+    // the JetStream client carries its connection (`nc`); publishes need nothing else of it
+    this.#nc = 'nc' in js ? (js as unknown as { nc: NatsConnection }).nc : (js as NatsConnection);
     this.#options = { ...DEFAULT_PUBLISHER, ...options };
   }
 
@@ -72,11 +102,13 @@ export class Publisher {
   publish(subject: string, payload: Uint8Array | string, options: PublishOptions = {}): Promise<PubAck> {
     const key = options.orderingKey;
     if (key === undefined) return this.#windowed(subject, payload, options);
-    const previous = this.#tails.get(key) ?? Promise.resolve();
-    const next = previous.then(
-      () => this.#windowed(subject, payload, options),
-      () => this.#windowed(subject, payload, options),
-    );
+    const previous = this.#tails.get(key);
+    const next = previous
+      ? previous.then(
+          () => this.#windowed(subject, payload, options),
+          () => this.#windowed(subject, payload, options),
+        )
+      : this.#windowed(subject, payload, options);
     this.#tails.set(key, next);
     const cleanup = () => {
       if (this.#tails.get(key) === next) this.#tails.delete(key);
@@ -98,32 +130,135 @@ export class Publisher {
     }
   }
 
-  async #withRetry(subject: string, payload: Uint8Array | string, options: PublishOptions): Promise<PubAck> {
+  #withRetry(subject: string, payload: Uint8Array | string, options: PublishOptions): Promise<PubAck> {
     const deadline = Date.now() + this.#options.retryForMs;
-    const h = natsHeaders();
-    for (const [name, value] of Object.entries(options.headers ?? {})) h.set(name, value);
+    const h = publishHeaders(options);
     // without a msgId a retry could store the message twice: only ids make retries safe
-    return retryInPlace(
-      async () => {
-        try {
-          return await this.#js.publish(subject, payload, {
-            headers: h,
-            timeout: this.#options.ackTimeoutMs,
-            ...(options.msgId ? { msgID: options.msgId } : {}),
-            ...(options.ttl ? { ttl: options.ttl } : {}),
-            ...(options.expectLastSubjectSequence !== undefined
-              ? { expect: { lastSubjectSequence: options.expectLastSubjectSequence } }
-              : {}),
-          });
-        } catch (err) {
-          throw toPublishError(err, subject);
-        }
-      },
-      {
-        isRetryable: (err) =>
-          isPublishError(err) && err.retryable && Boolean(options.msgId) && Date.now() < deadline,
-        backoff: RETRY_BACKOFF,
-      },
-    );
+    return retryInPlace(() => this.#send(subject, payload, h), {
+      isRetryable: (err) =>
+        isPublishError(err) && err.retryable && Boolean(options.msgId) && Date.now() < deadline,
+      backoff: RETRY_BACKOFF,
+    });
   }
+
+  /** One attempt: the message out with a reply token, settled by its ack or the timeout. */
+  #send(subject: string, payload: Uint8Array | string, h: MsgHdrs | undefined): Promise<PubAck> {
+    let inbox: string;
+    try {
+      inbox = this.#ackInbox();
+    } catch (err) {
+      return Promise.reject(toPublishError(err, subject));
+    }
+    const token = (this.#nextToken++).toString(36);
+    return new Promise<PubAck>((resolve, reject) => {
+      try {
+        this.#nc.publish(
+          subject,
+          payload,
+          h ? { reply: `${inbox}.${token}`, headers: h } : { reply: `${inbox}.${token}` },
+        );
+      } catch (err) {
+        reject(toPublishError(err, subject));
+        return;
+      }
+      this.#pending.set(token, {
+        subject,
+        deadline: Date.now() + this.#options.ackTimeoutMs,
+        resolve,
+        reject,
+      });
+      this.#timer ??= this.#expireIn(this.#options.ackTimeoutMs);
+    });
+  }
+
+  /** The shared ack inbox, subscribed on first use (and again after the connection closed). */
+  #ackInbox(): string {
+    if (this.#inbox !== undefined && this.#sub && !this.#sub.isClosed()) return this.#inbox;
+    const prefix = (this.#nc as unknown as { options?: { inboxPrefix?: string } }).options?.inboxPrefix;
+    const inbox = createInbox(prefix);
+    this.#sub = this.#nc.subscribe(`${inbox}.*`, { callback: (err, msg) => this.#onAck(err, msg) });
+    this.#inbox = inbox;
+    void this.#nc.closed().then(() => this.#failAll('the NATS connection closed'));
+    return inbox;
+  }
+
+  #onAck(err: Error | null, msg: Msg): void {
+    if (err) {
+      // the subscription itself failed (permissions, connection closed): nothing more will arrive
+      this.#failAll(err.message);
+      return;
+    }
+    const token = msg.subject.slice(msg.subject.lastIndexOf('.') + 1);
+    const pending = this.#pending.get(token);
+    if (!pending) return; // answered after its timeout: the retry (same msgId) gets its own ack
+    this.#pending.delete(token);
+    const status = msg.headers?.code ?? 0;
+    if (status >= 300 || msg.data.length === 0) {
+      // 503: no stream took the subject (JetStream down or restarting); retried like a timeout
+      pending.reject(
+        new PublishError(
+          status === 503 ? 'UNAVAILABLE' : 'REJECTED',
+          pending.subject,
+          status === 503 ? 'no responders' : `status ${status} ${msg.headers?.description ?? ''}`.trim(),
+        ),
+      );
+      return;
+    }
+    let response: { error?: { code: number; err_code: number; description: string } } & PubAck;
+    try {
+      response = JSON.parse(decoder.decode(msg.data));
+    } catch (parseError) {
+      pending.reject(toPublishError(parseError, pending.subject));
+      return;
+    }
+    if (response.error) {
+      pending.reject(toPublishError(new JetStreamApiError(response.error), pending.subject));
+    } else if (!response.stream) {
+      pending.reject(new PublishError('REJECTED', pending.subject, 'invalid ack response'));
+    } else {
+      response.duplicate = response.duplicate ?? false;
+      pending.resolve(response);
+    }
+  }
+
+  /** Times out every publish past its deadline, then waits for the next one's. */
+  #expire(): void {
+    this.#timer = undefined;
+    const now = Date.now();
+    for (const [token, pending] of this.#pending) {
+      if (pending.deadline > now) {
+        this.#timer = this.#expireIn(pending.deadline - now);
+        return;
+      }
+      this.#pending.delete(token);
+      pending.reject(new PublishError('UNAVAILABLE', pending.subject, 'timeout waiting for the ack'));
+    }
+  }
+
+  // unref: a publish awaiting its ack is held open by the connection's socket, not by the timer
+  #expireIn(ms: number): NodeJS.Timeout {
+    return setTimeout(() => this.#expire(), ms).unref();
+  }
+
+  #failAll(reason: string): void {
+    for (const [token, pending] of this.#pending) {
+      this.#pending.delete(token);
+      pending.reject(new PublishError('UNAVAILABLE', pending.subject, reason));
+    }
+  }
+}
+
+/** The JetStream headers of a publish (as `js.publish` sets them), or none. */
+function publishHeaders(options: PublishOptions): MsgHdrs | undefined {
+  const own = options.headers ? Object.entries(options.headers) : [];
+  if (own.length === 0 && !options.msgId && !options.ttl && options.expectLastSubjectSequence === undefined)
+    return undefined;
+  const h = natsHeaders();
+  for (const [name, value] of own) h.set(name, value);
+  if (options.msgId) h.set('Nats-Msg-Id', options.msgId);
+  if (options.ttl) h.set('Nats-TTL', options.ttl);
+  if (options.expectLastSubjectSequence !== undefined) {
+    h.set('Nats-Expected-Last-Subject-Sequence', String(options.expectLastSubjectSequence));
+  }
+  return h;
 }
