@@ -8,7 +8,7 @@ eval "$(bash "$root/deploy/scripts/setup.sh" "$setup_mode")"
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
 cd "$root"
 case "$cmd" in
-  start) exec node deploy/src/bin/telly.ts up "$@" ;;
+  start) node web/src/build/cli.ts >&2 && exec node deploy/src/bin/telly.ts up "$@" ;; # the dashboard at /, built first
   test) exec node deploy/scripts/test-all.ts "$@" ;;
   *) exec node "$cmd" "$@" ;;
 esac
