@@ -57,6 +57,9 @@ export class ComponentProcess {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.#child = child;
+    // an IPC message to a child that is exiting fails with EPIPE: the exit handler restarts it,
+    // and the supervisor must not die of the unhandled 'error' event meanwhile
+    child.on('error', (err) => this.#logger.warn({ err }, 'component process error'));
     this.#ready = false;
     this.#backoff.started();
     const ready = new Promise<void>((resolve, reject) => {

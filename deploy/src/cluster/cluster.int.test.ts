@@ -1,0 +1,549 @@
+// Cluster mode, black-box: a 3-server NATS cluster (the permissions of nats-auth.ts, every stream
+// R3, sync_interval always), one Postgres, and two `telly up` supervisors on it, so every
+// registered component runs twice. The tests share that stack: what runs, that the instances
+// share the work, and then the faults under continuous MQTT and HTTP load.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { waitFor } from '@telly/harness';
+import { connectNats } from '@telly/runtime';
+import { createClient } from 'graphql-ws';
+import mqtt from 'mqtt';
+import pg from 'pg';
+import { WebSocket } from 'ws';
+import { type ClusterStack, startClusterStack } from '../testing/cluster.ts';
+import { type Platform, provisionDevice } from '../testing/platform.ts';
+import { COMPONENTS } from '../up/components.ts';
+import { DURABLES } from '../up/nats-auth.ts';
+import { startGateway } from './gateway.ts';
+import { request } from './https.ts';
+import { DeviceLoad } from './load.ts';
+import { logCopies, lostAndDoubled, telemetryCopies } from './verify.ts';
+
+const INSTANCES = 2;
+/** Device messages per second per protocol during the fault run. */
+const RATE = Number(process.env.TELLY_CLUSTER_RATE ?? 40);
+/** What a device may wait for an ack during a rolling restart (its client retrying meanwhile). */
+const ROLLING_RETRY_BOUND_MS = 15_000;
+
+let stack: ClusterStack;
+/** The components `telly up` runs in this environment (the list other packages register into). */
+const components = COMPONENTS.filter((c) => c.enabled?.(process.env) ?? true).map((c) => c.name);
+
+before(async () => {
+  stack = await startClusterStack({ instances: INSTANCES });
+});
+after(async () => {
+  await stack?.stop();
+});
+
+type Health = Awaited<ReturnType<Platform['health']>>['body'];
+
+/** Each component's pid in one instance, once every component there is up. */
+function pids(health: Health): Map<string, number> {
+  return new Map(components.map((name) => [name, health.checks[`component:${name}`]?.detail?.pid ?? 0]));
+}
+
+/** Waits until every component of `platform` is up with a pid not in `old`. */
+async function allUpAgain(platform: Platform, old: ReadonlySet<number>, timeoutMs = 60_000): Promise<Health> {
+  let last: Health | undefined;
+  return waitFor(
+    async () => {
+      const { body } = await platform.health().catch(() => ({ body: undefined }));
+      if (!body) return undefined;
+      last = body;
+      const up = components.every((name) => {
+        const check = body.checks[`component:${name}`];
+        return check?.status === 'up' && (check.detail?.pid ?? 0) > 0 && !old.has(check.detail?.pid ?? 0);
+      });
+      return up && body;
+    },
+    { timeoutMs, intervalMs: 200, what: `every component of ${platform.apiUrl} up again` },
+  ).catch((err: unknown) => {
+    const states = Object.entries(last?.checks ?? {}).map(
+      ([k, v]) => `${k}=${v.status}:${JSON.stringify(v.detail).slice(0, 300)}`,
+    );
+    throw new Error(`${(err as Error).message}: ${states.join(' | ')}\n${platform.output().slice(-3_000)}`);
+  });
+}
+
+/** The sum of a counter's samples in one supervisor's /metrics whose labels contain every `labels` pair. */
+async function counter(platform: Platform, name: string, labels: Record<string, string>): Promise<number> {
+  const text = await (await fetch(`${platform.apiUrl}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    const wanted = Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`));
+    if (wanted) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+test('every registered component runs in both instances, on R3 streams spread over the 3 servers', async () => {
+  assert.ok(components.length >= 7, `the registered components: ${components.join(', ')}`);
+  for (const name of ['registry', 'commands', 'devices', 'telemetry-pg', 'mqtt', 'http', 'api'])
+    assert.ok(components.includes(name), `${name} is registered`);
+  for (const platform of stack.instances) {
+    const { code, body } = await platform.health();
+    assert.equal(code, 200);
+    for (const name of components) assert.equal(body.checks[`component:${name}`]?.status, 'up', name);
+    assert.equal(body.checks.nats?.detail?.url, stack.nats.url, 'the supervisor uses the cluster');
+  }
+  const nc = await connectNats(stack.adminNats, 'cluster-test');
+  try {
+    const jsm = await jetstreamManager(nc);
+    const leaders = new Set<string>();
+    for await (const info of jsm.streams.list()) {
+      assert.equal(info.config.num_replicas, 3, `${info.config.name} has 3 replicas`);
+      assert.equal(info.cluster?.replicas?.length, 2, `${info.config.name}: a leader and two followers`);
+      if (info.cluster?.leader) leaders.add(info.cluster.leader);
+    }
+    assert.ok(leaders.size >= 1);
+  } finally {
+    await nc.close();
+  }
+});
+
+test('the instances share the work: tokens, registry writes, fan-out, commands and every processor across both', async () => {
+  const [a, b] = stack.instances as [Platform, Platform];
+  const device = await provisionDevice(a, `share-${Date.now()}@example.com`);
+  // a token from instance A's API works on B's; a thing created through A is read through B
+  const { thing } = await b.gql<{ thing: { id: string } | null }>(
+    'query($t: ID!) { thing(id: $t) { id } }',
+    { t: device.thingId },
+    device.token,
+  );
+  assert.equal(thing?.id, device.thingId);
+
+  // a subscriber on B's MQTT bridge receives what is sent through A's HTTP bridge, and its commands
+  const sub = await waitFor(
+    async () => {
+      const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${b.ports.mqtt}`, {
+        username: device.thingId,
+        password: device.key,
+        protocolVersion: 4,
+        reconnectPeriod: 0,
+      });
+      const granted = await client.subscribeAsync(
+        [`channels/${device.channelId}/messages`, `things/${device.thingId}/commands`],
+        { qos: 1 },
+      );
+      if (granted.every((g) => g.qos === 1)) return client;
+      await client.endAsync();
+      return undefined;
+    },
+    { timeoutMs: 15_000, what: "B's MQTT bridge knows the new thing" },
+  );
+  const received: string[] = [];
+  const commands: string[] = [];
+  sub.on('message', (topic, payload) => {
+    if (topic.endsWith('/commands')) commands.push((JSON.parse(payload.toString()) as { id: string }).id);
+    else received.push((JSON.parse(payload.toString()) as { vs: string }[])[0]?.vs ?? '');
+  });
+  try {
+    const N = 200;
+    for (let i = 0; i < N; i++) {
+      const bridge = i % 2 === 0 ? a : b;
+      const res = await fetch(`http://127.0.0.1:${bridge.ports.http}/channels/${device.channelId}/messages`, {
+        method: 'POST',
+        headers: { authorization: `Thing ${device.key}`, 'content-type': 'application/senml+json' },
+        body: JSON.stringify([
+          { n: 'id', vs: `share-${i}` },
+          { n: 'v', v: i },
+        ]),
+      });
+      assert.equal(res.status, 202, await res.text());
+    }
+    await waitFor(() => received.filter((id) => id.startsWith('share-')).length >= N / 2, {
+      timeoutMs: 15_000,
+      what: 'the subscriber on B got what A took',
+    });
+    assert.ok(received.includes('share-0'), 'a message taken by A reached the subscriber on B');
+
+    const { sendCommand } = await a.gql<{ sendCommand: { id: string } }>(
+      'mutation($t: ID!) { sendCommand(thingId: $t, name: "led", payload: {on: true}, ttl: "5m") { id } }',
+      { t: device.thingId },
+      device.token,
+    );
+    await waitFor(() => commands.includes(sendCommand.id), {
+      timeoutMs: 15_000,
+      what: 'the command sent through A delivered by B',
+    });
+    // the telemetry projection holds each message once, whichever instance applied it; read through B
+    await waitFor(
+      async () => {
+        const { telemetry } = await b.gql<{ telemetry: { value: number }[] }>(
+          'query($t: ID!) { telemetry(thingId: $t, name: "v", last: 1000) { value } }',
+          { t: device.thingId },
+          device.token,
+        );
+        return telemetry.length === N;
+      },
+      { timeoutMs: 30_000, what: `${N} points through B's API` },
+    );
+    assert.equal(commands.filter((id) => id === sendCommand.id).length, 1, 'the command delivered once');
+  } finally {
+    await sub.endAsync();
+  }
+
+  // every processor on a busy stream took a share in both instances, unless it is pinned to one at a time
+  const nc = await connectNats(stack.adminNats, 'cluster-test');
+  try {
+    const jsm = await jetstreamManager(nc);
+    for (const durable of Object.values(DURABLES)) {
+      const info = await jsm.consumers.info(durable.stream, durable.name).catch(() => undefined);
+      if (!info) continue; // a processor not running here (the Influx sink without INFLUX_URL)
+      const acked = await Promise.all(
+        [a, b].map((p) =>
+          counter(p, 'telly_processor_messages_total', { processor: durable.name, outcome: 'acked' }),
+        ),
+      );
+      const total = acked[0]! + acked[1]!;
+      if (info.config.priority_policy === 'pinned_client') {
+        assert.ok(total > 0, `${durable.name} (pinned) applied messages: ${acked}`);
+        continue;
+      }
+      if (total < 50) continue; // too few messages to expect a share each
+      assert.ok(
+        acked.every((n) => n > 0),
+        `${durable.name} shared across the instances: ${acked}`,
+      );
+    }
+  } finally {
+    await nc.close();
+  }
+});
+
+test('the nginx gateway in front of both instances: HTTPS GraphQL, a WSS subscription, MQTT over WSS and TLS, HTTP ingest, rate limits', async () => {
+  await using gateway = await startGateway(
+    stack.instances.map((p) => ({
+      api: p.ports.api,
+      http: p.ports.http,
+      mqtt: p.ports.mqtt,
+      mqttWs: p.ports.mqttWs,
+    })),
+  );
+  assert.match(gateway.check(), /ok|successful/, 'nginx -t');
+  const { ca } = gateway;
+  const base = `https://localhost:${gateway.https}`;
+  const https = async (
+    path: string,
+    init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+  ) => request(`${base}${path}`, { ca, ...init });
+  const gql = async <T>(
+    query: string,
+    variables: Record<string, unknown> = {},
+    token?: string,
+  ): Promise<T> => {
+    const res = await https('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = JSON.parse(res.body) as { data?: T; errors?: unknown[] };
+    assert.equal(res.status, 200, res.body);
+    assert.ok(body.data && !body.errors, res.body);
+    return body.data;
+  };
+
+  // HTTPS GraphQL: sign up, create a channel and a thing, connect them
+  const { signup } = await gql<{ signup: { accessToken: string } }>(
+    `mutation { signup(input: { email: "gateway-${Date.now()}@example.com", password: "correct horse battery staple", tenantName: "gw" }) { accessToken } }`,
+  );
+  const token = signup.accessToken;
+  const { createChannel } = await gql<{ createChannel: { id: string } }>(
+    'mutation { createChannel(input: { name: "gw" }) { id } }',
+    {},
+    token,
+  );
+  const { createThing } = await gql<{ createThing: { key: string; thing: { id: string } } }>(
+    'mutation { createThing(input: { name: "gw-1" }) { key thing { id } } }',
+    {},
+    token,
+  );
+  const thingId = createThing.thing.id;
+  await gql(
+    'mutation($t: ID!, $c: ID!) { connect(thingId: $t, channelId: $c) }',
+    { t: thingId, c: createChannel.id },
+    token,
+  );
+
+  // a WSS graphql-ws subscription to the thing's telemetry
+  class TrustingWebSocket extends WebSocket {
+    constructor(url: string, protocols?: string | string[]) {
+      super(url, protocols, { ca });
+    }
+  }
+  const live = createClient({
+    url: `wss://localhost:${gateway.https}/graphql`,
+    webSocketImpl: TrustingWebSocket,
+    connectionParams: { authorization: `Bearer ${token}` },
+    retryAttempts: 0,
+  });
+  const points: { name: string; value: number }[] = [];
+  const errors: unknown[] = [];
+  const unsubscribe = live.subscribe<{ telemetry: { name: string; value: number } }>(
+    { query: 'subscription($t: ID!) { telemetry(thingId: $t) { name value } }', variables: { t: thingId } },
+    {
+      next: (r) => (r.data ? points.push(r.data.telemetry) : errors.push(r.errors)),
+      error: (e) => errors.push(e),
+      complete: () => {},
+    },
+  );
+  const ingest = (records: unknown[]) =>
+    https(`/channels/${createChannel.id}/messages`, {
+      method: 'POST',
+      headers: { authorization: `Thing ${createThing.key}`, 'content-type': 'application/senml+json' },
+      body: JSON.stringify(records),
+    });
+  const mqttOptions = {
+    username: thingId,
+    password: createThing.key,
+    protocolVersion: 4 as const,
+    reconnectPeriod: 0,
+    ca,
+    wsOptions: { ca },
+  };
+  try {
+    // HTTP ingest through the gateway; the subscription is live once a probe comes back over WSS
+    await waitFor(
+      async () => {
+        assert.equal((await ingest([{ n: 'probe', v: 0 }])).status, 202);
+        return points.some((p) => p.name === 'probe');
+      },
+      {
+        timeoutMs: 20_000,
+        intervalMs: 250,
+        what: 'the WSS subscription live (HTTP ingest through the gateway)',
+      },
+    );
+    // MQTT over WSS (/mqtt) and MQTT over TLS (the stream proxy): each QoS 1 publish PUBACKed
+    const overWss = await waitFor(
+      () => mqtt.connectAsync(`wss://localhost:${gateway.https}/mqtt`, mqttOptions).catch(() => undefined),
+      { timeoutMs: 15_000, what: 'MQTT over WSS connected' },
+    );
+    const overTls = await waitFor(
+      () => mqtt.connectAsync(`mqtts://localhost:${gateway.mqtts}`, mqttOptions).catch(() => undefined),
+      { timeoutMs: 15_000, what: 'MQTT over TLS connected' },
+    );
+    try {
+      await overWss.publishAsync(
+        `channels/${createChannel.id}/messages`,
+        JSON.stringify([{ n: 'wss', v: 1 }]),
+        { qos: 1 },
+      );
+      await overTls.publishAsync(
+        `channels/${createChannel.id}/messages`,
+        JSON.stringify([{ n: 'tls', v: 2 }]),
+        { qos: 1 },
+      );
+    } finally {
+      await Promise.all([overWss.endAsync(), overTls.endAsync()]);
+    }
+    assert.equal((await ingest([{ n: 'https', v: 3 }])).status, 202);
+    await waitFor(() => ['wss', 'tls', 'https'].every((n) => points.some((p) => p.name === n)), {
+      timeoutMs: 15_000,
+      what: 'the MQTT (WSS, TLS) and HTTPS points on the WSS subscription',
+    });
+    assert.deepEqual(errors, []);
+  } finally {
+    unsubscribe();
+    await live.dispose();
+  }
+
+  // plain HTTP is only a redirect; /metrics is not public; a burst past the API's limit gets 429s
+  const plain = await fetch(`http://127.0.0.1:${gateway.http}/graphql`, { redirect: 'manual' });
+  assert.equal(plain.status, 308);
+  assert.equal(plain.headers.get('location'), `https://127.0.0.1/graphql`);
+  assert.equal((await https('/metrics')).status, 404);
+  const burst = await Promise.all(Array.from({ length: 120 }, () => https('/healthz')));
+  const statuses = burst.map((r) => r.status);
+  assert.ok(statuses.includes(200), 'the burst is served up to the limit');
+  assert.ok(
+    statuses.filter((s) => s === 429).length >= 40,
+    `past burst=40 the gateway answers 429: ${statuses.filter((s) => s === 429).length}`,
+  );
+});
+
+test('faults under load: a nats-server, one instance of every component and Postgres SIGKILLed, then a rolling restart: no acked message lost or doubled', {
+  timeout: 400_000,
+}, async (t) => {
+  const [a] = stack.instances as [Platform, Platform];
+  const owner = await provisionDevice(a, `faults-${Date.now()}@example.com`);
+  const { me } = await a.gql<{ me: { tenant: { id: string } } }>('{ me { tenant { id } } }', {}, owner.token);
+  const tenantId = me.tenant.id;
+  const { createThing } = await a.gql<{ createThing: { key: string; thing: { id: string } } }>(
+    'mutation { createThing(input: { name: "http-sensor" }) { key thing { id } } }',
+    {},
+    owner.token,
+  );
+  await a.gql(
+    'mutation($t: ID!, $c: ID!) { connect(thingId: $t, channelId: $c) }',
+    {
+      t: createThing.thing.id,
+      c: owner.channelId,
+    },
+    owner.token,
+  );
+  const httpDevice = { thingId: createThing.thing.id, key: createThing.key, channelId: owner.channelId };
+  // both bridges of both instances know the two things before the run
+  for (const p of stack.instances) {
+    await waitFor(
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${p.ports.http}/channels/${owner.channelId}/messages`, {
+          method: 'POST',
+          headers: { authorization: `Thing ${httpDevice.key}`, 'content-type': 'application/senml+json' },
+          body: '[{"n":"probe","v":"not a number"}]',
+        });
+        await res.body?.cancel();
+        return res.status === 400;
+      },
+      { timeoutMs: 15_000, what: 'the HTTP bridges see the thing' },
+    );
+  }
+
+  const load = new DeviceLoad({
+    mqtt: owner,
+    http: httpDevice,
+    bridges: () => stack.instances.map((p) => ({ mqttPort: p.ports.mqtt, httpPort: p.ports.http })),
+    rate: RATE,
+  });
+  const phases: Record<string, unknown>[] = [];
+  const started = Date.now();
+  const phase = async (name: string, run: () => Promise<Record<string, unknown>>) => {
+    const from = Date.now();
+    const ackedBefore = load.acked;
+    const detail = await run();
+    // the load goes on through each fault: at least a second's worth acked after it
+    const ackedAt = load.acked;
+    await waitFor(() => load.acked >= ackedAt + RATE, {
+      timeoutMs: 60_000,
+      what: `load acked again after ${name}`,
+    });
+    const to = Date.now();
+    phases.push({
+      name,
+      ms: to - from,
+      acked: load.acked - ackedBefore,
+      longestAckMs: load.longestDelivery(from, to).ms,
+      ...detail,
+    });
+    return { from, to };
+  };
+  const nc = await connectNats(stack.adminNats, 'cluster-test');
+  const jsm = await jetstreamManager(nc);
+  const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 2 });
+  pool.on('error', () => {}); // Postgres is killed on purpose below
+  try {
+    await load.start();
+    await waitFor(() => load.acked >= 4 * RATE, { timeoutMs: 30_000, what: 'the load running' });
+
+    await phase('nats-server SIGKILL and restart', async () => {
+      const leader = (await jsm.streams.info('MESSAGES')).cluster?.leader ?? '';
+      const index = stack.nats.servers.findIndex((_, i) => leader === `${stack.nats.name}-${i + 1}`);
+      assert.ok(index >= 0, `MESSAGES' leader ${leader} is a server of the cluster`);
+      await stack.nats.kill(index);
+      const killedAt = load.acked;
+      await waitFor(() => load.acked >= killedAt + 2 * RATE, {
+        timeoutMs: 60_000,
+        what: 'acks with the stream leader down',
+      });
+      await stack.nats.restart(index);
+      return { killed: leader, ackedWhileDown: load.acked - killedAt };
+    });
+
+    await phase('one instance of every component SIGKILLed', async () => {
+      const { body } = await a.health();
+      const killed = pids(body);
+      for (const [name, pid] of killed) {
+        assert.ok(pid > 0, `${name} has a pid`);
+        process.kill(pid, 'SIGKILL');
+      }
+      await allUpAgain(a, new Set(killed.values()));
+      return { killed: [...killed.keys()] };
+    });
+
+    await phase('Postgres SIGKILLed and restarted', async () => {
+      await stack.postgres.process.kill('SIGKILL');
+      const killedAt = load.acked;
+      // ingest does not need Postgres: devices keep being acknowledged while it is down
+      await waitFor(() => load.acked >= killedAt + RATE, {
+        timeoutMs: 30_000,
+        what: 'acks with Postgres down',
+      });
+      await stack.postgres.restart();
+      for (const p of stack.instances) await allUpAgain(p, new Set());
+      return { ackedWhileDown: load.acked - killedAt };
+    });
+
+    const rolling = await phase('rolling restart of every component', async () => {
+      // one instance at a time: every component of it drains (SIGTERM) and is restarted by its
+      // supervisor while the other instance serves
+      for (const p of stack.instances) {
+        const { body } = await p.health();
+        const old = pids(body);
+        for (const pid of old.values()) process.kill(pid, 'SIGTERM');
+        await allUpAgain(p, new Set(old.values()));
+      }
+      return { instances: stack.instances.length };
+    });
+    const rollingLongest = load.longestDelivery(rolling.from, rolling.to);
+
+    const { settled } = await load.stop(90_000);
+    assert.ok(settled, 'every message sent was acknowledged in the end');
+    const ackedIds = [...load.mqtt.keys(), ...load.http.keys()];
+
+    // what the log holds, and what the telemetry projection holds once it caught up
+    const log = await logCopies(stack.adminNats, tenantId);
+    const inLog = lostAndDoubled(ackedIds, log);
+    const stored = [...log.keys()].filter((id) => id.startsWith('mqtt-') || id.startsWith('http-'));
+    const projection = await waitFor(
+      async () => {
+        const copies = await telemetryCopies(pool, tenantId).catch(() => undefined);
+        return copies && stored.every((id) => copies.rows.has(id)) && copies;
+      },
+      { timeoutMs: 90_000, intervalMs: 500, what: 'the telemetry projection caught up with the log' },
+    );
+    const inProjection = lostAndDoubled(stored, projection.rows);
+    const summary = {
+      rate: RATE,
+      runMs: Date.now() - started,
+      acked: { mqtt: load.mqtt.size, http: load.http.size, total: ackedIds.length },
+      log: {
+        entries: [...log.values()].reduce((s, n) => s + n, 0),
+        lost: inLog.lost.length,
+        doubled: inLog.doubled.length,
+      },
+      projection: {
+        rows: projection.rows.size,
+        lost: inProjection.lost.length,
+        doubled: inProjection.doubled.length,
+        rawValues: projection.rawValues,
+        rollupCount: projection.rollupCount,
+      },
+      rolling: { longestAckMs: rollingLongest.ms, of: rollingLongest.id },
+      refusals: load.refusals.length,
+      retries: load.retries,
+      mqttReconnects: load.mqttReconnects,
+      phases,
+    };
+    t.diagnostic(`cluster faults summary ${JSON.stringify(summary)}`);
+
+    assert.deepEqual(inLog.lost, [], `LOST from the log: ${inLog.lost.slice(0, 20)}`);
+    assert.deepEqual(inLog.doubled, [], `DOUBLED in the log: ${inLog.doubled.slice(0, 20)}`);
+    assert.deepEqual(inLog.unexpected, [], 'the log holds only what the devices sent');
+    assert.deepEqual(inProjection.lost, [], `LOST from telemetry: ${inProjection.lost.slice(0, 20)}`);
+    assert.deepEqual(inProjection.doubled, [], `DOUBLED in telemetry: ${inProjection.doubled.slice(0, 20)}`);
+    assert.equal(projection.rawValues, stored.length, 'one value row per stored message');
+    assert.equal(projection.rollupCount, stored.length, 'the 1m rollups count each message once');
+    assert.deepEqual(load.refusals, [], 'no device was refused');
+    assert.ok(
+      rollingLongest.ms <= ROLLING_RETRY_BOUND_MS,
+      `during the rolling restart every message was acked within ${ROLLING_RETRY_BOUND_MS} ms of its first send (longest ${rollingLongest.ms} ms, ${rollingLongest.id})`,
+    );
+  } finally {
+    await load.stop(1_000).catch(() => {});
+    await nc.close();
+    await pool.end();
+  }
+});
