@@ -36,8 +36,10 @@ export const COMPONENTS: ComponentEntry[] = [
     natsUser: 'telemetry-influx',
     enabled: influxConfigured,
   },
+  { name: 'inference', module: '@telly/inference', natsUser: 'inference' },
   { name: 'mqtt', module: '@telly/bridge-mqtt', natsUser: 'mqtt', edge: true },
   { name: 'http', module: '@telly/bridge-http', natsUser: 'http', edge: true },
+  { name: 'coap', module: '@telly/bridge-coap', natsUser: 'coap', edge: true },
   { name: 'api', module: '@telly/api', natsUser: 'api', edge: true },
 ];
 

@@ -1,4 +1,4 @@
-import { KV_BUCKETS, STREAMS } from '@telly/schemas';
+import { KV_BUCKETS, OBJECT_STORES, STREAMS } from '@telly/schemas';
 
 /**
  * Every NATS user of Telly: one per component, and the operator's (`telly up`, the `telly`
@@ -15,8 +15,10 @@ export const NATS_USERS = [
   'telemetry-influx',
   'devices',
   'rules',
+  'inference',
   'mqtt',
   'http',
+  'coap',
 ] as const;
 export type NatsUser = (typeof NATS_USERS)[number];
 
@@ -51,6 +53,8 @@ export interface NatsGrant {
   directGets?: readonly string[];
   /** KV buckets it watches and reads (`read`) or also puts into and deletes from (`write`). */
   kv?: Readonly<Record<string, 'read' | 'write'>>;
+  /** Object stores it reads (`read`) or also puts into and deletes from (`write`). */
+  objects?: Readonly<Record<string, 'read' | 'write'>>;
   /** Other users' durables it may look at (`CONSUMER.INFO`, e.g. a projection's ack floor). */
   inspects?: readonly Durable[];
   /** Everything, on every subject: the operator's user (topology, migrations, replays). */
@@ -74,6 +78,7 @@ export const DURABLES = {
   rulesDefinitions: { stream: STREAMS.REGISTRY.name, name: 'rules-definitions' },
   rulesMessages: { stream: STREAMS.MESSAGES.name, name: 'rules-messages' },
   rulesAlerts: { stream: STREAMS.EVENTS.name, name: 'rules-alerts' },
+  inference: { stream: STREAMS.MESSAGES.name, name: 'inference' },
 } as const satisfies Record<string, Durable>;
 
 /**
@@ -89,8 +94,9 @@ export const NATS_GRANTS: Readonly<Record<NatsUser, NatsGrant>> = {
     publish: ['reg.>', 'cmd.>', 'telly.>', 'evt.*.alert.*'],
     subscribe: ['telly.>'],
     directGets: [STREAMS.REGISTRY.name, STREAMS.DLQ.name],
-    reads: [STREAMS.MESSAGES.name, STREAMS.EVENTS.name],
+    reads: [STREAMS.MESSAGES.name, STREAMS.EVENTS.name, STREAMS.REGISTRY.name],
     readsManyFilters: [STREAMS.MESSAGES.name], // a thing's live telemetry: its subject and its subtopics
+    objects: { [OBJECT_STORES.MODELS]: 'write' }, // uploaded model files
     inspects: [DURABLES.telemetryPg],
   },
   registry: {
@@ -120,6 +126,13 @@ export const NATS_GRANTS: Readonly<Record<NatsUser, NatsGrant>> = {
     publish: ['evt.*.alert.*', 'cmd.>'],
     durables: [DURABLES.rulesDefinitions, DURABLES.rulesMessages, DURABLES.rulesAlerts],
   },
+  inference: {
+    role: 'the inference processor: bound models on device messages, results into MESSAGES and EVENTS',
+    publish: ['msg.>', 'evt.*.inference.*'],
+    durables: [DURABLES.inference],
+    reads: [STREAMS.REGISTRY.name], // the models (reg.*.model.*)
+    objects: { [OBJECT_STORES.MODELS]: 'read' },
+  },
   mqtt: {
     role: 'the MQTT bridge: device messages, channel subscriptions, command downlink',
     publish: ['msg.>', ...BRIDGE_EVENTS],
@@ -131,6 +144,13 @@ export const NATS_GRANTS: Readonly<Record<NatsUser, NatsGrant>> = {
     role: 'the HTTP bridge: device messages',
     publish: ['msg.>', ...BRIDGE_EVENTS],
     kv: CREDENTIALS,
+  },
+  coap: {
+    role: 'the CoAP bridge: device messages, channel observations, command downlink',
+    publish: ['msg.>', ...BRIDGE_EVENTS],
+    kv: CREDENTIALS,
+    reads: [STREAMS.MESSAGES.name],
+    consumes: [STREAMS.COMMANDS.name],
   },
 };
 
@@ -218,6 +238,13 @@ export function natsPermissions(user: NatsUser): NatsPermissions | undefined {
     const stream = kvStream(bucket);
     publish.push(...readSubjects(stream), ...directGetSubjects(stream), `${API}.STREAM.MSG.GET.${stream}`);
     if (access === 'write') publish.push(`$KV.${bucket}.>`);
+  }
+  for (const [store, access] of Object.entries(grant.objects ?? {})) {
+    // metadata by direct get, chunks through an ordered consumer; a put publishes both and purges
+    const stream = `OBJ_${store}`;
+    wildcardStreams.add(stream);
+    publish.push(...readSubjects(stream), ...directGetSubjects(stream), `${API}.STREAM.MSG.GET.${stream}`);
+    if (access === 'write') publish.push(`$O.${store}.>`, `${API}.STREAM.PURGE.${stream}`);
   }
   const inspected = new Set((grant.inspects ?? []).map((d) => `${d.stream}.${d.name}`));
   const own = new Set((grant.durables ?? []).map((d) => `${d.stream}.${d.name}`));

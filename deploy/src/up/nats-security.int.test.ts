@@ -107,7 +107,7 @@ test('only the API user appends registry events; no other component credential c
 
 test('a bridge cannot write the credentials bucket or read REGISTRY, but reads credentials', async () => {
   const adminKv = await new Kvm(await as('admin')).open(KV_BUCKETS.CREDENTIALS);
-  for (const user of ['mqtt', 'http'] as const) {
+  for (const user of ['mqtt', 'http', 'coap'] as const) {
     const nc = await as(user);
     const kv = await new Kvm(nc).open(KV_BUCKETS.CREDENTIALS);
     await assert.rejects(kv.put(`keys.${'ab'.repeat(32)}`, JSON.stringify({ thingId: THING })), user);
@@ -139,7 +139,7 @@ test('device messages come only from the bridges: the API and processors cannot 
         () => true,
         () => false,
       );
-    assert.equal(stored, user === 'mqtt' || user === 'http', `${user} publishing a device message`);
+    assert.equal(stored, ['mqtt', 'http', 'coap'].includes(user), `${user} publishing a device message`);
   }
 });
 
