@@ -62,6 +62,7 @@ if [ -f "$apt_list" ]; then
 fi
 [ "$mode" != test ] || TELLY_CACHE_DIR="$cache" bash "$root/deploy/scripts/influxd.sh" # 5. influxd for the Influx sink tests (once, cached)
 [ "$mode" != test ] || TELLY_CACHE_DIR="$cache" bash "$root/deploy/scripts/kafka.sh" # 6. the Kafka broker's jars (once, cached)
+[ "$mode" != test ] || TELLY_CACHE_DIR="$cache" bash "$root/deploy/scripts/deploy-tools.sh" # 7. kustomize, kubernetes-validate (once, cached)
 
 printf 'export PATH=%q\n' "$PATH"
 printf 'export TELLY_NATS_SERVER_BIN=%q\n' "$nats_bin"
