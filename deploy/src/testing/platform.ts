@@ -43,7 +43,7 @@ export function runTelly(args: string[], env: NodeJS.ProcessEnv = {}): Promise<T
 
 export interface Platform {
   apiUrl: string;
-  ports: { api: number; nats: number; mqtt: number; mqttWs: number; http: number };
+  ports: { api: number; nats: number; mqtt: number; mqttWs: number; http: number; coap: number };
   child: ChildProcess;
   /** The environment `telly up` runs with: other `telly` commands given it reach this platform. */
   env: NodeJS.ProcessEnv;
@@ -89,6 +89,8 @@ export async function startPlatform(
     TELLY_MQTT_PORT: String(await freePort()),
     TELLY_MQTT_WS_PORT: String(await freePort()),
     TELLY_HTTP_PORT: String(await freePort()),
+    // UDP: a port free for TCP is, in practice, free for UDP too
+    TELLY_COAP_PORT: String(await freePort()),
     ...env,
   };
   const ports = {
@@ -97,6 +99,7 @@ export async function startPlatform(
     mqtt: Number(childEnv.TELLY_MQTT_PORT),
     mqttWs: Number(childEnv.TELLY_MQTT_WS_PORT),
     http: Number(childEnv.TELLY_HTTP_PORT),
+    coap: Number(childEnv.TELLY_COAP_PORT),
   };
   const child = spawn(process.execPath, [CLI, 'up'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
