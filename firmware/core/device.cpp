@@ -31,7 +31,7 @@ Device::Device(DeviceIo& io, const Credentials& credentials, uint32_t bootId, ui
 }
 
 void Device::logf(const char* a, const char* b, const char* c, const char* d) {
-  char line[192];
+  char line[400];
   JsonWriter w(line, sizeof line);
   w.raw(a).raw(b).raw(c).raw(d);
   io_.log(w.ok() ? line : a);

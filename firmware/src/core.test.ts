@@ -16,7 +16,11 @@ function cases(xml: string): CaseResult[] {
   for (const match of xml.matchAll(/<TestCase name="([^"]*)"[\s\S]*?<\/TestCase>/g)) {
     const body = match[0];
     found.push({
-      name: match[1]!.replaceAll('&quot;', '"').replaceAll('&amp;', '&').replaceAll('&lt;', '<').replaceAll('&gt;', '>'),
+      name: match[1]!
+        .replaceAll('&quot;', '"')
+        .replaceAll('&amp;', '&')
+        .replaceAll('&lt;', '<')
+        .replaceAll('&gt;', '>'),
       ok: /test_case_success="true"/.test(body),
       xml: body,
     });
@@ -28,7 +32,10 @@ test('the core passes its doctest unit tests', async (t) => {
   await make('unit');
   const result = await run(join(FIRMWARE_DIR, 'build/host/unit-tests'), ['--reporters=xml', '--no-colors']);
   const found = cases(result.stdout);
-  assert.ok(found.length >= 16, `expected the doctest cases in the XML report, got:\n${result.stdout}\n${result.stderr}`);
+  assert.ok(
+    found.length >= 16,
+    `expected the doctest cases in the XML report, got:\n${result.stdout}\n${result.stderr}`,
+  );
   for (const c of found) {
     await t.test(c.name, () => {
       assert.ok(c.ok, c.xml);

@@ -22,14 +22,21 @@ test('the core cross-compiles for the ESP8266 (xtensa-lx106) and fits it', async
   const device = report.match(/^[0-9a-f]+ ([0-9a-f]+) B telly_device_bytes$/m);
   assert.ok(device, report);
   const deviceBytes = Number.parseInt(device[1]!, 16);
-  t.diagnostic(`xtensa-lx106 -Os: text ${text} B, data ${data} B, bss ${bss} B; sizeof(Device) ${deviceBytes} B`);
+  t.diagnostic(
+    `xtensa-lx106 -Os: text ${text} B, data ${data} B, bss ${bss} B; sizeof(Device) ${deviceBytes} B`,
+  );
   assert.ok(text > 4096, `the core's code is ${text} B: too small to be the whole core`);
   assert.ok(text <= CODE_BUDGET_BYTES, `the core's code is ${text} B, over ${CODE_BUDGET_BYTES}`);
   assert.ok(data + bss + deviceBytes <= RAM_BUDGET_BYTES, `static RAM ${data + bss + deviceBytes} B`);
 
   const needed = [...report.matchAll(/^\s+[Uw] (\S+)$/gm)].map((m) => m[1]!);
   assert.ok(needed.includes('memcpy'), report);
-  const allowed = /^(__[a-z]+[sd]f[23]|__[a-z]+[sd]i3|__fix[a-z]+|__float[a-z]+|__cxa_pure_virtual|mem(cpy|set|cmp)|str(len|cmp|pbrk))$/;
+  const allowed =
+    /^(__[a-z]+[sd]f[23]|__[a-z]+[sd]i3|__fix[a-z]+|__float[a-z]+|__cxa_pure_virtual|mem(cpy|set|cmp)|str(len|cmp|pbrk))$/;
   const foreign = needed.filter((name) => !allowed.test(name));
-  assert.deepEqual(foreign, [], `the core needs more than libgcc and libc's string functions: ${foreign.join(', ')}`);
+  assert.deepEqual(
+    foreign,
+    [],
+    `the core needs more than libgcc and libc's string functions: ${foreign.join(', ')}`,
+  );
 });
