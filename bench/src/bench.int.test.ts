@@ -51,6 +51,14 @@ test('http-ingest: every 202 Telly answered is in MESSAGES', async () => {
   assert.ok(d.tellyStored >= d.tellyAccepted);
 });
 
+test('coap-ingest: every 2.04 and 202 Telly answered is in MESSAGES, no CoAP request given up', async () => {
+  const { details } = await smoke('coap-ingest');
+  const d = details as { accepted: number; stored: number; missing: number; telly: { errors: number } };
+  assert.ok(d.accepted > 0);
+  assert.equal(d.missing, 0);
+  assert.equal(d.telly.errors, 0, 'CoAP requests unanswered after every retransmission');
+});
+
 test('fleet: acknowledged = stored, per thing, and the counters add up', async () => {
   const { details } = await smoke('fleet');
   const d = details as {

@@ -51,8 +51,8 @@ interface RunResult {
   generatorCpuPercent: number;
 }
 
-/** One autocannon run; `done` resolves with its result. */
-function load(
+/** One autocannon run; `done` resolves with its result (also the coap-ingest scenario's HTTP side). */
+export function load(
   url: string,
   devices: readonly DeviceCredentials[],
   connections: number,
@@ -91,7 +91,7 @@ function load(
 }
 
 /** Runs autocannon to the end, or stops it when `signal` aborts. */
-async function finish(
+export async function finish(
   run: { instance: autocannon.Instance; done: Promise<autocannon.Result> },
   signal: AbortSignal,
 ): Promise<autocannon.Result> {

@@ -1,6 +1,7 @@
 // Every benchmark scenario, in the order `all` runs them. A new scenario is one module
 // exporting a Scenario, added here.
 import type { Scenario } from '../types.ts';
+import { coapIngest } from './coap-ingest.ts';
 import { fleet } from './fleet.ts';
 import { httpIngest } from './http-ingest.ts';
 import { latency } from './latency.ts';
@@ -8,7 +9,15 @@ import { mqttIngest } from './mqtt-ingest.ts';
 import { query } from './query.ts';
 import { rebuild } from './rebuild.ts';
 
-export const SCENARIOS: readonly Scenario[] = [mqttIngest, httpIngest, fleet, latency, rebuild, query];
+export const SCENARIOS: readonly Scenario[] = [
+  mqttIngest,
+  httpIngest,
+  coapIngest,
+  fleet,
+  latency,
+  rebuild,
+  query,
+];
 
 export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((s) => s.name === name);

@@ -1,0 +1,188 @@
+// CoAP ingest: confirmable POSTs of 10-record SenML packs from many endpoints, each one request
+// at a time (NSTART = 1) and rotating over many things, against Telly's CoAP bridge; beside it,
+// in the same run and on the same Telly, the HTTP bridge under autocannon with as many
+// keep-alive connections and the same packs. Both answer only after the JetStream ack, so the
+// ratio is what CoAP's transport costs or saves over HTTP's. Runs alternate.
+
+import { STREAMS } from '@telly/schemas';
+import { TELEMETRY_PG } from '@telly/telemetry-pg';
+import { alternate } from '../lib/alternate.ts';
+import { coapLoad } from '../lib/coap-load.ts';
+import { LatencyHistogram, type LatencySummary } from '../lib/histogram.ts';
+import { probeJetStream } from '../lib/jetstream.ts';
+import { selfCpu, TreeMonitor, type TreeUsage } from '../lib/process-tree.ts';
+import { ratioVerdict } from '../lib/ratio.ts';
+import { type DeviceCredentials, SensorBoard } from '../lib/simulator.ts';
+import { median, round } from '../lib/stats.ts';
+import { provisionDevices, startTelly } from '../lib/telly-stack.ts';
+import { usageSummary } from '../lib/usage.ts';
+import type { Scenario, ScenarioContext, Size } from '../types.ts';
+import { finish as finishLoad, load as httpLoad } from './http-ingest.ts';
+
+/** CoAP is not expected to beat HTTP on loopback (the same ingest path), only not to fall far behind. */
+const TARGET_RATIO = 0.8;
+const RECORDS = 10;
+
+const SIZES: Record<
+  Size,
+  { things: number; clients: number; warmupS: number; measureS: number; runs: number }
+> = {
+  smoke: { things: 5, clients: 5, warmupS: 1, measureS: 2, runs: 1 },
+  short: { things: 200, clients: 50, warmupS: 3, measureS: 10, runs: 3 },
+  full: { things: 200, clients: 50, warmupS: 5, measureS: 30, runs: 5 },
+};
+
+const pack = (timeMs: number) => JSON.stringify(new SensorBoard(RECORDS).read(timeMs));
+
+interface RunResult {
+  perSecond: number;
+  accepted: number;
+  /** Answered as stored over the warm-up and the measured run. */
+  acceptedTotal: number;
+  refused: Record<string, number>;
+  errors: number;
+  latency: LatencySummary;
+  cpu: TreeUsage;
+  generatorCpuPercent: number;
+}
+
+type Side = (
+  seconds: number,
+  body: string,
+  onAnswer?: (ms: number) => void,
+) => Promise<{
+  accepted: number;
+  refused: Record<string, number>;
+  errors: number;
+  seconds: number;
+}>;
+
+async function measure(
+  side: Side,
+  monitor: () => TreeMonitor,
+  settle: () => Promise<void>,
+  size: { warmupS: number; measureS: number },
+): Promise<RunResult> {
+  await settle();
+  const body = pack(Date.now());
+  const warm = await side(size.warmupS, body);
+  const latency = new LatencyHistogram();
+  const tree = monitor();
+  const generatorCpu = selfCpu();
+  tree.start();
+  const run = await side(size.measureS, body, (ms) => latency.record(ms));
+  return {
+    perSecond: run.accepted / run.seconds,
+    accepted: run.accepted,
+    acceptedTotal: warm.accepted + run.accepted,
+    refused: run.refused,
+    errors: run.errors,
+    latency: latency.summary(),
+    cpu: tree.stop(),
+    generatorCpuPercent: generatorCpu(),
+  };
+}
+
+async function runScenario(ctx: ScenarioContext) {
+  const size = SIZES[ctx.size];
+  const runs = ctx.runs ?? size.runs;
+  const measureS = ctx.durationMs ? ctx.durationMs / 1000 : size.measureS;
+  ctx.log('starting Telly (its CoAP and HTTP bridges)');
+  await using telly = await startTelly({
+    profileDir: ctx.profileDir,
+    natsSyncInterval: ctx.natsSyncInterval,
+    signal: ctx.signal,
+  });
+  await using js = await probeJetStream(telly.nats);
+  ctx.log(`provisioning ${size.things} things`);
+  const { devices } = await provisionDevices(telly, size.things, ctx.signal);
+  const storedBefore = await js.stored(STREAMS.MESSAGES.name);
+  const monitor = () => new TreeMonitor(telly.roots, telly.names);
+  const settle = () => js.caughtUp(STREAMS.MESSAGES.name, TELEMETRY_PG);
+
+  const coap: Side = async (seconds, body, onAnswer) => {
+    const result = await coapLoad({
+      port: telly.platform.ports.coap,
+      devices: devices as readonly DeviceCredentials[],
+      endpoints: size.clients,
+      seconds,
+      body,
+      signal: ctx.signal,
+      ...(onAnswer ? { onAnswer } : {}),
+    });
+    return { ...result, errors: result.timeouts };
+  };
+  const http: Side = async (seconds, body, onAnswer) => {
+    const started = performance.now();
+    const run = httpLoad(
+      `http://127.0.0.1:${telly.platform.ports.http}`,
+      devices,
+      size.clients,
+      seconds,
+      body,
+    );
+    const refused: Record<string, number> = {};
+    run.instance.on('response', (_client, status, _bytes, responseTime) => {
+      if (status === 202) onAnswer?.(responseTime);
+      else refused[status] = (refused[status] ?? 0) + 1;
+    });
+    const result = await finishLoad(run, ctx.signal);
+    return {
+      accepted: result['2xx'],
+      refused,
+      errors: result.errors,
+      seconds: result.duration || (performance.now() - started) / 1000,
+    };
+  };
+  const results = await alternate(
+    runs,
+    () => measure(coap, monitor, settle, { ...size, measureS }),
+    () => measure(http, monitor, settle, { ...size, measureS }),
+    ctx.log,
+  );
+  const coapRate = median(results.telly.map((r) => r.perSecond));
+  const httpRate = median(results.reference.map((r) => r.perSecond));
+  // an answer as stored means stored: MESSAGES grew by every 2.04 and every 202
+  const stored = (await js.stored(STREAMS.MESSAGES.name)) - storedBefore;
+  const accepted = [...results.telly, ...results.reference].reduce((sum, r) => sum + r.acceptedTotal, 0);
+  const summarize = (list: RunResult[]) => ({
+    perSecond: list.map((r) => round(r.perSecond)),
+    accepted: list.reduce((sum, r) => sum + r.accepted, 0),
+    refused: list.map((r) => r.refused),
+    errors: list.reduce((sum, r) => sum + r.errors, 0),
+    ...usageSummary(list, (r) => r.latency),
+  });
+  return {
+    ...ratioVerdict(
+      { label: 'CoAP 2.04 answers', unit: 'msg/s', referenceLabel: 'HTTP 202 answers' },
+      coapRate,
+      httpRate,
+      TARGET_RATIO,
+    ),
+    details: {
+      settings: {
+        things: size.things,
+        clients: size.clients,
+        recordsPerPack: RECORDS,
+        packBytes: Buffer.byteLength(pack(Date.now())),
+        warmupSeconds: size.warmupS,
+        measureSeconds: measureS,
+        runs,
+      },
+      accepted,
+      stored,
+      missing: Math.max(0, accepted - stored),
+      telly: summarize(results.telly),
+      reference: summarize(results.reference),
+    },
+    versions: { postgres: telly.versions.postgres, natsServer: telly.versions.natsServer },
+  };
+}
+
+export const coapIngest: Scenario = {
+  name: 'coap-ingest',
+  title: 'CoAP CON ingest, 10-record packs',
+  target: `≥ ${TARGET_RATIO}× the HTTP bridge's rate`,
+  reference: "Telly's HTTP bridge, same run, same packs, as many clients",
+  run: runScenario,
+};
