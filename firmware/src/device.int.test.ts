@@ -145,7 +145,7 @@ function deviceTest(name: string, body: () => Promise<void>): void {
     try {
       await body();
     } catch (err) {
-      const d = current;
+      const d = current as RunningDevice | undefined; // set by startDevice meanwhile
       if (!d) throw err;
       throw new Error(
         `${(err as Error).message}\n--- device log ---\n${d.stderr()}\n--- device stdout ---\n${d.stdout()}`,
