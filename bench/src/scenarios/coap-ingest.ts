@@ -17,7 +17,7 @@ import { median, round } from '../lib/stats.ts';
 import { provisionDevices, startTelly } from '../lib/telly-stack.ts';
 import { usageSummary } from '../lib/usage.ts';
 import type { Scenario, ScenarioContext, Size } from '../types.ts';
-import { finish as finishLoad, load as httpLoad } from './http-ingest.ts';
+import { finish as finishLoad, load as httpLoad, type RunResult, summarize } from './http-ingest.ts';
 
 /** CoAP is not expected to beat HTTP on loopback (the same ingest path), only not to fall far behind. */
 const TARGET_RATIO = 0.8;
@@ -33,18 +33,6 @@ const SIZES: Record<
 };
 
 const pack = (timeMs: number) => JSON.stringify(new SensorBoard(RECORDS).read(timeMs));
-
-interface RunResult {
-  perSecond: number;
-  accepted: number;
-  /** Answered as stored over the warm-up and the measured run. */
-  acceptedTotal: number;
-  refused: Record<string, number>;
-  errors: number;
-  latency: LatencySummary;
-  cpu: TreeUsage;
-  generatorCpuPercent: number;
-}
 
 type Side = (
   seconds: number,
@@ -145,13 +133,6 @@ async function runScenario(ctx: ScenarioContext) {
   // an answer as stored means stored: MESSAGES grew by every 2.04 and every 202
   const stored = (await js.stored(STREAMS.MESSAGES.name)) - storedBefore;
   const accepted = [...results.telly, ...results.reference].reduce((sum, r) => sum + r.acceptedTotal, 0);
-  const summarize = (list: RunResult[]) => ({
-    perSecond: list.map((r) => round(r.perSecond)),
-    accepted: list.reduce((sum, r) => sum + r.accepted, 0),
-    refused: list.map((r) => r.refused),
-    errors: list.reduce((sum, r) => sum + r.errors, 0),
-    ...usageSummary(list, (r) => r.latency),
-  });
   return {
     ...ratioVerdict(
       { label: 'CoAP 2.04 answers', unit: 'msg/s', referenceLabel: 'HTTP 202 answers' },

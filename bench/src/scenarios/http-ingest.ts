@@ -39,10 +39,11 @@ interface Target {
   settle(): Promise<void>;
 }
 
-interface RunResult {
+/** One measured run of an ingest side (also coap-ingest's). */
+export interface RunResult {
   perSecond: number;
   accepted: number;
-  /** 202s of the warm-up and the measured run. */
+  /** Answers that mean stored (202s here) of the warm-up and the measured run. */
   acceptedTotal: number;
   refused: Record<string, number>;
   errors: number;
@@ -50,6 +51,15 @@ interface RunResult {
   cpu: TreeUsage;
   generatorCpuPercent: number;
 }
+
+/** What the report shows of one side's runs. */
+export const summarize = (list: RunResult[]) => ({
+  perSecond: list.map((r) => round(r.perSecond)),
+  accepted: list.reduce((sum, r) => sum + r.accepted, 0),
+  refused: list.map((r) => r.refused),
+  errors: list.reduce((sum, r) => sum + r.errors, 0),
+  ...usageSummary(list, (r) => r.latency),
+});
 
 /** One autocannon run; `done` resolves with its result (also the coap-ingest scenario's HTTP side). */
 export function load(
@@ -175,13 +185,6 @@ async function runScenario(ctx: ScenarioContext) {
   // a 202 means stored: MESSAGES must have grown by every 202 Telly answered
   const stored = (await js.stored(STREAMS.MESSAGES.name)) - storedBefore;
   const accepted = results.telly.reduce((sum, r) => sum + r.acceptedTotal, 0);
-  const summarize = (list: RunResult[]) => ({
-    perSecond: list.map((r) => round(r.perSecond)),
-    accepted: list.reduce((sum, r) => sum + r.accepted, 0),
-    refused: list.map((r) => r.refused),
-    errors: list.reduce((sum, r) => sum + r.errors, 0),
-    ...usageSummary(list, (r) => r.latency),
-  });
   return {
     ...ratioVerdict({ label: '202 answers', unit: 'req/s' }, tellyRate, referenceRate, TARGET_RATIO),
     details: {
