@@ -6,6 +6,8 @@ import type { ProcessorHealth } from './health.ts';
 
 export interface SourceOptions {
   maxMessages: number;
+  /** Unordered: one continuous consume instead of repeated fetches ({@link consumedBatches}). */
+  continuous?: boolean;
   /** How long one pull waits for messages, ms. */
   expiresMs: number;
   logger: Logger;
@@ -17,9 +19,13 @@ export interface SourceOptions {
 /** Where a processor's batches come from; it ends when the processor stops. */
 export type MessageSource = AsyncGenerator<JsMsg[], void, undefined>;
 
-/** The processor's source: a pinned pull session when ordered, repeated fetches otherwise. */
+/**
+ * The processor's source: a pinned pull session when ordered, a continuous one when asked for,
+ * repeated fetches otherwise.
+ */
 export function messageSource(consumer: Consumer, ordered: boolean, options: SourceOptions): MessageSource {
-  return ordered ? pinnedBatches(consumer, options) : fetchedBatches(consumer, options);
+  if (ordered) return consumedBatches(consumer, options, PRIORITY_GROUP);
+  return options.continuous ? consumedBatches(consumer, options) : fetchedBatches(consumer, options);
 }
 
 /**
@@ -46,21 +52,28 @@ export async function* fetchedBatches(consumer: Consumer, options: SourceOptions
 }
 
 /**
- * Batches of one continuous pull session in the priority group: pinned consumption must keep
- * its session (it carries the pin id), so what has arrived since the last batch is the next
- * one. Messages delivered but not handed out when the source ends are nak'd, to be taken up at
- * once rather than after ack_wait.
+ * Batches of one continuous pull session, what has arrived since the last batch being the next
+ * one: in a priority `group` (pinned consumption must keep its session, it carries the pin id),
+ * or, without, for a processor that wants the next messages to arrive while it handles a batch.
+ * Messages delivered but not handed out when the source ends are nak'd, to be taken up at once
+ * rather than after ack_wait.
  */
-export async function* pinnedBatches(consumer: Consumer, options: SourceOptions): MessageSource {
+export async function* consumedBatches(
+  consumer: Consumer,
+  options: SourceOptions,
+  group?: string,
+): MessageSource {
   const { logger, health, signal } = options;
-  const buffer: JsMsg[] = [];
+  // by stream sequence, in arrival order: a message that waited here past ack_wait (a batch held
+  // while a dependency is down) comes again, and its new delivery replaces the old one
+  const buffer = new Map<number, JsMsg>();
   let wake: (() => void) | undefined;
   const messages = await consumer.consume({
     max_messages: options.maxMessages,
     expires: options.expiresMs,
-    group: PRIORITY_GROUP,
+    ...(group ? { group } : {}),
     callback: (m) => {
-      buffer.push(m);
+      buffer.set(m.seq, m);
       wake?.();
     },
   });
@@ -74,7 +87,7 @@ export async function* pinnedBatches(consumer: Consumer, options: SourceOptions)
   signal.addEventListener('abort', stopped);
   try {
     while (!signal.aborted) {
-      if (buffer.length === 0) {
+      if (buffer.size === 0) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, options.expiresMs);
           wake = () => {
@@ -86,11 +99,19 @@ export async function* pinnedBatches(consumer: Consumer, options: SourceOptions)
         continue;
       }
       health.fetched();
-      yield buffer.splice(0, buffer.length);
+      // at most a batch at a time; the consumer's max_ack_pending bounds what waits behind it
+      const batch: JsMsg[] = [];
+      for (const [seq, m] of buffer) {
+        if (batch.length === options.maxMessages) break;
+        batch.push(m);
+        buffer.delete(seq);
+      }
+      yield batch;
     }
   } finally {
     signal.removeEventListener('abort', stopped);
     await messages.close();
-    for (const m of buffer.splice(0)) m.nak();
+    for (const m of buffer.values()) m.nak();
+    buffer.clear();
   }
 }

@@ -50,6 +50,13 @@ export interface ProcessorDefinition {
     maxMessages?: number;
     /** How long one fetch waits for messages (at least 1000). @default 1000 */
     expiresMs?: number;
+    /**
+     * Pull continuously (one consume keeping up to `maxMessages` prefetched) and hand out what
+     * has arrived since the last batch, instead of one fetch per batch: no wait for a fetch to
+     * fill, and the next messages arrive while a batch is handled. Instances still share the
+     * work. (Ordered processors always consume so.) @default false
+     */
+    continuous?: boolean;
   };
   /**
    * Handles a batch in stream order. Return normally once every side effect is committed: only
