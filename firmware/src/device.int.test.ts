@@ -276,6 +276,40 @@ deviceTest(
   },
 );
 
+deviceTest(
+  'a timed command kept by the platform (duration, revertPayload) turns the LED on, then off',
+  async () => {
+    const device = await startDevice('esp-platform-timer', platform.ports.mqtt, ['--interval-ms', '1000']);
+    await waitFor(() => /mqtt connected/.test(device.stderr()), {
+      timeoutMs: 15_000,
+      what: 'the device connected',
+    });
+    const { sendCommand: sent } = await gql<{ sendCommand: { id: string } }>(
+      `mutation($t: ID!) {
+      sendCommand(thingId: $t, name: "led", payload: "ON", duration: "2s", revertPayload: "OFF") { id }
+    }`,
+      { t: device.thingId },
+    );
+    const onLine = await device.line('LED ON');
+    assert.deepEqual((await commandDone(sent.id)).result, { led: 'ON' });
+    // the revert is a second command, sent by the platform's schedule, not by the device's timer
+    await device.line('LED OFF', onLine + 1);
+    const revert = await waitFor(
+      async () => {
+        const { command } = await gql<{ command: { revert: (CommandView & { id: string }) | null } }>(
+          'query($id: ID!) { command(id: $id) { revert { id status result reason } } }',
+          { id: sent.id },
+        );
+        return command.revert?.status === 'SUCCEEDED' ? command.revert : undefined;
+      },
+      { timeoutMs: 15_000, what: 'the revert succeeded' },
+    );
+    assert.deepEqual(revert.result, { led: 'OFF' });
+    assert.match(device.stderr(), new RegExp(`command ${revert.id}: led`));
+    device.child.kill('SIGTERM');
+  },
+);
+
 /** A TCP relay to the MQTT port that can be cut (every connection reset, new ones refused). */
 async function relay(target: number) {
   const port = await freePort();
