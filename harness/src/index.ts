@@ -26,6 +26,8 @@ export {
   PostgresServer,
   startTestDatabase,
 } from './postgres.ts';
+export type { CapturedMail } from './smtp-server.ts';
+export { SmtpCapture } from './smtp-server.ts';
 export { eventStreamData } from './sse.ts';
 export type { NatsAndPostgres, NatsAndPostgresOptions, StopFn } from './test-stack.ts';
 export { startNatsAndPostgres } from './test-stack.ts';
@@ -33,3 +35,5 @@ export type { VictoriaMetricsOptions } from './victoria-metrics.ts';
 export { VictoriaMetrics } from './victoria-metrics.ts';
 export type { WaitOptions } from './wait.ts';
 export { httpOk, WaitTimeoutError, waitFor } from './wait.ts';
+export type { ReceivedHook } from './webhook-receiver.ts';
+export { WebhookReceiver } from './webhook-receiver.ts';

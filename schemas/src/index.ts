@@ -42,6 +42,8 @@ export {
   KAFKA_THING_FROM,
   KAFKA_TOPIC_PATTERN,
 } from './events/kafka.ts';
+export type { ModelPostprocessing, ModelPreprocessing } from './events/models.ts';
+export { MODEL_NAME_PATTERN } from './events/models.ts';
 export type { UserRole } from './events/registry.ts';
 export { REGISTRY_EVENTS, USER_ROLES } from './events/registry.ts';
 export type { RuleDefinition } from './events/rules.ts';
@@ -97,6 +99,7 @@ export {
   commandsFilter,
   eventFilter,
   messageFilters,
+  registryKindFilter,
   scheduledCommandsFilter,
 } from './subjects/filters.ts';
 export { parseSubject } from './subjects/parse.ts';

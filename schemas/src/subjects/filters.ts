@@ -1,8 +1,13 @@
-import { AUTH_REVOKED_PREFIX, assertEventSubjectType, SCHEDULED_COMMAND_TOKEN } from './build.ts';
+import {
+  AUTH_REVOKED_PREFIX,
+  assertEventSubjectType,
+  assertRegistryKind,
+  SCHEDULED_COMMAND_TOKEN,
+} from './build.ts';
 import { SubjectError } from './errors.ts';
 import { SUBJECT_PREFIXES } from './streams.ts';
 import { assertToken, MAX_SUBTOPIC_DEPTH } from './tokens.ts';
-import type { EventSubjectType } from './types.ts';
+import type { EventSubjectType, RegistryKind } from './types.ts';
 
 /** NATS single-token wildcard. */
 export const TOKEN_WILDCARD = '*';
@@ -56,6 +61,11 @@ export function messageFilters(options: MessageFilterOptions = {}): readonly str
 /** Commands of a tenant (`cmd.<tenant>.*`) or of every tenant (`cmd.*.*`). */
 export function commandsFilter(tenant?: string): string {
   return `${SUBJECT_PREFIXES.COMMANDS}.${filterToken(tenant, 'tenant')}.${TOKEN_WILDCARD}`;
+}
+
+/** Every entity of one registry kind, of every tenant: `reg.*.<kind>.*`. */
+export function registryKindFilter(kind: RegistryKind): string {
+  return [SUBJECT_PREFIXES.REGISTRY, TOKEN_WILDCARD, assertRegistryKind(kind), TOKEN_WILDCARD].join('.');
 }
 
 /** Scheduled commands (`cmd.*.*.scheduled.*`): their schedules and cancellations. */

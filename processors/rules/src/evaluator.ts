@@ -1,0 +1,116 @@
+import {
+  defineProcessor,
+  PgCheckpoint,
+  type ProcessorDefinition,
+  type ProcessorMessage,
+} from '@telly/runtime';
+import { messageFilters, pointsOf, STREAMS, type TellyEvent } from '@telly/schemas';
+import type pg from 'pg';
+import { transitionEvent } from './alert-events.ts';
+import { evaluateReading } from './domain/evaluate.ts';
+import { initialSeriesState, type Reading, type Rule } from './domain/types.ts';
+import { enqueueEvents } from './outbox.ts';
+import type { RuleCache } from './rule-cache.ts';
+import { loadSeries, type SeriesKey, type SeriesWrite, saveSeries, seriesKey } from './series-store.ts';
+
+export const RULES_MESSAGES = 'rules-messages';
+
+interface Candidate {
+  rule: Rule;
+  reading: Reading;
+}
+
+/** The readings of a batch that some enabled rule watches, in stream order. */
+export function candidatesOf(messages: readonly ProcessorMessage[], cache: RuleCache): Candidate[] {
+  const out: Candidate[] = [];
+  for (const message of messages) {
+    let points: ReturnType<typeof pointsOf>;
+    try {
+      points = pointsOf(message);
+    } catch {
+      continue; // not telemetry the projections store either
+    }
+    for (const p of points) {
+      const value = p.value ?? p.stringValue ?? p.boolValue;
+      if (value === undefined) continue;
+      for (const rule of cache.matching(p.tenantId, p.thingId, p.channelId, p.name)) {
+        out.push({
+          rule,
+          reading: { thingId: p.thingId, channelId: p.channelId, name: p.name, value, timeMs: p.timeMs },
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Evaluates candidates against their series' states inside `db`'s transaction: loads and locks
+ * the states, folds the readings in order, writes the states and timers back and the alert
+ * events to the outbox. Returns the events.
+ */
+export async function evaluateInTransaction(
+  db: pg.PoolClient,
+  candidates: Candidate[],
+): Promise<TellyEvent[]> {
+  if (candidates.length === 0) return [];
+  const keys = new Map<string, SeriesKey & { tenantId: string }>();
+  for (const { rule, reading } of candidates) {
+    const k = { ruleId: rule.id, thingId: reading.thingId, name: reading.name, tenantId: rule.tenantId };
+    keys.set(seriesKey(k), k);
+  }
+  const states = await loadSeries(
+    db,
+    [...keys.values()].map(({ tenantId: _, ...k }) => k),
+  );
+  const writes = new Map<string, SeriesWrite>();
+  const events: TellyEvent[] = [];
+  for (const { rule, reading } of candidates) {
+    const key = seriesKey({ ruleId: rule.id, thingId: reading.thingId, name: reading.name });
+    const state = states.get(key) ?? initialSeriesState();
+    const result = evaluateReading(rule, state, reading);
+    if (!result) continue; // late: older than what the series has seen
+    states.set(key, result.state);
+    writes.set(key, {
+      ruleId: rule.id,
+      thingId: reading.thingId,
+      name: reading.name,
+      tenantId: rule.tenantId,
+      state: result.state,
+      timer: result.timer,
+    });
+    for (const t of result.transitions) events.push(transitionEvent(rule, reading, t));
+  }
+  await saveSeries(db, [...writes.values()]);
+  await enqueueEvents(db, events);
+  return events;
+}
+
+/**
+ * The rules over MESSAGES. One instance at a time evaluates (`ordered`), the others stand
+ * by; state, timers and the alert events it decided are committed with the checkpoint, so a
+ * crash anywhere repeats nothing and loses nothing.
+ */
+export function evaluatorProcessor(
+  pool: pg.Pool,
+  cache: RuleCache,
+  afterCommit: () => void,
+): ProcessorDefinition & { checkpoint: PgCheckpoint } {
+  const checkpoint = new PgCheckpoint(pool, RULES_MESSAGES);
+  const definition = defineProcessor({
+    name: RULES_MESSAGES,
+    stream: STREAMS.MESSAGES.name,
+    filter: [...messageFilters()],
+    ordered: true,
+    onAckFloor: (seq) => checkpoint.prune(seq),
+    async handle(messages) {
+      await cache.refresh();
+      let decided = 0;
+      await checkpoint.apply(messages, async (client, fresh) => {
+        decided = (await evaluateInTransaction(client, candidatesOf(fresh, cache))).length;
+      });
+      if (decided > 0) afterCommit();
+    },
+  });
+  return { ...definition, checkpoint };
+}

@@ -1,0 +1,75 @@
+import type { RuleDefinition } from '@telly/schemas';
+import type pg from 'pg';
+import type { Rule } from './domain/types.ts';
+import { toRule } from './domain/validate.ts';
+
+interface RuleRow {
+  id: string;
+  tenant_id: string;
+  enabled: boolean;
+  definition: RuleDefinition;
+}
+
+/**
+ * The enabled rules, by tenant and measurement, read from the `rules` table and read again
+ * whenever it changed (its highest `seq` moved), so the evaluator sees a rule from the batch
+ * after its `rule.created` was projected.
+ */
+export class RuleCache {
+  readonly #pool: pg.Pool | pg.PoolClient;
+  #seq = -1;
+  #count = -1;
+  #byKey = new Map<string, Rule[]>();
+  #byId = new Map<string, Rule>();
+
+  constructor(pool: pg.Pool | pg.PoolClient) {
+    this.#pool = pool;
+  }
+
+  /** Reloads when a rule was created, changed or deleted since the last call. */
+  async refresh(db: pg.Pool | pg.PoolClient = this.#pool): Promise<void> {
+    const { rows } = await db.query<{ seq: string | null; n: string }>(
+      'SELECT max(seq) AS seq, count(*) AS n FROM rules',
+    );
+    const seq = Number(rows[0]?.seq ?? 0);
+    const count = Number(rows[0]?.n ?? 0);
+    if (seq === this.#seq && count === this.#count) return;
+    const all = await db.query<RuleRow>('SELECT id, tenant_id, enabled, definition FROM rules');
+    const byKey = new Map<string, Rule[]>();
+    const byId = new Map<string, Rule>();
+    for (const row of all.rows) {
+      const rule = toRule(row.id, row.tenant_id, row.enabled, row.definition);
+      byId.set(rule.id, rule);
+      if (!rule.enabled) continue;
+      const key = keyOf(row.tenant_id, rule.def.measurement);
+      const list = byKey.get(key);
+      if (list) list.push(rule);
+      else byKey.set(key, [rule]);
+    }
+    this.#byKey = byKey;
+    this.#byId = byId;
+    this.#seq = seq;
+    this.#count = count;
+  }
+
+  /** The enabled rules watching this measurement of this thing. */
+  matching(tenantId: string, thingId: string, channelId: string, name: string): Rule[] {
+    const list = this.#byKey.get(keyOf(tenantId, name));
+    if (!list) return [];
+    return list.filter(
+      (r) =>
+        (r.def.thingId === undefined || r.def.thingId === thingId) &&
+        (r.def.channelId === undefined || r.def.channelId === channelId),
+    );
+  }
+
+  rule(id: string): Rule | undefined {
+    return this.#byId.get(id);
+  }
+
+  get size(): number {
+    return this.#byId.size;
+  }
+}
+
+const keyOf = (tenantId: string, name: string) => `${tenantId}\u0000${name}`;
