@@ -1,7 +1,7 @@
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { isIngestError, openDeviceGateway, type RateLimiter } from '@telly/bridge-core';
-import type { HealthChecks, Logger } from '@telly/runtime';
+import type { HealthChecks, Logger, PublisherOptions } from '@telly/runtime';
 import type { AcceptPolicy } from '@telly/schemas';
 import { type IncomingMessage, ObserveWriteStream, type OutgoingMessage, Server } from 'coap';
 import type { Registry } from 'prom-client';
@@ -30,6 +30,8 @@ export interface CoapBridgeOptions {
     Partial<Pick<CoapConfig, 'maxObservers' | 'maxUploads' | 'transferTimeoutMs' | 'maxPayloadBytes'>>;
   rateLimiter?: RateLimiter;
   accept?: AcceptPolicy;
+  /** The publisher's retry window and ack timeout. @default DEFAULT_PUBLISHER of @telly/runtime */
+  publisher?: PublisherOptions;
 }
 
 export interface CoapBridge {
@@ -66,6 +68,7 @@ export async function startCoapBridge(options: CoapBridgeOptions): Promise<CoapB
     ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
     ...(maxPayloadBytes ? { maxPayloadBytes } : {}),
     ...(options.accept ? { accept: options.accept } : {}),
+    ...(options.publisher ? { publisher: options.publisher } : {}),
   });
   const limit = maxPayloadBytes ?? 256 * 1024;
   const metrics = coapMetrics(options.metrics);
@@ -163,8 +166,10 @@ export async function startCoapBridge(options: CoapBridgeOptions): Promise<CoapB
       return failureAnswer(err, limit);
     });
     inFlight.set(exchange, answer);
+    metrics.inFlight.set(inFlight.size);
     void answer.then((a) => {
       inFlight.delete(exchange);
+      metrics.inFlight.set(inFlight.size);
       respond(req, res, a, extra);
     });
   });

@@ -1,17 +1,16 @@
 // Interop: libcoap's coap-client publishing to the bridge, every format, every refusal, Block1,
 // and a raw retransmitted CON answered alike and stored once.
 import assert from 'node:assert/strict';
-import { createSocket } from 'node:dgram';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type BridgeTestStack, startBridgeTestStack } from '@telly/bridge-core/testing';
 import { waitFor } from '@telly/harness';
-import { generate, parse } from 'coap-packet';
 import { startTestBridge, type TestCoapBridge } from './testing/bridge.ts';
 import { coapClient, coapPost } from './testing/coap-client.ts';
 import { storedMessages } from './testing/log.ts';
+import { conPost, RawCoap } from './testing/raw-coap.ts';
 
 let stack: BridgeTestStack;
 let bridge: TestCoapBridge;
@@ -135,43 +134,31 @@ test('a Block1 upload whose every block has a new token (coap-client) is stored 
 test('a retransmitted CON (same message id and token) gets the same answer and is stored once', async () => {
   const { tenantId, channelId } = await stack.tenant();
   const thing = await stack.thing(tenantId, [channelId]);
-  const socket = createSocket('udp4');
-  const answers: Buffer[] = [];
-  socket.on('message', (m) => answers.push(m));
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const raw = await RawCoap.open(bridge.port);
   try {
-    const datagram = generate({
-      confirmable: true,
+    const datagram = conPost({
       messageId: 4711,
-      token: Buffer.from('c0ffee', 'hex'),
-      code: 'POST',
-      options: [
-        { name: 'Uri-Path', value: Buffer.from('channels') },
-        { name: 'Uri-Path', value: Buffer.from(channelId) },
-        { name: 'Uri-Path', value: Buffer.from('messages') },
-        { name: 'Content-Format', value: Buffer.of(110) },
-        { name: 'Uri-Query', value: Buffer.from(`auth=${thing.key}`) },
-      ],
-      payload: Buffer.from('[{"n":"temp","v":20}]'),
+      token: 'c0ffee',
+      path: ['channels', channelId, 'messages'],
+      key: thing.key,
+      payload: '[{"n":"temp","v":20}]',
     });
-    const send = () => socket.send(datagram, bridge.port, '127.0.0.1');
     // twice while the first is in flight, once after it was answered
-    send();
-    send();
-    await waitFor(() => answers.length >= 1, { timeoutMs: 5_000, what: 'the first answer' });
-    send();
-    await waitFor(() => answers.length >= 3, { timeoutMs: 5_000, what: 'three answers' });
-    const parsed = answers.map((a) => parse(a));
-    for (const p of parsed) {
+    raw.send(datagram);
+    raw.send(datagram);
+    await waitFor(() => raw.answers.length >= 1, { timeoutMs: 5_000, what: 'the first answer' });
+    raw.send(datagram);
+    await waitFor(() => raw.answers.length >= 3, { timeoutMs: 5_000, what: 'three answers' });
+    for (const p of raw.answers) {
       assert.equal(p.code, '2.04');
       assert.equal(p.ack, true);
       assert.equal(p.messageId, 4711);
       assert.equal(p.token.toString('hex'), 'c0ffee');
     }
-    assert.equal(new Set(parsed.map((p) => p.payload.toString())).size, 1, 'the same answer each time');
+    assert.equal(new Set(raw.answers.map((p) => p.payload.toString())).size, 1, 'the same answer each time');
     assert.equal((await storedMessages(stack.nc, tenantId, thing.thingId)).length, 1);
   } finally {
-    socket.close();
+    raw.close();
   }
 });
 

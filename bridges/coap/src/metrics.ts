@@ -5,6 +5,7 @@ export interface CoapMetrics {
   requests: Counter<'method' | 'type' | 'code'>;
   observers: Gauge<'resource'>;
   uploads: Gauge;
+  inFlight: Gauge;
 }
 
 export function coapMetrics(registry: Registry): CoapMetrics {
@@ -24,6 +25,11 @@ export function coapMetrics(registry: Registry): CoapMetrics {
     uploads: new Gauge({
       name: 'telly_coap_block1_uploads',
       help: 'Block1 uploads being reassembled',
+      registers: [registry],
+    }),
+    inFlight: new Gauge({
+      name: 'telly_coap_requests_in_flight',
+      help: 'Requests received and not answered yet (a publish waiting for its JetStream ack)',
       registers: [registry],
     }),
   };

@@ -1,6 +1,6 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { type HealthChecks, type Logger, Publisher } from '@telly/runtime';
+import { type HealthChecks, type Logger, Publisher, type PublisherOptions } from '@telly/runtime';
 import type { AcceptPolicy, Protocol } from '@telly/schemas';
 import type { Registry } from 'prom-client';
 import { CredentialsCache } from './credentials/credentials-cache.ts';
@@ -20,6 +20,8 @@ export interface DeviceGatewayOptions {
   maxPayloadBytes?: number;
   /** Accepted record times (`parseAcceptPolicy`). @default DEFAULT_ACCEPT_POLICY of @telly/schemas */
   accept?: AcceptPolicy;
+  /** The publisher's retry window and ack timeout (tests of an unavailable log shorten them). @default DEFAULT_PUBLISHER */
+  publisher?: PublisherOptions;
 }
 
 /** What a device bridge stands on, whatever its protocol. */
@@ -40,7 +42,7 @@ export interface DeviceGateway {
  */
 export async function openDeviceGateway(options: DeviceGatewayOptions): Promise<DeviceGateway> {
   const { nc, protocol, logger } = options;
-  const publisher = new Publisher(jetstream(nc));
+  const publisher = new Publisher(jetstream(nc), options.publisher);
   const credentials = await CredentialsCache.connect(nc);
   options.health?.add('credentials', credentials.healthCheck());
   const metrics = bridgeMetrics(options.metrics);

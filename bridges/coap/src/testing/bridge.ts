@@ -11,7 +11,7 @@ export interface TestCoapBridge extends CoapBridge {
 /** A bridge on 127.0.0.1 and a free port, with its own metrics registry and health checks. */
 export async function startTestBridge(
   stack: BridgeTestStack,
-  options: Partial<Pick<CoapBridgeOptions, 'rateLimiter'>> & {
+  options: Partial<Pick<CoapBridgeOptions, 'rateLimiter' | 'publisher'>> & {
     config?: Partial<CoapBridgeOptions['config']>;
   } = {},
 ): Promise<TestCoapBridge> {
@@ -24,6 +24,7 @@ export async function startTestBridge(
     health,
     config: { port: 0, host: '127.0.0.1', ...options.config },
     ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
+    ...(options.publisher ? { publisher: options.publisher } : {}),
   });
   return Object.assign(bridge, { metrics, health });
 }
