@@ -3,6 +3,7 @@ export type { ModelCommand } from './catalog/model-decider.ts';
 export { MAX_BINDINGS, MAX_VERSIONS, modelDecider } from './catalog/model-decider.ts';
 export type { ModelBinding, ModelEvent, ModelState, ModelVersion } from './catalog/model-state.ts';
 export { servingVersion } from './catalog/model-state.ts';
+export { component } from './component.ts';
 export type { InferenceErrorCode } from './errors.ts';
 export { InferenceError, isInferenceError } from './errors.ts';
 export { IMAGE_FORMATS, MAX_IMAGE_PIXELS } from './input/image.ts';
@@ -18,3 +19,7 @@ export { MAX_MODEL_BYTES, ModelFiles, modelObjectName, sha256Of } from './servin
 export { DEFAULT_POOL_MODELS, ModelPool } from './serving/model-pool.ts';
 export type { Prediction } from './serving/predictor.ts';
 export { DEFAULT_PREDICT_TIMEOUT_MS, MAX_PREDICT_SAMPLES, Predictor } from './serving/predictor.ts';
+export { INFERENCE_PROCESSOR, INFERENCE_PROTOCOL, inferenceProcessor } from './stream/inference-processor.ts';
+export { RESULT_SUBTOPIC, resultRecords } from './stream/results.ts';
+export type { Serving } from './stream/serving.ts';
+export { ServingModels } from './stream/serving.ts';

@@ -86,7 +86,7 @@ export class ModelCatalog {
     const stream = await js.streams.get(STREAMS.REGISTRY.name);
     const { state } = await stream.info(false);
     const consumer = await js.consumers.get(STREAMS.REGISTRY.name, {
-      filter_subjects: [MODEL_EVENTS_FILTER],
+      filter_subjects: MODEL_EVENTS_FILTER, // one filter as a string: the consumer is created by name (least privilege)
       deliver_policy: DeliverPolicy.All,
     });
     const messages = await consumer.consume({ max_messages: 256 });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import onnxProto from 'onnx-proto';
 
 /** The committed reference models (training/train.py). */
 export const REFERENCE_MODELS = {
@@ -8,4 +9,11 @@ export const REFERENCE_MODELS = {
 
 export function referenceModel(name: keyof typeof REFERENCE_MODELS): Uint8Array {
   return new Uint8Array(readFileSync(REFERENCE_MODELS[name]));
+}
+
+/** The same graph under another description: another file (sha256), so another version. */
+export function withDescription(file: Uint8Array, description: string): Uint8Array {
+  const model = onnxProto.onnx.ModelProto.decode(file);
+  model.docString = description;
+  return onnxProto.onnx.ModelProto.encode(model).finish();
 }

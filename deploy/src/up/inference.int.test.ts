@@ -1,0 +1,268 @@
+// The real `telly up` with models on streams: a digit classifier bound to a channel answers an
+// image sent with mosquitto_pub on the channel itself, as telemetry, live and as events; a
+// soil anomaly model flags a bad reading; an update under load loses no prediction; undeploy
+// stops the results.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { waitFor } from '@telly/harness';
+import { referenceModel, renderDigit, withDescription } from '@telly/inference/testing';
+import { connectNats } from '@telly/runtime';
+import { decodeEvent, STREAMS } from '@telly/schemas';
+import mqtt from 'mqtt';
+import { parseConfig } from '../config.ts';
+import { type Platform, provisionDevice, startPlatform } from '../testing/platform.ts';
+import { platformNats } from './dependencies.ts';
+
+const run = promisify(execFile);
+let platform: Platform;
+let nc: NatsConnection;
+let device: Awaited<ReturnType<typeof provisionDevice>>;
+
+before(async () => {
+  platform = await startPlatform();
+  device = await provisionDevice(platform, 'inference@example.com');
+  nc = await connectNats((await platformNats(parseConfig(platform.env))).nats, 'inference-test');
+});
+after(async () => {
+  if (process.env.INF_DEBUG)
+    console.log(
+      platform
+        ?.output()
+        .split('\n')
+        .filter((l) => /inference|error/.test(l))
+        .slice(-40)
+        .join('\n'),
+    );
+  await nc?.close();
+  assert.equal(await platform?.stop(), 0);
+});
+
+const UPLOAD = `mutation($input: UploadModelInput!) { uploadModel(input: $input) { id deployedVersion latestVersion } }`;
+
+async function upload(file: Uint8Array, name: string, deploy: boolean) {
+  const form = new FormData();
+  form.set(
+    'operations',
+    JSON.stringify({ query: UPLOAD, variables: { input: { name, deploy, file: null } } }),
+  );
+  form.set('map', JSON.stringify({ 0: ['variables.input.file'] }));
+  form.set('0', new Blob([new Uint8Array(file)]), `${name}.onnx`);
+  const res = await fetch(`${platform.apiUrl}/graphql`, {
+    method: 'POST',
+    body: form,
+    headers: { authorization: `Bearer ${device.token}`, 'graphql-require-preflight': '1' },
+  });
+  const body = (await res.json()) as {
+    data?: { uploadModel: { id: string; deployedVersion: number | null } };
+    errors?: unknown;
+  };
+  assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+  return body.data?.uploadModel as { id: string; deployedVersion: number | null };
+}
+
+const senmlImage = (png: Uint8Array) =>
+  JSON.stringify([{ n: 'image', vd: Buffer.from(png).toString('base64url') }]);
+
+function publish(payload: string, subtopic = 'camera'): Promise<unknown> {
+  return run('mosquitto_pub', [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(platform.ports.mqtt),
+    '-q',
+    '1',
+    '-u',
+    device.thingId,
+    '-P',
+    device.key,
+    '-t',
+    `channels/${device.channelId}/messages/${subtopic}`,
+    '-m',
+    payload,
+  ]);
+}
+
+/** inference.* events of the tenant's thing, from EVENTS. */
+interface InferenceEvent {
+  type: string;
+  data: { modelId: string; modelVersion: number; messageSeq?: number };
+}
+
+async function inferenceEvents(): Promise<InferenceEvent[]> {
+  const jsm = await jetstreamManager(nc);
+  const js = jetstream(nc);
+  const subject = `evt.*.inference.${device.thingId}`;
+  const { state } = await jsm.streams.info(STREAMS.EVENTS.name, { subjects_filter: subject });
+  if (state.messages === 0) return [];
+  const consumer = await js.consumers.get(STREAMS.EVENTS.name, { filter_subjects: [subject] });
+  const out: InferenceEvent[] = [];
+  const batch = await consumer.fetch({ max_messages: 10_000, expires: 2_000 });
+  for await (const m of batch) {
+    out.push(decodeEvent(m.data) as unknown as InferenceEvent);
+    if (m.info.pending === 0) break;
+  }
+  await consumer.delete().catch(() => false);
+  return out;
+}
+
+test('digits on a channel: MQTT image in, answer on the channel, telemetry and events', async () => {
+  const digits = await upload(referenceModel('digits'), 'digits', true);
+  assert.equal(digits.deployedVersion, 1);
+  await platform.gql(
+    'mutation($i: BindModelInput!) { bindModel(input: $i) { bindings { id } } }',
+    { i: { modelId: digits.id, channelId: device.channelId, measurements: ['image'] } },
+    device.token,
+  );
+  const listener = await mqtt.connectAsync(`mqtt://127.0.0.1:${platform.ports.mqtt}`, {
+    username: device.thingId,
+    password: device.key,
+    clientId: 'inference-listener',
+  });
+  const answers: { label: string; probability: number }[] = [];
+  listener.on('message', (_topic, payload) => {
+    const records = JSON.parse(payload.toString()) as { n: string; vs?: string; v?: number }[];
+    answers.push({
+      label: records.find((r) => r.n === 'digits:label')?.vs ?? '',
+      probability: records.find((r) => r.n === 'digits:probability')?.v ?? -1,
+    });
+  });
+  await listener.subscribeAsync(`channels/${device.channelId}/messages/inference/digits`, { qos: 1 });
+  const sent: number[] = [];
+  for (let digit = 0; digit < 10; digit++) {
+    for (const index of [0, 1]) {
+      await publish(senmlImage(await renderDigit(digit, index, 'png')));
+      sent.push(digit);
+    }
+  }
+  await waitFor(() => answers.length >= sent.length, { what: 'an answer to every image', timeoutMs: 30_000 });
+  const right = answers.filter((a, i) => a.label === String(sent[i])).length;
+  console.log(`MQTT image upload answered on the channel: ${right}/${sent.length}`);
+  assert.ok(right / sent.length >= 0.9);
+  assert.ok(answers.every((a) => a.probability > 0 && a.probability <= 1));
+  await listener.endAsync();
+
+  const { telemetry } = await waitFor(
+    async () => {
+      const data = await platform.gql<{
+        telemetry: { name: string; stringValue: string | null; subtopic: string }[];
+      }>(
+        'query($t: ID!) { telemetry(thingId: $t, name: "digits:label", limit: 100) { name stringValue subtopic } }',
+        { t: device.thingId },
+        device.token,
+      );
+      return data.telemetry.length >= sent.length ? data : undefined;
+    },
+    { what: 'digits:label telemetry' },
+  );
+  assert.equal(telemetry[0]?.subtopic, 'inference/digits');
+  const events = await inferenceEvents();
+  assert.equal(events.filter((e) => e.type === 'inference.completed').length, sent.length);
+  assert.equal(events.filter((e) => e.type === 'inference.failed').length, 0);
+});
+
+test('a corrupt image is inference.failed and does not hold the stream', async () => {
+  const before = (await inferenceEvents()).length;
+  await publish(JSON.stringify([{ n: 'image', vd: Buffer.from('not an image').toString('base64url') }]));
+  await publish(senmlImage(await renderDigit(3, 2, 'png')));
+  const events = await waitFor(async () => {
+    const all = await inferenceEvents();
+    return all.length >= before + 2 ? all.slice(before) : undefined;
+  });
+  assert.deepEqual(
+    events.map((e) => e.type),
+    ['inference.failed', 'inference.completed'],
+  );
+});
+
+test('an update under load loses no prediction; undeploy stops results', async () => {
+  const digits = await platform.gql<{ models: { id: string; name: string }[] }>(
+    '{ models { id name } }',
+    {},
+    device.token,
+  );
+  const id = digits.models.find((m) => m.name === 'digits')?.id ?? '';
+  const v2 = await upload(withDescription(referenceModel('digits'), 'digits v2'), 'digits', false);
+  assert.equal(v2.deployedVersion, 1, 'an upload does not deploy unless asked');
+  const before = (await inferenceEvents()).length;
+  const png = await renderDigit(8, 0, 'png');
+  let deployed = false;
+  const load = (async () => {
+    for (let i = 0; i < 60; i++) {
+      await publish(senmlImage(png), 'load');
+      if (i === 20) {
+        await platform.gql(
+          'mutation($id: ID!) { deployModel(id: $id, version: 2) { deployedVersion } }',
+          { id },
+          device.token,
+        );
+        deployed = true;
+      }
+    }
+  })();
+  await load;
+  assert.ok(deployed);
+  const events = await waitFor(
+    async () => {
+      const all = (await inferenceEvents()).slice(before);
+      return all.length >= 60 ? all : undefined;
+    },
+    { what: '60 results', timeoutMs: 60_000 },
+  );
+  assert.equal(
+    events.filter((e) => e.type === 'inference.failed').length,
+    0,
+    'no failed prediction during the update',
+  );
+  assert.equal(events.length, 60);
+  const versions = new Set(events.map((e) => e.data.modelVersion));
+  assert.ok(versions.has(2), 'the new version serves after the deploy');
+
+  // undeploy: a soil reading after the images is the marker that the processor went past them
+  const soil = await upload(referenceModel('soilAnomaly'), 'soil', true);
+  await platform.gql(
+    'mutation($i: BindModelInput!) { bindModel(input: $i) { id } }',
+    {
+      i: {
+        modelId: soil.id,
+        channelId: device.channelId,
+        measurements: ['temperature', 'humidity', 'moisture'],
+      },
+    },
+    device.token,
+  );
+  await platform.gql('mutation($id: ID!) { undeployModel(id: $id) { status } }', { id }, device.token);
+  const count = (await inferenceEvents()).length;
+  await publish(senmlImage(png));
+  await publish(
+    JSON.stringify([
+      { n: 'temperature', v: 48 },
+      { n: 'humidity', v: 5 },
+      { n: 'moisture', v: 95 },
+    ]),
+    'soil',
+  );
+  const after = await waitFor(async () => {
+    const all = (await inferenceEvents()).slice(count);
+    return all.length >= 1 ? all : undefined;
+  });
+  assert.deepEqual(
+    after.map((e) => e.data.modelId),
+    [soil.id],
+    'only the soil model answered: digits is undeployed',
+  );
+  const { latest } = await waitFor(async () => {
+    const data = await platform.gql<{
+      latest: { name: string; value: number | null; boolValue: boolean | null }[];
+    }>(
+      'query($t: ID!) { latest(thingId: $t) { name value boolValue } }',
+      { t: device.thingId },
+      device.token,
+    );
+    return data.latest.some((p) => p.name === 'soil:anomaly') ? data : undefined;
+  });
+  assert.equal(latest.find((p) => p.name === 'soil:anomaly')?.boolValue, true, 'the bad reading is flagged');
+});
