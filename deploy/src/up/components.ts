@@ -29,6 +29,7 @@ export const COMPONENTS: ComponentEntry[] = [
   { name: 'registry', module: '@telly/registry', natsUser: 'registry' },
   { name: 'commands', module: '@telly/commands', natsUser: 'commands' },
   { name: 'devices', module: '@telly/devices', natsUser: 'devices' },
+  { name: 'rules', module: '@telly/rules', natsUser: 'rules' },
   { name: 'telemetry-pg', module: '@telly/telemetry-pg', natsUser: 'telemetry-pg' },
   {
     name: 'telemetry-influx',
