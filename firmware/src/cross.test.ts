@@ -40,3 +40,13 @@ test('the core cross-compiles for the ESP8266 (xtensa-lx106) and fits it', async
     `the core needs more than libgcc and libc's string functions: ${foreign.join(', ')}`,
   );
 });
+
+test('the core as an Arduino library (make arduino-lib) compiles for the ESP8266 on its own', async () => {
+  // what the Arduino IDE or PlatformIO compiles: library.properties, src/TellyCore.h, jsmn.h beside it
+  await make('arduino-lib-check');
+  const properties = await readFile(
+    join(FIRMWARE_DIR, 'build/arduino/libraries/TellyCore/library.properties'),
+    'utf8',
+  );
+  assert.match(properties, /^name=TellyCore$/m);
+});
