@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig, platformNats } from '@telly/deploy';
 import { type Platform, startPlatform } from '@telly/deploy/testing';
+import { type ClusterStack, startClusterStack } from '@telly/deploy/testing/cluster';
 import { NatsServer } from '@telly/harness';
 import type { NatsConfig } from '@telly/runtime';
 import { type ProvisionedFleet, provisionFleet } from './simulator.ts';
@@ -26,6 +27,8 @@ export interface TellyStack extends AsyncDisposable {
   /** Component name by pid, to label CPU per process. */
   names: Map<number, string>;
   versions: { postgres: string; natsServer: string };
+  /** Every instance's MQTT bridge (one, or one per supervisor in cluster mode). */
+  mqttUrls: string[];
   stop(): Promise<void>;
 }
 
@@ -35,6 +38,11 @@ export interface TellyStackOptions {
   /** Diagnostic: a nats-server of our own with this sync_interval, given to telly up as NATS_URL. */
   natsSyncInterval?: string | undefined;
   signal?: AbortSignal;
+  /**
+   * Cluster mode instead: a 3-server NATS cluster (R3 streams, sync_interval always), a Postgres
+   * of its own, and this many `telly up` supervisors on them (every component once in each).
+   */
+  clusterInstances?: number | undefined;
 }
 
 interface CheckDetail {
@@ -46,6 +54,7 @@ interface CheckDetail {
 
 export async function startTelly(options: TellyStackOptions = {}): Promise<TellyStack> {
   options.signal?.throwIfAborted();
+  if (options.clusterInstances) return startCluster(options.clusterInstances);
   // our own data dir with a known Postgres password, so the benchmark can query the projection
   const dataDir = await mkdtemp(join(tmpdir(), 'telly-bench-'));
   await chmod(dataDir, 0o755); // as root, Postgres runs as the postgres user, which must reach it
@@ -104,6 +113,7 @@ export async function startTelly(options: TellyStackOptions = {}): Promise<Telly
       natsUrl: detail('nats').url ?? `nats://127.0.0.1:${platform.ports.nats}`,
       nats: (await platformNats(parseConfig(platform.env))).nats,
       roots: [platform.child.pid!, ...(nats?.process.pid ? [nats.process.pid] : [])],
+      mqttUrls: [`mqtt://127.0.0.1:${platform.ports.mqtt}`],
       names,
       versions: {
         postgres: detail('postgres').version ?? 'unknown',
@@ -114,6 +124,50 @@ export async function startTelly(options: TellyStackOptions = {}): Promise<Telly
     };
   } catch (err) {
     await stop();
+    throw err;
+  }
+}
+
+/** {@link startTelly} in cluster mode: every supervisor, nats-server and Postgres are the roots. */
+async function startCluster(instances: number): Promise<TellyStack> {
+  const cluster: ClusterStack = await startClusterStack({ instances });
+  try {
+    const names = new Map<number, string>();
+    for (const [i, server] of cluster.nats.servers.entries())
+      if (server.process.pid) names.set(server.process.pid, `nats-${i + 1}`);
+    for (const [i, platform] of cluster.instances.entries()) {
+      names.set(platform.child.pid!, `telly-up@${i + 1}`);
+      const { body } = await platform.health();
+      for (const [check, result] of Object.entries(body.checks)) {
+        const pid = (result.detail as CheckDetail | undefined)?.pid;
+        if (pid && check.startsWith('component:'))
+          names.set(pid, `${check.slice('component:'.length)}@${i + 1}`);
+      }
+    }
+    const { body } = await cluster.instances[0]!.health();
+    const detail = (name: string): CheckDetail => (body.checks[name]?.detail ?? {}) as CheckDetail;
+    const stop = () => cluster.stop();
+    return {
+      platform: cluster.instances[0]!,
+      databaseUrl: cluster.databaseUrl,
+      natsUrl: cluster.nats.url,
+      nats: cluster.adminNats,
+      roots: [
+        ...cluster.instances.map((p) => p.child.pid!),
+        ...cluster.nats.servers.flatMap((s) => (s.process.pid ? [s.process.pid] : [])),
+        ...(cluster.postgres.process.pid ? [cluster.postgres.process.pid] : []),
+      ],
+      names,
+      versions: {
+        postgres: detail('postgres').version ?? 'unknown',
+        natsServer: detail('nats').server ?? 'unknown',
+      },
+      mqttUrls: cluster.instances.map((p) => `mqtt://127.0.0.1:${p.ports.mqtt}`),
+      stop,
+      [Symbol.asyncDispose]: stop,
+    };
+  } catch (err) {
+    await cluster.stop();
     throw err;
   }
 }

@@ -7,10 +7,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { STREAMS } from '@telly/schemas';
 import { TELEMETRY_PG } from '@telly/telemetry-pg';
 import pg from 'pg';
+import { FleetGroup } from '../lib/fleet-group.ts';
 import { LatencyHistogram } from '../lib/histogram.ts';
 import { probeJetStream } from '../lib/jetstream.ts';
 import { selfCpu, TreeMonitor } from '../lib/process-tree.ts';
-import { Fleet } from '../lib/simulator.ts';
 import { round } from '../lib/stats.ts';
 import { provisionDevices, startTelly } from '../lib/telly-stack.ts';
 import { POLL_INTERVAL_MS, VisibilityProbe } from '../lib/visibility-probe.ts';
@@ -32,7 +32,11 @@ const SIZES: Record<
   full: { devices: 5_000, rate: 4, connectRate: 500, warmupMs: 30_000, measureMs: 600_000, probes: 100 },
 };
 
-async function runScenario(ctx: ScenarioContext) {
+/**
+ * The fleet against a fresh Telly: `telly up` on one machine, or with `clusterInstances`, that many
+ * supervisors on a 3-server NATS cluster with R3 streams (the fleet spread over their bridges).
+ */
+export async function measureFleet(ctx: ScenarioContext, clusterInstances?: number) {
   const size = SIZES[ctx.size];
   const measureMs = ctx.durationMs ?? size.measureMs;
   ctx.log('starting Telly');
@@ -40,6 +44,7 @@ async function runScenario(ctx: ScenarioContext) {
     profileDir: ctx.profileDir,
     natsSyncInterval: ctx.natsSyncInterval,
     signal: ctx.signal,
+    clusterInstances,
   });
   await using js = await probeJetStream(telly.nats);
   const pool = new pg.Pool({ connectionString: telly.databaseUrl, max: 2 });
@@ -57,9 +62,8 @@ async function runScenario(ctx: ScenarioContext) {
       new Date(Date.now() - 60_000),
     );
     let measuring = false;
-    await using fleet = new Fleet({
+    await using fleet = new FleetGroup(telly.mqttUrls, {
       protocol: 'mqtt',
-      url: `mqtt://127.0.0.1:${telly.platform.ports.mqtt}`,
       devices,
       rate: size.rate,
       values: VALUES,
@@ -191,5 +195,5 @@ export const fleet: Scenario = {
   title: 'Sustained mixed load: 5,000 MQTT devices, 3 values each, 2 cores, 10 min',
   target: `≥ ${TARGET_POINTS_PER_SECOND / 1000}k data points/s, zero loss`,
   reference: "ThingsBoard's published 2-vCPU figure: 15k data points/s at 95% CPU",
-  run: runScenario,
+  run: (ctx) => measureFleet(ctx),
 };

@@ -3,6 +3,7 @@
 import type { Scenario } from '../types.ts';
 import { coapIngest } from './coap-ingest.ts';
 import { fleet } from './fleet.ts';
+import { fleetCluster } from './fleet-cluster.ts';
 import { httpIngest } from './http-ingest.ts';
 import { latency } from './latency.ts';
 import { mqttIngest } from './mqtt-ingest.ts';
@@ -17,6 +18,7 @@ export const SCENARIOS: readonly Scenario[] = [
   latency,
   rebuild,
   query,
+  fleetCluster,
 ];
 
 export function findScenario(name: string): Scenario | undefined {
