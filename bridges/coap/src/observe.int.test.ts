@@ -177,3 +177,45 @@ test('presence: online while observing, offline once the observer deregisters', 
   await waitFor(async () => (await presence()).length >= 2, { timeoutMs: 10_000, what: 'thing.offline' });
   assert.deepEqual(await presence(), ['thing.online:coap', 'thing.offline:coap:disconnected']);
 });
+
+test("a rotated key ends the thing's observation with 4.03; a thing not observing may still report a result", async () => {
+  const { tenantId, channelId } = await stack.tenant();
+  const thing = await stack.thing(tenantId, [channelId]);
+  const obs = coapObserve(uri(`/things/${thing.thingId}/commands`, thing.key), 30);
+  let err = '';
+  obs.stderr?.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  try {
+    await waitFor(
+      async () =>
+        /resource="commands"[^\n]* 1$/m.test(
+          await bridge.metrics.getSingleMetricAsString('telly_coap_observers'),
+        ),
+      { timeoutMs: 10_000, what: 'the observation registered' },
+    );
+    await stack.change(thing, 'rotate-key');
+    await waitFor(() => err.includes('4.03'), { timeoutMs: 10_000, what: 'the observer told 4.03' });
+    assert.match(err, /4\.03 the thing's credentials changed/);
+    await waitFor(
+      async () =>
+        /resource="commands"[^\n]* 0$/m.test(
+          await bridge.metrics.getSingleMetricAsString('telly_coap_observers'),
+        ),
+      { timeoutMs: 10_000, what: 'the observation removed' },
+    );
+    const other = await stack.thing(tenantId, [channelId]);
+    const command = await stack.requestCommand(tenantId, other.thingId);
+    const report = await coapPost(uri(`/things/${other.thingId}/commands/${command}/result`, other.key), {
+      text: '{"status":"succeeded"}',
+    });
+    assert.equal(report.stderr, '', 'reported without observing');
+    const queries = new CommandQueries(stack.pool);
+    await waitFor(async () => (await queries.command(tenantId, command))?.status === 'succeeded', {
+      timeoutMs: 10_000,
+      what: 'the command succeeded',
+    });
+  } finally {
+    await stop(obs);
+  }
+});
