@@ -2,6 +2,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Ingest, RateLimiter } from '@telly/bridge-core';
 import {
+  Backoff,
   type CheckResult,
   type HealthCheck,
   HealthChecks,
@@ -9,6 +10,7 @@ import {
   type Logger,
   type RunningProcessor,
   runProcessor,
+  sleep,
   worstStatus,
 } from '@telly/runtime';
 import type { Registry } from 'prom-client';
@@ -47,7 +49,10 @@ interface SinkRun {
  */
 export class KafkaBridge implements CatalogListener {
   readonly #o: KafkaBridgeOptions;
-  readonly #sources = new Map<string, Promise<RunningSource | undefined>>();
+  readonly #sources = new Map<
+    string,
+    { abort: AbortController; running: Promise<RunningSource | undefined> }
+  >();
   readonly #sinks = new Map<string, SinkRun>();
   readonly #failures = new Map<string, string>();
   #queue: Promise<void> = Promise.resolve();
@@ -73,28 +78,43 @@ export class KafkaBridge implements CatalogListener {
   sourceCreated(source: KafkaSource): void {
     this.#serial(async () => {
       if (this.#stopped || this.#sources.has(source.sourceId)) return;
-      const running = runSource(source, { ...this.#o }).then(
-        (r) => {
-          this.#failures.delete(source.sourceId);
-          return r;
-        },
-        (err: unknown) => {
-          this.#failures.set(source.sourceId, err instanceof Error ? err.message : String(err));
-          this.#o.logger.error({ err, source: source.sourceId }, 'a Kafka source could not start');
-          return undefined;
-        },
-      );
-      this.#sources.set(source.sourceId, running);
-      await running;
+      const abort = new AbortController();
+      this.#sources.set(source.sourceId, { abort, running: this.#start(source, abort.signal) });
     });
+  }
+
+  /**
+   * Starts a source, again and again while it fails (its topic does not exist yet, Kafka is
+   * down): `kafka-sources` is down meanwhile, naming why.
+   */
+  async #start(source: KafkaSource, signal: AbortSignal): Promise<RunningSource | undefined> {
+    const backoff = new Backoff({ minMs: 500, maxMs: 10_000 });
+    for (let attempt = 1; !signal.aborted; attempt++) {
+      try {
+        const running = await runSource(source, { ...this.#o });
+        this.#failures.delete(source.sourceId);
+        if (!signal.aborted) return running;
+        await running.stop();
+        return undefined;
+      } catch (err) {
+        this.#failures.set(source.sourceId, err instanceof Error ? err.message : String(err));
+        this.#o.logger.warn(
+          { err, source: source.sourceId, attempt },
+          'a Kafka source could not start; retrying',
+        );
+        await sleep(backoff.delay(attempt), signal);
+      }
+    }
+    return undefined;
   }
 
   sourceDeleted(sourceId: string): void {
     this.#serial(async () => {
-      const running = this.#sources.get(sourceId);
+      const entry = this.#sources.get(sourceId);
       this.#sources.delete(sourceId);
       this.#failures.delete(sourceId);
-      await (await running)?.stop();
+      entry?.abort.abort();
+      await (await entry?.running)?.stop();
     });
   }
 
@@ -179,7 +199,8 @@ export class KafkaBridge implements CatalogListener {
     await this.#queue;
     const sources = [...this.#sources.values()];
     this.#sources.clear();
-    await Promise.all(sources.map(async (s) => (await s)?.stop()));
+    for (const s of sources) s.abort.abort();
+    await Promise.all(sources.map(async (s) => (await s.running)?.stop()));
     const sinks = [...this.#sinks.values()];
     this.#sinks.clear();
     await Promise.all(
@@ -197,7 +218,7 @@ export class KafkaBridge implements CatalogListener {
   }
 
   async #refreshLag(): Promise<void> {
-    for (const running of [...this.#sources.values()]) {
+    for (const { running } of [...this.#sources.values()]) {
       const source = (await running)?.source;
       if (!source) continue;
       const lag = await this.#o.client.lag(sourceGroupId(source.sourceId), source.topic);

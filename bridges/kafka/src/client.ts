@@ -74,8 +74,8 @@ function logCreator(logger: Logger) {
   return () =>
     ({ level, log }: { level: number; log: { message: string; [k: string]: unknown } }) => {
       const { message, timestamp: _t, logger: _l, ...extra } = log;
-      if (level === logLevel.ERROR) logger.error(extra, `kafka: ${message}`);
-      else if (level === logLevel.WARN) logger.warn(extra, `kafka: ${message}`);
+      // kafkajs logs what it retries (a broker away, a coordinator loading) as errors
+      if (level === logLevel.ERROR || level === logLevel.WARN) logger.warn(extra, `kafka: ${message}`);
       else logger.debug(extra, `kafka: ${message}`);
     };
 }
@@ -196,12 +196,18 @@ export async function kafkaClient(connection: KafkaConnection, logger: Logger): 
       });
       await consumer.connect();
       consumers.add(consumer);
-      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      try {
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      } catch (err) {
+        consumers.delete(consumer);
+        await consumer.disconnect().catch(() => {});
+        throw err;
+      }
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 4,
-        eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+        eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
           await handle({
             topic: batch.topic,
             partition: batch.partition,
@@ -215,8 +221,11 @@ export async function kafkaClient(connection: KafkaConnection, logger: Logger): 
             })),
             active: () => isRunning() && !isStale(),
             heartbeat,
-            commit: (offset) =>
-              consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset }]),
+            commit: async (offset) => {
+              // the records before `offset` are done: fetch after them, and keep that in the group
+              resolveOffset((BigInt(offset) - 1n).toString());
+              await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset }]);
+            },
           });
         },
       });

@@ -43,3 +43,151 @@ test('records produced with kcat become messages in the log, each once, with its
     await running.stop();
   }
 });
+
+test('a record of another tenant’s thing, of a thing not connected to the channel, or invalid is refused: rejections topic and the thing’s rejections, nothing in the log', async () => {
+  const { stack } = k;
+  const a = await stack.tenant();
+  const other = await stack.channel(a.tenantId);
+  const ok = await stack.thing(a.tenantId, [a.channelId]);
+  const unconnected = await stack.thing(a.tenantId, [other]);
+  const b = await stack.tenant();
+  const foreign = await stack.thing(b.tenantId, [b.channelId]);
+  const topic = `refusals-${ok.thingId.slice(-8)}`;
+  const rejections = `rejections-${ok.thingId.slice(-8)}`;
+  const sourceId = await k.createSource(a.tenantId, {
+    topic,
+    format: 'senml-json',
+    thingFrom: 'key',
+    channelId: a.channelId,
+  });
+  const { running } = await k.bridge({ TELLY_KAFKA_REJECTIONS_TOPIC: rejections });
+  try {
+    await k.produce(topic, [
+      `${foreign.thingId}\t${senml(1)}`,
+      `${unconnected.thingId}\t${senml(2)}`,
+      `${ok.thingId}\tnot senml`,
+      `not-a-thing\t${senml(3)}`,
+      `${ok.thingId}\t${senml(4)}`,
+    ]);
+    const refused = await waitFor(
+      async () => {
+        const r = await k.consume(rejections);
+        return r.length >= 4 && r;
+      },
+      { what: 'four refused records', timeoutMs: 30_000 },
+    );
+    assert.deepEqual(
+      refused.map((r) => [r.key, r.headers['telly-reason'], r.headers['telly-offset']]),
+      [
+        [foreign.thingId, 'unauthenticated', '0'],
+        [unconnected.thingId, 'forbidden', '1'],
+        [ok.thingId, 'invalid-payload', '2'],
+        ['not-a-thing', 'unauthenticated', '3'],
+      ],
+    );
+    assert.ok(
+      refused.every((r) => r.headers['telly-source'] === sourceId && r.headers['telly-topic'] === topic),
+    );
+    assert.match(refused[0]?.headers['telly-detail'] ?? '', /not a thing of this tenant/);
+    const stored = await waitFor(
+      async () => {
+        const m = await k.messages(a.tenantId, ok.thingId);
+        return m.length >= 1 && m;
+      },
+      { what: 'the valid record in the log' },
+    );
+    assert.deepEqual(
+      stored.map((m) => m.id),
+      [`kafka:${topic}:0:4`],
+    );
+    assert.equal(await k.count(a.tenantId, unconnected.thingId), 0);
+    assert.equal(await k.count(b.tenantId), 0, 'nothing in the other tenant');
+    // visible to the owner as the thing's rejections; the other tenant sees nothing of it
+    await waitFor(
+      async () => (await stack.rejections(unconnected)) === 1 && (await stack.rejections(ok)) === 1,
+      {
+        what: 'the rejections of both things',
+      },
+    );
+    assert.equal(await stack.rejections(foreign), 0);
+  } finally {
+    await running.stop();
+  }
+});
+
+test('a sink streams the tenant’s messages and events to Kafka, keyed by thing, in order per thing, and nothing of another tenant', async () => {
+  const { stack } = k;
+  const a = await stack.tenant();
+  const t1 = await stack.thing(a.tenantId, [a.channelId]);
+  const t2 = await stack.thing(a.tenantId, [a.channelId]);
+  const b = await stack.tenant();
+  const foreign = await stack.thing(b.tenantId, [b.channelId]);
+  const suffix = t1.thingId.slice(-8);
+  await k.createSink(a.tenantId, { messagesTopic: `out-msg-${suffix}`, eventsTopic: `out-evt-${suffix}` });
+  const { running, health } = await k.bridge();
+  const { ingest, close } = await stack.ingest('http');
+  try {
+    const publish = (thing: typeof t1, channelId: string, v: number) =>
+      ingest.publish({
+        thing: { thingId: thing.thingId, tenantId: thing.tenantId, enabled: true, channels: [channelId] },
+        channelId,
+        subtopic: [],
+        contentType: 'application/senml+json',
+        body: new TextEncoder().encode(senml(v)),
+      });
+    const N = 200;
+    await Promise.all(
+      Array.from({ length: N }, (_, i) =>
+        Promise.all([publish(i % 2 ? t1 : t2, a.channelId, i), publish(foreign, b.channelId, i)]),
+      ),
+    );
+    // a real event of the tenant: a refused publish of t1 (message.rejected)
+    await ingest
+      .publish({
+        thing: { thingId: t1.thingId, tenantId: a.tenantId, enabled: true, channels: [a.channelId] },
+        channelId: a.channelId,
+        subtopic: [],
+        contentType: 'application/senml+json',
+        body: new TextEncoder().encode('nope'),
+      })
+      .catch(() => {});
+    const out = await waitFor(
+      async () => {
+        const r = await k.consume(`out-msg-${suffix}`);
+        return r.length >= N && r;
+      },
+      { what: `${N} records in the messages topic`, timeoutMs: 30_000 },
+    );
+    assert.equal(out.length, N);
+    assert.ok(out.every((r) => r.headers['Telly-Tenant'] === a.tenantId));
+    for (const thing of [t1, t2]) {
+      const mine = out.filter((r) => r.key === thing.thingId);
+      assert.equal(mine.length, N / 2);
+      assert.equal(new Set(mine.map((r) => r.partition)).size, 1, 'one partition per thing');
+      const seqs = mine.map((r) => Number(r.headers['Telly-Seq']));
+      assert.deepEqual(
+        seqs,
+        [...seqs].sort((x, y) => x - y),
+        'in log order',
+      );
+      assert.ok(mine.every((r) => r.headers['Telly-Thing'] === thing.thingId && r.headers['Content-Type']));
+    }
+    const events = await waitFor(
+      async () => {
+        const r = await k.consume(`out-evt-${suffix}`);
+        return r.some((e) => e.headers['Telly-Event'] === 'message.rejected') && r;
+      },
+      { what: 'the rejection event in the events topic', timeoutMs: 30_000 },
+    );
+    const rejected = events.find((e) => e.headers['Telly-Event'] === 'message.rejected');
+    assert.equal(rejected?.key, t1.thingId);
+    assert.equal((JSON.parse(rejected?.value ?? '{}') as { tenantId?: string }).tenantId, a.tenantId);
+    assert.ok(events.every((e) => e.headers['Telly-Tenant'] === a.tenantId));
+    const report = await health.report();
+    assert.equal(report.checks['kafka-sinks']?.status, 'up', JSON.stringify(report));
+    assert.equal(report.checks.kafka?.status, 'up', JSON.stringify(report));
+  } finally {
+    close();
+    await running.stop();
+  }
+});

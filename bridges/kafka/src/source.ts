@@ -170,7 +170,7 @@ class SourceBatches {
     // a thing of another tenant is refused exactly like one that does not exist
     if (!entry || entry.credential.tenantId !== this.#s.tenantId) {
       return this.#unknown(
-        `${where} names ${JSON.stringify(thingId.slice(0, 128))}, which is not a thing of this tenant`,
+        `${where} names ${JSON.stringify(thingId.slice(0, 128))}: not a thing of this tenant`,
       );
     }
     const { credential } = entry;

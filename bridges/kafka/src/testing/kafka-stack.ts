@@ -18,9 +18,7 @@ export interface KafkaTestStack {
   /** Environment of a bridge on this stack. */
   env(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
   /** Starts the bridge component in this process. */
-  bridge(
-    extra?: NodeJS.ProcessEnv,
-  ): Promise<{
+  bridge(extra?: NodeJS.ProcessEnv): Promise<{
     running: RunningComponent;
     health: HealthChecks;
     metrics: ReturnType<typeof createMetricsRegistry>;
@@ -138,7 +136,7 @@ export async function startKafkaTestStack(options: { partitions?: number } = {})
           '-f',
           `%k${SEP}%s${SEP}%h${SEP}%p${SEP}%o\\n`,
         ],
-        { maxBuffer: 256 * 1024 * 1024 },
+        { maxBuffer: 256 * 1024 * 1024, timeout: 20_000 },
       );
       return stdout
         .split('\n')
