@@ -11,6 +11,7 @@ import { DateTime } from './date-time.ts';
 import { ApiError } from './errors.ts';
 import type { AuthService } from './services/auth-service.ts';
 import type { CommandService } from './services/command-service.ts';
+import type { KafkaService } from './services/kafka-service.ts';
 import type { ModelService } from './services/model-service.ts';
 import type { ProjectionOps } from './services/projection-ops.ts';
 import type { RegistryQueries } from './services/queries.ts';
@@ -35,6 +36,8 @@ export interface Services {
   deadLetters: DeadLetterQueue;
   /** ONNX models: registry, predictions, the job queue. */
   models: ModelService;
+  /** The tenant's Kafka sources and sinks (REGISTRY, kind kafka). */
+  kafka: KafkaService;
 }
 
 export interface Context {

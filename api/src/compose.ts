@@ -17,6 +17,7 @@ import type { ApiConfig } from './config.ts';
 import { serveApp } from './server.ts';
 import { AuthService } from './services/auth-service.ts';
 import { CommandService } from './services/command-service.ts';
+import { KafkaService } from './services/kafka-service.ts';
 import { ModelService } from './services/model-service.ts';
 import { ProjectionOps } from './services/projection-ops.ts';
 import { RegistryQueries } from './services/queries.ts';
@@ -70,7 +71,8 @@ export async function composeServices(deps: ApiDeps): Promise<Composition> {
   await revocations.listen();
   const js = jetstream(nc);
   const waiter = new ProjectionWaiter(pool);
-  const store = new RegistryStore(js, await jetstreamManager(nc));
+  const jsm = await jetstreamManager(nc);
+  const store = new RegistryStore(js, jsm);
   const registry = new RegistryService(store, waiter, pool);
   const catalog = new ModelCatalog();
   await catalog.follow(js, logger);
@@ -86,6 +88,9 @@ export async function composeServices(deps: ApiDeps): Promise<Composition> {
     devices: new DeviceStatusQueries(pool),
     deadLetters: new DeadLetterQueue(nc),
     models,
+    kafka: new KafkaService(store, jsm, async (tenantId, channelId) =>
+      Boolean(await new RegistryQueries(pool).channel(tenantId, channelId)),
+    ),
     auth: new AuthService({
       pool,
       registry,

@@ -9,6 +9,7 @@ import './telemetry.ts';
 import './projection.ts';
 import './device-status.ts';
 import './dead-letter.ts';
+import './kafka.ts';
 import './model.ts';
 
 builder.queryType({});
