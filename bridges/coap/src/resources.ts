@@ -71,9 +71,11 @@ export class Resources {
   async health(method: string): Promise<Answer> {
     if (method !== 'GET') return diagnostic('4.05', 'GET /healthz');
     const report = await this.#o.health.report();
+    // the status alone: an unauthenticated request over UDP must not get a large answer (a
+    // spoofed source would turn it into reflection, RFC 7252 §11.3); the detail is telly up's /healthz
     return {
       code: report.status === 'down' ? '5.03' : '2.05',
-      payload: new TextEncoder().encode(JSON.stringify(report)),
+      payload: new TextEncoder().encode(JSON.stringify({ status: report.status })),
       options: { 'Content-Format': JSON_FORMAT },
     };
   }
