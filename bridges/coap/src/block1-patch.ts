@@ -41,6 +41,11 @@ export function patchServer(
     send: (datagram: Buffer, rsinfo: AddressInfo) => void;
     onAck: (packet: CoapPacket, rsinfo: AddressInfo) => void;
     onUploads: (count: number) => void;
+    /**
+     * Checks the key of an upload's first block (its Uri-Query), so that no stranger makes the
+     * bridge buffer uploads: the refusal to answer with, or undefined to go on.
+     */
+    admit: (queries: string[]) => Promise<Refusal | undefined>;
   },
 ): void {
   const handle = server._handle.bind(server);
@@ -65,37 +70,55 @@ export function patchServer(
       );
     const block = readBlockOption(raw);
     if (!block) return reply('4.00', [], 'malformed Block1 option');
-    const size1 = option(packet, 'Size1');
-    const step: Block1Step = uploads.add(
-      `${rsinfo.address}|${rsinfo.port}|${uri(packet)}`,
-      packet.messageId ?? 0,
-      block,
-      packet.payload ?? Buffer.alloc(0),
-    );
-    hooks.onUploads(uploads.size);
     const echo = (more: boolean) => writeBlockOption({ ...block, more });
-    switch (step.kind) {
-      case 'busy':
-        return reply(
-          '5.03',
-          [{ name: 'Max-Age', value: Buffer.of(5) }],
-          'too many uploads in progress; retry',
-        );
-      case 'incomplete':
-        return reply('4.08', [], step.message);
-      case 'continue':
-        return reply('2.31', [{ name: 'Block1', value: echo(true) }]);
-      case 'too-large':
-      case 'complete': {
-        packet.options = (packet.options ?? []).filter((o) => o.name !== 'Block1' && o.name !== 'Size1');
-        packet.payload = step.kind === 'complete' ? step.body : Buffer.alloc(0);
-        const announced = size1 && size1.length > 0 ? size1.readUIntBE(0, Math.min(size1.length, 4)) : 0;
-        reassembled.set(packet, {
-          block1: echo(false),
-          ...(step.kind === 'too-large' ? { tooLarge: Math.max(step.bytes, announced) } : {}),
-        });
-        return handle(packet, rsinfo);
+
+    const take = () => {
+      const step: Block1Step = uploads.add(
+        `${rsinfo.address}|${rsinfo.port}|${uri(packet)}`,
+        packet.messageId ?? 0,
+        block,
+        packet.payload ?? Buffer.alloc(0),
+      );
+      hooks.onUploads(uploads.size);
+      switch (step.kind) {
+        case 'busy':
+          return reply('5.03', maxAge(5), 'too many uploads in progress; retry');
+        case 'incomplete':
+          return reply('4.08', [], step.message);
+        case 'continue':
+          return reply('2.31', [{ name: 'Block1', value: echo(true) }]);
+        case 'too-large':
+        case 'complete': {
+          const size1 = option(packet, 'Size1');
+          const announced = size1 && size1.length > 0 ? size1.readUIntBE(0, Math.min(size1.length, 4)) : 0;
+          packet.options = (packet.options ?? []).filter((o) => o.name !== 'Block1' && o.name !== 'Size1');
+          packet.payload = step.kind === 'complete' ? step.body : Buffer.alloc(0);
+          reassembled.set(packet, {
+            block1: echo(false),
+            ...(step.kind === 'too-large' ? { tooLarge: Math.max(step.bytes, announced) } : {}),
+          });
+          return handle(packet, rsinfo);
+        }
       }
-    }
+    };
+
+    if (block.num > 0) return take();
+    const queries = (packet.options ?? []).filter((o) => o.name === 'Uri-Query').map((o) => String(o.value));
+    void hooks.admit(queries).then((refusal) => {
+      if (!refusal) return take();
+      reply(refusal.code, refusal.maxAge === undefined ? [] : maxAge(refusal.maxAge), refusal.message);
+    });
   };
 }
+
+/** What {@link patchServer}'s `admit` answers an upload it refuses with. */
+export interface Refusal {
+  code: string;
+  message: string;
+  /** Seconds, as Max-Age. */
+  maxAge?: number;
+}
+
+const maxAge = (seconds: number): Packet['options'] => [
+  { name: 'Max-Age', value: Buffer.of(Math.min(Math.max(1, Math.ceil(seconds)), 255)) },
+];

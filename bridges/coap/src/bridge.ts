@@ -103,6 +103,20 @@ export async function startCoapBridge(options: CoapBridgeOptions): Promise<CoapB
       if (sent?.response instanceof ObserveWriteStream) observations.acknowledged(sent.response);
     },
     onUploads: (count) => metrics.uploads.set(count),
+    admit: async (queries) => {
+      try {
+        await gateway.ingest.authenticate(authOf(queries));
+        return undefined;
+      } catch (err) {
+        const answer = failureAnswer(err, limit);
+        const maxAge = answer.options?.['Max-Age'];
+        return {
+          code: answer.code,
+          message: new TextDecoder().decode(answer.payload),
+          ...(typeof maxAge === 'number' ? { maxAge } : {}),
+        };
+      }
+    },
   });
 
   /** Answers in progress by exchange (endpoint, message id, token): a retransmission joins its original. */

@@ -110,7 +110,7 @@ test('refusals: wrong key 4.01, unconnected channel 4.03, bad SenML 4.00 naming 
   });
 });
 
-test('a Block1 upload whose every block has a new token (coap-client) is stored whole, once', async () => {
+test('a Block1 upload whose every block has a new token (coap-client) is stored whole, once; a wrong key is refused at block 0', async () => {
   const { tenantId, channelId } = await stack.tenant();
   const thing = await stack.thing(tenantId, [channelId]);
   const pack = join(dir, 'pack.json');
@@ -129,6 +129,17 @@ test('a Block1 upload whose every block has a new token (coap-client) is stored 
     (JSON.parse(stored[0]?.body ?? '[]') as { n: string; v: number }[]).map(({ n, v }) => ({ n, v })),
     records,
   );
+  // a stranger's upload is refused at its first block: nothing is buffered for it
+  const held = async () =>
+    Number(/ (\d+)$/m.exec(await bridge.metrics.getSingleMetricAsString('telly_coap_block1_uploads'))?.[1]);
+  const before = await held();
+  const stranger = await coapPost(
+    uri(`/channels/${channelId}/messages`, 'not-a-key'),
+    { file: pack },
+    { format: 110, block: 64 },
+  );
+  assert.equal(refusal(stranger.stderr), '4.01 unknown thing key');
+  assert.equal(await held(), before, 'no upload held for it');
 });
 
 test('a retransmitted CON (same message id and token) gets the same answer and is stored once', async () => {
