@@ -76,13 +76,14 @@ export async function composeServices(deps: ApiDeps): Promise<Composition> {
   const registry = new RegistryService(store, waiter, pool);
   const catalog = new ModelCatalog();
   await catalog.follow(js, logger);
-  const models = new ModelService({ nc, js, store, catalog, queries: new RegistryQueries(pool), logger });
+  const telemetry = new TelemetryService(pool);
+  const models = new ModelService({ nc, js, store, catalog, queries: new RegistryQueries(pool), telemetry, logger });
   const services: Services = {
     registry,
     queries: new RegistryQueries(pool),
     revocations,
     commands: new CommandService(new Publisher(js), pool),
-    telemetry: new TelemetryService(pool),
+    telemetry,
     feed: new TelemetryFeed(js, logger, deps.feed),
     ops: new ProjectionOps({ nc, js, pool, logger, operatorTenant: config.operatorTenant }),
     devices: new DeviceStatusQueries(pool),

@@ -7,17 +7,27 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { waitFor } from '@telly/harness';
 import { referenceModel, renderDigit, renderDigits } from '@telly/inference/testing';
-import { gql, ok, type Signed, type Stack, signup, startStack } from './testing/stack.ts';
+import { createLogger, type RunningProcessor, runProcessor } from '@telly/runtime';
+import { telemetryProjection } from '@telly/telemetry-pg';
+import { gql, ok, publishReading, type Signed, type Stack, signup, startStack } from './testing/stack.ts';
 
 const run = promisify(execFile);
 let stack: Stack;
 let owner: Signed;
+let projection: RunningProcessor;
 
 before(async () => {
   stack = await startStack();
   owner = await signup(stack.url, 'models@example.com', 'models-co');
+  projection = await runProcessor(telemetryProjection(stack.pool), {
+    nc: stack.nc,
+    logger: createLogger('model-test', { LOG_LEVEL: 'error' }),
+  });
 });
-after(() => stack?.stop());
+after(async () => {
+  await projection?.stop();
+  await stack?.stop();
+});
 
 const UPLOAD = `mutation($input: UploadModelInput!) {
   uploadModel(input: $input) { id name status deployedVersion latestVersion labels
@@ -206,5 +216,111 @@ describe('models over GraphQL and the TF-Serving REST route', () => {
     await ok(stack.url, 'mutation($id: ID!) { deleteModel(id: $id) }', { id: modelId }, owner.accessToken);
     const { models } = await ok<{ models: unknown[] }>(stack.url, '{ models { id } }', {}, owner.accessToken);
     assert.deepEqual(models, []);
+  });
+});
+
+describe("training on the platform's own data", () => {
+  test('a baseline trained on a week of simulated history flags injected anomalies', async () => {
+    const token = owner.accessToken;
+    const { createChannel } = await ok<{ createChannel: { id: string } }>(
+      stack.url,
+      'mutation { createChannel(input: { name: "soil" }) { id } }',
+      {},
+      token,
+    );
+    const { createThing } = await ok<{ createThing: { thing: { id: string } } }>(
+      stack.url,
+      'mutation { createThing(input: { name: "soil-1" }) { thing { id } } }',
+      {},
+      token,
+    );
+    const at = { tenantId: owner.user.tenant.id, channelId: createChannel.id, thingId: createThing.thing.id };
+    // a week, every 10 minutes: a daily cycle (warmest at 15:00 UTC) and a little seeded noise
+    const hour = 3_600_000;
+    const end = Math.floor(Date.now() / hour) * hour;
+    const start = end - 7 * 24 * hour;
+    const cycle = (h: number) => 18 + 6 * Math.sin(((h - 9) / 24) * 2 * Math.PI);
+    let seed = 7;
+    const noise = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return (seed / 2 ** 31 - 0.5) * 0.8;
+    };
+    let records: { n: string; v: number; t: number }[] = [];
+    for (let t = start; t < end; t += hour / 6) {
+      records.push({ n: 'temperature', v: cycle(new Date(t).getUTCHours()) + noise(), t: t / 1000 });
+      if (records.length === 144) {
+        await publishReading(stack.nc, at, records);
+        records = [];
+      }
+    }
+    await waitFor(
+      async () => {
+        const { telemetry } = await ok<{ telemetry: unknown[] }>(
+          stack.url,
+          'query($t: ID!, $from: DateTime!) { telemetry(thingId: $t, name: "temperature", from: $from, limit: 2000) { time } }',
+          { t: at.thingId, from: new Date(start).toISOString() },
+          token,
+        );
+        return telemetry.length === 7 * 24 * 6;
+      },
+      { what: 'a week of history stored' },
+    );
+    const { trainModel } = await ok<{ trainModel: { id: string; kind: string } }>(
+      stack.url,
+      `mutation($i: TrainModelInput!) { trainModel(input: $i) { id kind status } }`,
+      {
+        i: {
+          name: 'soil-baseline',
+          thingId: at.thingId,
+          measurement: 'temperature',
+          from: new Date(start).toISOString(),
+          to: new Date(end).toISOString(),
+          deploy: true,
+        },
+      },
+      token,
+    );
+    assert.equal(trainModel.kind, 'train');
+    const job = await waitFor(async () => {
+      const { predictJob } = await ok<{
+        predictJob: {
+          status: string;
+          progress: number;
+          error: string | null;
+          model: {
+            id: string;
+            deployedVersion: number;
+            versions: { source: string; metrics: { samples: number } }[];
+          };
+        };
+      }>(
+        stack.url,
+        'query($id: ID!) { predictJob(id: $id) { status progress error model { id deployedVersion versions { source metrics } } } }',
+        { id: trainModel.id },
+        token,
+      );
+      if (predictJob.status === 'FAILED') throw new Error(predictJob.error ?? 'failed');
+      return predictJob.status === 'DONE' ? predictJob : undefined;
+    });
+    assert.equal(job.progress, 1);
+    assert.equal(job.model.deployedVersion, 1);
+    assert.equal(job.model.versions[0]?.source, 'training');
+    assert.equal(job.model.versions[0]?.metrics.samples, 7 * 24 * 6);
+    const anomalies = [];
+    for (const [h, v] of [
+      [15, cycle(15)],
+      [3, cycle(3) + 0.2],
+      [15, cycle(15) - 9], // a cold spike in the afternoon
+      [3, cycle(15)], // the afternoon's warmth at 3 a.m.
+    ] as const) {
+      const data = await ok<{ predict: { results: { anomaly: boolean; score: number }[] } }>(
+        stack.url,
+        'mutation($id: ID!, $input: PredictInput!) { predict(modelId: $id, input: $input) { results { anomaly score } } }',
+        { id: job.model.id, input: { values: { '@hour': h, temperature: v } } },
+        token,
+      );
+      anomalies.push(data.predict.results[0]?.anomaly);
+    }
+    assert.deepEqual(anomalies, [false, false, true, true]);
   });
 });

@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream } from '@nats-io/jetstream';
 import { waitFor } from '@telly/harness';
+import { referenceModel } from '@telly/inference/testing';
 import { readCredential } from '@telly/registry';
 import { Publisher } from '@telly/runtime';
 import { createEvent, type ThingCredential } from '@telly/schemas';
@@ -46,7 +47,7 @@ import {
   subscribeSse as subscribe,
 } from './testing/stack.ts';
 
-const KINDS = ['tenant', 'user', 'thing', 'channel', 'apikey'] as const;
+const KINDS = ['tenant', 'user', 'thing', 'channel', 'apikey', 'model', 'job'] as const;
 type Kind = (typeof KINDS)[number];
 type Operation = 'query' | 'mutation' | 'subscription';
 
@@ -174,6 +175,8 @@ function slotsOf(type: GraphQLInputType, path: string[], fieldName: string, dept
 function kindOf(slotName: string, fieldName: string): Kind | undefined {
   const name = (/^ids?$/i.test(slotName) ? fieldName : slotName).toLowerCase();
   if (name.includes('apikey')) return 'apikey';
+  if (name.includes('job')) return 'job';
+  if (name.includes('model') || name.includes('binding') || name === 'predict') return 'model';
   if (name.includes('thing') || name.includes('bootstrap')) return 'thing';
   if (name.includes('channel')) return 'channel';
   if (name.includes('user')) return 'user';
@@ -496,6 +499,41 @@ async function createApiKey(url: string, token: string, name: string): Promise<{
   return { id: createApiKey.apiKey.id, key: createApiKey.key };
 }
 
+/** A's digit classifier, uploaded (multipart), deployed and bound to a channel, with a predict job. */
+async function uploadModel(
+  url: string,
+  token: string,
+  name: string,
+  channelId: string,
+): Promise<{ id: string; bindingId: string; jobId: string }> {
+  const form = new FormData();
+  const query = 'mutation($input: UploadModelInput!) { uploadModel(input: $input) { id } }';
+  form.set('operations', JSON.stringify({ query, variables: { input: { name, deploy: true, file: null } } }));
+  form.set('map', JSON.stringify({ 0: ['variables.input.file'] }));
+  form.set('0', new Blob([new Uint8Array(referenceModel('digits'))]), 'digits.onnx');
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    body: form,
+    headers: { authorization: `Bearer ${token}`, 'graphql-require-preflight': '1' },
+  });
+  const { data, errors } = (await res.json()) as { data: { uploadModel: { id: string } }; errors?: unknown };
+  assert.ok(data, JSON.stringify(errors));
+  const id = data.uploadModel.id;
+  const { bindModel } = await ok<{ bindModel: { bindings: { id: string }[] } }>(
+    url,
+    'mutation($input: BindModelInput!) { bindModel(input: $input) { bindings { id } } }',
+    { input: { modelId: id, channelId, measurements: ['image'] } },
+    token,
+  );
+  const { submitPredictJob } = await ok<{ submitPredictJob: { id: string } }>(
+    url,
+    'mutation($id: ID!) { submitPredictJob(modelId: $id, input: { tensor: [0] }) { id } }',
+    { id },
+    token,
+  );
+  return { id, bindingId: bindModel.bindings[0]?.id ?? '', jobId: submitPredictJob.id };
+}
+
 async function setUpA(url: string): Promise<TenantA> {
   const tag = randomBytes(4).toString('hex');
   const secrets = new Secrets();
@@ -583,12 +621,19 @@ async function setUpA(url: string): Promise<TenantA> {
     secrets.add(t, name);
   }
 
+  // a deployed model bound to A's channel, and a predict job of A's queue
+  const modelName = `A-secret-model-${tag}`;
+  const model = await uploadModel(url, token, modelName, c1);
+  secrets.add(modelName, 'A model name');
+
   const byKind: Record<Kind, string[]> = {
     tenant: [owner.user.tenant.id],
     user: [owner.user.id, inviteUser.id],
     thing: [thing1.id, thing2.id],
     channel: channels,
     apikey: [apiKey.id],
+    model: [model.id, model.bindingId],
+    job: [model.jobId],
   };
   const names: Record<Kind, string[]> = {
     tenant: [owner.user.tenant.name],
@@ -596,6 +641,8 @@ async function setUpA(url: string): Promise<TenantA> {
     thing: [`A-secret-thing-1-${tag}`, `A-secret-thing-2-${tag}`],
     channel: channelNames,
     apikey: [apiKeyName],
+    model: [modelName, `${modelName} binding`],
+    job: [`${modelName} job`],
   };
   for (const kind of KINDS) {
     for (const [i, id] of byKind[kind].entries()) {
@@ -635,6 +682,8 @@ async function setUpB(url: string): Promise<TenantB> {
       thing: [thing.id],
       channel: [channel],
       apikey: [apiKey.id],
+      model: [],
+      job: [],
     },
   };
 }
@@ -657,6 +706,7 @@ const SNAPSHOT = `query Snapshot {
     }
   }
   channels(first: 20) { totalCount nodes { id name metadata createdAt things(first: 20) { totalCount nodes { id } } } }
+  models { id name status deployedVersion latestVersion versions { version sha256 } bindings { id channelId measurements } }
 }`;
 
 /**
@@ -920,7 +970,7 @@ test('subscriptions are enumerated, built and read over SSE, and a leak is caugh
       ],
     );
     const ids = (id: string): Ids => ({
-      byKind: { tenant: [id], user: [id], thing: [id], channel: [id], apikey: [id] },
+      byKind: { tenant: [id], user: [id], thing: [id], channel: [id], apikey: [id], model: [id], job: [id] },
     });
     const variants = variantsOf(toy, probe, ids(leaked), ids(v7()));
     assert.ok(variants.length >= 2);

@@ -11,6 +11,7 @@ import { GraphQLScalarType } from 'graphql';
 import { Repeater } from 'graphql-yoga';
 import { builder, principalOf } from '../builder.ts';
 import { ApiError, invalid } from '../errors.ts';
+import { toModelApiError } from '../services/model-service.ts';
 
 builder.addScalarType(
   'File',
@@ -225,6 +226,18 @@ const BindModelInput = builder.inputType('BindModelInput', {
   }),
 });
 
+const TrainModelInput = builder.inputType('TrainModelInput', {
+  fields: (t) => ({
+    name: t.string({ required: true, description: 'the model it becomes a version of (created if new)' }),
+    thingId: t.id({ required: true }),
+    measurement: t.string({ required: true }),
+    from: t.field({ type: 'DateTime', description: 'default: 7 days before `to`' }),
+    to: t.field({ type: 'DateTime', description: 'default: now' }),
+    threshold: t.float({ description: 'robust z-score above which a reading is an anomaly (default 3.5)' }),
+    deploy: t.boolean({ description: 'deploy the trained version' }),
+  }),
+});
+
 builder.queryFields((t) => ({
   models: t.field({
     type: [Model],
@@ -256,12 +269,18 @@ builder.mutationFields((t) => ({
     description:
       'Stores an ONNX file as a new version (read, smoke-tested, by sha256), deploying it if asked.',
     args: { input: t.arg({ type: UploadModelInput, required: true }) },
-    resolve: async (_root, { input }, ctx) =>
-      ctx.services.models.upload(principalOf(ctx), {
+    resolve: async (_root, { input }, ctx) => {
+      // yoga hands a File of its fetch implementation (not always the global class): duck-typed
+      const file = input.file as unknown as { arrayBuffer?: unknown } | string | null;
+      if (typeof file !== 'object' || file === null || typeof file.arrayBuffer !== 'function') {
+        throw invalid('input.file', 'send the .onnx file as a part of a multipart request');
+      }
+      return ctx.services.models.upload(principalOf(ctx), {
         ...input,
-        file: new Uint8Array(await input.file.arrayBuffer()),
+        file: new Uint8Array(await (file as Blob).arrayBuffer()),
         labels: input.labels ?? undefined,
-      }),
+      });
+    },
   }),
   deployModel: t.field({
     type: Model,
@@ -325,6 +344,20 @@ builder.mutationFields((t) => ({
           },
         ),
       ),
+  }),
+  trainModel: t.field({
+    type: ModelJob,
+    authScopes: { operator: true },
+    description:
+      "Trains an anomaly baseline of a thing's measurement (robust statistics by hour of day) as a job; it ends with a new version.",
+    args: { input: t.arg({ type: TrainModelInput, required: true }) },
+    resolve: (_root, { input }, ctx) => {
+      try {
+        return ctx.services.models.train(principalOf(ctx), input);
+      } catch (err) {
+        throw toModelApiError(err);
+      }
+    },
   }),
   submitPredictJob: t.field({
     type: ModelJob,

@@ -1,6 +1,8 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
+  baselineToOnnx,
+  HOUR_OF_DAY,
   InferenceError,
   isInferenceError,
   type Job,
@@ -8,6 +10,7 @@ import {
   type JobQueueOptions,
   LoadedModel,
   MAX_MODEL_BYTES,
+  MAX_TRAINING_POINTS,
   type ModelCatalog,
   type ModelCommand,
   ModelFiles,
@@ -19,6 +22,7 @@ import {
   type Prediction,
   Predictor,
   sha256Of,
+  trainBaseline,
 } from '@telly/inference';
 import type { RegistryStore } from '@telly/registry';
 import type { Logger } from '@telly/runtime';
@@ -33,6 +37,7 @@ import { v7 } from 'uuid';
 import type { Principal } from '../auth/principal.ts';
 import { ApiError, invalid, isApiError } from '../errors.ts';
 import type { RegistryQueries } from './queries.ts';
+import type { TelemetryService } from './telemetry-service.ts';
 
 export interface UploadInput {
   name: string;
@@ -43,6 +48,22 @@ export interface UploadInput {
   postprocessing?: unknown;
   deploy?: boolean | null | undefined;
 }
+
+export interface TrainInput {
+  /** The model the baseline becomes a new version of (created if new). */
+  name: string;
+  thingId: string;
+  measurement: string;
+  /** The history window. @default the last 7 days */
+  from?: Date | null | undefined;
+  to?: Date | null | undefined;
+  /** Robust z-score above which a reading is an anomaly. @default 3.5 */
+  threshold?: number | null | undefined;
+  deploy?: boolean | null | undefined;
+}
+
+/** The default training window. */
+const WEEK_MS = 7 * 24 * 3_600_000;
 
 export interface BindInput {
   modelId: string;
@@ -96,6 +117,7 @@ export class ModelService {
   readonly #pool: ModelPool;
   readonly #predictor: Predictor;
   readonly #queries: RegistryQueries;
+  readonly #telemetry: TelemetryService;
   readonly jobs: JobQueue;
 
   constructor(deps: {
@@ -104,6 +126,7 @@ export class ModelService {
     store: RegistryStore;
     catalog: ModelCatalog;
     queries: RegistryQueries;
+    telemetry: TelemetryService;
     logger: Logger;
     jobs?: JobQueueOptions | undefined;
   }) {
@@ -113,6 +136,7 @@ export class ModelService {
     this.#pool = new ModelPool(this.#files);
     this.#predictor = new Predictor(this.#catalog, this.#pool);
     this.#queries = deps.queries;
+    this.#telemetry = deps.telemetry;
     this.jobs = new JobQueue(deps.jobs);
   }
 
@@ -164,28 +188,84 @@ export class ModelService {
           : err;
       });
       await loaded.release();
-      const existing = this.#catalog.byName(p.tenantId, input.name);
-      const modelId = existing?.id ?? v7();
-      const sha256 = sha256Of(input.file);
-      await this.#files.put(modelObjectName(p.tenantId, modelId, sha256), input.file);
-      const { info } = loaded;
-      let model = await this.#handle(p, modelId, {
-        type: 'add-version',
-        modelId,
-        name: input.name,
-        version: {
-          sha256,
-          bytes: input.file.byteLength,
-          description: info.description,
-          labels: info.labels,
-          inputs: info.inputs,
-          outputs: info.outputs,
-          preprocessing: info.preprocessing,
-          postprocessing: info.postprocessing,
-          source: 'upload',
-        },
+      let model = await this.#addVersion(p, input.name, input.file, loaded, 'upload');
+      if (input.deploy) model = await this.deploy(p, model.id, model.versions.at(-1)?.version);
+      return model;
+    });
+  }
+
+  /** Stores a checked file as the next version of the model `name`. */
+  async #addVersion(
+    p: Principal,
+    name: string,
+    file: Uint8Array,
+    loaded: LoadedModel,
+    source: 'upload' | 'training',
+    metrics?: Record<string, number>,
+    newId: string = v7(),
+  ): Promise<ModelState> {
+    const existing = this.#catalog.byName(p.tenantId, name);
+    const modelId = existing?.id ?? newId;
+    const sha256 = sha256Of(file);
+    await this.#files.put(modelObjectName(p.tenantId, modelId, sha256), file);
+    const { info } = loaded;
+    return this.#handle(p, modelId, {
+      type: 'add-version',
+      modelId,
+      name,
+      version: {
+        sha256,
+        bytes: file.byteLength,
+        description: info.description,
+        labels: info.labels,
+        inputs: info.inputs,
+        outputs: info.outputs,
+        preprocessing: info.preprocessing,
+        postprocessing: info.postprocessing,
+        source,
+        ...(metrics ? { metrics } : {}),
+      },
+    });
+  }
+
+  /**
+   * Trains a per-thing, per-measurement anomaly baseline (robust statistics by hour of day) on
+   * the window's history, as a job: the ONNX graph becomes the next version of `name`; the
+   * deployed version keeps serving meanwhile.
+   */
+  train(p: Principal, input: TrainInput): Job {
+    if (!new RegExp(MODEL_NAME_PATTERN).test(input.name)) {
+      throw invalid('input.name', 'must be 1 to 64 of A-Z a-z 0-9 _ - (it names telemetry and a subtopic)');
+    }
+    if (input.measurement.length === 0 || input.measurement.length > 256) {
+      throw invalid('input.measurement', '1 to 256 characters');
+    }
+    const to = input.to ?? new Date();
+    const from = input.from ?? new Date(to.getTime() - WEEK_MS);
+    const read = this.#telemetry.read(p, { thingId: input.thingId, name: input.measurement, from, to });
+    const modelId = this.#catalog.byName(p.tenantId, input.name)?.id ?? v7();
+    return this.jobs.submit(p.tenantId, 'train', modelId, async (signal, progress) => {
+      const readings: { timeMs: number; value: number }[] = [];
+      for await (const row of await this.#telemetry.stream(read)) {
+        signal.throwIfAborted();
+        if (typeof row.value === 'number')
+          readings.push({ timeMs: new Date(row.time).getTime(), value: row.value });
+        if (readings.length >= MAX_TRAINING_POINTS) break;
+      }
+      progress(0.5);
+      const baseline = trainBaseline(readings);
+      const file = baselineToOnnx(baseline, {
+        measurement: input.measurement,
+        description: `Anomaly baseline of ${input.measurement} by hour of day, trained on ${baseline.metrics.samples} readings from ${from.toISOString()} to ${to.toISOString()}`,
+        threshold: input.threshold ?? undefined,
       });
-      if (input.deploy) model = await this.deploy(p, modelId, model.versions.at(-1)?.version);
+      const loaded = await LoadedModel.load(file);
+      await loaded.release();
+      progress(0.8);
+      signal.throwIfAborted();
+      const metrics = { ...baseline.metrics, trainedAt: Date.now() };
+      let model = await this.#addVersion(p, input.name, file, loaded, 'training', metrics, modelId);
+      if (input.deploy) model = await this.deploy(p, model.id, model.versions.at(-1)?.version);
       return model;
     });
   }
@@ -253,8 +333,9 @@ export class ModelService {
       }
       const latest = model.versions.at(-1);
       const pre = latest?.preprocessing;
-      if (pre?.kind === 'telemetry' && !pre.measurements.every((m) => measurements.includes(m))) {
-        throw invalid('input.measurements', `the model reads ${pre.measurements.join(', ')}; bind those`);
+      const reads = pre?.kind === 'telemetry' ? pre.measurements.filter((m) => m !== HOUR_OF_DAY) : [];
+      if (!reads.every((m) => measurements.includes(m))) {
+        throw invalid('input.measurements', `the model reads ${reads.join(', ')}; bind those`);
       }
       if (pre?.kind === 'image' && measurements.length !== 1) {
         throw invalid(

@@ -23,3 +23,12 @@ export { INFERENCE_PROCESSOR, INFERENCE_PROTOCOL, inferenceProcessor } from './s
 export { RESULT_SUBTOPIC, resultRecords } from './stream/results.ts';
 export type { Serving } from './stream/serving.ts';
 export { ServingModels } from './stream/serving.ts';
+export type { Baseline, Reading } from './training/baseline.ts';
+export {
+  baselineToOnnx,
+  DEFAULT_ANOMALY_THRESHOLD,
+  HOUR_OF_DAY,
+  MAX_TRAINING_POINTS,
+  MIN_TRAINING_POINTS,
+  trainBaseline,
+} from './training/baseline.ts';

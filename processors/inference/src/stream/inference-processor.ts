@@ -15,6 +15,7 @@ import { InferenceError } from '../errors.ts';
 import type { PredictInput } from '../input/predict-input.ts';
 import { toSample } from '../input/predict-input.ts';
 import type { PredictResult } from '../onnx/postprocess.ts';
+import { HOUR_OF_DAY } from '../training/baseline.ts';
 import { RESULT_SUBTOPIC, resultRecords } from './results.ts';
 import type { Serving, ServingModels } from './serving.ts';
 
@@ -51,11 +52,11 @@ function inputOf(
     return { image: vd === undefined ? new Uint8Array() : dataBytes(vd) };
   }
   if (pre.kind === 'telemetry') {
-    return {
-      values: Object.fromEntries(
-        points.filter((p) => p.value !== undefined).map((p) => [p.name, p.value as number]),
-      ),
-    };
+    const values: Record<string, number> = Object.fromEntries(
+      points.filter((p) => p.value !== undefined).map((p) => [p.name, p.value as number]),
+    );
+    values[HOUR_OF_DAY] = new Date(Math.min(...points.map((p) => p.timeMs))).getUTCHours();
+    return { values };
   }
   return { tensor: measurements.map((n) => byName.get(n)?.value ?? Number.NaN) };
 }
