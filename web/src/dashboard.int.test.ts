@@ -2,8 +2,10 @@
 // the DOM and against the API's own answers, devices played by mosquitto_pub / mosquitto_sub.
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { after, before, describe, it } from 'node:test';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { type Platform, startPlatform } from '@telly/deploy/testing';
 import { waitFor } from '@telly/harness';
@@ -42,16 +44,26 @@ async function token(): Promise<string> {
   return login.accessToken;
 }
 
+let dataDir: string;
+
 before(async () => {
-  [platform, browser] = await Promise.all([startPlatform(), launchChromium()]);
+  // our own data dir: the platform restarts on it with an operator tenant (last test)
+  dataDir = await mkdtemp(join(tmpdir(), 'telly-web-'));
+  [platform, browser] = await Promise.all([startPlatform({ TELLY_DATA_DIR: dataDir }), launchChromium()]);
   context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   page = await context.newPage();
   pageErrors = watchErrors(page);
+});
+afterEach(async (t) => {
+  // what the page showed when a test failed
+  if (!(t as { passed?: boolean }).passed)
+    await screenshot(page, `failed-${t.name.replace(/\W+/g, '-').slice(0, 60)}`).catch(() => {});
 });
 after(async () => {
   for (const d of devices) d.kill();
   await browser?.close();
   await platform?.stop();
+  await rm(dataDir, { recursive: true, force: true });
 });
 
 describe('the dashboard, from sign-up to a command', () => {
@@ -141,8 +153,10 @@ describe('the dashboard, from sign-up to a command', () => {
       http: `http://127.0.0.1:${platform.ports.http}`,
     });
     // scan-free: the drawn code is exactly the code of that payload (the encoder is deterministic)
-    const drawn = await page.locator('.qr').innerHTML();
-    assert.equal(drawn, await QRCode.toString(payloadText, QR_OPTIONS));
+    const modules = (svg: string) => svg.match(/stroke="#000000" d="([^"]+)"/)?.[1];
+    const drawn = modules(await page.locator('.qr').innerHTML());
+    assert.ok(drawn);
+    assert.equal(drawn, modules(await QRCode.toString(payloadText, QR_OPTIONS)));
     const { thing } = await platform.gql<{ thing: { name: string; channels: { nodes: { id: string }[] } } }>(
       'query($id: ID!) { thing(id: $id) { name channels { nodes { id } } } }',
       { id: seen.thingId },
@@ -257,30 +271,34 @@ describe('the dashboard, from sign-up to a command', () => {
   });
 
   it('sends ON to a device (mosquitto_sub) and shows its status move to succeeded', async () => {
+    // a persistent session (-c): its commands wait in the log while it is offline
     const device = spawn(
-      'mosquitto_sub',
-      mqtt(
-        '-d',
-        '-q',
-        '1',
-        '-c',
-        '-i',
-        'soil-north',
-        '-u',
-        seen.thingId!,
-        '-P',
-        seen.key!,
-        '-t',
-        `things/${seen.thingId}/commands`,
-      ),
+      'stdbuf',
+      [
+        '-oL',
+        'mosquitto_sub',
+        ...mqtt('-q', '1', '-c', '-i', 'soil-north', '-u', seen.thingId!, '-P', seen.key!),
+        ...['-t', `things/${seen.thingId}/commands`],
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     devices.push(device);
     let out = '';
-    device.stdout.on('data', (chunk) => {
-      out += chunk;
+    for (const stream of [device.stdout, device.stderr])
+      stream.on('data', (chunk) => {
+        out += chunk;
+      });
+    const online = async () => {
+      const { thing } = await platform.gql<{ thing: { status: { online: boolean } } }>(
+        'query($id: ID!) { thing(id: $id) { status { online } } }',
+        { id: seen.thingId },
+        await token(),
+      );
+      return thing.status.online;
+    };
+    await waitFor(online, { timeoutMs: 10_000, what: 'the device online' }).catch((err: unknown) => {
+      throw new Error(`mosquitto_sub said:\n${out}`, { cause: err });
     });
-    await waitFor(() => out.includes('SUBACK'), { timeoutMs: 10_000, what: 'the device subscribed' });
     const commandsOf = () =>
       out
         .split('\n')
@@ -298,11 +316,30 @@ describe('the dashboard, from sign-up to a command', () => {
     await publish(`things/${seen.thingId}/commands/${on!.id}/result`, '{"status":"succeeded"}');
     await page.locator(`tr[data-command-id="${on!.id}"][data-status="SUCCEEDED"]`).waitFor();
     assert.match((await row.textContent())!, /succeeded/);
+
+    // timed: ON now, OFF (the revert) after the duration, sent by the platform
+    await page.getByLabel('Seconds').fill('4');
+    await page.getByRole('button', { name: 'ON for 4 seconds, then OFF' }).click();
+    const revert = page.locator('tr[data-status="SCHEDULED"]');
+    await revert.waitFor();
+    assert.match((await revert.textContent())!, /switch \{"state":"OFF"\} \(revert, at/);
     await assertAccessible(page, 'the commands page');
+    await screenshot(page, '06-commands-timed');
+    const revertId = (await revert.getAttribute('data-command-id'))!;
+    await waitFor(() => commandsOf().length === 3, {
+      timeoutMs: 20_000,
+      what: 'the device received ON, then OFF',
+    });
+    assert.deepEqual(
+      commandsOf().map((c) => c.payload),
+      [{ state: 'ON' }, { state: 'ON' }, { state: 'OFF' }],
+    );
+    assert.equal(commandsOf()[2]!.id, revertId);
+    await page.locator(`tr[data-command-id="${revertId}"][data-status="DELIVERED"]`).waitFor();
     await screenshot(page, '06-commands');
   });
 
-  it('works on a phone: no sideways scrolling, the same pages', async () => {
+  it('works on a phone: a first load within 250 KB compressed, no sideways scrolling', async (t) => {
     const phone = await browser.newContext({
       viewport: { width: 390, height: 844 },
       isMobile: true,
@@ -310,19 +347,37 @@ describe('the dashboard, from sign-up to a command', () => {
     });
     try {
       const p = await phone.newPage();
+      // what this fresh browser downloads for the app itself (not the API's answers), as sent
+      const transfers: Promise<number>[] = [];
+      p.on('response', (res) => {
+        const path = new URL(res.url()).pathname;
+        if (path === '/' || path.startsWith('/assets/'))
+          transfers.push(
+            res
+              .request()
+              .sizes()
+              .then((s) => s.responseBodySize),
+          );
+      });
       await p.goto(`${platform.apiUrl}/`);
       await p.getByLabel('Email').fill(EMAIL);
       await p.getByLabel('Password').fill(PASSWORD);
       await p.getByRole('button', { name: 'Log in' }).click();
       await p.getByRole('heading', { name: 'Things' }).waitFor();
-      for (const [path, heading, name] of [
-        ['things', 'Things', '07-phone-things'],
-        [`things/${seen.thingId}/data`, 'Data of soil-north', '08-phone-data'],
-        [`things/${seen.thingId}/commands`, 'Commands of soil-north', '09-phone-commands'],
+      await p.getByText('soil-north').waitFor();
+      const firstLoad = (await Promise.all(transfers)).reduce((a, b) => a + b, 0);
+      t.diagnostic(
+        `first load (login, then the things page): ${firstLoad} bytes compressed, ${transfers.length} files`,
+      );
+      assert.ok(firstLoad > 0 && firstLoad <= 250 * 1024, `${firstLoad} bytes`);
+      for (const [path, heading, shown, name] of [
+        ['things', 'Things', 'soil-north', '07-phone-things'],
+        [`things/${seen.thingId}/data`, 'Data of soil-north', 'temperature', '08-phone-data'],
+        [`things/${seen.thingId}/commands`, 'Commands of soil-north', 'succeeded', '09-phone-commands'],
       ] as const) {
         await p.goto(`${platform.apiUrl}/#/${path}`);
         await p.getByRole('heading', { name: heading }).waitFor();
-        await p.getByRole('status').first().waitFor();
+        await p.getByText(shown).first().waitFor();
         const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         assert.ok(overflow <= 0, `${path} scrolls ${overflow} px sideways on a phone`);
         await screenshot(p, name);
@@ -341,7 +396,8 @@ describe('the dashboard, from sign-up to a command', () => {
     assert.equal(await page.getByRole('alert').textContent(), 'Wrong email or password.');
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByRole('heading', { name: 'Things' }).waitFor();
+    // back where it was
+    await page.getByRole('heading', { name: 'Commands of soil-north' }).waitFor();
     // the session ends elsewhere (its refresh token logged out): the next request says so
     const refreshToken = await page.evaluate(() => sessionStorage.getItem('telly.refreshToken'));
     await platform.gql('mutation($r: String!) { logout(refreshToken: $r) }', { r: refreshToken });
@@ -390,5 +446,45 @@ describe('the session, silently refreshed', () => {
     } finally {
       await ctx.close();
     }
+  });
+});
+
+describe('operations, for admins of the operator tenant', () => {
+  it('verifies and replays the telemetry projection with progress, and lists dead letters', async () => {
+    const { me } = await platform.gql<{ me: { tenant: { id: string } } }>(
+      '{ me { tenant { id } } }',
+      {},
+      await token(),
+    );
+    assert.equal(await platform.stop(), 0);
+    platform = await startPlatform({ ...platform.env, TELLY_OPERATOR_TENANT: me.tenant.id });
+    await page.goto(`${platform.apiUrl}/#/operate`);
+    await page.getByLabel('Email').fill(EMAIL);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Operate' }).waitFor();
+    await page.getByTestId('dlq-empty').waitFor();
+
+    await page.getByRole('button', { name: 'Verify telemetry-pg' }).click();
+    const verified = page.getByTestId('verify-result');
+    await verified.waitFor();
+    assert.match((await verified.textContent())!, /In agreement with the log: \d+ messages, \d+ points/);
+
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Replay telemetry-pg' }).click();
+    await page.locator('[data-testid="replay-job"][data-state="SUCCEEDED"]').waitFor({ timeout: 60_000 });
+    const done = (await page.getByTestId('replay-job').textContent())!;
+    const points = await platform.gql<{ telemetry: unknown[] }>(
+      'query($t: ID!) { telemetry(thingId: $t, last: 1000) { time } }',
+      { t: seen.thingId },
+      await token(),
+    );
+    assert.match(done, /Done: \d+ messages, \d+ points/);
+    assert.equal(Number(await page.locator('progress').getAttribute('value')), 100);
+    // the rebuilt projection still has every point of the thing
+    assert.ok(points.telemetry.length >= 3);
+    await assertAccessible(page, 'the operate page');
+    await screenshot(page, '10-operate');
+    assert.deepEqual(pageErrors, []);
   });
 });

@@ -76,7 +76,7 @@ export async function assertAccessible(page: Page, what: string): Promise<void> 
 export async function screenshot(page: Page, name: string): Promise<string> {
   await mkdir(SCREENSHOTS_DIR, { recursive: true });
   const path = `${SCREENSHOTS_DIR}${name}.png`;
-  await page.screenshot({ path, fullPage: true });
+  await page.screenshot({ path, fullPage: true, timeout: 10_000 });
   return path;
 }
 
@@ -89,4 +89,64 @@ export function watchErrors(page: Page): string[] {
       errors.push(msg.text());
   });
   return errors;
+}
+
+/**
+ * On a thing's history page: picks `range` in the range picker and resolves with the
+ * milliseconds until the first animation frame after `charts` charts drew it (each with more
+ * than `minPoints` points). For the benchmark (bench/src/scenarios/dashboard-chart.ts).
+ */
+export function timeHistoryRange(
+  page: Page,
+  range: string,
+  charts: number,
+  minPoints: number,
+): Promise<number> {
+  return page.evaluate(
+    async ({ range, charts, minPoints }) => {
+      const select = document.querySelector<HTMLSelectElement>('[data-testid="range"]');
+      if (!select) throw new Error('no range picker on the page');
+      const started = performance.now();
+      const startedAt = Date.now();
+      select.value = range;
+      select.dispatchEvent(new Event('change', { bubbles: true }));
+      await new Promise<void>((resolve, reject) => {
+        const check = () => {
+          const drawn = [...document.querySelectorAll<HTMLElement>('figure.chart')].filter(
+            (f) => Number(f.dataset.drawnAt) >= startedAt && Number(f.dataset.drawnPoints) > minPoints,
+          );
+          if (drawn.length === charts) return resolve();
+          if (performance.now() - started > 30_000)
+            return reject(new Error(`${drawn.length} of ${charts} charts drawn`));
+          requestAnimationFrame(check);
+        };
+        requestAnimationFrame(check);
+      });
+      return performance.now() - started;
+    },
+    { range, charts, minPoints },
+  );
+}
+
+/** Milliseconds for one GraphQL request from the page (fetched and parsed, not drawn). */
+export function timeGraphqlInPage(
+  page: Page,
+  token: string,
+  query: string,
+  variables: Record<string, unknown>,
+): Promise<number> {
+  return page.evaluate(
+    async ({ token, query, variables }) => {
+      const started = performance.now();
+      const res = await fetch('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await res.json()) as { errors?: unknown[] };
+      if (body.errors) throw new Error(JSON.stringify(body.errors));
+      return performance.now() - started;
+    },
+    { token, query, variables },
+  );
 }

@@ -53,8 +53,29 @@ export function onToken(listener: () => void): () => void {
   return () => tokenListeners.delete(listener);
 }
 
+/**
+ * How long the access token is valid, from its own `iat` and `exp` (both the server's clock),
+ * so that a browser whose clock is off neither refreshes in a loop nor too late.
+ */
+function lifetimeMs(payload: AuthPayload): number {
+  try {
+    const claims = JSON.parse(
+      atob(payload.accessToken.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/')),
+    ) as {
+      iat?: number;
+      exp?: number;
+    };
+    if (typeof claims.iat === 'number' && typeof claims.exp === 'number')
+      return (claims.exp - claims.iat) * 1000;
+  } catch {
+    // not a JWT we can read: trust the stated expiry against our clock
+  }
+  return Date.parse(payload.accessTokenExpiresAt) - Date.now();
+}
+
 function store(payload: AuthPayload) {
-  access = { token: payload.accessToken, expiresAt: Date.parse(payload.accessTokenExpiresAt) };
+  // expiry on this browser's clock, counted from now
+  access = { token: payload.accessToken, expiresAt: Date.now() + lifetimeMs(payload) };
   sessionStorage.setItem(STORAGE_KEY, payload.refreshToken);
   clearTimeout(refreshTimer);
   const wait = Math.max(0, access.expiresAt - Date.now() - REFRESH_AHEAD_MS);

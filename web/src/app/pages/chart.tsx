@@ -25,7 +25,20 @@ export const formatValue = (v: number | null | undefined, unit?: string | null) 
  * grown in place): that is when it is drawn again. The figure carries what it shows as data
  * attributes, and a caption in words for those who cannot see the canvas.
  */
-export function Chart({ series, version, label }: { series: Series; version: number; label: string }) {
+export function Chart({
+  series,
+  version,
+  label,
+  window,
+}: {
+  series: Series;
+  version: number;
+  label: string;
+  /** The time shown, in seconds: the query's range; by default the data's, at least a minute. */
+  window?: [number, number] | undefined;
+}) {
+  const range = useRef(window);
+  range.current = window;
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | undefined>(undefined);
   const figure = useRef<HTMLElement>(null);
@@ -48,6 +61,7 @@ export function Chart({ series, version, label }: { series: Series; version: num
               points: { show: series.times.length < 60 },
             },
           ],
+          scales: { x: { time: true, range: (_u, min, max) => range.current ?? widen(min, max) } },
           axes: [{}, { values: (_u, ticks) => ticks.map((t) => formatValue(t)) }],
           legend: { show: false },
           cursor: { drag: { x: true, y: false } },
@@ -87,6 +101,10 @@ export function Chart({ series, version, label }: { series: Series; version: num
     </figure>
   );
 }
+
+/** The data's own time range, at least a minute wide (one point has no width). */
+const widen = (min: number, max: number): [number, number] =>
+  max - min >= 60 ? [min, max] : [max - 60, max];
 
 /** Records on the figure what the canvas now shows, and when it was drawn. */
 function drawn(figure: HTMLElement | null, series: Series) {

@@ -38,6 +38,7 @@ export function DataPage({ thingId }: { thingId: string }) {
   const [aggregate, setAggregate] = useState<Aggregate>('AVG');
   const [refreshMs, setRefreshMs] = useState<number>(0);
   const [historyAt, setHistoryAt] = useState(() => Date.now());
+  const [livePoints, setLivePoints] = useState<ReadonlyMap<string, TelemetryPoint>>(new Map());
   const view: View = useMemo(
     () => (mode === 'live' ? { mode } : { mode, range, aggregate, ...historyWindow(range, historyAt) }),
     [mode, range, aggregate, historyAt],
@@ -48,7 +49,7 @@ export function DataPage({ thingId }: { thingId: string }) {
       <h1>{name ? `Data of ${name}` : 'Data'}</h1>
       <ThingTabs id={thingId} current="data" />
       <ErrorText error={thing.error} />
-      <Latest thingId={thingId} />
+      <Latest thingId={thingId} live={livePoints} />
       <fieldset class="toolbar">
         <legend>View</legend>
         <label>
@@ -82,6 +83,7 @@ export function DataPage({ thingId }: { thingId: string }) {
             <label>
               Range
               <select
+                data-testid="range"
                 value={range}
                 onChange={(e) => {
                   setHistoryAt(Date.now());
@@ -112,7 +114,7 @@ export function DataPage({ thingId }: { thingId: string }) {
         )}
       </fieldset>
       {view.mode === 'live' ? (
-        <LiveCharts thingId={thingId} refreshMs={refreshMs} />
+        <LiveCharts thingId={thingId} refreshMs={refreshMs} onLatest={setLivePoints} />
       ) : (
         <HistoryCharts thingId={thingId} view={view} />
       )}
@@ -120,7 +122,8 @@ export function DataPage({ thingId }: { thingId: string }) {
   );
 }
 
-function Latest({ thingId }: { thingId: string }) {
+/** The latest value of each sensor: the API's, replaced by newer live points as they arrive. */
+function Latest({ thingId, live }: { thingId: string; live: ReadonlyMap<string, TelemetryPoint> }) {
   const latest = useAsync(
     () =>
       gql<{ latest: TelemetryPoint[] }>(
@@ -129,12 +132,18 @@ function Latest({ thingId }: { thingId: string }) {
       ),
     [thingId],
   );
+  const merged = new Map((latest.data?.latest ?? []).map((p) => [p.name, p]));
+  for (const [name, p] of live) {
+    const known = merged.get(name);
+    if (!known || Date.parse(known.time) <= Date.parse(p.time)) merged.set(name, p);
+  }
+  const rows = [...merged.values()].sort((a, b) => a.name.localeCompare(b.name));
   return (
     <section class="panel" aria-labelledby="latest-title">
       <h2 id="latest-title">Latest values</h2>
       <ErrorText error={latest.error} />
-      {latest.data && latest.data.latest.length === 0 && <p>Nothing received yet.</p>}
-      {latest.data && latest.data.latest.length > 0 && (
+      {latest.data && rows.length === 0 && <p>Nothing received yet.</p>}
+      {latest.data && rows.length > 0 && (
         <div class="table-wrap">
           <table data-testid="latest">
             <thead>
@@ -145,7 +154,7 @@ function Latest({ thingId }: { thingId: string }) {
               </tr>
             </thead>
             <tbody>
-              {latest.data.latest.map((p) => (
+              {rows.map((p) => (
                 <tr key={p.name}>
                   <td>{p.name}</td>
                   <td>
@@ -168,7 +177,17 @@ function Latest({ thingId }: { thingId: string }) {
 }
 
 /** Points of a live view by sensor, grown in place; `version` counts the changes drawn. */
-function LiveCharts({ thingId, refreshMs }: { thingId: string; refreshMs: number }) {
+function LiveCharts({
+  thingId,
+  refreshMs,
+  onLatest,
+}: {
+  thingId: string;
+  refreshMs: number;
+  /** The newest live point of each sensor, as drawn. */
+  onLatest(points: ReadonlyMap<string, TelemetryPoint>): void;
+}) {
+  const newest = useRef(new Map<string, TelemetryPoint>());
   const buffers = useRef(new Map<string, Series>());
   const started = useRef(new Date().toISOString());
   const pending = useRef(false);
@@ -178,6 +197,7 @@ function LiveCharts({ thingId, refreshMs }: { thingId: string; refreshMs: number
   refresh.current = refreshMs;
   useEffect(() => {
     buffers.current = new Map();
+    newest.current = new Map();
     started.current = new Date().toISOString();
     let frame = 0;
     const stop = subscribe<{ telemetry: TelemetryPoint }>(
@@ -185,6 +205,7 @@ function LiveCharts({ thingId, refreshMs }: { thingId: string; refreshMs: number
       { t: thingId },
       {
         next: ({ telemetry: p }) => {
+          newest.current.set(p.name, p);
           if (p.value === null) return; // only numbers are plotted
           let s = buffers.current.get(p.name);
           if (!s) {
@@ -222,6 +243,8 @@ function LiveCharts({ thingId, refreshMs }: { thingId: string; refreshMs: number
     }, refreshMs);
     return () => clearInterval(timer);
   }, [refreshMs]);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: drawn again: the latest values too
+  useEffect(() => onLatest(new Map(newest.current)), [version]);
   const series = [...buffers.current.values()].sort((a, b) => a.name.localeCompare(b.name));
   const csv = () => {
     const last = Math.max(0, ...series.map((s) => s.times[s.times.length - 1] ?? 0));
@@ -305,7 +328,13 @@ function HistoryCharts({ thingId, view }: { thingId: string; view: HistoryView }
       )}
       <div class="charts">
         {series.map((s) => (
-          <Chart key={s.name} series={s} version={answer.data ? 1 : 0} label={label} />
+          <Chart
+            key={s.name}
+            series={s}
+            version={answer.data ? 1 : 0}
+            label={label}
+            window={[Date.parse(view.from) / 1000, Date.parse(view.to) / 1000]}
+          />
         ))}
       </div>
     </section>
