@@ -18,13 +18,14 @@ import { DURABLES } from '../up/nats-auth.ts';
 import { startGateway } from './gateway.ts';
 import { request } from './https.ts';
 import { DeviceLoad } from './load.ts';
+import { monitoredMetrics } from './monitoring.ts';
 import { logCopies, lostAndDoubled, telemetryCopies } from './verify.ts';
 
 const INSTANCES = 2;
 /** Device messages per second per protocol during the fault run. */
 const RATE = Number(process.env.TELLY_CLUSTER_RATE ?? 40);
 /** What a device may wait for an ack during a rolling restart (its client retrying meanwhile). */
-const ROLLING_RETRY_BOUND_MS = 15_000;
+const ROLLING_RETRY_BOUND_MS = 20_000;
 
 let stack: ClusterStack;
 /** The components `telly up` runs in this environment (the list other packages register into). */
@@ -185,6 +186,11 @@ test('the instances share the work: tokens, registry writes, fan-out, commands a
   } finally {
     await sub.endAsync();
   }
+
+  // every metric the alert rules and the Grafana dashboard (deploy/monitoring) use is served
+  const served = await (await fetch(`${a.apiUrl}/metrics`)).text();
+  for (const metric of await monitoredMetrics())
+    assert.match(served, new RegExp(`^# TYPE ${metric} `, 'm'), `${metric} is on /metrics`);
 
   // every processor on a busy stream took a share in both instances, unless it is pinned to one at a time
   const nc = await connectNats(stack.adminNats, 'cluster-test');
