@@ -121,6 +121,8 @@ export async function startCoapBridge(options: CoapBridgeOptions): Promise<CoapB
 
   /** Answers in progress by exchange (endpoint, message id, token): a retransmission joins its original. */
   const inFlight = new Map<string, Promise<Answer>>();
+  /** Registrations being set up (session, consumer), by exchange. */
+  const registering = new Set<string>();
   let closing = false;
 
   const respond = (req: IncomingMessage, res: OutgoingMessage, answer: Answer, extra?: Reassembled) => {
@@ -152,6 +154,7 @@ export async function startCoapBridge(options: CoapBridgeOptions): Promise<CoapB
 
   server.on('request', (req: IncomingMessage, res: OutgoingMessage | ObserveWriteStream) => {
     const extra = reassembled.get(req._packet);
+    const exchange = `${req.rsinfo.address}|${req.rsinfo.port}|${req._packet.messageId}|${req._packet.token?.toString('hex')}`;
     if (res instanceof ObserveWriteStream) {
       if (closing) {
         res.statusCode = '5.03';
@@ -159,12 +162,15 @@ export async function startCoapBridge(options: CoapBridgeOptions): Promise<CoapB
         res.end(Buffer.from('the bridge is shutting down; retry'));
         return;
       }
-      void resources.observe(req, res).catch((err: unknown) => {
-        logger.warn({ err }, 'CoAP observation failed');
-      });
+      // a retransmitted registration while the first is being set up: the first answers it
+      if (registering.has(exchange)) return;
+      registering.add(exchange);
+      void resources
+        .observe(req, res)
+        .catch((err: unknown) => logger.warn({ err }, 'CoAP observation failed'))
+        .finally(() => registering.delete(exchange));
       return;
     }
-    const exchange = `${req.rsinfo.address}|${req.rsinfo.port}|${req._packet.messageId}|${req._packet.token?.toString('hex')}`;
     const pending = inFlight.get(exchange);
     if (pending) {
       // a retransmission of a request still being handled: the same answer, stored once
