@@ -29,7 +29,8 @@ function osName(): string {
   }
 }
 
-function fsyncRate(ms = 1_000): number {
+/** 300-byte appends each followed by fdatasync in the temp dir, per second, over `ms`. */
+export function fsyncRate(ms = 1_000): number {
   const dir = mkdtempSync(join(os.tmpdir(), 'telly-bench-fsync-'));
   try {
     const fd = openSync(join(dir, 'probe'), 'w');

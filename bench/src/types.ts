@@ -74,4 +74,9 @@ export interface ScenarioReport {
   error?: string;
   /** Hot spots of Telly's processes, when the run was profiled. */
   profile?: ProcessProfile[] | undefined;
+  /**
+   * The machine as the scenario found it: 300-byte `write + fdatasync` per second on the temp
+   * disk, and the load averages (1, 5 min) just before and after it (other work on the machine).
+   */
+  disk?: { fsyncPerSecondBefore: number; loadBefore: number[]; loadAfter: number[] };
 }

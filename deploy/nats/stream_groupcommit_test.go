@@ -236,10 +236,36 @@ func TestGroupCommitManyInFlightAcksNeverBeforeSync(t *testing.T) {
 	r := installGcSyncs(t)
 	_, nc, fs := runGroupCommitServer(t)
 	acks := subscribeGcAcks(t, nc, r)
+	// a consumer gets no message before it is durable either
+	js, err := nc.JetStream()
+	require_NoError(t, err)
+	var delivered atomic.Int64
+	var earlyDeliveries atomic.Int64
+	_, err = js.Subscribe("g.>", func(m *nats.Msg) {
+		meta, err := m.Metadata()
+		if err != nil {
+			t.Errorf("delivery without metadata: %v", err)
+			return
+		}
+		if meta.Sequence.Stream > r.durableThrough() {
+			earlyDeliveries.Add(1)
+		}
+		delivered.Add(1)
+	}, nats.DeliverAll(), nats.AckNone())
+	require_NoError(t, err)
 
 	const total = 5000
 	publishGc(t, nc, 0, total, 200)
 	acks.waitFor(t, total)
+	checkFor(t, 30*time.Second, 10*time.Millisecond, func() error {
+		if n := delivered.Load(); n < total {
+			return fmt.Errorf("%d of %d delivered", n, total)
+		}
+		return nil
+	})
+	if n := earlyDeliveries.Load(); n != 0 {
+		t.Fatalf("%d messages delivered to a consumer before their sync", n)
+	}
 
 	acks.mu.Lock()
 	defer acks.mu.Unlock()

@@ -22,3 +22,24 @@ export async function alternate<T>(
   }
   return out;
 }
+
+/**
+ * The same for more than two sides: each run takes them in a rotated order (A B C, B C A, C A B,
+ * …), so that each side is as often early as late in a run.
+ */
+export async function alternateSides<K extends string, T>(
+  runs: number,
+  sides: Record<K, (run: number) => Promise<T>>,
+  log: (message: string) => void,
+): Promise<Record<K, T[]>> {
+  const names = Object.keys(sides) as K[];
+  const out = Object.fromEntries(names.map((name) => [name, []])) as unknown as Record<K, T[]>;
+  for (let run = 0; run < runs; run++) {
+    for (let i = 0; i < names.length; i++) {
+      const side = names[(run + i) % names.length]!;
+      log(`run ${run + 1}/${runs}: ${side}`);
+      out[side].push(await sides[side](run));
+    }
+  }
+  return out;
+}

@@ -1,11 +1,13 @@
-// The MQTT ingest reference: nats-server's built-in MQTT with JetStream, file storage and
-// sync_interval always like Telly's managed server, and a stream with the settings of Telly's
-// MESSAGES stream capturing the subjects the device topics map to (channels/… → channels.…).
+// The MQTT ingest reference: nats-server's built-in MQTT with JetStream, file storage, and a
+// stream with the settings of Telly's MESSAGES stream capturing the subjects the device topics
+// map to (channels/… → channels.…). The unpatched upstream server, with the sync_interval asked
+// for: its default (2m: acks before the data is synced) or `always` (one fsync per message).
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { freePort, NatsServer } from '@telly/harness';
 import { streamConfigs } from '@telly/runtime';
 import { STREAMS } from '@telly/schemas';
+import { upstreamNatsServer } from './upstream-nats.ts';
 
 export const REFERENCE_STREAM = 'REFERENCE';
 
@@ -17,12 +19,15 @@ export interface NatsMqttReference extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
-/** `syncInterval`: diagnostic override of `always`, as for Telly's server. */
-export async function startNatsMqttReference(syncInterval?: string): Promise<NatsMqttReference> {
+/** nats-server's default JetStream sync_interval (server/filestore.go, defaultSyncInterval). */
+export const NATS_DEFAULT_SYNC_INTERVAL = '2m';
+
+export async function startNatsMqttReference(syncInterval: string): Promise<NatsMqttReference> {
   const mqttPort = await freePort();
   const server = await NatsServer.start({
+    bin: upstreamNatsServer(),
     extraConfig: `mqtt {\n  port: ${mqttPort}\n}`,
-    ...(syncInterval ? { syncInterval } : {}),
+    syncInterval,
   });
   try {
     const messages = streamConfigs().find((config) => config.name === STREAMS.MESSAGES.name);

@@ -18,6 +18,12 @@ function row(s: ScenarioReport): string {
 
 function details(s: ScenarioReport): string {
   const lines = [`### ${s.name} — ${s.title}`, '', `Reference: ${s.reference}. Ran ${s.seconds} s.`, ''];
+  if (s.disk) {
+    lines.push(
+      `Machine meanwhile: disk ${number(s.disk.fsyncPerSecondBefore)} fdatasync/s before it; load average (1, 5 min) ${s.disk.loadBefore.join(', ')} before, ${s.disk.loadAfter.join(', ')} after.`,
+      '',
+    );
+  }
   if (s.result) {
     lines.push(`Telly: ${s.result.telly.label}; reference: ${s.result.reference.label}.`, '');
     lines.push('```json', JSON.stringify(s.result.details, null, 2), '```');
