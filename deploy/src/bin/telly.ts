@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { createLogger, isConfigError } from '@telly/runtime';
 import { parseConfig } from '../config.ts';
+import { modelsCommand } from '../models/cli.ts';
 import { dlqCommand } from '../ops/dlq.ts';
 import { isPlatformUnreachable, migrateCommand } from '../ops/platform.ts';
 import { replayCommand, verifyCommand } from '../ops/projections.ts';
@@ -21,6 +22,7 @@ commands:
   dlq       what the processors gave up on: telly dlq list | show <seq> | redrive <seq> |
             purge <seq> | --processor P | --all (telly dlq --help)
   simulate  a fleet of simulated devices publishing to a platform (telly simulate --help)
+  models    the model registry: telly models push <file.onnx> --name N [--deploy] | list
   help      this text
 
 configuration is read from the environment; see docs/configuration.md`;
@@ -96,6 +98,9 @@ try {
       break;
     case 'dlq':
       process.exitCode = await dlqCommand(process.argv.slice(3));
+      break;
+    case 'models':
+      process.exitCode = await modelsCommand(process.argv.slice(3));
       break;
     case 'simulate':
       await simulateCommand(process.argv.slice(3));

@@ -5,11 +5,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { waitFor } from '@telly/harness';
-import { referenceModel, renderDigit, withDescription } from '@telly/inference/testing';
+import { REFERENCE_MODELS, referenceModel, renderDigit, withDescription } from '@telly/inference/testing';
 import { connectNats } from '@telly/runtime';
 import { decodeEvent, STREAMS } from '@telly/schemas';
 import mqtt from 'mqtt';
@@ -110,8 +111,29 @@ async function inferenceEvents(): Promise<InferenceEvent[]> {
 }
 
 test('digits on a channel: MQTT image in, answer on the channel, telemetry and events', async () => {
-  const digits = await upload(referenceModel('digits'), 'digits', true);
-  assert.equal(digits.deployedVersion, 1);
+  const push = await platform.cli([
+    'models',
+    'push',
+    fileURLToPath(REFERENCE_MODELS.digits),
+    '--name',
+    'digits',
+    '--deploy',
+    '--api',
+    platform.apiUrl,
+    '--token',
+    device.token,
+  ]);
+  assert.equal(push.code, 0, push.stderr);
+  assert.match(
+    push.stdout,
+    /^digits [0-9a-f-]{36}: version 1 \(204982 bytes, sha256:[0-9a-f]{64}\) deployed version 1\n$/,
+  );
+  const { models } = await platform.gql<{ models: { id: string; name: string }[] }>(
+    '{ models { id name } }',
+    {},
+    device.token,
+  );
+  const digits = { id: models.find((m) => m.name === 'digits')?.id ?? '' };
   await platform.gql(
     'mutation($i: BindModelInput!) { bindModel(input: $i) { bindings { id } } }',
     { i: { modelId: digits.id, channelId: device.channelId, measurements: ['image'] } },
