@@ -18,7 +18,7 @@ import { coapMetrics } from './metrics.ts';
 import { Observations } from './observations.ts';
 import { optionValues, type RequestContext, Resources } from './resources.ts';
 import { authOf, parseRoute } from './routes.ts';
-import { openUdpTransport } from './transport.ts';
+import { type CoapTransport, openUdpTransport } from './transport.ts';
 
 export interface CoapBridgeOptions {
   nc: NatsConnection;
@@ -32,6 +32,8 @@ export interface CoapBridgeOptions {
   accept?: AcceptPolicy;
   /** The publisher's retry window and ack timeout. @default DEFAULT_PUBLISHER of @telly/runtime */
   publisher?: PublisherOptions;
+  /** Where datagrams come from and go (a DTLS transport, one day). @default UDP on config.host:config.port */
+  transport?: CoapTransport;
 }
 
 export interface CoapBridge {
@@ -72,7 +74,7 @@ export async function startCoapBridge(options: CoapBridgeOptions): Promise<CoapB
   });
   const limit = maxPayloadBytes ?? 256 * 1024;
   const metrics = coapMetrics(options.metrics);
-  const transport = await openUdpTransport(config.host, config.port);
+  const transport = options.transport ?? (await openUdpTransport(config.host, config.port));
   const observations = new Observations({
     max: config.maxObservers ?? DEFAULT_COAP_MAX_OBSERVERS,
     transferTimeoutMs: config.transferTimeoutMs ?? DEFAULT_COAP_TRANSFER_TIMEOUT_MS,

@@ -11,6 +11,7 @@ import { createMetricsRegistry, HealthChecks, type RunningComponent } from '@tel
 import { eventFilter } from '@telly/schemas';
 import { startTestBridge, type TestCoapBridge } from './testing/bridge.ts';
 import { coapClient, coapObserve, coapPost } from './testing/coap-client.ts';
+import { conObserve, RawCoap, reset } from './testing/raw-coap.ts';
 
 let stack: BridgeTestStack;
 let bridge: TestCoapBridge;
@@ -217,5 +218,54 @@ test("a rotated key ends the thing's observation with 4.03; a thing not observin
     });
   } finally {
     await stop(obs);
+  }
+});
+
+test('an observer that answers a notification with a Reset is removed, and goes offline', async () => {
+  const { tenantId, channelId } = await stack.tenant();
+  const watcher = await stack.thing(tenantId, [channelId]);
+  const sensor = await stack.thing(tenantId, [channelId]);
+  const gauge = async () =>
+    /resource="messages"[^\n]* (\d+)$/m.exec(
+      await bridge.metrics.getSingleMetricAsString('telly_coap_observers'),
+    )?.[1];
+  const observers = Number((await gauge()) ?? 0);
+  const raw = await RawCoap.open(bridge.port);
+  try {
+    raw.send(
+      conObserve({
+        messageId: 1,
+        token: 'beef',
+        path: ['channels', channelId, 'messages'],
+        key: watcher.key,
+      }),
+    );
+    await waitFor(() => raw.answers.length === 1, { timeoutMs: 10_000, what: 'the registration answered' });
+    assert.equal(raw.answers[0]?.code, '2.05');
+    assert.equal(Number(await gauge()), observers + 1);
+    const post = await coapPost(
+      uri(`/channels/${channelId}/messages`, sensor.key),
+      { text: '[{"n":"x","v":1}]' },
+      { format: 110 },
+    );
+    assert.equal(post.stderr, '');
+    await waitFor(() => raw.answers.length === 2, { timeoutMs: 10_000, what: 'a notification' });
+    const notification = raw.answers[1]!;
+    assert.equal(notification.confirmable, true, 'notifications are confirmable');
+    assert.equal(notification.token.toString('hex'), 'beef');
+    raw.send(reset(notification.messageId));
+    await waitFor(async () => Number(await gauge()) === observers, {
+      timeoutMs: 5_000,
+      what: 'the observer removed',
+    });
+    await waitFor(
+      async () =>
+        (
+          await stack.events(eventFilter({ tenant: tenantId, type: 'lifecycle', thing: watcher.thingId }))
+        ).some((e) => e.type === 'thing.offline'),
+      { timeoutMs: 5_000, what: 'thing.offline' },
+    );
+  } finally {
+    raw.close();
   }
 });

@@ -26,6 +26,31 @@ export function conPost(options: {
   });
 }
 
+/** A confirmable GET with Observe: 0 (a registration) of `path` with `?auth=<key>`. */
+export function conObserve(options: {
+  messageId: number;
+  token: string;
+  path: string[];
+  key: string;
+}): Buffer {
+  return generate({
+    confirmable: true,
+    messageId: options.messageId,
+    token: Buffer.from(options.token, 'hex'),
+    code: 'GET',
+    options: [
+      { name: 'Observe', value: Buffer.alloc(0) },
+      ...options.path.map((segment) => ({ name: 'Uri-Path' as const, value: Buffer.from(segment) })),
+      { name: 'Uri-Query', value: Buffer.from(`auth=${options.key}`) },
+    ],
+  });
+}
+
+/** A Reset of message `messageId` (RFC 7252 §4.2: "I cannot process this"; for an observer, "stop"). */
+export function reset(messageId: number): Buffer {
+  return generate({ reset: true, confirmable: false, ack: false, messageId, code: '0.00' });
+}
+
 /** A UDP endpoint on 127.0.0.1 that keeps every answer it receives. */
 export class RawCoap {
   readonly #socket: Socket;
