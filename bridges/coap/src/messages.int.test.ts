@@ -73,7 +73,7 @@ test('CON and NON posts of SenML JSON, SenML CBOR and plain JSON are stored, a C
   );
 });
 
-test('refusals: wrong key 4.01, unconnected channel 4.03, bad SenML 4.00 naming the record, oversize 4.13, unsupported format 4.15; nothing stored', async () => {
+test('refusals: wrong key 4.01, unconnected channel or disabled thing 4.03, bad SenML 4.00 naming the record, oversize 4.13, unsupported format 4.15; nothing stored', async () => {
   const { tenantId, channelId } = await stack.tenant();
   const other = await stack.channel(tenantId);
   const thing = await stack.thing(tenantId, [channelId]);
@@ -101,6 +101,10 @@ test('refusals: wrong key 4.01, unconnected channel 4.03, bad SenML 4.00 naming 
   assert.match(refusal(format.stderr), /^4\.15 Content-Format text\/plain is not one of 110/);
   const route = await coapPost(uri('/channels/x.y/messages', thing.key), { text: '{"a":1}' });
   assert.match(refusal(route.stderr), /^4\.04 /);
+  const disabled = await stack.thing(tenantId, [channelId]);
+  await stack.change(disabled, 'disable');
+  const off = await coapPost(uri(path, disabled.key), { text: '{"a":1}' });
+  assert.equal(refusal(off.stderr), '4.03 the thing is disabled');
 
   assert.deepEqual(await storedMessages(stack.nc, tenantId, thing.thingId), []);
   // recorded where the thing is known: unconnected, malformed, oversize, unsupported
