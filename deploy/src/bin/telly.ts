@@ -1,6 +1,8 @@
 // The `telly` command. Run through deploy/bin/telly (or `npm start`), which puts the pinned
 // Node.js on PATH first.
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { KafkaBroker } from '@telly/harness';
 import { createLogger, isConfigError } from '@telly/runtime';
 import { parseConfig } from '../config.ts';
 import { modelsCommand } from '../models/cli.ts';
@@ -15,6 +17,7 @@ const USAGE = `usage: telly <command> [options]
 commands:
   up        run the whole platform on this machine (managed NATS + Postgres unless
             NATS_URL / DATABASE_URL are set); Ctrl-C stops it cleanly
+            --kafka: also a managed Kafka broker (port TELLY_KAFKA_PORT, 9092) and the Kafka bridge
   replay    rebuild a projection from the log and swap it in: telly replay telemetry-pg
             [--from-seq N | --from-time T]
   verify    compare a projection with the log: telly verify telemetry-pg
@@ -27,14 +30,26 @@ commands:
 
 configuration is read from the environment; see docs/configuration.md`;
 
-async function runUp(): Promise<void> {
+async function runUp(withKafka: boolean): Promise<void> {
   const config = parseConfig(process.env);
   const logger = createLogger('telly-up');
-  const platform = await up(config, { logger });
+  // --kafka: a single-node broker of our own, its log in the data dir, and the bridge on it
+  const kafka = withKafka
+    ? await KafkaBroker.start({
+        dataDir: join(config.dataDir, 'kafka'),
+        port: Number(process.env.TELLY_KAFKA_PORT || 9092),
+      })
+    : undefined;
+  if (kafka) process.env.TELLY_KAFKA_BROKERS = kafka.bootstrap;
+  const platform = await up(config, { logger }).catch(async (err: unknown) => {
+    await kafka?.stop();
+    throw err;
+  });
   const rows: [string, string][] = [
     ['API, /healthz, /metrics', platform.apiUrl],
     ...platform.endpoints.map((endpoint): [string, string] => [endpoint.label, endpoint.url]),
     ['NATS', platform.natsUrl],
+    ...(kafka ? [['Kafka', kafka.bootstrap] as [string, string]] : []),
     ['Postgres', redact(platform.databaseUrl)],
     ['data', config.dataDir],
   ];
@@ -50,6 +65,7 @@ async function runUp(): Promise<void> {
     if (++signals > 1) {
       logger.warn('second signal: killing every component and server now');
       platform.kill();
+      void kafka?.kill();
       process.exit(130);
     }
     logger.info({ signal }, 'stopping');
@@ -59,16 +75,19 @@ async function runUp(): Promise<void> {
       platform.kill();
       process.exit(1);
     }, SHUTDOWN_BUDGET_MS + 500).unref();
-    platform.stop().then(
-      () => {
-        logger.info('stopped');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error({ err }, 'stop failed');
-        process.exit(1);
-      },
-    );
+    platform
+      .stop()
+      .then(() => kafka?.stop())
+      .then(
+        () => {
+          logger.info('stopped');
+          process.exit(0);
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'stop failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
@@ -85,7 +104,7 @@ const command = positionals[0] ?? 'help';
 try {
   switch (command) {
     case 'up':
-      await runUp();
+      await runUp(process.argv.includes('--kafka'));
       break;
     case 'replay':
       process.exitCode = await replayCommand(process.argv.slice(2));

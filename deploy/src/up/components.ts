@@ -41,6 +41,13 @@ export const COMPONENTS: ComponentEntry[] = [
   { name: 'mqtt', module: '@telly/bridge-mqtt', natsUser: 'mqtt', edge: true },
   { name: 'http', module: '@telly/bridge-http', natsUser: 'http', edge: true },
   { name: 'coap', module: '@telly/bridge-coap', natsUser: 'coap', edge: true },
+  {
+    name: 'kafka',
+    module: '@telly/bridge-kafka',
+    natsUser: 'kafka',
+    enabled: (env) => Boolean(env.TELLY_KAFKA_BROKERS?.trim()),
+    edge: true,
+  },
   { name: 'api', module: '@telly/api', natsUser: 'api', edge: true },
 ];
 

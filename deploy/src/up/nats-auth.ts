@@ -19,6 +19,7 @@ export const NATS_USERS = [
   'mqtt',
   'http',
   'coap',
+  'kafka',
 ] as const;
 export type NatsUser = (typeof NATS_USERS)[number];
 
@@ -151,6 +152,15 @@ export const NATS_GRANTS: Readonly<Record<NatsUser, NatsGrant>> = {
     kv: CREDENTIALS,
     reads: [STREAMS.MESSAGES.name],
     consumes: [STREAMS.COMMANDS.name],
+  },
+  kafka: {
+    role: 'the Kafka bridge: Kafka sources into MESSAGES, sinks of MESSAGES and EVENTS to Kafka',
+    // its records' refusals; the dead letters of its sinks (durables named kafka-sink-<id>-<stream>)
+    publish: ['msg.>', 'evt.*.rejected.*', 'dlq.*', `$JS.API.STREAM.INFO.${STREAMS.DLQ.name}`],
+    kv: CREDENTIALS,
+    reads: [STREAMS.REGISTRY.name], // the sources and sinks (reg.*.kafka.*)
+    consumes: [STREAMS.MESSAGES.name, STREAMS.EVENTS.name], // a durable per sink and stream, made at run time
+    directGets: [STREAMS.DLQ.name],
   },
 };
 
