@@ -25,8 +25,9 @@ const devices: RunningDevice[] = [];
 let current: RunningDevice | undefined;
 
 before(async () => {
-  // the C++ build and `telly up` take the same few seconds: side by side
-  const [started] = await Promise.all([startPlatform(), make('device')]);
+  // the C++ build and `telly up` take the same few seconds, side by side; a loaded machine can
+  // take over a minute to start every component (a bound, not a wait)
+  const [started] = await Promise.all([startPlatform({}, { healthyWithinMs: 150_000 }), make('device')]);
   platform = started;
   workDir = await mkdtemp(join(tmpdir(), 'telly-firmware-'));
   const { signup } = await platform.gql<{ signup: { accessToken: string } }>(
