@@ -7,6 +7,7 @@ import { fleetCluster } from './fleet-cluster.ts';
 import { httpIngest } from './http-ingest.ts';
 import { latency } from './latency.ts';
 import { mqttIngest } from './mqtt-ingest.ts';
+import { predict } from './predict.ts';
 import { query } from './query.ts';
 import { rebuild } from './rebuild.ts';
 

@@ -32,3 +32,4 @@ export {
   MIN_TRAINING_POINTS,
   trainBaseline,
 } from './training/baseline.ts';
+export { Tensor as OrtTensor } from 'onnxruntime-node';
