@@ -9,6 +9,7 @@ import type { Revocations } from './auth/revocations.ts';
 import { atLeast } from './auth/roles.ts';
 import { DateTime } from './date-time.ts';
 import { ApiError } from './errors.ts';
+import type { AlertService } from './services/alert-service.ts';
 import type { AuthService } from './services/auth-service.ts';
 import type { CommandService } from './services/command-service.ts';
 import type { KafkaService } from './services/kafka-service.ts';
@@ -16,6 +17,7 @@ import type { ModelService } from './services/model-service.ts';
 import type { ProjectionOps } from './services/projection-ops.ts';
 import type { RegistryQueries } from './services/queries.ts';
 import type { RegistryService } from './services/registry-service.ts';
+import type { RuleService } from './services/rule-service.ts';
 import type { TelemetryFeed } from './services/telemetry-feed.ts';
 import type { TelemetryService } from './services/telemetry-service.ts';
 import { TELLY_ID_PLUGIN } from './telly-id.ts';
@@ -36,6 +38,10 @@ export interface Services {
   deadLetters: DeadLetterQueue;
   /** ONNX models: registry, predictions, the job queue. */
   models: ModelService;
+  /** Alert rules (REGISTRY, kind rule) and their backtests. */
+  rules: RuleService;
+  /** Alerts: the rules processor's read model, acknowledgements, the live feed. */
+  alerts: AlertService;
   /** The tenant's Kafka sources and sinks (REGISTRY, kind kafka). */
   kafka: KafkaService;
 }

@@ -15,6 +15,7 @@ import { BOOTSTRAP_LIMITS, LOGIN_LIMITS, SIGNUP_LIMITS, Throttle } from './auth/
 import type { Services } from './builder.ts';
 import type { ApiConfig } from './config.ts';
 import { serveApp } from './server.ts';
+import { AlertService } from './services/alert-service.ts';
 import { AuthService } from './services/auth-service.ts';
 import { CommandService } from './services/command-service.ts';
 import { KafkaService } from './services/kafka-service.ts';
@@ -22,6 +23,7 @@ import { ModelService } from './services/model-service.ts';
 import { ProjectionOps } from './services/projection-ops.ts';
 import { RegistryQueries } from './services/queries.ts';
 import { RegistryService } from './services/registry-service.ts';
+import { RuleService } from './services/rule-service.ts';
 import { TelemetryFeed, type TelemetryFeedOptions } from './services/telemetry-feed.ts';
 import { TelemetryService } from './services/telemetry-service.ts';
 import { createGraphqlApp, type GraphqlApp } from './yoga.ts';
@@ -88,6 +90,8 @@ export async function composeServices(deps: ApiDeps): Promise<Composition> {
     ops: new ProjectionOps({ nc, js, pool, logger, operatorTenant: config.operatorTenant }),
     devices: new DeviceStatusQueries(pool),
     deadLetters: new DeadLetterQueue(nc),
+    rules: new RuleService(store, pool, js),
+    alerts: new AlertService(pool, new Publisher(js), js, logger),
     models,
     kafka: new KafkaService(store, jsm, async (tenantId, channelId) =>
       Boolean(await new RegistryQueries(pool).channel(tenantId, channelId)),

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { waitFor } from '@telly/harness';
 import { referenceModel } from '@telly/inference/testing';
 import { readCredential } from '@telly/registry';
@@ -47,7 +48,18 @@ import {
   subscribeSse as subscribe,
 } from './testing/stack.ts';
 
-const KINDS = ['tenant', 'user', 'thing', 'channel', 'apikey', 'model', 'job'] as const;
+const KINDS = [
+  'tenant',
+  'user',
+  'thing',
+  'channel',
+  'apikey',
+  'model',
+  'job',
+  'rule',
+  'alert',
+  'command',
+] as const;
 type Kind = (typeof KINDS)[number];
 type Operation = 'query' | 'mutation' | 'subscription';
 
@@ -177,6 +189,9 @@ function kindOf(slotName: string, fieldName: string): Kind | undefined {
   if (name.includes('apikey')) return 'apikey';
   if (name.includes('job')) return 'job';
   if (name.includes('model') || name.includes('binding') || name === 'predict') return 'model';
+  if (name.includes('rule')) return 'rule';
+  if (name.includes('alert')) return 'alert';
+  if (name.includes('command')) return 'command';
   if (name.includes('thing') || name.includes('bootstrap')) return 'thing';
   if (name.includes('channel')) return 'channel';
   if (name.includes('user')) return 'user';
@@ -534,7 +549,7 @@ async function uploadModel(
   return { id, bindingId: bindModel.bindings[0]?.id ?? '', jobId: submitPredictJob.id };
 }
 
-async function setUpA(url: string): Promise<TenantA> {
+async function setUpA(url: string, nc: NatsConnection): Promise<TenantA> {
   const tag = randomBytes(4).toString('hex');
   const secrets = new Secrets();
   const labels = new Map<string, string>();
@@ -626,6 +641,44 @@ async function setUpA(url: string): Promise<TenantA> {
   const model = await uploadModel(url, token, modelName, c1);
   secrets.add(modelName, 'A model name');
 
+  // a rule of A's with an open alert, and a timed command whose revert is still scheduled
+  const ruleName = `A-secret-rule-${tag}`;
+  const alertMessage = `A-secret-alert-${tag}`;
+  const rule = await ok<{ createRule: { id: string } }>(
+    url,
+    'mutation($input: CreateRuleInput!) { createRule(input: $input) { id } }',
+    {
+      input: {
+        name: ruleName,
+        thingId: thing1.id,
+        measurement: 'temperature',
+        condition: { op: 'GT', value: 0 },
+        message: alertMessage,
+        actions: [{ webhook: { url: 'http://127.0.0.1:9/hook', secret: `A-secret-webhook-key-${tag}` } }],
+      },
+    },
+    token,
+  );
+  await publishReading(nc, { tenantId: owner.user.tenant.id, channelId: c1, thingId: thing1.id }, [
+    { n: 'temperature', v: 20 },
+  ]);
+  const alert = await waitFor(
+    async () =>
+      (await ok<{ alerts: { nodes: { id: string }[] } }>(url, '{ alerts { nodes { id } } }', {}, token))
+        .alerts.nodes[0],
+    { what: 'A’s alert raised' },
+  );
+  const { sendCommand } = await ok<{ sendCommand: { id: string; revert: { id: string } } }>(
+    url,
+    'mutation($t: ID!, $p: JSON) { sendCommand(thingId: $t, name: "pump", payload: $p, duration: "1h", revertPayload: $p) { id revert { id } } }',
+    { t: thing1.id, p: { secret: `A-secret-command-${tag}` } },
+    token,
+  );
+  secrets.add(ruleName, 'A rule name');
+  secrets.add(alertMessage, 'A alert message');
+  secrets.add(`A-secret-webhook-key-${tag}`, 'A webhook secret');
+  secrets.add(`A-secret-command-${tag}`, 'A command payload');
+
   const byKind: Record<Kind, string[]> = {
     tenant: [owner.user.tenant.id],
     user: [owner.user.id, inviteUser.id],
@@ -634,6 +687,9 @@ async function setUpA(url: string): Promise<TenantA> {
     apikey: [apiKey.id],
     model: [model.id, model.bindingId],
     job: [model.jobId],
+    rule: [rule.createRule.id],
+    alert: [alert.id],
+    command: [sendCommand.id, sendCommand.revert.id],
   };
   const names: Record<Kind, string[]> = {
     tenant: [owner.user.tenant.name],
@@ -643,6 +699,9 @@ async function setUpA(url: string): Promise<TenantA> {
     apikey: [apiKeyName],
     model: [modelName, `${modelName} binding`],
     job: [`${modelName} job`],
+    rule: [ruleName],
+    alert: [alertMessage],
+    command: ['A timed command', 'A timed command’s revert'],
   };
   for (const kind of KINDS) {
     for (const [i, id] of byKind[kind].entries()) {
@@ -684,6 +743,9 @@ async function setUpB(url: string): Promise<TenantB> {
       apikey: [apiKey.id],
       model: [],
       job: [],
+      rule: [],
+      alert: [],
+      command: [],
     },
   };
 }
@@ -707,6 +769,8 @@ const SNAPSHOT = `query Snapshot {
   }
   channels(first: 20) { totalCount nodes { id name metadata createdAt things(first: 20) { totalCount nodes { id } } } }
   models { id name status deployedVersion latestVersion versions { version sha256 } bindings { id channelId measurements } }
+  rules(first: 20) { totalCount nodes { id name enabled measurement actions condition { op value } } }
+  alerts(first: 20) { totalCount nodes { id status note acknowledgedAt clearedAt } }
 }`;
 
 /**
@@ -790,7 +854,7 @@ describe('tenant isolation: every operation of the schema, as another tenant’s
 
   before(async () => {
     stack = await startStack();
-    a = await setUpA(stack.url);
+    a = await setUpA(stack.url, stack.nc);
     await recordDeviceFactsOfA(stack, a);
     b = await setUpB(stack.url);
     snapshotBefore = await ok(stack.url, SNAPSHOT, {}, a.owner.accessToken);
@@ -970,7 +1034,18 @@ test('subscriptions are enumerated, built and read over SSE, and a leak is caugh
       ],
     );
     const ids = (id: string): Ids => ({
-      byKind: { tenant: [id], user: [id], thing: [id], channel: [id], apikey: [id], model: [id], job: [id] },
+      byKind: {
+        tenant: [id],
+        user: [id],
+        thing: [id],
+        channel: [id],
+        apikey: [id],
+        model: [id],
+        job: [id],
+        rule: [id],
+        alert: [id],
+        command: [id],
+      },
     });
     const variants = variantsOf(toy, probe, ids(leaked), ids(v7()));
     assert.ok(variants.length >= 2);

@@ -9,6 +9,8 @@ import './telemetry.ts';
 import './projection.ts';
 import './device-status.ts';
 import './dead-letter.ts';
+import './rule.ts';
+import './alert.ts';
 import './kafka.ts';
 import './model.ts';
 

@@ -3,11 +3,17 @@
 import { jetstream } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import { type NatsConnection, headers as natsHeaders } from '@nats-io/transport-node';
-import { commandsMigrations } from '@telly/commands';
+import {
+  commandsMigrations,
+  requestedProjection,
+  scheduledProjection,
+  statusProjection,
+} from '@telly/commands';
 import { deviceEventsProjection, devicesMigrations } from '@telly/devices';
 import { eventStreamData } from '@telly/harness';
 import { registryMigrations, registryProjection } from '@telly/registry';
-import { createLogger, type Logger } from '@telly/runtime';
+import { component as rulesComponent } from '@telly/rules';
+import { createLogger, createMetricsRegistry, HealthChecks, type Logger } from '@telly/runtime';
 import { startRuntimeTestStack } from '@telly/runtime/testing';
 import { KV_BUCKETS } from '@telly/schemas';
 import { telemetryMigrations } from '@telly/telemetry-pg';
@@ -56,6 +62,19 @@ export async function startStack(
   await runtime.run(registryProjection({ pool, credentials }));
   // presence and refused publishes, so that Thing.status and rejections answer with data
   await runtime.run(deviceEventsProjection(pool));
+  // the commands read model, timed commands' schedules included
+  await runtime.run(requestedProjection(pool));
+  await runtime.run(statusProjection(pool));
+  await runtime.run(scheduledProjection(pool));
+  // rules and alerts (the rules processor, without mail: no TELLY_SMTP_URL)
+  const rules = await rulesComponent.start({
+    name: 'rules',
+    env: { NATS_URL: runtime.nats.url, DATABASE_URL: runtime.db.url },
+    logger,
+    metrics: createMetricsRegistry('rules'),
+    health: new HealthChecks(),
+  });
+  runtime.onStop(() => rules.stop());
   const api = await createApi({ config: apiConfig(options), nc, pool, logger, feed: options.feed });
   runtime.onStop(() => api.close());
   const port = await api.listen(0, '127.0.0.1');

@@ -36,6 +36,8 @@ export interface AlertRow {
   note: string | null;
   resolved_at: Date | null;
   cleared_at: Date | null;
+  /** EVENTS sequence of the last event applied to it. */
+  seq: string;
 }
 
 export interface AlertActionRow {
@@ -53,7 +55,7 @@ export interface AlertActionRow {
 const RULE_COLUMNS =
   't.id, t.tenant_id, t.name, t.thing_id, t.channel_id, t.measurement, t.definition, t.enabled, t.created_at, t.updated_at';
 const ALERT_COLUMNS =
-  't.id, t.tenant_id, t.rule_id, t.thing_id, t.channel_id, t.measurement, t.severity, t.status, t.value, t.threshold, t.message, t.raised_at, t.acknowledged_at, t.acknowledged_by, t.note, t.resolved_at, t.cleared_at';
+  't.id, t.tenant_id, t.rule_id, t.thing_id, t.channel_id, t.measurement, t.severity, t.status, t.value, t.threshold, t.message, t.raised_at, t.acknowledged_at, t.acknowledged_by, t.note, t.resolved_at, t.cleared_at, t.seq';
 const EMPTY = { items: [], hasNextPage: false, totalCount: 0 };
 
 /** Queries of rules and alerts, each bound to a tenant. */
