@@ -20,6 +20,7 @@ export const SCENARIOS: readonly Scenario[] = [
   rebuild,
   query,
   fleetCluster,
+  predict,
 ];
 
 export function findScenario(name: string): Scenario | undefined {
