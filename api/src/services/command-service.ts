@@ -78,7 +78,7 @@ export class CommandService {
       );
     }
     // read-your-writes: the commands read model shows it (and its scheduled revert)
-    return this.#readBack(p, sent.commandId, (row) =>
+    return this.#readBack(p, sent.commandId, () =>
       sent.revertCommandId === undefined ? true : this.#commands.command(p.tenantId, sent.revertCommandId),
     );
   }
@@ -91,7 +91,7 @@ export class CommandService {
     const row = await this.command(p, id);
     if (!row) throw notFound('command', id);
     const scheduled = row.status === 'scheduled' ? row : await this.#commands.revertOf(p.tenantId, row.id);
-    if (!scheduled || scheduled.status !== 'scheduled' || scheduled.schedule_seq === null) {
+    if (scheduled?.status !== 'scheduled' || scheduled.schedule_seq === null) {
       throw invalid(
         'id',
         'has no scheduled command left to cancel: its revert was sent or cancelled, or it had none',
