@@ -189,8 +189,10 @@ export async function kafkaClient(connection: KafkaConnection, logger: Logger): 
       const consumer = kafka.consumer({
         groupId,
         allowAutoTopicCreation: true,
-        sessionTimeout: 30_000,
-        heartbeatInterval: 3_000,
+        // a member that died (SIGKILL) holds its partitions this long before another takes them
+        sessionTimeout: 10_000,
+        rebalanceTimeout: 10_000,
+        heartbeatInterval: 1_000,
         maxWaitTimeInMs: 500,
         retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 8 },
       });

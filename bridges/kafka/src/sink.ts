@@ -72,39 +72,45 @@ export function sinkProcessors(
   metrics: KafkaMetrics,
 ): ProcessorDefinition[] {
   const definitions: ProcessorDefinition[] = [];
-  const define = (stream: 'messages' | 'events', topic: string, filter: string[]) => {
+  const define = (
+    stream: 'messages' | 'events',
+    topic: string,
+    filter: string,
+    wanted: (m: ProcessorMessage) => boolean = () => true,
+  ) => {
     const streamName = stream === 'messages' ? STREAMS.MESSAGES.name : STREAMS.EVENTS.name;
     definitions.push(
       defineProcessor({
         name: sinkProcessorName(sink.sinkId, stream),
         stream: streamName,
-        filter,
+        // one filter: the consumer is then created by a subject that names it (least privilege)
+        filter: [filter],
         ordered: true,
         batch: { maxMessages: 500 },
         async handle(messages) {
+          const records = messages.filter(wanted).map((m) => sinkRecord(m, streamName));
           try {
-            await client.send(
-              topic,
-              messages.map((m) => sinkRecord(m, streamName)),
-            );
+            await client.send(topic, records);
           } catch (err) {
             const message = `Kafka did not take the batch for ${topic}: ${err instanceof Error ? err.message : err}`;
             throw isPermanent(err)
               ? new PermanentError(message, { cause: err })
               : new UnavailableError(message, { cause: err });
           }
-          metrics.sent.inc({ sink: sink.sinkId, stream }, messages.length);
+          metrics.sent.inc({ sink: sink.sinkId, stream }, records.length);
         },
       }),
     );
   };
   if (sink.messagesTopic)
-    define('messages', sink.messagesTopic, [...messageFilters({ tenant: sink.tenantId })]);
+    define('messages', sink.messagesTopic, messageFilters({ tenant: sink.tenantId })[0]!);
   if (sink.eventsTopic) {
-    const filter = sink.eventTypes
-      ? sink.eventTypes.map((type) => eventFilter({ tenant: sink.tenantId, type }))
-      : [eventFilter({ tenant: sink.tenantId })];
-    define('events', sink.eventsTopic, filter);
+    const families = sink.eventTypes ? new Set<string>(sink.eventTypes) : undefined;
+    define('events', sink.eventsTopic, eventFilter({ tenant: sink.tenantId }), (m) => {
+      if (!families) return true;
+      const subject = parseSubject(m.subject);
+      return subject.kind === 'evt' && families.has(subject.type);
+    });
   }
   return definitions;
 }

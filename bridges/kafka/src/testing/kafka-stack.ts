@@ -37,8 +37,8 @@ export interface KafkaTestStack {
     tenantId: string,
     thingId: string,
   ): Promise<Array<{ seq: number; id: string; protocol: string; body: string }>>;
-  /** How many MESSAGES entries a tenant's thing has (cheap: the stream's subject counts). */
-  count(tenantId: string, thingId?: string): Promise<number>;
+  /** How many MESSAGES entries a tenant (or its channel) has (cheap: the stream's subject counts). */
+  count(tenantId: string, channelId?: string): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -176,8 +176,8 @@ export async function startKafkaTestStack(options: { partitions?: number } = {})
       }
       return out;
     },
-    async count(tenantId, thingId) {
-      const filter = messageFilters({ tenant: tenantId, ...(thingId ? { thing: thingId } : {}) })[0]!;
+    async count(tenantId, channelId) {
+      const filter = messageFilters({ tenant: tenantId, ...(channelId ? { channel: channelId } : {}) })[0]!;
       const info = await (await jetstreamManager(stack.nc)).streams.info(STREAMS.MESSAGES.name, {
         subjects_filter: filter,
       });
