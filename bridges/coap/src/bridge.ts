@@ -204,13 +204,14 @@ export async function startCoapBridge(options: CoapBridgeOptions): Promise<CoapB
     async close() {
       closing = true;
       await Promise.allSettled([...inFlight.values()]);
+      // sessions end as `shutdown` (thing.offline), then their observers hear 5.03
+      gateway.close();
       observations.endAll('5.03', 'the bridge is shutting down; observe again');
       // the last notifications and answers leave before the socket closes
       await new Promise<void>((resolve) => setImmediate(resolve));
       server.close();
       uploads.clear();
       await transport.close();
-      gateway.close();
     },
   };
 }

@@ -8,7 +8,7 @@ import { waitFor } from '@telly/harness';
 import { startTestBridge, type TestCoapBridge } from './testing/bridge.ts';
 import { coapPost } from './testing/coap-client.ts';
 import { storedMessages } from './testing/log.ts';
-import { conPost, RawCoap } from './testing/raw-coap.ts';
+import { conObserve, conPost, RawCoap } from './testing/raw-coap.ts';
 
 let stack: BridgeTestStack;
 before(async () => {
@@ -76,7 +76,7 @@ test('one port serves IPv4 and IPv6 devices', async () => {
   }
 });
 
-test('the log unavailable: 5.03 with Max-Age; and a drain answers the request in flight before the socket closes', async () => {
+test('the log unavailable: 5.03 with Max-Age; and a drain answers the request in flight and tells observers, before the socket closes', async () => {
   const bridge = await startTestBridge(stack, { publisher: { retryForMs: 1_000, ackTimeoutMs: 500 } });
   const { tenantId, channelId } = await stack.tenant();
   const thing = await stack.thing(tenantId, [channelId]);
@@ -90,11 +90,27 @@ test('the log unavailable: 5.03 with Max-Age; and a drain answers the request in
       payload: '[{"n":"n","v":1}]',
     });
   let closed = false;
+  let observer: RawCoap | undefined;
   try {
     // the key is cached from here on, as for a device that has been sending
     raw.send(post(1));
     await waitFor(() => raw.answers.length === 1, { timeoutMs: 5_000, what: 'the first answer' });
     assert.equal(raw.answers[0]?.code, '2.04');
+    // an observer of the thing's commands, to hear the drain
+    observer = await RawCoap.open(bridge.port);
+    observer.send(
+      conObserve({
+        messageId: 9,
+        token: 'cafe',
+        path: ['things', thing.thingId, 'commands'],
+        key: thing.key,
+      }),
+    );
+    await waitFor(() => observer?.answers.length === 1, {
+      timeoutMs: 10_000,
+      what: 'the registration answered',
+    });
+    assert.equal(observer.answers[0]?.code, '2.05');
     await stack.nats.process.stop();
     raw.send(post(2));
     await waitFor(() => raw.answers.length === 2, { timeoutMs: 10_000, what: 'the answer with NATS down' });
@@ -115,8 +131,13 @@ test('the log unavailable: 5.03 with Max-Age; and a drain answers the request in
     });
     assert.equal(raw.answers[2]?.messageId, 3);
     assert.equal(raw.answers[2]?.code, '5.03');
+    // and the observation ended with a last notification saying so
+    await waitFor(() => observer?.answers.length === 2, { timeoutMs: 2_000, what: 'the 5.03 notification' });
+    assert.equal(observer.answers[1]?.code, '5.03');
+    assert.equal(observer.answers[1]?.token.toString('hex'), 'cafe');
   } finally {
     raw.close();
+    observer?.close();
     if (!closed) await bridge.close();
     await stack.nats.restart();
   }

@@ -12,8 +12,8 @@ import { storedMessages } from './testing/log.ts';
 
 const BRIDGE = fileURLToPath(new URL('./testing/bridge-process.ts', import.meta.url));
 /** Messages sent, and how many are in flight at once. */
-const N = Number(process.env.TELLY_COAP_NO_LOSS_N ?? 60);
-const CONCURRENCY = 6;
+const N = Number(process.env.TELLY_COAP_NO_LOSS_N ?? 40);
+const CONCURRENCY = 8;
 
 async function startBridge(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   const child = spawn(process.execPath, [BRIDGE], { env, stdio: ['ignore', 'pipe', 'inherit'] });
