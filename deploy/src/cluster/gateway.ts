@@ -33,12 +33,19 @@ export interface Gateway extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
-/** Replaces every `from` in `text`, which must occur exactly `count` times. */
-function rewrite(text: string, file: string, from: string, to: string, count = 1): string {
-  const found = text.split(from).length - 1;
-  if (found !== count)
-    throw new Error(`deploy/nginx/${file}: expected ${count} × ${JSON.stringify(from)}, found ${found}`);
-  return text.replaceAll(from, to);
+/**
+ * A shipped file of deploy/nginx with each `[from, to]` applied; every `from` must occur in it
+ * exactly once, so a change to the file's shape fails here instead of testing something else.
+ */
+async function shipped(file: string, rewrites: [from: string, to: string][]): Promise<string> {
+  let text = await readFile(join(NGINX_DIR, file), 'utf8');
+  for (const [from, to] of rewrites) {
+    const found = text.split(from).length - 1;
+    if (found !== 1)
+      throw new Error(`deploy/nginx/${file}: expected ${JSON.stringify(from)} once, found ${found}`);
+    text = text.replace(from, to);
+  }
+  return text;
 }
 
 const servers = (ports: number[]) => ports.map((p) => `server 127.0.0.1:${p};`).join('\n  ');
@@ -48,101 +55,46 @@ export async function startGateway(upstreams: Upstream[]): Promise<Gateway> {
   const nginx = findSystemBinary('nginx', 'nginx');
   const dir = await mkdtemp(join(tmpdir(), 'telly-nginx-'));
   const ports = { https: await freePort(), http: await freePort(), mqtts: await freePort() };
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout',
-      join(dir, 'tls.key'),
-      '-out',
-      join(dir, 'tls.crt'),
-    ],
-    { stdio: 'ignore' },
-  );
-  const certs = (text: string, file: string) =>
-    rewrite(
-      rewrite(text, file, '/etc/nginx/tls/tls.crt', join(dir, 'tls.crt')),
-      file,
-      '/etc/nginx/tls/tls.key',
-      join(dir, 'tls.key'),
-    );
+  // a self-signed P-256 certificate for localhost and 127.0.0.1, valid a day: the clients' CA too
+  const subject = ['-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'];
+  const files = ['-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt')];
+  const newKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1'];
+  execFileSync('openssl', ['req', '-x509', ...newKey, ...subject, ...files], { stdio: 'ignore' });
 
-  let httpConf = await readFile(join(NGINX_DIR, 'telly-http.conf'), 'utf8');
-  httpConf = rewrite(httpConf, 'telly-http.conf', 'server telly:4000;', servers(upstreams.map((u) => u.api)));
-  httpConf = rewrite(
-    httpConf,
-    'telly-http.conf',
-    'server telly:8080;',
-    servers(upstreams.map((u) => u.http)),
-  );
-  httpConf = rewrite(
-    httpConf,
-    'telly-http.conf',
-    'server telly:8083;',
-    servers(upstreams.map((u) => u.mqttWs)),
-  );
-  httpConf = rewrite(httpConf, 'telly-http.conf', 'listen 80;', `listen 127.0.0.1:${ports.http};`);
-  httpConf = rewrite(httpConf, 'telly-http.conf', 'listen [::]:80;', '');
-  httpConf = rewrite(httpConf, 'telly-http.conf', 'listen 443 ssl;', `listen 127.0.0.1:${ports.https} ssl;`);
-  httpConf = rewrite(httpConf, 'telly-http.conf', 'listen [::]:443 ssl;', '');
-  httpConf = certs(httpConf, 'telly-http.conf');
-
-  let streamConf = await readFile(join(NGINX_DIR, 'telly-stream.conf'), 'utf8');
-  streamConf = rewrite(
-    streamConf,
-    'telly-stream.conf',
-    'server telly:1883;',
-    servers(upstreams.map((u) => u.mqtt)),
-  );
-  streamConf = rewrite(
-    streamConf,
-    'telly-stream.conf',
-    'listen 8883 ssl;',
-    `listen 127.0.0.1:${ports.mqtts} ssl;`,
-  );
-  streamConf = rewrite(streamConf, 'telly-stream.conf', 'listen [::]:8883 ssl;', '');
-  streamConf = certs(streamConf, 'telly-stream.conf');
+  const upstreamServers = (pick: (u: Upstream) => number) => servers(upstreams.map(pick));
+  const tls: [string, string][] = [
+    ['/etc/nginx/tls/tls.crt', join(dir, 'tls.crt')],
+    ['/etc/nginx/tls/tls.key', join(dir, 'tls.key')],
+  ];
+  const httpConf = await shipped('telly-http.conf', [
+    ['server telly:4000;', upstreamServers((u) => u.api)],
+    ['server telly:8080;', upstreamServers((u) => u.http)],
+    ['server telly:8083;', upstreamServers((u) => u.mqttWs)],
+    ['listen 80;', `listen 127.0.0.1:${ports.http};`],
+    ['listen [::]:80;', ''],
+    ['listen 443 ssl;', `listen 127.0.0.1:${ports.https} ssl;`],
+    ['listen [::]:443 ssl;', ''],
+    ...tls,
+  ]);
+  const streamConf = await shipped('telly-stream.conf', [
+    ['server telly:1883;', upstreamServers((u) => u.mqtt)],
+    ['listen 8883 ssl;', `listen 127.0.0.1:${ports.mqtts} ssl;`],
+    ['listen [::]:8883 ssl;', ''],
+    ...tls,
+  ]);
 
   // the shipped nginx.conf, with this run's pid, logs and temp dirs
-  let main = await readFile(join(NGINX_DIR, 'nginx.conf'), 'utf8');
-  main = rewrite(main, 'nginx.conf', 'pid /run/nginx.pid;', `pid ${join(dir, 'nginx.pid')};`);
-  main = rewrite(main, 'nginx.conf', 'worker_processes auto;', 'worker_processes 1;');
-  main = rewrite(
-    main,
-    'nginx.conf',
-    'error_log /dev/stderr warn;',
-    `error_log ${join(dir, 'error.log')} warn;`,
+  const tempPaths = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(
+    (t) => `${t}_temp_path ${join(dir, `${t}-temp`)};`,
   );
-  main = rewrite(
-    main,
-    'nginx.conf',
-    'access_log /dev/stdout;',
-    [
-      'access_log off;',
-      ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(
-        (t) => `${t}_temp_path ${join(dir, `${t}-temp`)};`,
-      ),
-    ].join('\n  '),
-  );
-  main = rewrite(main, 'nginx.conf', 'include telly-http.conf;', `include ${join(dir, 'telly-http.conf')};`);
-  main = rewrite(
-    main,
-    'nginx.conf',
-    'include telly-stream.conf;',
-    `include ${join(dir, 'telly-stream.conf')};`,
-  );
+  let main = await shipped('nginx.conf', [
+    ['pid /run/nginx.pid;', `pid ${join(dir, 'nginx.pid')};`],
+    ['worker_processes auto;', 'worker_processes 1;'],
+    ['error_log /dev/stderr warn;', `error_log ${join(dir, 'error.log')} warn;`],
+    ['access_log /dev/stdout;', ['access_log off;', ...tempPaths].join('\n  ')],
+    ['include telly-http.conf;', `include ${join(dir, 'telly-http.conf')};`],
+    ['include telly-stream.conf;', `include ${join(dir, 'telly-stream.conf')};`],
+  ]);
   if (existsSync(STREAM_MODULE)) main = `load_module ${STREAM_MODULE};\n${main}`;
   await writeFile(join(dir, 'telly-http.conf'), httpConf);
   await writeFile(join(dir, 'telly-stream.conf'), streamConf);

@@ -164,21 +164,18 @@ export class DeviceLoad {
       { n: 'id', vs: id },
       { n: 'v', v: 1 },
     ]);
+    const headers = {
+      authorization: `Thing ${key}`,
+      'content-type': 'application/senml+json',
+      'idempotency-key': id,
+    };
     for (;;) {
       const bridges = this.#options.bridges();
       const bridge = bridges[this.#nextHttpBridge++ % bridges.length]!;
+      const url = `http://127.0.0.1:${bridge.httpPort}/channels/${channelId}/messages`;
       delivery.attempts++;
       try {
-        const res = await fetch(`http://127.0.0.1:${bridge.httpPort}/channels/${channelId}/messages`, {
-          method: 'POST',
-          headers: {
-            authorization: `Thing ${key}`,
-            'content-type': 'application/senml+json',
-            'idempotency-key': id,
-          },
-          body,
-          signal: AbortSignal.timeout(10_000),
-        });
+        const res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(10_000) });
         const text = await res.text();
         if (res.status === 202) {
           delivery.ackedAt = Date.now();
