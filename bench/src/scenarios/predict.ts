@@ -37,7 +37,10 @@ function batchOf(size: number): number[][] {
 async function upload(api: string, token: string): Promise<void> {
   const form = new FormData();
   const query = 'mutation($input: UploadModelInput!) { uploadModel(input: $input) { id deployedVersion } }';
-  form.set('operations', JSON.stringify({ query, variables: { input: { name: 'digits', deploy: true, file: null } } }));
+  form.set(
+    'operations',
+    JSON.stringify({ query, variables: { input: { name: 'digits', deploy: true, file: null } } }),
+  );
   form.set('map', JSON.stringify({ 0: ['variables.input.file'] }));
   form.set('0', new Blob([new Uint8Array(referenceModel('digits'))]), 'digits.onnx');
   const res = await fetch(`${api}/graphql`, {
@@ -45,8 +48,12 @@ async function upload(api: string, token: string): Promise<void> {
     body: form,
     headers: { authorization: `Bearer ${token}`, 'graphql-require-preflight': '1' },
   });
-  const body = (await res.json()) as { data?: { uploadModel: { deployedVersion: number } }; errors?: unknown };
-  if (body.data?.uploadModel.deployedVersion !== 1) throw new Error(`upload failed: ${JSON.stringify(body.errors)}`);
+  const body = (await res.json()) as {
+    data?: { uploadModel: { deployedVersion: number } };
+    errors?: unknown;
+  };
+  if (body.data?.uploadModel.deployedVersion !== 1)
+    throw new Error(`upload failed: ${JSON.stringify(body.errors)}`);
 }
 
 /** Predictions per second from `clients` loops of `once` for `ms`; each call predicts BATCH instances. */
@@ -68,7 +75,11 @@ async function rate(ms: number, clients: number, once: () => Promise<void>): Pro
 async function runScenario(ctx: ScenarioContext) {
   const size = SIZES[ctx.size];
   ctx.log('starting Telly');
-  await using telly = await startTelly({ profileDir: ctx.profileDir, natsSyncInterval: ctx.natsSyncInterval, signal: ctx.signal });
+  await using telly = await startTelly({
+    profileDir: ctx.profileDir,
+    natsSyncInterval: ctx.natsSyncInterval,
+    signal: ctx.signal,
+  });
   const account = await provisionDevices(telly, 1, ctx.signal);
   const api = telly.platform.apiUrl;
   const token = await logIn(api, account.email, account.password, ctx.signal);
@@ -91,10 +102,15 @@ async function runScenario(ctx: ScenarioContext) {
     await session.run({ image: tensor });
   };
   // both answer the same: Telly's top class is the raw output's argmax
-  const expected = (await reference.run(instances.map((i) => Float32Array.from(i)))).map((r) => r.predictions[0]?.label);
-  const rest = (await (await fetch(url, { method: 'POST', headers, body })).json()) as { predictions: { probabilities: number[] }[] };
+  const expected = (await reference.run(instances.map((i) => Float32Array.from(i)))).map(
+    (r) => r.predictions[0]?.label,
+  );
+  const rest = (await (await fetch(url, { method: 'POST', headers, body })).json()) as {
+    predictions: { probabilities: number[] }[];
+  };
   const got = rest.predictions.map((p) => String(p.probabilities.indexOf(Math.max(...p.probabilities))));
-  if (got.join() !== expected.join()) throw new Error(`REST answered ${got} where the session answers ${expected}`);
+  if (got.join() !== expected.join())
+    throw new Error(`REST answered ${got} where the session answers ${expected}`);
   for (let i = 0; i < 20; i++) await Promise.all([viaRest(), viaSession()]); // warm-up
   const runs = ctx.runs ?? size.runs;
   const ms = ctx.durationMs ?? size.ms;
@@ -109,7 +125,11 @@ async function runScenario(ctx: ScenarioContext) {
   const r = median(result.reference);
   return {
     ...ratioVerdict(
-      { label: 'predictions/s via :predict', unit: 'predictions/s', referenceLabel: 'predictions/s via session.run' },
+      {
+        label: 'predictions/s via :predict',
+        unit: 'predictions/s',
+        referenceLabel: 'predictions/s via session.run',
+      },
       t,
       r,
       TARGET_RATIO,

@@ -1,3 +1,4 @@
+export { Tensor as OrtTensor } from 'onnxruntime-node';
 export { DEFAULT_CATALOG_WAIT_MS, MODEL_EVENTS_FILTER, ModelCatalog } from './catalog/model-catalog.ts';
 export type { ModelCommand } from './catalog/model-decider.ts';
 export { MAX_BINDINGS, MAX_VERSIONS, modelDecider } from './catalog/model-decider.ts';
@@ -32,4 +33,3 @@ export {
   MIN_TRAINING_POINTS,
   trainBaseline,
 } from './training/baseline.ts';
-export { Tensor as OrtTensor } from 'onnxruntime-node';
