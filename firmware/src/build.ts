@@ -1,6 +1,8 @@
 // Runs the firmware's Makefile (incremental: objects are kept in firmware/build, git-ignored) and
 // the programs it builds, for the node tests of this package.
 import { spawn } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The firmware folder (holding the Makefile). */
@@ -29,9 +31,13 @@ export function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}
   });
 }
 
-/** Builds a Makefile target; throws with the compiler's output when it fails. */
+/**
+ * Builds a Makefile target; throws with the compiler's output when it fails. Test files running
+ * side by side share build/, so each make holds a lock on it (flock, util-linux).
+ */
 export async function make(target: string): Promise<void> {
-  const result = await run('make', ['-j2', '--no-print-directory', target]);
+  await mkdir(join(FIRMWARE_DIR, 'build'), { recursive: true });
+  const result = await run('flock', ['build/.lock', 'make', '-j2', '--no-print-directory', target]);
   if (result.code !== 0) {
     throw new Error(`make ${target} failed (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
   }
