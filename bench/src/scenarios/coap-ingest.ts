@@ -8,16 +8,15 @@ import { STREAMS } from '@telly/schemas';
 import { TELEMETRY_PG } from '@telly/telemetry-pg';
 import { alternate } from '../lib/alternate.ts';
 import { coapLoad } from '../lib/coap-load.ts';
-import { LatencyHistogram, type LatencySummary } from '../lib/histogram.ts';
+import { LatencyHistogram } from '../lib/histogram.ts';
 import { probeJetStream } from '../lib/jetstream.ts';
-import { selfCpu, TreeMonitor, type TreeUsage } from '../lib/process-tree.ts';
+import { selfCpu, TreeMonitor } from '../lib/process-tree.ts';
 import { ratioVerdict } from '../lib/ratio.ts';
 import { type DeviceCredentials, SensorBoard } from '../lib/simulator.ts';
-import { median, round } from '../lib/stats.ts';
+import { median } from '../lib/stats.ts';
 import { provisionDevices, startTelly } from '../lib/telly-stack.ts';
-import { usageSummary } from '../lib/usage.ts';
 import type { Scenario, ScenarioContext, Size } from '../types.ts';
-import { finish as finishLoad, load as httpLoad, type RunResult, summarize } from './http-ingest.ts';
+import { type RunResult, run as runHttp, summarize } from './http-ingest.ts';
 
 /** CoAP is not expected to beat HTTP on loopback (the same ingest path), only not to fall far behind. */
 const TARGET_RATIO = 0.8;
@@ -34,37 +33,38 @@ const SIZES: Record<
 
 const pack = (timeMs: number) => JSON.stringify(new SensorBoard(RECORDS).read(timeMs));
 
-type Side = (
-  seconds: number,
-  body: string,
-  onAnswer?: (ms: number) => void,
-) => Promise<{
-  accepted: number;
-  refused: Record<string, number>;
-  errors: number;
-  seconds: number;
-}>;
-
-async function measure(
-  side: Side,
-  monitor: () => TreeMonitor,
-  settle: () => Promise<void>,
-  size: { warmupS: number; measureS: number },
+/** Warms up, then measures one coapLoad run against Telly's CoAP bridge. */
+async function runCoap(
+  target: { port: number; monitor(): TreeMonitor; settle(): Promise<void> },
+  devices: readonly DeviceCredentials[],
+  size: { clients: number; warmupS: number; measureS: number },
+  signal: AbortSignal,
 ): Promise<RunResult> {
-  await settle();
+  await target.settle();
   const body = pack(Date.now());
-  const warm = await side(size.warmupS, body);
+  const load = (seconds: number, onAnswer?: (ms: number) => void) =>
+    coapLoad({
+      port: target.port,
+      devices,
+      endpoints: size.clients,
+      seconds,
+      body,
+      signal,
+      ...(onAnswer ? { onAnswer } : {}),
+    });
+  const warm = await load(size.warmupS);
   const latency = new LatencyHistogram();
-  const tree = monitor();
+  const tree = target.monitor();
   const generatorCpu = selfCpu();
   tree.start();
-  const run = await side(size.measureS, body, (ms) => latency.record(ms));
+  const measured = await load(size.measureS, (ms) => latency.record(ms));
   return {
-    perSecond: run.accepted / run.seconds,
-    accepted: run.accepted,
-    acceptedTotal: warm.accepted + run.accepted,
-    refused: run.refused,
-    errors: run.errors,
+    perSecond: measured.accepted / measured.seconds,
+    accepted: measured.accepted,
+    acceptedTotal: warm.accepted + measured.accepted,
+    refused: measured.refused,
+    // unanswered after every retransmission
+    errors: measured.timeouts,
     latency: latency.summary(),
     cpu: tree.stop(),
     generatorCpuPercent: generatorCpu(),
@@ -88,44 +88,22 @@ async function runScenario(ctx: ScenarioContext) {
   const monitor = () => new TreeMonitor(telly.roots, telly.names);
   const settle = () => js.caughtUp(STREAMS.MESSAGES.name, TELEMETRY_PG);
 
-  const coap: Side = async (seconds, body, onAnswer) => {
-    const result = await coapLoad({
-      port: telly.platform.ports.coap,
-      devices: devices as readonly DeviceCredentials[],
-      endpoints: size.clients,
-      seconds,
-      body,
-      signal: ctx.signal,
-      ...(onAnswer ? { onAnswer } : {}),
-    });
-    return { ...result, errors: result.timeouts };
-  };
-  const http: Side = async (seconds, body, onAnswer) => {
-    const started = performance.now();
-    const run = httpLoad(
-      `http://127.0.0.1:${telly.platform.ports.http}`,
-      devices,
-      size.clients,
-      seconds,
-      body,
-    );
-    const refused: Record<string, number> = {};
-    run.instance.on('response', (_client, status, _bytes, responseTime) => {
-      if (status === 202) onAnswer?.(responseTime);
-      else refused[status] = (refused[status] ?? 0) + 1;
-    });
-    const result = await finishLoad(run, ctx.signal);
-    return {
-      accepted: result['2xx'],
-      refused,
-      errors: result.errors,
-      seconds: result.duration || (performance.now() - started) / 1000,
-    };
-  };
   const results = await alternate(
     runs,
-    () => measure(coap, monitor, settle, { ...size, measureS }),
-    () => measure(http, monitor, settle, { ...size, measureS }),
+    () =>
+      runCoap(
+        { port: telly.platform.ports.coap, monitor, settle },
+        devices,
+        { ...size, measureS },
+        ctx.signal,
+      ),
+    () =>
+      runHttp(
+        { url: `http://127.0.0.1:${telly.platform.ports.http}`, monitor, settle },
+        devices,
+        { connections: size.clients, warmupS: size.warmupS, measureS },
+        ctx.signal,
+      ),
     ctx.log,
   );
   const coapRate = median(results.telly.map((r) => r.perSecond));

@@ -33,7 +33,8 @@ const SIZES: Record<
 /** A 10-record pack, as the simulator's board writes it, stamped with one base time. */
 const pack = (timeMs: number) => JSON.stringify(new SensorBoard(RECORDS).read(timeMs));
 
-interface Target {
+/** An HTTP server under autocannon: Telly's bridge, or the bare reference. */
+export interface Target {
   url: string;
   monitor(): TreeMonitor;
   settle(): Promise<void>;
@@ -115,7 +116,8 @@ export async function finish(
   }
 }
 
-async function run(
+/** Warms up, then measures one autocannon run against `target` (also coap-ingest's HTTP side). */
+export async function run(
   target: Target,
   devices: readonly DeviceCredentials[],
   size: { connections: number; warmupS: number; measureS: number },
