@@ -21,6 +21,8 @@ const TARGETS = [
 const MAINFLUX_P95_MS = 82;
 /** Messages per second per thing: under the bridge's 100/s limit per thing. */
 const RATE_PER_THING = 50;
+/** MQTT connections opened at once. */
+const CONNECT_AT_ONCE = 16;
 
 const SIZES: Record<Size, { rates: readonly number[]; warmupMs: number; measureMs: number }> = {
   smoke: { rates: [250, 500], warmupMs: 1_000, measureMs: 2_000 },
@@ -53,16 +55,24 @@ async function runScenario(ctx: ScenarioContext) {
     signal: ctx.signal,
   });
   const fleet = await provisionDevices(telly, things, ctx.signal);
-  const clients = await Promise.all(
-    fleet.devices.map((d) =>
-      mqtt.connectAsync(`mqtt://127.0.0.1:${telly.platform.ports.mqtt}`, {
-        username: d.thingId,
-        password: d.key,
-        protocolVersion: 4,
-        reconnectPeriod: 0,
-      }),
-    ),
-  );
+  // a few at a time: the bridge holds at most 32 unauthenticated connections per address
+  const clients: mqtt.MqttClient[] = [];
+  for (let i = 0; i < fleet.devices.length; i += CONNECT_AT_ONCE) {
+    ctx.signal.throwIfAborted();
+    const chunk = fleet.devices.slice(i, i + CONNECT_AT_ONCE);
+    clients.push(
+      ...(await Promise.all(
+        chunk.map((d) =>
+          mqtt.connectAsync(`mqtt://127.0.0.1:${telly.platform.ports.mqtt}`, {
+            username: d.thingId,
+            password: d.key,
+            protocolVersion: 4,
+            reconnectPeriod: 0,
+          }),
+        ),
+      )),
+    );
+  }
   const subscriber = createClient({
     url: `${telly.platform.apiUrl.replace(/^http/, 'ws')}/graphql`,
     webSocketImpl: WebSocket,
