@@ -19,30 +19,31 @@
 
 #include "config.h"
 
-namespace {
+// File-local state and helpers are `static` (not an anonymous namespace: the Arduino builder
+// generates prototypes for the .ino's functions, and does so reliably only at file scope).
 
-const char* kCredentialsFile = "/telly-bootstrap.json";
+static const char* kCredentialsFile = "/telly-bootstrap.json";
 
 #if TELLY_MQTT_TLS
-BearSSL::WiFiClientSecure net;
+static BearSSL::WiFiClientSecure net;
 #else
-WiFiClient net;
+static WiFiClient net;
 #endif
-MQTTClient mqtt(1280);  // packet buffer: commands up to ~1.2 KB reach the board (larger ones cannot)
-DHT dht(PIN_DHT, DHT11);
+static MQTTClient mqtt(1280);  // packet buffer: commands up to ~1.2 KB reach the board (larger ones cannot)
+static DHT dht(PIN_DHT, DHT11);
 
-telly::Credentials credentials;
-telly::Device* device = nullptr;
-uint32_t nextAttemptMs = 0;
-uint32_t nextSampleMs = 0;
+static telly::Credentials credentials;
+static telly::Device* device = nullptr;
+static uint32_t nextAttemptMs = 0;
+static uint32_t nextSampleMs = 0;
 
 // a command that arrived during a publish is handed to the core after it, from loop()
-char inboxTopic[telly::Device::kTopicBytes];
-char inboxPayload[1024];
-size_t inboxLength = 0;
-bool inboxFull = false;
+static char inboxTopic[telly::Device::kTopicBytes];
+static char inboxPayload[1024];
+static size_t inboxLength = 0;
+static bool inboxFull = false;
 
-void logLine(const char* line) {
+static void logLine(const char* line) {
   Serial.print("[telly] ");
   Serial.println(line);
 }
@@ -65,9 +66,9 @@ class BoardIo : public telly::DeviceIo {
     return static_cast<uint64_t>(tv.tv_sec) * 1000u + static_cast<uint64_t>(tv.tv_usec) / 1000u;
   }
 };
-BoardIo io;
+static BoardIo io;
 
-void onMessage(MQTTClient*, char topic[], char bytes[], int length) {
+static void onMessage(MQTTClient*, char topic[], char bytes[], int length) {
   if (inboxFull || length < 0 || static_cast<size_t>(length) >= sizeof inboxPayload) {
     logLine("command dropped: the device is busy or the command is over 1 KiB");
     return;  // not reported: the platform resends an unacknowledged command to a persistent session
@@ -78,7 +79,7 @@ void onMessage(MQTTClient*, char topic[], char bytes[], int length) {
   inboxFull = true;
 }
 
-void connectWifi() {
+static void connectWifi() {
   WiFi.mode(WIFI_STA);
   WiFi.begin(WIFI_SSID, WIFI_PASSWORD);
   Serial.print("[telly] wifi ");
@@ -93,7 +94,7 @@ void connectWifi() {
 }
 
 // Reads the stored bootstrap answer, or asks the API for one (and stores it).
-bool loadCredentials() {
+static bool loadCredentials() {
 #ifdef TELLY_THING_ID
   return telly::copyString(credentials.thingId, sizeof credentials.thingId, TELLY_THING_ID) &&
          telly::copyString(credentials.key, sizeof credentials.key, TELLY_THING_KEY) &&
@@ -137,13 +138,13 @@ bool loadCredentials() {
 #endif
 }
 
-void forgetCredentials() {
+static void forgetCredentials() {
 #ifndef TELLY_THING_ID
   LittleFS.remove(kCredentialsFile);  // the key was rotated or the thing re-bootstrapped: ask again
 #endif
 }
 
-bool connectMqtt() {
+static bool connectMqtt() {
 #if TELLY_MQTT_TLS
   if (strlen(TELLY_MQTT_TLS_FINGERPRINT) > 0) {
     net.setFingerprint(TELLY_MQTT_TLS_FINGERPRINT);
@@ -165,7 +166,7 @@ bool connectMqtt() {
   return true;
 }
 
-int32_t readSoil() {
+static int32_t readSoil() {
   if (PIN_SOIL_POWER >= 0) {
     digitalWrite(PIN_SOIL_POWER, HIGH);
     delay(10);
@@ -176,8 +177,6 @@ int32_t readSoil() {
                 SOIL_WET_RAW);
   return raw;
 }
-
-}  // namespace
 
 void setup() {
   Serial.begin(SERIAL_BAUD);
