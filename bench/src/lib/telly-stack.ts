@@ -43,6 +43,8 @@ export interface TellyStackOptions {
    * of its own, and this many `telly up` supervisors on them (every component once in each).
    */
   clusterInstances?: number | undefined;
+  /** More of telly up's environment (e.g. `TELLY_KAFKA_BROKERS`, which starts the Kafka bridge). */
+  env?: NodeJS.ProcessEnv;
 }
 
 interface CheckDetail {
@@ -61,7 +63,7 @@ export async function startTelly(options: TellyStackOptions = {}): Promise<Telly
   const password = randomBytes(18).toString('base64url');
   await mkdir(join(dataDir, 'secrets'), { mode: 0o700 });
   await writeFile(join(dataDir, 'secrets', 'postgres-password'), `${password}\n`, { mode: 0o600 });
-  const env: NodeJS.ProcessEnv = { TELLY_DATA_DIR: dataDir };
+  const env: NodeJS.ProcessEnv = { ...options.env, TELLY_DATA_DIR: dataDir };
   if (options.profileDir) {
     await mkdir(options.profileDir, { recursive: true });
     env.NODE_OPTIONS = [process.env.NODE_OPTIONS, '--cpu-prof', `--cpu-prof-dir=${options.profileDir}`]

@@ -5,6 +5,7 @@ import { coapIngest } from './coap-ingest.ts';
 import { fleet } from './fleet.ts';
 import { fleetCluster } from './fleet-cluster.ts';
 import { httpIngest } from './http-ingest.ts';
+import { kafka } from './kafka.ts';
 import { latency } from './latency.ts';
 import { mqttIngest } from './mqtt-ingest.ts';
 import { predict } from './predict.ts';
@@ -15,6 +16,7 @@ export const SCENARIOS: readonly Scenario[] = [
   mqttIngest,
   httpIngest,
   coapIngest,
+  kafka,
   fleet,
   latency,
   rebuild,

@@ -30,7 +30,7 @@ export async function followCatalog(
   listener: CatalogListener,
 ): Promise<{ stop(): Promise<void>; caughtUp: Promise<void> }> {
   const consumer = await js.consumers.get(STREAMS.REGISTRY.name, {
-    filter_subjects: [kafkaCatalogFilter()],
+    filter_subjects: kafkaCatalogFilter(), // one filter as a string: created by a subject naming it (least privilege)
     deliver_policy: DeliverPolicy.LastPerSubject,
   });
   const pending = (await consumer.info(true)).num_pending;

@@ -20,6 +20,7 @@ export const NATS_USERS = [
   'http',
   'coap',
   'kafka',
+  'kafka',
 ] as const;
 export type NatsUser = (typeof NATS_USERS)[number];
 
@@ -156,7 +157,15 @@ export const NATS_GRANTS: Readonly<Record<NatsUser, NatsGrant>> = {
   kafka: {
     role: 'the Kafka bridge: Kafka sources into MESSAGES, sinks of MESSAGES and EVENTS to Kafka',
     // its records' refusals; the dead letters of its sinks (durables named kafka-sink-<id>-<stream>)
-    publish: ['msg.>', 'evt.*.rejected.*', 'dlq.*', `$JS.API.STREAM.INFO.${STREAMS.DLQ.name}`],
+    publish: [
+      'msg.>',
+      'evt.*.rejected.*',
+      'dlq.*',
+      `$JS.API.STREAM.INFO.${STREAMS.DLQ.name}`,
+      // the sinks' durables, by name (the other components' durables stay denied)
+      `$JS.API.CONSUMER.DURABLE.CREATE.${STREAMS.MESSAGES.name}.*`,
+      `$JS.API.CONSUMER.DURABLE.CREATE.${STREAMS.EVENTS.name}.*`,
+    ],
     kv: CREDENTIALS,
     reads: [STREAMS.REGISTRY.name], // the sources and sinks (reg.*.kafka.*)
     consumes: [STREAMS.MESSAGES.name, STREAMS.EVENTS.name], // a durable per sink and stream, made at run time
