@@ -20,7 +20,6 @@ export const NATS_USERS = [
   'http',
   'coap',
   'kafka',
-  'kafka',
 ] as const;
 export type NatsUser = (typeof NATS_USERS)[number];
 
