@@ -59,6 +59,7 @@ const KINDS = [
   'rule',
   'alert',
   'command',
+  'kafka',
 ] as const;
 type Kind = (typeof KINDS)[number];
 type Operation = 'query' | 'mutation' | 'subscription';
@@ -186,6 +187,7 @@ function slotsOf(type: GraphQLInputType, path: string[], fieldName: string, dept
 
 function kindOf(slotName: string, fieldName: string): Kind | undefined {
   const name = (/^ids?$/i.test(slotName) ? fieldName : slotName).toLowerCase();
+  if (name.includes('kafka')) return 'kafka';
   if (name.includes('apikey')) return 'apikey';
   if (name.includes('job')) return 'job';
   if (name.includes('model') || name.includes('binding') || name === 'predict') return 'model';
@@ -679,6 +681,24 @@ async function setUpA(url: string, nc: NatsConnection): Promise<TenantA> {
   secrets.add(`A-secret-webhook-key-${tag}`, 'A webhook secret');
   secrets.add(`A-secret-command-${tag}`, 'A command payload');
 
+  // a Kafka source on A's channel and a Kafka sink of A's messages and events
+  const sourceTopic = `A-secret-topic-${tag}`;
+  const sinkTopic = `A-secret-sink-${tag}`;
+  const { createKafkaSource } = await ok<{ createKafkaSource: { id: string } }>(
+    url,
+    'mutation($input: CreateKafkaSourceInput!) { createKafkaSource(input: $input) { id } }',
+    { input: { topic: sourceTopic, format: 'SENML_JSON', thingFrom: 'KEY', channelId: c1 } },
+    token,
+  );
+  const { createKafkaSink } = await ok<{ createKafkaSink: { id: string } }>(
+    url,
+    'mutation($input: CreateKafkaSinkInput!) { createKafkaSink(input: $input) { id } }',
+    { input: { messagesTopic: sinkTopic, eventsTopic: `${sinkTopic}-events` } },
+    token,
+  );
+  secrets.add(sourceTopic, 'A Kafka source topic');
+  secrets.add(sinkTopic, 'A Kafka sink topic');
+
   const byKind: Record<Kind, string[]> = {
     tenant: [owner.user.tenant.id],
     user: [owner.user.id, inviteUser.id],
@@ -690,6 +710,7 @@ async function setUpA(url: string, nc: NatsConnection): Promise<TenantA> {
     rule: [rule.createRule.id],
     alert: [alert.id],
     command: [sendCommand.id, sendCommand.revert.id],
+    kafka: [createKafkaSource.id, createKafkaSink.id],
   };
   const names: Record<Kind, string[]> = {
     tenant: [owner.user.tenant.name],
@@ -702,6 +723,7 @@ async function setUpA(url: string, nc: NatsConnection): Promise<TenantA> {
     rule: [ruleName],
     alert: [alertMessage],
     command: ['A timed command', 'A timed command’s revert'],
+    kafka: [sourceTopic, sinkTopic],
   };
   for (const kind of KINDS) {
     for (const [i, id] of byKind[kind].entries()) {
@@ -746,6 +768,7 @@ async function setUpB(url: string): Promise<TenantB> {
       rule: [],
       alert: [],
       command: [],
+      kafka: [],
     },
   };
 }
@@ -770,6 +793,8 @@ const SNAPSHOT = `query Snapshot {
   channels(first: 20) { totalCount nodes { id name metadata createdAt things(first: 20) { totalCount nodes { id } } } }
   models { id name status deployedVersion latestVersion versions { version sha256 } bindings { id channelId measurements } }
   rules(first: 20) { totalCount nodes { id name enabled measurement actions condition { op value } } }
+  kafkaSources { id topic format thingFrom header channelId createdAt }
+  kafkaSinks { id messagesTopic eventsTopic eventTypes createdAt }
   alerts(first: 20) { totalCount nodes { id status note acknowledgedAt clearedAt } }
 }`;
 
@@ -1045,6 +1070,7 @@ test('subscriptions are enumerated, built and read over SSE, and a leak is caugh
         rule: [id],
         alert: [id],
         command: [id],
+        kafka: [id],
       },
     });
     const variants = variantsOf(toy, probe, ids(leaked), ids(v7()));
