@@ -8,19 +8,17 @@ import { STREAMS } from '@telly/schemas';
 import { TELEMETRY_PG } from '@telly/telemetry-pg';
 import { alternate } from '../lib/alternate.ts';
 import { coapLoad } from '../lib/coap-load.ts';
-import { LatencyHistogram } from '../lib/histogram.ts';
 import { probeJetStream } from '../lib/jetstream.ts';
-import { selfCpu, TreeMonitor } from '../lib/process-tree.ts';
+import { TreeMonitor } from '../lib/process-tree.ts';
 import { ratioVerdict } from '../lib/ratio.ts';
-import { type DeviceCredentials, SensorBoard } from '../lib/simulator.ts';
+import type { DeviceCredentials } from '../lib/simulator.ts';
 import { median } from '../lib/stats.ts';
 import { provisionDevices, startTelly } from '../lib/telly-stack.ts';
 import type { Scenario, ScenarioContext, Size } from '../types.ts';
-import { type RunResult, run as runHttp, summarize } from './http-ingest.ts';
+import { measureSide, pack, type RunResult, run as runHttp, type Side, summarize } from './http-ingest.ts';
 
 /** CoAP is not expected to beat HTTP on loopback (the same ingest path), only not to fall far behind. */
 const TARGET_RATIO = 0.8;
-const RECORDS = 10;
 
 const SIZES: Record<
   Size,
@@ -31,19 +29,15 @@ const SIZES: Record<
   full: { things: 200, clients: 50, warmupS: 5, measureS: 30, runs: 5 },
 };
 
-const pack = (timeMs: number) => JSON.stringify(new SensorBoard(RECORDS).read(timeMs));
-
-/** Warms up, then measures one coapLoad run against Telly's CoAP bridge. */
-async function runCoap(
+/** Measures one coapLoad run against Telly's CoAP bridge. */
+function runCoap(
   target: { port: number; monitor(): TreeMonitor; settle(): Promise<void> },
   devices: readonly DeviceCredentials[],
   size: { clients: number; warmupS: number; measureS: number },
   signal: AbortSignal,
 ): Promise<RunResult> {
-  await target.settle();
-  const body = pack(Date.now());
-  const load = (seconds: number, onAnswer?: (ms: number) => void) =>
-    coapLoad({
+  const coapSide: Side = async (body, seconds, onAnswer) => {
+    const result = await coapLoad({
       port: target.port,
       devices,
       endpoints: size.clients,
@@ -52,23 +46,15 @@ async function runCoap(
       signal,
       ...(onAnswer ? { onAnswer } : {}),
     });
-  const warm = await load(size.warmupS);
-  const latency = new LatencyHistogram();
-  const tree = target.monitor();
-  const generatorCpu = selfCpu();
-  tree.start();
-  const measured = await load(size.measureS, (ms) => latency.record(ms));
-  return {
-    perSecond: measured.accepted / measured.seconds,
-    accepted: measured.accepted,
-    acceptedTotal: warm.accepted + measured.accepted,
-    refused: measured.refused,
-    // unanswered after every retransmission
-    errors: measured.timeouts,
-    latency: latency.summary(),
-    cpu: tree.stop(),
-    generatorCpuPercent: generatorCpu(),
+    // an error is a request unanswered after every retransmission
+    return {
+      accepted: result.accepted,
+      refused: result.refused,
+      errors: result.timeouts,
+      seconds: result.seconds,
+    };
   };
+  return measureSide(target, coapSide, size);
 }
 
 async function runScenario(ctx: ScenarioContext) {
@@ -122,7 +108,7 @@ async function runScenario(ctx: ScenarioContext) {
       settings: {
         things: size.things,
         clients: size.clients,
-        recordsPerPack: RECORDS,
+        recordsPerPack: (JSON.parse(pack(Date.now())) as unknown[]).length,
         packBytes: Buffer.byteLength(pack(Date.now())),
         warmupSeconds: size.warmupS,
         measureSeconds: measureS,

@@ -31,7 +31,7 @@ const SIZES: Record<
 };
 
 /** A 10-record pack, as the simulator's board writes it, stamped with one base time. */
-const pack = (timeMs: number) => JSON.stringify(new SensorBoard(RECORDS).read(timeMs));
+export const pack = (timeMs: number) => JSON.stringify(new SensorBoard(RECORDS).read(timeMs));
 
 /** An HTTP server under autocannon: Telly's bridge, or the bare reference. */
 export interface Target {
@@ -62,8 +62,8 @@ export const summarize = (list: RunResult[]) => ({
   ...usageSummary(list, (r) => r.latency),
 });
 
-/** One autocannon run; `done` resolves with its result (also the coap-ingest scenario's HTTP side). */
-export function load(
+/** One autocannon run; `done` resolves with its result. */
+function load(
   url: string,
   devices: readonly DeviceCredentials[],
   connections: number,
@@ -102,7 +102,7 @@ export function load(
 }
 
 /** Runs autocannon to the end, or stops it when `signal` aborts. */
-export async function finish(
+async function finish(
   run: { instance: autocannon.Instance; done: Promise<autocannon.Result> },
   signal: AbortSignal,
 ): Promise<autocannon.Result> {
@@ -116,38 +116,65 @@ export async function finish(
   }
 }
 
-/** Warms up, then measures one autocannon run against `target` (also coap-ingest's HTTP side). */
-export async function run(
+/** What one load run of an ingest side answered. */
+export interface SideRun {
+  /** Answers that mean stored. */
+  accepted: number;
+  refused: Record<string, number>;
+  errors: number;
+  seconds: number;
+}
+
+/** One load run against an ingest side with the same packs: `onAnswer` gets each stored answer's latency (ms). */
+export type Side = (body: string, seconds: number, onAnswer?: (ms: number) => void) => Promise<SideRun>;
+
+/**
+ * Warms up, then measures one run of `side` while the server's process tree is monitored: the
+ * run every ingest scenario reports (this one's HTTP targets, coap-ingest's CoAP bridge).
+ */
+export async function measureSide(
+  target: Pick<Target, 'monitor' | 'settle'>,
+  side: Side,
+  size: { warmupS: number; measureS: number },
+): Promise<RunResult> {
+  await target.settle();
+  const body = pack(Date.now());
+  const warmedUp = await side(body, size.warmupS);
+  const latency = new LatencyHistogram();
+  const monitor = target.monitor();
+  const generatorCpu = selfCpu();
+  monitor.start();
+  const measured = await side(body, size.measureS, (ms) => latency.record(ms));
+  return {
+    perSecond: measured.accepted / measured.seconds,
+    accepted: measured.accepted,
+    acceptedTotal: warmedUp.accepted + measured.accepted,
+    refused: measured.refused,
+    errors: measured.errors,
+    latency: latency.summary(),
+    cpu: monitor.stop(),
+    generatorCpuPercent: generatorCpu(),
+  };
+}
+
+/** Measures one autocannon run against `target` (also coap-ingest's HTTP side). */
+export function run(
   target: Target,
   devices: readonly DeviceCredentials[],
   size: { connections: number; warmupS: number; measureS: number },
   signal: AbortSignal,
 ): Promise<RunResult> {
-  await target.settle();
-  const body = pack(Date.now());
-  const warmedUp = await finish(load(target.url, devices, size.connections, size.warmupS, body), signal);
-
-  const latency = new LatencyHistogram();
-  const refused: Record<string, number> = {};
-  const monitor = target.monitor();
-  const generatorCpu = selfCpu();
-  monitor.start();
-  const measured = load(target.url, devices, size.connections, size.measureS, body);
-  measured.instance.on('response', (_client, status, _bytes, responseTime) => {
-    if (status === 202) latency.record(responseTime);
-    else refused[status] = (refused[status] ?? 0) + 1;
-  });
-  const result = await finish(measured, signal);
-  return {
-    perSecond: result['2xx'] / result.duration,
-    accepted: result['2xx'],
-    acceptedTotal: warmedUp['2xx'] + result['2xx'],
-    refused,
-    errors: result.errors,
-    latency: latency.summary(),
-    cpu: monitor.stop(),
-    generatorCpuPercent: generatorCpu(),
+  const autocannonSide: Side = async (body, seconds, onAnswer) => {
+    const refused: Record<string, number> = {};
+    const running = load(target.url, devices, size.connections, seconds, body);
+    running.instance.on('response', (_client, status, _bytes, responseTime) => {
+      if (status === 202) onAnswer?.(responseTime);
+      else refused[status] = (refused[status] ?? 0) + 1;
+    });
+    const result = await finish(running, signal);
+    return { accepted: result['2xx'], refused, errors: result.errors, seconds: result.duration };
   };
+  return measureSide(target, autocannonSide, size);
 }
 
 async function runScenario(ctx: ScenarioContext) {
