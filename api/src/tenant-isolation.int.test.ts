@@ -103,6 +103,13 @@ const MUST_COVER = [
   'Mutation.setUserRole',
   'Mutation.revokeApiKey',
   'Mutation.setThingRateLimit',
+  'Query.model',
+  'Query.predictJob',
+  'Mutation.deployModel',
+  'Mutation.bindModel',
+  'Mutation.predict',
+  'Mutation.cancelPredictJob',
+  'Subscription.predictJob',
 ];
 
 /** Error codes that are never an acceptable answer to B (an owner) probing A's ids. */

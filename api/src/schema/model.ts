@@ -351,9 +351,9 @@ builder.mutationFields((t) => ({
     description:
       "Trains an anomaly baseline of a thing's measurement (robust statistics by hour of day) as a job; it ends with a new version.",
     args: { input: t.arg({ type: TrainModelInput, required: true }) },
-    resolve: (_root, { input }, ctx) => {
+    resolve: async (_root, { input }, ctx) => {
       try {
-        return ctx.services.models.train(principalOf(ctx), input);
+        return await ctx.services.models.train(principalOf(ctx), input);
       } catch (err) {
         throw toModelApiError(err);
       }

@@ -233,7 +233,11 @@ export class ModelService {
    * the window's history, as a job: the ONNX graph becomes the next version of `name`; the
    * deployed version keeps serving meanwhile.
    */
-  train(p: Principal, input: TrainInput): Job {
+  async train(p: Principal, input: TrainInput): Promise<Job> {
+    // another tenant's thing is not found, as an unknown one is (before any job exists)
+    if (!(await this.#queries.thing(p.tenantId, input.thingId))) {
+      throw new ApiError('NOT_FOUND', `thing ${input.thingId} not found`);
+    }
     if (!new RegExp(MODEL_NAME_PATTERN).test(input.name)) {
       throw invalid('input.name', 'must be 1 to 64 of A-Z a-z 0-9 _ - (it names telemetry and a subtopic)');
     }

@@ -1,7 +1,7 @@
 // The real `telly up` with models on streams: a digit classifier bound to a channel answers an
-// image sent with mosquitto_pub on the channel itself, as telemetry, live and as events; a
-// soil anomaly model flags a bad reading; an update under load loses no prediction; undeploy
-// stops the results.
+// image sent with mosquitto_pub on the channel itself (an MQTT subscriber receives it), as
+// telemetry and as events; a soil anomaly model flags a bad reading, which a rule turns into an
+// alert; an update under load loses no prediction; undeploy stops the results.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, test } from 'node:test';
@@ -256,6 +256,20 @@ test('an update under load loses no prediction; undeploy stops results', async (
     },
     device.token,
   );
+  // a rule on the model's own telemetry: results alert like any reading
+  const { createRule } = await platform.gql<{ createRule: { id: string } }>(
+    'mutation($i: CreateRuleInput!) { createRule(input: $i) { id } }',
+    {
+      i: {
+        name: 'soil anomaly',
+        thingId: device.thingId,
+        measurement: 'soil:anomaly',
+        condition: { op: 'EQ', valueBoolean: true },
+        message: '{thing}: the soil model flags a reading',
+      },
+    },
+    device.token,
+  );
   await platform.gql('mutation($id: ID!) { undeployModel(id: $id) { status } }', { id }, device.token);
   const count = (await inferenceEvents()).length;
   await publish(senmlImage(png));
@@ -287,4 +301,18 @@ test('an update under load loses no prediction; undeploy stops results', async (
     return data.latest.some((p) => p.name === 'soil:anomaly') ? data : undefined;
   });
   assert.equal(latest.find((p) => p.name === 'soil:anomaly')?.boolValue, true, 'the bad reading is flagged');
+  const { alerts } = await waitFor(
+    async () => {
+      const data = await platform.gql<{
+        alerts: { totalCount: number; nodes: { ruleId: string; status: string }[] };
+      }>(
+        'query($r: ID!) { alerts(ruleId: $r) { totalCount nodes { ruleId status } } }',
+        { r: createRule.id },
+        device.token,
+      );
+      return data.alerts.totalCount > 0 ? data : undefined;
+    },
+    { what: 'an alert raised by the rule on soil:anomaly' },
+  );
+  assert.equal(alerts.nodes[0]?.status, 'OPEN');
 });
