@@ -1,13 +1,11 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { Ingest, RateLimiter } from '@telly/bridge-core';
 import {
   Backoff,
   type CheckResult,
   type HealthCheck,
   HealthChecks,
   isConsumerNotFound,
-  type Logger,
   type RunningProcessor,
   runProcessor,
   sleep,
@@ -15,25 +13,16 @@ import {
 } from '@telly/runtime';
 import type { Registry } from 'prom-client';
 import type { CatalogListener, KafkaSink, KafkaSource } from './catalog.ts';
-import type { KafkaClient } from './client.ts';
-import type { KafkaMetrics } from './metrics.ts';
 import { sinkProcessors } from './sink.ts';
-import { type RunningSource, runSource, sourceGroupId } from './source.ts';
-import type { ThingIndex } from './thing-index.ts';
+import { type RunningSource, runSource, type SourceDeps, sourceGroupId } from './source.ts';
 
 const LAG_REFRESH_MS = 5_000;
 
-export interface KafkaBridgeOptions {
+/** What the sources need, and what the sinks' processors run on. */
+export interface KafkaBridgeOptions extends SourceDeps {
   nc: NatsConnection;
-  client: KafkaClient;
-  ingest: Ingest;
-  limiter: RateLimiter;
-  things: ThingIndex;
-  rejectionsTopic: string;
-  metrics: KafkaMetrics;
   /** The component's registry: the sinks' processor metrics go there. */
   registry: Registry;
-  logger: Logger;
 }
 
 interface SinkRun {

@@ -47,7 +47,9 @@ async function fromKafka(tenantId: string, things: Array<{ thingId: string }>): 
   return total;
 }
 
-test(`the broker stopped ${OUTAGE_MS / 1000} s under load, both ways: every record in the log once, every message in Kafka once`, async (t) => {
+test(`the broker stopped ${OUTAGE_MS / 1000} s under load, both ways: every record in the log once, every message in Kafka once`, {
+  timeout: 360_000,
+}, async (t) => {
   const { tenantId, channelId, other, things } = await fleet(4);
   const suffix = things[0]!.thingId.slice(-8);
   const inTopic = `outage-in-${suffix}`;
@@ -79,11 +81,13 @@ test(`the broker stopped ${OUTAGE_MS / 1000} s under load, both ways: every reco
       await sleep(50);
     }
   })();
+  const started = Date.now();
   try {
     await waitFor(async () => (await k.count(tenantId, channelId)) >= 600, {
       what: 'the source under way',
       timeoutMs: 30_000,
     });
+    t.diagnostic(`the source under way ${Date.now() - started} ms after the bridge started`);
     const stopping = Date.now();
     await k.broker.pause();
     t.diagnostic(`the broker stopped in ${Date.now() - stopping} ms`);
@@ -122,7 +126,9 @@ test(`the broker stopped ${OUTAGE_MS / 1000} s under load, both ways: every reco
   }
 });
 
-test('the bridge SIGKILLed mid-batch: after a restart every record is in the log exactly once', async (t) => {
+test('the bridge SIGKILLed mid-batch: after a restart every record is in the log exactly once', {
+  timeout: 240_000,
+}, async (t) => {
   const { tenantId, channelId, things } = await fleet(4);
   const topic = `sigkill-${things[0]!.thingId.slice(-8)}`;
   const perThing = 2_500;
