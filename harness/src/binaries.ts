@@ -4,8 +4,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { TellyError } from '@telly/schemas';
 
-/** The oldest nats-server Telly runs on: per-message TTL and priority groups need 2.11. */
-export const MIN_NATS_SERVER_VERSION = [2, 11, 0] as const;
+/** The oldest nats-server Telly runs on: per-message TTL and priority groups need 2.11, timed commands' message schedules 2.12. */
+export const MIN_NATS_SERVER_VERSION = [2, 12, 0] as const;
 
 /** Thrown when a server binary the project needs is missing or too old. */
 export class MissingBinaryError extends TellyError<'MISSING_BINARY'> {
@@ -42,7 +42,7 @@ export function natsServerVersion(bin: string): string {
 }
 
 /**
- * Finds a nats-server ≥ 2.11: `TELLY_NATS_SERVER_BIN`, then the newest one setup.sh cached,
+ * Finds a nats-server ≥ 2.12: `TELLY_NATS_SERVER_BIN`, then the newest one setup.sh cached,
  * then `nats-server` on PATH.
  */
 export function findNatsServer(env: NodeJS.ProcessEnv = process.env): string {
