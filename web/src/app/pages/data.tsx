@@ -243,7 +243,7 @@ function LiveCharts({
     }, refreshMs);
     return () => clearInterval(timer);
   }, [refreshMs]);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: drawn again: the latest values too
+  // drawn again: the latest values too
   useEffect(() => onLatest(new Map(newest.current)), [version]);
   const series = [...buffers.current.values()].sort((a, b) => a.name.localeCompare(b.name));
   const csv = () => {
