@@ -23,12 +23,13 @@ export interface FilledThing {
   seqBase: number;
 }
 
-const INSERT_ROWS = `INSERT INTO telemetry
+/** The rows of one thing, a sample every `step` minutes. */
+const insertRows = (step: number) => `INSERT INTO telemetry
   (tenant_id, channel_id, thing_id, subtopic, name, unit, time, value, seq, idx)
   SELECT $1, $2, $3, '', s.name, s.unit, g.t,
     round((s.mean + s.swing * sin(extract(epoch FROM g.t) / 86400 * 2 * pi()) + s.noise * (random() - 0.5))::numeric, 2)::float8,
     $4 + g.n, s.idx
-  FROM generate_series($5::timestamptz, $6::timestamptz - interval '1 minute', interval '1 minute') WITH ORDINALITY AS g(t, n)
+  FROM generate_series($5::timestamptz, $6::timestamptz - interval '${step} minutes', interval '${step} minutes') WITH ORDINALITY AS g(t, n)
   CROSS JOIN (VALUES ${SERIES.map((_, i) => `($${7 + i * 5}, $${8 + i * 5}, $${9 + i * 5}::float8, $${10 + i * 5}::float8, $${11 + i * 5}::float8, ${i})`).join(', ')})
     AS s(name, unit, mean, swing, noise, idx)`;
 
@@ -48,14 +49,35 @@ const LATEST = `INSERT INTO telemetry_latest
     string_value, bool_value, data_value, sum, seq, idx
   FROM telemetry WHERE thing_id = $1 ORDER BY thing_id, name, time DESC, seq DESC, idx DESC`;
 
+/** How much {@link fillThing} writes: `days` ending at its `to`, a sample every `stepMinutes`. */
+export interface FillSpan {
+  /** @default 30 */
+  days?: number;
+  /** @default 1 */
+  stepMinutes?: number;
+}
+
 /** Writes 30 days ending at `to` for one thing: rows, rollups and latest values, in one transaction. */
-export async function fillThing(pool: pg.Pool, thing: FilledThing, to: Date): Promise<void> {
-  const from = new Date(to.getTime() - SAMPLES_PER_SERIES * 60_000);
-  await new Partitions().ensure(pool, [from.getTime(), to.getTime() - 1]);
+export async function fillThing(
+  pool: pg.Pool,
+  thing: FilledThing,
+  to: Date,
+  span: FillSpan = {},
+): Promise<void> {
+  const step = span.stepMinutes ?? 1;
+  if (!Number.isInteger(step) || step < 1)
+    throw new RangeError(`stepMinutes must be a whole number ≥ 1, got ${step}`);
+  const from = new Date(
+    to.getTime() - (span.days === undefined ? SAMPLES_PER_SERIES * 60_000 : span.days * 86_400_000),
+  );
+  // the table is partitioned by month: one time in each month of the span
+  const months: number[] = [to.getTime() - 1];
+  for (let t = from.getTime(); t < to.getTime(); t += 28 * 86_400_000) months.push(t);
+  await new Partitions().ensure(pool, months);
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    await client.query(INSERT_ROWS, [
+    await client.query(insertRows(step), [
       thing.tenantId,
       thing.channelId,
       thing.thingId,

@@ -2,6 +2,7 @@
 // exporting a Scenario, added here.
 import type { Scenario } from '../types.ts';
 import { coapIngest } from './coap-ingest.ts';
+import { dashboardChart } from './dashboard-chart.ts';
 import { fleet } from './fleet.ts';
 import { fleetCluster } from './fleet-cluster.ts';
 import { httpIngest } from './http-ingest.ts';
@@ -22,6 +23,7 @@ export const SCENARIOS: readonly Scenario[] = [
   rebuild,
   query,
   fleetCluster,
+  dashboardChart,
   predict,
 ];
 

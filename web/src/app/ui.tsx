@@ -126,3 +126,83 @@ export function ago(iso: string | null | undefined, now = Date.now()): string {
   if (s < 86400) return `${Math.round(s / 3600)} h ago`;
   return `${Math.round(s / 86400)} d ago`;
 }
+
+/** A form whose submit runs `onSubmit` instead of navigating. */
+export function Form({
+  onSubmit,
+  children,
+  class: className,
+}: {
+  onSubmit(): void;
+  children: ComponentChildren;
+  class?: string;
+}) {
+  return (
+    <form
+      class={className}
+      onSubmit={(e) => {
+        e.preventDefault();
+        onSubmit();
+      }}
+    >
+      {children}
+    </form>
+  );
+}
+
+/** The search box above a list. */
+export function SearchBox({
+  label,
+  value,
+  onChange,
+}: {
+  label: string;
+  value: string;
+  onChange(v: string): void;
+}) {
+  return (
+    <search class="toolbar">
+      <label>
+        {label}
+        <input type="search" value={value} onInput={(e) => onChange(e.currentTarget.value)} />
+      </label>
+    </search>
+  );
+}
+
+/** A labelled text input bound to `value`. */
+export function Field({
+  label,
+  value,
+  onChange,
+  type = 'text',
+  autocomplete,
+  required,
+  minLength,
+  maxLength,
+}: {
+  label: ComponentChildren;
+  value: string;
+  onChange(v: string): void;
+  type?: 'text' | 'email' | 'password';
+  autocomplete?: string;
+  required?: boolean;
+  minLength?: number;
+  maxLength?: number;
+}) {
+  return (
+    <label>
+      {label}
+      <input
+        // preact types each input type apart; these three take the same attributes
+        type={type as 'text'}
+        autocomplete={autocomplete}
+        required={required}
+        minLength={minLength}
+        maxLength={maxLength}
+        value={value}
+        onInput={(e) => onChange(e.currentTarget.value)}
+      />
+    </label>
+  );
+}

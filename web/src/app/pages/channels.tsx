@@ -2,7 +2,17 @@ import { useState } from 'preact/hooks';
 import { gql } from '../api/session.ts';
 import type { Channel, Connection } from '../api/types.ts';
 import { href, navigate } from '../router.ts';
-import { ErrorText, formatTime, Pager, useAction, useAsync, usePager } from '../ui.tsx';
+import {
+  ErrorText,
+  Field,
+  Form,
+  formatTime,
+  Pager,
+  SearchBox,
+  useAction,
+  useAsync,
+  usePager,
+} from '../ui.tsx';
 import { RenameInline } from './rename.tsx';
 
 const PAGE_SIZE = 20;
@@ -27,12 +37,7 @@ export function ChannelsPage() {
     <section>
       <h1>Channels</h1>
       <CreateChannel onCreated={(id) => navigate('channels', id)} />
-      <search class="toolbar">
-        <label>
-          Search channels by name
-          <input type="search" value={search} onInput={(e) => setSearch(e.currentTarget.value)} />
-        </label>
-      </search>
+      <SearchBox label="Search channels by name" value={search} onChange={setSearch} />
       <ErrorText error={list.error} />
       {channels && channels.nodes.length === 0 && (
         <p>{search ? 'No channel matches.' : 'No channels yet: create one above.'}</p>
@@ -88,21 +93,12 @@ function CreateChannel({ onCreated }: { onCreated(id: string): void }) {
   return (
     <details class="panel">
       <summary>New channel</summary>
-      <form
-        class="inline"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void action.run();
-        }}
-      >
-        <label>
-          Name
-          <input required maxLength={200} value={name} onInput={(e) => setName(e.currentTarget.value)} />
-        </label>
+      <Form class="inline" onSubmit={() => void action.run()}>
+        <Field label="Name" required maxLength={200} value={name} onChange={setName} />
         <button type="submit" disabled={action.busy}>
           Create channel
         </button>
-      </form>
+      </Form>
       <ErrorText error={action.error} />
     </details>
   );

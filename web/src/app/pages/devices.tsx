@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { gql } from '../api/session.ts';
 import type { Connection, ThingSummary } from '../api/types.ts';
 import { href, navigate } from '../router.ts';
-import { ago, ErrorText, Pager, useAction, useAsync, usePager } from '../ui.tsx';
+import { ago, ErrorText, Field, Form, Pager, SearchBox, useAction, useAsync, usePager } from '../ui.tsx';
 import { Credentials, type Issued } from './credentials.tsx';
 
 const PAGE_SIZE = 20;
@@ -30,12 +30,7 @@ export function DevicesPage() {
     <section>
       <h1>Things</h1>
       <CreateThing onCreated={list.reload} />
-      <search class="toolbar">
-        <label>
-          Search things by name
-          <input type="search" value={search} onInput={(e) => setSearch(e.currentTarget.value)} />
-        </label>
-      </search>
+      <SearchBox label="Search things by name" value={search} onChange={setSearch} />
       <ErrorText error={list.error} />
       {things && things.nodes.length === 0 && (
         <p>{search ? 'No thing matches.' : 'No things yet: create one above.'}</p>
@@ -126,21 +121,12 @@ function CreateThing({ onCreated }: { onCreated(): void }) {
   return (
     <details class="panel" open={issued !== undefined}>
       <summary>New thing</summary>
-      <form
-        class="inline"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void action.run();
-        }}
-      >
-        <label>
-          Name
-          <input required maxLength={200} value={name} onInput={(e) => setName(e.currentTarget.value)} />
-        </label>
+      <Form class="inline" onSubmit={() => void action.run()}>
+        <Field label="Name" required maxLength={200} value={name} onChange={setName} />
         <button type="submit" disabled={action.busy}>
           Create thing
         </button>
-      </form>
+      </Form>
       <ErrorText error={action.error} />
       {issued && (
         <>

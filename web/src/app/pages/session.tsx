@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { login, signup } from '../api/session.ts';
 import { href } from '../router.ts';
-import { ErrorText, Status, useAction } from '../ui.tsx';
+import { ErrorText, Field, Form, Status, useAction } from '../ui.tsx';
 
 export function LoginPage({ notice }: { notice?: string | undefined }) {
   const [email, setEmail] = useState('');
@@ -11,37 +11,28 @@ export function LoginPage({ notice }: { notice?: string | undefined }) {
     <section class="auth">
       <h1>Log in to Telly</h1>
       {notice && <Status kind="warn">{notice}</Status>}
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          void action.run();
-        }}
-      >
-        <label>
-          Email
-          <input
-            type="email"
-            autocomplete="username"
-            required
-            value={email}
-            onInput={(e) => setEmail(e.currentTarget.value)}
-          />
-        </label>
-        <label>
-          Password
-          <input
-            type="password"
-            autocomplete="current-password"
-            required
-            value={password}
-            onInput={(e) => setPassword(e.currentTarget.value)}
-          />
-        </label>
+      <Form onSubmit={() => void action.run()}>
+        <Field
+          label="Email"
+          type="email"
+          autocomplete="username"
+          required
+          value={email}
+          onChange={setEmail}
+        />
+        <Field
+          label="Password"
+          type="password"
+          autocomplete="current-password"
+          required
+          value={password}
+          onChange={setPassword}
+        />
         <ErrorText error={action.error} />
         <button type="submit" disabled={action.busy}>
           {action.busy ? 'Logging in…' : 'Log in'}
         </button>
-      </form>
+      </Form>
       <p>
         No account yet? <a href={href('signup')}>Sign up</a>
       </p>
@@ -58,47 +49,34 @@ export function SignupPage() {
     <section class="auth">
       <h1>Sign up</h1>
       <p>Creates your tenant (your organisation's space) with you as its owner.</p>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          void action.run();
-        }}
-      >
-        <label>
-          Email
-          <input
-            type="email"
-            autocomplete="username"
-            required
-            value={email}
-            onInput={(e) => setEmail(e.currentTarget.value)}
-          />
-        </label>
-        <label>
-          Password <span class="hint">(at least 10 characters, not a common one)</span>
-          <input
-            type="password"
-            autocomplete="new-password"
-            required
-            minLength={10}
-            value={password}
-            onInput={(e) => setPassword(e.currentTarget.value)}
-          />
-        </label>
-        <label>
-          Tenant name
-          <input
-            required
-            maxLength={200}
-            value={tenantName}
-            onInput={(e) => setTenantName(e.currentTarget.value)}
-          />
-        </label>
+      <Form onSubmit={() => void action.run()}>
+        <Field
+          label="Email"
+          type="email"
+          autocomplete="username"
+          required
+          value={email}
+          onChange={setEmail}
+        />
+        <Field
+          label={
+            <>
+              Password <span class="hint">(at least 10 characters, not a common one)</span>
+            </>
+          }
+          type="password"
+          autocomplete="new-password"
+          required
+          minLength={10}
+          value={password}
+          onChange={setPassword}
+        />
+        <Field label="Tenant name" required maxLength={200} value={tenantName} onChange={setTenantName} />
         <ErrorText error={action.error} />
         <button type="submit" disabled={action.busy}>
           {action.busy ? 'Signing up…' : 'Sign up'}
         </button>
-      </form>
+      </Form>
       <p>
         Have an account? <a href={href('login')}>Log in</a>
       </p>
