@@ -12,6 +12,7 @@ import { mqttIngest } from './mqtt-ingest.ts';
 import { predict } from './predict.ts';
 import { query } from './query.ts';
 import { rebuild } from './rebuild.ts';
+import { streamInference } from './stream-inference.ts';
 
 export const SCENARIOS: readonly Scenario[] = [
   mqttIngest,
@@ -25,6 +26,7 @@ export const SCENARIOS: readonly Scenario[] = [
   fleetCluster,
   dashboardChart,
   predict,
+  streamInference,
 ];
 
 export function findScenario(name: string): Scenario | undefined {

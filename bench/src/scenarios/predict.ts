@@ -5,6 +5,7 @@
 import { LoadedModel, OrtTensor } from '@telly/inference';
 import { referenceModel } from '@telly/inference/testing';
 import { alternate } from '../lib/alternate.ts';
+import { uploadReferenceModel } from '../lib/models.ts';
 import { ratioVerdict } from '../lib/ratio.ts';
 import { logIn } from '../lib/simulator.ts';
 import { median, round } from '../lib/stats.ts';
@@ -34,28 +35,6 @@ function batchOf(size: number): number[][] {
   );
 }
 
-async function upload(api: string, token: string): Promise<void> {
-  const form = new FormData();
-  const query = 'mutation($input: UploadModelInput!) { uploadModel(input: $input) { id deployedVersion } }';
-  form.set(
-    'operations',
-    JSON.stringify({ query, variables: { input: { name: 'digits', deploy: true, file: null } } }),
-  );
-  form.set('map', JSON.stringify({ 0: ['variables.input.file'] }));
-  form.set('0', new Blob([new Uint8Array(referenceModel('digits'))]), 'digits.onnx');
-  const res = await fetch(`${api}/graphql`, {
-    method: 'POST',
-    body: form,
-    headers: { authorization: `Bearer ${token}`, 'graphql-require-preflight': '1' },
-  });
-  const body = (await res.json()) as {
-    data?: { uploadModel: { deployedVersion: number } };
-    errors?: unknown;
-  };
-  if (body.data?.uploadModel.deployedVersion !== 1)
-    throw new Error(`upload failed: ${JSON.stringify(body.errors)}`);
-}
-
 /** Predictions per second from `clients` loops of `once` for `ms`; each call predicts BATCH instances. */
 async function rate(ms: number, clients: number, once: () => Promise<void>): Promise<number> {
   const deadline = performance.now() + ms;
@@ -83,7 +62,7 @@ async function runScenario(ctx: ScenarioContext) {
   const account = await provisionDevices(telly, 1, ctx.signal);
   const api = telly.platform.apiUrl;
   const token = await logIn(api, account.email, account.password, ctx.signal);
-  await upload(api, token);
+  await uploadReferenceModel(api, token, 'digits', 'digits');
   const instances = batchOf(BATCH);
   const body = JSON.stringify({ instances });
   const url = `${api}/v1/models/digits:predict`;
