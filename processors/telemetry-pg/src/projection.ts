@@ -35,8 +35,7 @@ export function telemetryProjection(
     name,
     stream: STREAMS.MESSAGES.name,
     filter: [...messageFilters()],
-    // continuous: the next messages arrive while a batch is written; a batch is what came meanwhile
-    batch: { maxMessages: 2000, continuous: true },
+    batch: { maxMessages: 1000 },
     onAckFloor: (seq) => checkpoint.prune(seq),
     async handle(messages) {
       const { points, deadLetters } = telemetryBatch(messages);
