@@ -1,17 +1,29 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { waitFor } from '@telly/harness';
+import { type RunningProcessor, runMigrations, runProcessor } from '@telly/runtime';
+import { TelemetryQueries, telemetryMigrations, telemetryProjection } from '@telly/telemetry-pg';
 import { type KafkaTestStack, startKafkaTestStack } from './testing/kafka-stack.ts';
 
 let k: KafkaTestStack;
+let telemetry: RunningProcessor | undefined;
 before(async () => {
   k = await startKafkaTestStack();
+  // the Postgres telemetry projection, as telly up runs it: what a user queries
+  await runMigrations(k.stack.pool, telemetryMigrations);
+  telemetry = await runProcessor(telemetryProjection(k.stack.pool), {
+    nc: k.stack.nc,
+    logger: k.stack.logger,
+  });
 });
-after(() => k?.stop());
+after(async () => {
+  await telemetry?.stop();
+  await k?.stop();
+});
 
 const senml = (v: number) => JSON.stringify([{ n: 'temperature', u: 'Cel', v }]);
 
-test('records produced with kcat become messages in the log, each once, with its topic/partition/offset as id', async () => {
+test('records produced with kcat become messages in the log, each once, with its topic/partition/offset as id, and telemetry', async () => {
   const { stack } = k;
   const { tenantId, channelId } = await stack.tenant();
   const thing = await stack.thing(tenantId, [channelId]);
@@ -38,6 +50,18 @@ test('records produced with kcat become messages in the log, each once, with its
     assert.deepEqual(
       messages.map((m) => (JSON.parse(m.body) as Array<{ v: number }>)[0]?.v),
       [1, 2, 3],
+    );
+    // and as telemetry: the latest value of the thing is the last record's
+    const latest = await waitFor(
+      async () => {
+        const rows = await new TelemetryQueries(k.stack.pool).latest(tenantId, thing.thingId);
+        return rows[0]?.value === 3 && rows;
+      },
+      { what: 'the telemetry of the records', timeoutMs: 30_000 },
+    );
+    assert.deepEqual(
+      latest.map((r) => [r.name, r.value, r.unit, r.channel_id]),
+      [['temperature', 3, 'Cel', channelId]],
     );
   } finally {
     await running.stop();
