@@ -42,7 +42,7 @@ export {
   KAFKA_THING_FROM,
   KAFKA_TOPIC_PATTERN,
 } from './events/kafka.ts';
-export type { ModelPostprocessing, ModelPreprocessing } from './events/models.ts';
+export type { ModelEventType, ModelPostprocessing, ModelPreprocessing } from './events/models.ts';
 export { MODEL_NAME_PATTERN } from './events/models.ts';
 export type { UserRole } from './events/registry.ts';
 export { REGISTRY_EVENTS, USER_ROLES } from './events/registry.ts';

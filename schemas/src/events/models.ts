@@ -164,3 +164,6 @@ export const MODEL_EVENTS = {
   'model.unbound': ModelUnbound,
   'model.deleted': ModelDeleted,
 } as const;
+
+/** `'model.created' | 'model.version-added' | …` */
+export type ModelEventType = keyof typeof MODEL_EVENTS;

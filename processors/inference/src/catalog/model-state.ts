@@ -1,13 +1,6 @@
-import type { EventData, EventOf } from '@telly/schemas';
+import type { EventData, EventOf, ModelEventType } from '@telly/schemas';
 
-export type ModelEventType =
-  | 'model.created'
-  | 'model.version-added'
-  | 'model.deployed'
-  | 'model.undeployed'
-  | 'model.bound'
-  | 'model.unbound'
-  | 'model.deleted';
+export type { ModelEventType };
 export type ModelEvent = EventOf<ModelEventType>;
 
 export type ModelVersion = EventData<'model.version-added'> & { createdAt: string };

@@ -1,13 +1,5 @@
+import type { ModelEventType } from '@telly/schemas';
 import type { ApplyHandlers } from './types.ts';
-
-type ModelEventType =
-  | 'model.created'
-  | 'model.version-added'
-  | 'model.deployed'
-  | 'model.undeployed'
-  | 'model.bound'
-  | 'model.unbound'
-  | 'model.deleted';
 
 /** Models are read by @telly/inference (a fold of their events): nothing of them is in these tables. */
 const ignored = async () => {};
