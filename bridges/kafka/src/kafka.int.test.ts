@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { jetstream } from '@nats-io/jetstream';
 import { waitFor } from '@telly/harness';
-import { type RunningProcessor, runMigrations, runProcessor } from '@telly/runtime';
+import { Publisher, type RunningProcessor, runMigrations, runProcessor } from '@telly/runtime';
+import { createEvent } from '@telly/schemas';
 import { TelemetryQueries, telemetryMigrations, telemetryProjection } from '@telly/telemetry-pg';
+import { v7 } from 'uuid';
 import { type KafkaTestStack, startKafkaTestStack } from './testing/kafka-stack.ts';
 
 let k: KafkaTestStack;
@@ -139,7 +142,7 @@ test('a record of another tenant’s thing, of a thing not connected to the chan
   }
 });
 
-test('a sink streams the tenant’s messages and events to Kafka, keyed by thing, in order per thing, and nothing of another tenant', async () => {
+test('a sink streams the tenant’s messages and events (alerts, command status, refusals) to Kafka, keyed by thing, in order per thing, and nothing of another tenant', async () => {
   const { stack } = k;
   const a = await stack.tenant();
   const t1 = await stack.thing(a.tenantId, [a.channelId]);
@@ -175,6 +178,37 @@ test('a sink streams the tenant’s messages and events to Kafka, keyed by thing
         body: new TextEncoder().encode('nope'),
       })
       .catch(() => {});
+    // an alert of the tenant's (as the rules processor raises it) and a command status
+    const publisher = new Publisher(jetstream(stack.nc));
+    const stamp = () => ({ id: v7(), now: Date.now() });
+    const alertId = v7();
+    await publisher.publishEvent(
+      createEvent(
+        'alert.raised',
+        {
+          tenantId: a.tenantId,
+          data: {
+            alertId,
+            ruleId: v7(),
+            thingId: t2.thingId,
+            channelId: a.channelId,
+            name: 'temperature',
+            value: 93.5,
+            threshold: 90,
+            severity: 'critical',
+            message: 'temperature above 90',
+          },
+        },
+        stamp(),
+      ),
+    );
+    await publisher.publishEvent(
+      createEvent(
+        'command.succeeded',
+        { tenantId: a.tenantId, data: { commandId: v7(), thingId: t2.thingId, result: 'ok' } },
+        stamp(),
+      ),
+    );
     const out = await waitFor(
       async () => {
         const r = await k.consume(`out-msg-${suffix}`);
@@ -199,9 +233,24 @@ test('a sink streams the tenant’s messages and events to Kafka, keyed by thing
     const events = await waitFor(
       async () => {
         const r = await k.consume(`out-evt-${suffix}`);
-        return r.some((e) => e.headers['Telly-Event'] === 'message.rejected') && r;
+        return (
+          r.some((e) => e.headers['Telly-Event'] === 'message.rejected') &&
+          r.some((e) => e.headers['Telly-Event'] === 'command.succeeded') &&
+          r
+        );
       },
       { what: 'the rejection event in the events topic', timeoutMs: 30_000 },
+    );
+    const ofT2 = events.filter((e) => e.key === t2.thingId).map((e) => e.headers['Telly-Event']);
+    assert.deepEqual(
+      ofT2,
+      ['alert.raised', 'command.succeeded'],
+      'the alert and the command status, in order',
+    );
+    assert.equal(
+      (JSON.parse(events.find((e) => e.key === t2.thingId)?.value ?? '{}') as { data?: { alertId?: string } })
+        .data?.alertId,
+      alertId,
     );
     const rejected = events.find((e) => e.headers['Telly-Event'] === 'message.rejected');
     assert.equal(rejected?.key, t1.thingId);
