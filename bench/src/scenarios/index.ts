@@ -12,6 +12,7 @@ import { mqttIngest } from './mqtt-ingest.ts';
 import { predict } from './predict.ts';
 import { query } from './query.ts';
 import { rebuild } from './rebuild.ts';
+import { rules } from './rules.ts';
 import { streamInference } from './stream-inference.ts';
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -27,6 +28,7 @@ export const SCENARIOS: readonly Scenario[] = [
   dashboardChart,
   predict,
   streamInference,
+  rules,
 ];
 
 export function findScenario(name: string): Scenario | undefined {

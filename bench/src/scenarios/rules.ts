@@ -1,0 +1,184 @@
+// 1,000 active rules over a fleet's load: readings appended to MESSAGES at a steady rate
+// (straight into JetStream as the operator, so what is measured is Telly behind the bridges),
+// first with no rules (the reference, in the same run, on the same Telly), then with 1,000
+// thing-scoped rules over the same measurement. Measured: the extra CPU of Telly's process tree,
+// and the latency from a reading's append (its ack) to its `alert.raised` in EVENTS, of a probe
+// rule that raises on every other reading of a probe thing.
+
+import { jetstream } from '@nats-io/jetstream';
+import { connectNats, Publisher } from '@telly/runtime';
+import { createEvent, decodeEvent, eventSubject, messageSubject } from '@telly/schemas';
+import { v7 } from 'uuid';
+import { LatencyHistogram } from '../lib/histogram.ts';
+import { TreeMonitor } from '../lib/process-tree.ts';
+import { round } from '../lib/stats.ts';
+import { provisionDevices, startTelly } from '../lib/telly-stack.ts';
+import type { Scenario, ScenarioContext, Size } from '../types.ts';
+
+const TARGET_EXTRA_CPU = 0.15;
+const TARGET_P99_MS = 50;
+const PROBE_EVERY_MS = 100;
+const SIZES: Record<Size, { devices: number; rulesPerDevice: number; rate: number; ms: number }> = {
+  smoke: { devices: 5, rulesPerDevice: 4, rate: 200, ms: 3_000 },
+  short: { devices: 100, rulesPerDevice: 10, rate: 1_000, ms: 20_000 },
+  full: { devices: 100, rulesPerDevice: 10, rate: 1_000, ms: 60_000 },
+};
+const HEADERS = { 'Content-Type': 'application/senml+json', 'Telly-Protocol': 'http' };
+
+async function runScenario(ctx: ScenarioContext) {
+  const size = SIZES[ctx.size];
+  const ms = ctx.durationMs ?? size.ms;
+  ctx.log('starting Telly');
+  await using telly = await startTelly({
+    profileDir: ctx.profileDir,
+    natsSyncInterval: ctx.natsSyncInterval,
+    signal: ctx.signal,
+  });
+  const account = await provisionDevices(telly, size.devices + 1, ctx.signal);
+  const [probe, ...fleet] = account.devices;
+  const nc = await connectNats(telly.nats, 'telly-bench-rules');
+  try {
+    const publisher = new Publisher(jetstream(nc));
+    const at = (thing: string) => ({ tenant: account.tenantId, channel: account.channelId, thing });
+    const subjects = fleet.map((d) => messageSubject(at(d.thingId)));
+    const probeSubject = messageSubject(at(probe!.thingId));
+    const sentAt = new Map<number, number>();
+    const latency = new LatencyHistogram();
+    const sub = nc.subscribe(
+      eventSubject({ tenant: account.tenantId, type: 'alert', thing: probe!.thingId }),
+    );
+    (async () => {
+      for await (const m of sub) {
+        const event = decodeEvent(m.data);
+        if (event.type !== 'alert.raised') continue;
+        const sent = sentAt.get(Date.parse(event.time));
+        if (sent !== undefined) latency.record(performance.now() - sent);
+      }
+    })().catch(() => {});
+
+    /** Offers the load for `ms`, and the probe's readings (60, 0, 60, …) when `probing`. */
+    const load = async (probing: boolean) => {
+      const monitor = new TreeMonitor(telly.roots, telly.names);
+      monitor.start();
+      const started = performance.now();
+      let sent = 0;
+      let probes = 0;
+      const pending: Promise<unknown>[] = [];
+      while (performance.now() - started < ms) {
+        ctx.signal.throwIfAborted();
+        const due = Math.floor(((performance.now() - started) / 1000) * size.rate);
+        for (; sent < due; sent++) {
+          const body = JSON.stringify([{ n: 'temperature', v: 20 + (sent % 10) / 10, t: Date.now() / 1000 }]);
+          pending.push(
+            publisher.publish(subjects[sent % subjects.length]!, body, {
+              headers: { ...HEADERS, 'Telly-Received': String(Date.now()) },
+            }),
+          );
+        }
+        const probesDue = Math.floor((performance.now() - started) / PROBE_EVERY_MS);
+        for (; probing && probes < probesDue; probes++) {
+          const t = Date.now();
+          const body = JSON.stringify([{ n: 'temperature', v: probes % 2 === 0 ? 60 : 0, t: t / 1000 }]);
+          pending.push(
+            publisher
+              .publish(probeSubject, body, { headers: { ...HEADERS, 'Telly-Received': String(t) } })
+              .then(() => sentAt.set(t, performance.now())),
+          );
+        }
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await Promise.all(pending);
+      const cpu = monitor.stop();
+      return { cpu, sent, offeredPerSecond: round(sent / ((performance.now() - started) / 1000)) };
+    };
+
+    ctx.log(`reference: ${size.rate} msg/s for ${ms} ms, no rules`);
+    const without = await load(false);
+    const rules = size.devices * size.rulesPerDevice;
+    ctx.log(`creating ${rules} rules`);
+    // appended to REGISTRY as the API's decider would (in parallel: what is measured is the
+    // engine, not createRule's round trips), then waited for in the rules projection
+    const rule = (thingId: string, name: string, condition: Record<string, unknown>) =>
+      publisher.publishEvent(
+        createEvent(
+          'rule.created',
+          {
+            tenantId: account.tenantId,
+            data: {
+              ruleId: v7(),
+              name,
+              thingId,
+              measurement: 'temperature',
+              condition: condition as never,
+              severity: 'warning',
+              message: '{thing}: {name} is {value}',
+              actions: [],
+              enabled: true,
+            },
+          },
+          { id: v7(), now: Date.now() },
+        ),
+      );
+    await Promise.all([
+      ...fleet.flatMap((device, i) =>
+        Array.from({ length: size.rulesPerDevice }, (_, k) =>
+          // never true at this load's values: evaluated on every reading, never raising
+          rule(device.thingId, `bench ${i}.${k}`, {
+            op: 'gt',
+            value: 100 + k,
+            clearValue: 90,
+            ...(k % 2 === 0 ? { for: '1m' } : {}),
+          }),
+        ),
+      ),
+      rule(probe!.thingId, 'probe', { op: 'gt', value: 50 }),
+    ]);
+    for (;;) {
+      ctx.signal.throwIfAborted();
+      const { rules: page } = await telly.platform.gql<{ rules: { totalCount: number } }>(
+        '{ rules(first: 1) { totalCount } }',
+        {},
+        account.token,
+      );
+      if (page.totalCount >= rules + 1) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    ctx.log(`with ${rules} rules: ${size.rate} msg/s for ${ms} ms`);
+    const withRules = await load(true);
+    await new Promise((r) => setTimeout(r, 2_000)); // the last probes' alerts
+    sub.unsubscribe();
+    const extra = round(withRules.cpu.cpuPercent / without.cpu.cpuPercent - 1);
+    const summary = latency.summary();
+    const met = extra <= TARGET_EXTRA_CPU && summary.p99 <= TARGET_P99_MS;
+    return {
+      telly: { label: `CPU with ${rules} rules`, value: withRules.cpu.cpuPercent, unit: '% of a core' },
+      reference: {
+        label: 'CPU of the same load without rules',
+        value: without.cpu.cpuPercent,
+        unit: '% of a core',
+        kind: 'measured' as const,
+      },
+      ratio: round(withRules.cpu.cpuPercent / without.cpu.cpuPercent),
+      met,
+      verdict: `extra CPU ${Math.round(extra * 100)} % ${extra <= TARGET_EXTRA_CPU ? '≤' : '>'} 15 %, reading → alert.raised p50 ${summary.p50} ms, p99 ${summary.p99} ms ${summary.p99 <= TARGET_P99_MS ? '≤' : '>'} ${TARGET_P99_MS} ms`,
+      details: {
+        settings: { ...size, ms, rules: rules + 1 },
+        offeredPerSecond: { without: without.offeredPerSecond, with: withRules.offeredPerSecond },
+        cpuWithout: without.cpu,
+        cpuWith: withRules.cpu,
+        alertLatencyMs: summary,
+      },
+      versions: telly.versions,
+    };
+  } finally {
+    await nc.close();
+  }
+}
+
+export const rules: Scenario = {
+  name: 'rules',
+  title: '1,000 active rules over a fleet’s load',
+  target: `≤ ${TARGET_EXTRA_CPU * 100} % extra CPU; reading ack → alert.raised p99 ≤ ${TARGET_P99_MS} ms`,
+  reference: 'the same load without rules, on the same Telly, in the same run',
+  run: runScenario,
+};
