@@ -1,41 +1,63 @@
 // Cluster mode, black-box: a 3-server NATS cluster (the permissions of nats-auth.ts, every stream
 // R3, sync_interval always), one Postgres, and two `telly up` supervisors on it, so every
 // registered component runs twice. The tests share that stack: what runs, that the instances
-// share the work, and then the faults under continuous MQTT and HTTP load.
+// share the work, and then the faults under continuous MQTT and HTTP load (with a rule whose
+// alerts, their events and their mails must come out once each).
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { waitFor } from '@telly/harness';
-import { connectNats } from '@telly/runtime';
+import { NatsCluster, SmtpCapture, waitFor } from '@telly/harness';
+import { connectNats, ensureTopology } from '@telly/runtime';
+import { STREAMS } from '@telly/schemas';
 import { createClient } from 'graphql-ws';
 import mqtt from 'mqtt';
 import pg from 'pg';
 import { WebSocket } from 'ws';
 import { type ClusterStack, startClusterStack } from '../testing/cluster.ts';
-import { type Platform, provisionDevice } from '../testing/platform.ts';
+import { type Platform, provisionDevice, runTelly } from '../testing/platform.ts';
 import { COMPONENTS } from '../up/components.ts';
-import { DURABLES } from '../up/nats-auth.ts';
+import { DURABLES, NATS_USERS, type NatsUser, natsUserName } from '../up/nats-auth.ts';
+import { passwordVariable, renderManagedAuthorization } from '../up/nats-auth-config.ts';
 import { startGateway } from './gateway.ts';
 import { request } from './https.ts';
 import { DeviceLoad } from './load.ts';
 import { monitoredMetrics } from './monitoring.ts';
-import { logCopies, lostAndDoubled, telemetryCopies } from './verify.ts';
+import { NATSCLI, required } from './tools.ts';
+import { alertEvents, logCopies, lostAndDoubled, streamDigest, telemetryCopies } from './verify.ts';
 
+const run = promisify(execFile);
 const INSTANCES = 2;
 /** Device messages per second per protocol during the fault run. */
 const RATE = Number(process.env.TELLY_CLUSTER_RATE ?? 40);
 /** What a device may wait for an ack during a rolling restart (its client retrying meanwhile). */
 const ROLLING_RETRY_BOUND_MS = 20_000;
+/** The load's `v` is 0 for this many messages, then 1 as many: a rule `v > 0.5` raises and resolves. */
+const ALERT_HALF_PERIOD = 5 * RATE;
+/**
+ * Repeated mails (same Message-ID) the rules component admits: a notifier stopped between the
+ * SMTP server's acceptance and marking the job sent resends it after the lease (docs/rules.md),
+ * at most one batch of 16 jobs each time; two faults here can stop one there (its SIGKILL, and
+ * Postgres gone under it).
+ */
+const MAIL_REPEAT_BOUND = 2 * 16;
 
 let stack: ClusterStack;
+let smtp: SmtpCapture;
 /** The components `telly up` runs in this environment (the list other packages register into). */
 const components = COMPONENTS.filter((c) => c.enabled?.(process.env) ?? true).map((c) => c.name);
 
 before(async () => {
-  stack = await startClusterStack({ instances: INSTANCES });
+  smtp = await SmtpCapture.start();
+  stack = await startClusterStack({ instances: INSTANCES, env: { TELLY_SMTP_URL: smtp.url } });
 });
 after(async () => {
   await stack?.stop();
+  await smtp?.stop();
 });
 
 type Health = Awaited<ReturnType<Platform['health']>>['body'];
@@ -371,7 +393,7 @@ test('the nginx gateway in front of both instances: HTTPS GraphQL, a WSS subscri
   );
 });
 
-test('faults under load: a nats-server, one instance of every component and Postgres SIGKILLed, then a rolling restart: no acked message lost or doubled', {
+test('faults under load: a nats-server, one instance of every component and Postgres SIGKILLed, then a rolling restart: no acked message lost or doubled, no alert doubled', {
   timeout: 400_000,
 }, async (t) => {
   const [a] = stack.instances as [Platform, Platform];
@@ -408,11 +430,28 @@ test('faults under load: a nats-server, one instance of every component and Post
     );
   }
 
+  // a rule over every thing of the tenant, mailing each transition; the load crosses it every
+  // ALERT_HALF_PERIOD messages on both things
+  const ruleInput = {
+    name: 'cluster v high',
+    measurement: 'v',
+    condition: { op: 'GT', value: 0.5 },
+    severity: 'MAJOR',
+    message: '{thing}: v at {value}',
+    actions: [{ email: { to: ['ops@example.com'] } }],
+  };
+  const { createRule } = await a.gql<{ createRule: { id: string } }>(
+    'mutation($input: CreateRuleInput!) { createRule(input: $input) { id } }',
+    { input: ruleInput },
+    owner.token,
+  );
+  const ruleId = createRule.id;
   const load = new DeviceLoad({
     mqtt: owner,
     http: httpDevice,
     bridges: () => stack.instances.map((p) => ({ mqttPort: p.ports.mqtt, httpPort: p.ports.http })),
     rate: RATE,
+    value: (seq) => Math.floor(seq / ALERT_HALF_PERIOD) % 2,
   });
   const phases: Record<string, unknown>[] = [];
   const started = Date.now();
@@ -441,6 +480,15 @@ test('faults under load: a nats-server, one instance of every component and Post
   const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 2 });
   pool.on('error', () => {}); // Postgres is killed on purpose below
   try {
+    // the rules component evaluates with the rule from the batch after it is in its table
+    await waitFor(
+      async () => (await pool.query('SELECT 1 FROM rules WHERE id = $1', [ruleId])).rowCount === 1,
+      {
+        timeoutMs: 30_000,
+        what: 'the rule projected',
+      },
+    );
+    const loadFrom = new Date();
     await load.start();
     await waitFor(() => load.acked >= 4 * RATE, { timeoutMs: 30_000, what: 'the load running' });
 
@@ -511,6 +559,109 @@ test('faults under load: a nats-server, one instance of every component and Post
       { timeoutMs: 90_000, intervalMs: 500, what: 'the telemetry projection caught up with the log' },
     );
     const inProjection = lostAndDoubled(stored, projection.rows);
+
+    // the alerts: what a backtest of the rule over the log finds (the live evaluator's code, with
+    // the live rule's alert ids) is what the live rule raised and resolved, each once, despite the
+    // faults; the alerts projection, EVENTS and the mails agree with it
+    const { backtestRule } = await a.gql<{
+      backtestRule: {
+        readings: number;
+        alerts: { alertId: string; raisedAt: string; resolvedAt: string | null }[];
+      };
+    }>(
+      `query($input: CreateRuleInput!, $from: DateTime!, $to: DateTime!, $rule: ID) {
+        backtestRule(input: $input, from: $from, to: $to, ruleId: $rule) { readings alerts { alertId raisedAt resolvedAt } }
+      }`,
+      {
+        input: ruleInput,
+        from: loadFrom.toISOString(),
+        to: new Date(Date.now() + 1_000).toISOString(),
+        rule: ruleId,
+      },
+      owner.token,
+    );
+    const expected = backtestRule.alerts.map((x) => ({
+      id: x.alertId,
+      raisedAt: Date.parse(x.raisedAt),
+      resolvedAt: x.resolvedAt === null ? null : Date.parse(x.resolvedAt),
+    }));
+    const expectedMails = new Set(
+      expected.flatMap((x) => [
+        `<${x.id}.raised.0@telly>`,
+        ...(x.resolvedAt === null ? [] : [`<${x.id}.resolved.0@telly>`]),
+      ]),
+    );
+    const key = (x: { id: string; raisedAt: number; resolvedAt: number | null }) =>
+      `${x.id} ${x.raisedAt} ${x.resolvedAt}`;
+    const liveAlerts = async () =>
+      (
+        await pool.query<{ id: string; raised_at: Date; resolved_at: Date | null }>(
+          'SELECT id, raised_at, resolved_at FROM alerts WHERE rule_id = $1 ORDER BY raised_at',
+          [ruleId],
+        )
+      ).rows.map((r) => ({
+        id: r.id,
+        raisedAt: r.raised_at.getTime(),
+        resolvedAt: r.resolved_at?.getTime() ?? null,
+      }));
+    const mailIds = () => new Set(smtp.mails.map((m) => m.messageId ?? '?'));
+    await waitFor(
+      async () => {
+        const live = (await liveAlerts()).map(key).sort();
+        const mailed = mailIds();
+        return (
+          live.length === expected.length &&
+          expected
+            .map(key)
+            .sort()
+            .every((k, i) => live[i] === k) &&
+          [...expectedMails].every((id) => mailed.has(id))
+        );
+      },
+      // a job whose notifier was killed after claiming it waits out its 60 s lease
+      {
+        timeoutMs: 90_000,
+        intervalMs: 500,
+        what: 'the live alerts and their mails caught up with the backtest',
+      },
+    ).catch(() => {}); // the assertions below say what differs
+    const live = await liveAlerts();
+    const { rows: openPerSeries } = await pool.query<{ thing_id: string; measurement: string; open: string }>(
+      `SELECT thing_id, measurement, count(*) AS open FROM alerts
+       WHERE rule_id = $1 AND status IN ('open', 'acknowledged') GROUP BY 1, 2`,
+      [ruleId],
+    );
+    const events = await alertEvents(stack.adminNats, tenantId);
+    const eventIds = new Map<string, number>();
+    for (const e of events) eventIds.set(e.id, (eventIds.get(e.id) ?? 0) + 1);
+    const ofType = (type: string) => events.filter((e) => e.type === type && e.data.ruleId === ruleId);
+    const perAlert = (type: string) => {
+      const n = new Map<string, number>();
+      for (const e of ofType(type)) n.set(e.data.alertId, (n.get(e.data.alertId) ?? 0) + 1);
+      return n;
+    };
+    const raisedEvents = perAlert('alert.raised');
+    const resolvedEvents = perAlert('alert.resolved');
+    const notified = new Map<string, number>();
+    for (const e of ofType('alert.notified')) {
+      const job = `<${e.data.alertId}.${e.data.transition}.${e.data.action}@telly>`;
+      notified.set(job, (notified.get(job) ?? 0) + 1);
+    }
+    const mailed = mailIds();
+    const alertSummary = {
+      readings: backtestRule.readings,
+      alerts: expected.length,
+      resolved: expected.filter((x) => x.resolvedAt !== null).length,
+      live: live.length,
+      events: {
+        raised: ofType('alert.raised').length,
+        resolved: ofType('alert.resolved').length,
+        notified: ofType('alert.notified').length,
+      },
+      mails: smtp.mails.length,
+      distinctMails: mailed.size,
+      repeatedMails: smtp.mails.length - mailed.size,
+    };
     const summary = {
       rate: RATE,
       runMs: Date.now() - started,
@@ -528,6 +679,7 @@ test('faults under load: a nats-server, one instance of every component and Post
         rollupCount: projection.rollupCount,
       },
       rolling: { longestAckMs: rollingLongest.ms, of: rollingLongest.id },
+      alerting: alertSummary,
       refusals: load.refusals.length,
       retries: load.retries,
       mqttReconnects: load.mqttReconnects,
@@ -543,6 +695,48 @@ test('faults under load: a nats-server, one instance of every component and Post
     assert.equal(projection.rawValues, stored.length, 'one value row per stored message');
     assert.equal(projection.rollupCount, stored.length, 'the 1m rollups count each message once');
     assert.deepEqual(load.refusals, [], 'no device was refused');
+
+    assert.ok(
+      expected.length >= 4,
+      `the load crossed the rule on both things, repeatedly: ${expected.length} alerts`,
+    );
+    assert.deepEqual(
+      live.map(key).sort(),
+      expected.map(key).sort(),
+      "the live alerts are the backtest's, each once",
+    );
+    assert.ok(
+      openPerSeries.every((r) => Number(r.open) === 1),
+      `at most one open alert per (rule, thing, measurement): ${JSON.stringify(openPerSeries)}`,
+    );
+    assert.deepEqual(
+      [...eventIds].filter(([, n]) => n > 1),
+      [],
+      'no alert event is in EVENTS twice',
+    );
+    assert.deepEqual(
+      [...raisedEvents].sort(),
+      expected.map((x) => [x.id, 1]).sort(),
+      'one alert.raised per alert',
+    );
+    assert.deepEqual(
+      [...resolvedEvents].sort(),
+      expected
+        .filter((x) => x.resolvedAt !== null)
+        .map((x) => [x.id, 1])
+        .sort(),
+      'one alert.resolved per resolved alert',
+    );
+    assert.deepEqual([...mailed].sort(), [...expectedMails].sort(), 'one mail (Message-ID) per transition');
+    assert.deepEqual(
+      [...notified.keys()].sort(),
+      [...expectedMails].sort(),
+      'one alert.notified per transition',
+    );
+    assert.ok(
+      alertSummary.repeatedMails <= MAIL_REPEAT_BOUND,
+      `mails sent again with their Message-ID: ${alertSummary.repeatedMails} (at most ${MAIL_REPEAT_BOUND})`,
+    );
     assert.ok(
       rollingLongest.ms <= ROLLING_RETRY_BOUND_MS,
       `during the rolling restart every message was acked within ${ROLLING_RETRY_BOUND_MS} ms of its first send (longest ${rollingLongest.ms} ms, ${rollingLongest.id})`,
@@ -551,5 +745,106 @@ test('faults under load: a nats-server, one instance of every component and Post
     await load.stop(1_000).catch(() => {});
     await nc.close();
     await pool.end();
+  }
+});
+
+test('backups as docs/operations.md says: MESSAGES and REGISTRY snapshotted from the running cluster by natscli, restored into an empty cluster, hold every entry; telly replay rebuilds telemetry from them', {
+  timeout: 180_000,
+}, async (t) => {
+  const nats = required(NATSCLI, 'natscli');
+  const adminPassword = stack.env[passwordVariable('admin')] ?? '';
+  const natsCli = async (server: string, args: string[]) => {
+    const { stdout } = await run(
+      nats,
+      ['--server', server, '--user', natsUserName('admin'), '--password', adminPassword, ...args],
+      {
+        timeout: 120_000,
+      },
+    ).catch((err: { stdout?: string; stderr?: string; message: string }) => {
+      throw new Error(`nats ${args.join(' ')}: ${err.message}\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
+    });
+    return stdout;
+  };
+  const backups = await mkdtemp(join(tmpdir(), 'telly-backup-'));
+  // an empty cluster with the same users: where everything is restored after losing the first
+  const passwords = Object.fromEntries(
+    NATS_USERS.map((u) => [u, stack.env[passwordVariable(u)] ?? '']),
+  ) as Record<NatsUser, string>;
+  const empty = await NatsCluster.start({ size: 3, extraConfig: renderManagedAuthorization(passwords) });
+  const emptyAdmin = { ...stack.adminNats, servers: empty.urls };
+  try {
+    const streams = [STREAMS.MESSAGES.name, STREAMS.REGISTRY.name];
+    const original: Record<string, Awaited<ReturnType<typeof streamDigest>>> = {};
+    const restored: typeof original = {};
+    const timings: Record<string, number> = {};
+    for (const stream of streams) {
+      original[stream] = await streamDigest(stack.adminNats, stream);
+      let from = Date.now();
+      await natsCli(stack.nats.url, ['backup', 'stream', stream, join(backups, stream), '--no-progress']);
+      timings[`backup ${stream}`] = Date.now() - from;
+      from = Date.now();
+      await natsCli(empty.url, ['backup', 'restore', 'stream', join(backups, stream), '--no-progress']);
+      timings[`restore ${stream}`] = Date.now() - from;
+      restored[stream] = await streamDigest(emptyAdmin, stream);
+    }
+    // what `telly up` does at its start on the restored cluster: the streams are kept as they are
+    const nc = await connectNats(emptyAdmin, 'backup-test');
+    let topology: Record<string, string>;
+    try {
+      topology = await ensureTopology(nc, await jetstreamManager(nc), { replicas: 3 });
+    } finally {
+      await nc.close();
+    }
+    const afterTopology = await streamDigest(emptyAdmin, STREAMS.MESSAGES.name);
+
+    // the projection is rebuilt from the restored log into an empty database
+    const databaseUrl = await stack.postgres.createDatabase('restored');
+    const replayed = await runTelly(['replay', 'telemetry-pg'], {
+      ...stack.env,
+      NATS_URL: empty.url,
+      DATABASE_URL: databaseUrl,
+    });
+    const counts = async (url: string) => {
+      const pool = new pg.Pool({ connectionString: url, max: 1 });
+      try {
+        const { rows } = await pool.query<{ tenant_id: string; name: string; n: string }>(
+          'SELECT tenant_id, name, count(*) AS n FROM telemetry GROUP BY 1, 2 ORDER BY 1, 2',
+        );
+        return rows.map((r) => `${r.tenant_id} ${r.name} ${r.n}`);
+      } finally {
+        await pool.end();
+      }
+    };
+    const rebuilt = await counts(databaseUrl);
+    const live = await counts(stack.databaseUrl);
+    t.diagnostic(
+      `backup summary ${JSON.stringify({ original, restored, timings, replay: replayed.stdout.trim(), telemetrySeries: rebuilt.length })}`,
+    );
+    for (const stream of streams) {
+      assert.ok((original[stream]?.entries ?? 0) > 0, `${stream} has entries to back up`);
+      assert.deepEqual(
+        restored[stream],
+        original[stream],
+        `${stream}: every entry back, same sequence, subject, data`,
+      );
+    }
+    for (const stream of streams)
+      assert.equal(topology[stream], 'unchanged', `ensureTopology keeps ${stream}`);
+    assert.deepEqual(
+      afterTopology,
+      original[STREAMS.MESSAGES.name],
+      'MESSAGES as restored after ensureTopology',
+    );
+    assert.equal(replayed.code, 0, replayed.stdout + replayed.stderr);
+    assert.match(replayed.stdout, /swapped in/);
+    assert.ok(rebuilt.length > 0, 'the rebuilt projection holds telemetry');
+    assert.deepEqual(
+      rebuilt,
+      live,
+      'the rebuilt projection holds what the live one does, per tenant and name',
+    );
+  } finally {
+    await empty.stop();
+    await rm(backups, { recursive: true, force: true });
   }
 });

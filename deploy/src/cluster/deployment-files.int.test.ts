@@ -12,11 +12,12 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { cacheDir, findNatsServer, freePort, httpOk, ManagedProcess, waitFor } from '@telly/harness';
+import { findNatsServer, freePort, httpOk, ManagedProcess, waitFor } from '@telly/harness';
 import { connectNats, ensureTopology } from '@telly/runtime';
 import { STREAMS } from '@telly/schemas';
 import { NATS_USERS, natsInboxPrefix, natsUserName } from '../up/nats-auth.ts';
 import { passwordVariable } from '../up/nats-auth-config.ts';
+import { KUBERNETES_VALIDATE, KUSTOMIZE, required } from './tools.ts';
 
 const run = promisify(execFile);
 const DEPLOY = fileURLToPath(new URL('../../', import.meta.url));
@@ -24,8 +25,6 @@ const ROOT = join(DEPLOY, '..');
 const NATS_VERSION = (await readFile(join(DEPLOY, 'scripts/nats-server.version'), 'utf8'))
   .trim()
   .replace(/^v/, '');
-const KUSTOMIZE = join(cacheDir(), 'kustomize-v5.8.1', 'kustomize');
-const KUBERNETES_VALIDATE = join(cacheDir(), 'kubernetes-validate-1.37.0', 'bin', 'kubernetes-validate');
 
 /** Multi-document YAML as JSON, parsed by Debian's python3-yaml (docker-compose's own dependency). */
 async function yamlDocuments(text: string): Promise<Record<string, unknown>[]> {
@@ -41,14 +40,6 @@ async function yamlDocuments(text: string): Promise<Record<string, unknown>[]> {
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   assert.equal(code, 0, 'python3-yaml parses the document');
   return JSON.parse(out) as Record<string, unknown>[];
-}
-
-function required(path: string, what: string): string {
-  assert.ok(
-    existsSync(path),
-    `${what} missing at ${path}: run npm run setup (deploy/scripts/deploy-tools.sh)`,
-  );
-  return path;
 }
 
 test('the NATS cluster config, as shipped, forms a 3-server cluster with fsync always, the generated users, and R3 streams', async () => {

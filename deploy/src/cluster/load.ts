@@ -26,6 +26,8 @@ export interface LoadOptions {
   rate?: number;
   /** Most unacknowledged messages per protocol. @default 40 */
   window?: number;
+  /** The reading `v` of the protocol's `seq`-th message (from 0). @default always 1 */
+  value?: (seq: number) => number;
 }
 
 /** One message's life: when it was first sent, when it was acked, how many attempts it took. */
@@ -60,7 +62,7 @@ export class DeviceLoad {
   readonly #inflight = { mqtt: 0, http: 0 };
 
   constructor(options: LoadOptions) {
-    this.#options = { rate: 40, window: 40, ...options };
+    this.#options = { rate: 40, window: 40, value: () => 1, ...options };
   }
 
   #bump(kind: string): void {
@@ -112,9 +114,10 @@ export class DeviceLoad {
     while (this.#running) {
       const tick = Date.now();
       for (let i = 0; i < perTick; i++) {
-        const id = String(n++).padStart(6, '0');
-        if (this.#inflight.mqtt < window) this.#track('mqtt', this.#sendMqtt(`mqtt-${id}`));
-        if (this.#inflight.http < window) this.#track('http', this.#sendHttp(`http-${id}`));
+        const id = String(n).padStart(6, '0');
+        const v = this.#options.value(n++);
+        if (this.#inflight.mqtt < window) this.#track('mqtt', this.#sendMqtt(`mqtt-${id}`, v));
+        if (this.#inflight.http < window) this.#track('http', this.#sendHttp(`http-${id}`, v));
       }
       await sleep(Math.max(0, tick + TICK_MS - Date.now()));
     }
@@ -129,7 +132,7 @@ export class DeviceLoad {
     });
   }
 
-  async #sendMqtt(id: string): Promise<void> {
+  async #sendMqtt(id: string, v: number): Promise<void> {
     const client = this.#client!;
     const delivery: Delivery = { firstSentAt: Date.now(), attempts: 0 };
     this.mqtt.set(id, delivery);
@@ -142,7 +145,7 @@ export class DeviceLoad {
           `channels/${channelId}/messages`,
           JSON.stringify([
             { n: 'id', vs: id },
-            { n: 'v', v: 1 },
+            { n: 'v', v },
           ]),
           { qos: 1 },
         );
@@ -156,13 +159,13 @@ export class DeviceLoad {
     }
   }
 
-  async #sendHttp(id: string): Promise<void> {
+  async #sendHttp(id: string, v: number): Promise<void> {
     const delivery: Delivery = { firstSentAt: Date.now(), attempts: 0 };
     this.http.set(id, delivery);
     const { key, channelId } = this.#options.http;
     const body = JSON.stringify([
       { n: 'id', vs: id },
-      { n: 'v', v: 1 },
+      { n: 'v', v },
     ]);
     const headers = {
       authorization: `Thing ${key}`,

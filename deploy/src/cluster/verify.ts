@@ -1,34 +1,83 @@
 // Test support: what the log and the projections hold for one tenant's device messages, counted
 // per message id (each test message carries its id as the record `{"n":"id","vs":…}`).
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { createHash } from 'node:crypto';
+import { type JsMsg, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connectNats, type NatsConfig } from '@telly/runtime';
 import type pg from 'pg';
 
-/** How many times each message id is in `MESSAGES` under `msg.<tenant>.>`. */
-export async function logCopies(nats: NatsConfig, tenantId: string): Promise<Map<string, number>> {
+/** Every entry of `stream` under `filter`, in order, each handed to `each`. */
+export async function readStream(
+  nats: NatsConfig,
+  stream: string,
+  filter: string,
+  each: (entry: JsMsg) => void,
+): Promise<void> {
   const nc = await connectNats(nats, 'cluster-test');
-  const copies = new Map<string, number>();
   try {
-    const filter = `msg.${tenantId}.>`;
-    const info = await (await jetstreamManager(nc)).streams.info('MESSAGES', { subjects_filter: filter });
+    const info = await (await jetstreamManager(nc)).streams.info(stream, { subjects_filter: filter });
     let left = Object.values(info.state.subjects ?? {}).reduce((sum, n) => sum + n, 0);
-    if (left === 0) return copies;
-    const consumer = await jetstream(nc).consumers.get('MESSAGES', { filter_subjects: filter });
+    if (left === 0) return;
+    const consumer = await jetstream(nc).consumers.get(stream, { filter_subjects: filter });
     while (left > 0) {
       const batch = await consumer.fetch({ max_messages: Math.min(left, 1_000), expires: 5_000 });
       let got = 0;
       for await (const m of batch) {
         got++;
-        const id = (m.json<{ n?: string; vs?: string }[]>().find((r) => r.n === 'id')?.vs ?? '') || '?';
-        copies.set(id, (copies.get(id) ?? 0) + 1);
+        each(m);
       }
-      if (got === 0) throw new Error(`MESSAGES stopped delivering with ${left} entries left`);
+      if (got === 0) throw new Error(`${stream} stopped delivering with ${left} entries left`);
       left -= got;
     }
-    return copies;
   } finally {
     await nc.close();
   }
+}
+
+/** How many times each message id is in `MESSAGES` under `msg.<tenant>.>`. */
+export async function logCopies(nats: NatsConfig, tenantId: string): Promise<Map<string, number>> {
+  const copies = new Map<string, number>();
+  await readStream(nats, 'MESSAGES', `msg.${tenantId}.>`, (m) => {
+    const id = (m.json<{ n?: string; vs?: string }[]>().find((r) => r.n === 'id')?.vs ?? '') || '?';
+    copies.set(id, (copies.get(id) ?? 0) + 1);
+  });
+  return copies;
+}
+
+/** An alert event in EVENTS, as the rules component published it. */
+export interface AlertEvent {
+  id: string;
+  type: string;
+  data: {
+    alertId: string;
+    ruleId: string;
+    thingId: string;
+    name: string;
+    transition?: string;
+    action?: number;
+  };
+}
+
+/** The tenant's `alert.*` events in EVENTS (`evt.<tenant>.alert.<thing>`), in log order. */
+export async function alertEvents(nats: NatsConfig, tenantId: string): Promise<AlertEvent[]> {
+  const events: AlertEvent[] = [];
+  await readStream(nats, 'EVENTS', `evt.${tenantId}.alert.>`, (m) => events.push(m.json<AlertEvent>()));
+  return events;
+}
+
+/** What a stream holds, entry by entry: their count, last sequence, and a digest of every (seq, subject, data). */
+export async function streamDigest(
+  nats: NatsConfig,
+  stream: string,
+): Promise<{ entries: number; lastSeq: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let entries = 0;
+  let lastSeq = 0;
+  await readStream(nats, stream, '>', (m) => {
+    entries++;
+    lastSeq = m.seq;
+    hash.update(`${m.seq}\u0000${m.subject}\u0000${m.data.length}\u0000`).update(m.data);
+  });
+  return { entries, lastSeq, sha256: hash.digest('hex') };
 }
 
 /** What the telemetry projection holds for the tenant: rows per message id, and the 1m rollups' count of `v`. */
