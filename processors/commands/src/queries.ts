@@ -39,20 +39,19 @@ export class CommandQueries {
     this.#pool = pool;
   }
 
-  async command(tenantId: string, commandId: string): Promise<CommandRow | undefined> {
-    if (!isTellyId(commandId)) return undefined;
-    const { rows } = await this.#pool.query<CommandRow>(
-      `SELECT ${COLUMNS} FROM commands t WHERE t.tenant_id = $1 AND t.id = $2 AND t.name IS NOT NULL`,
-      [tenantId, commandId],
-    );
-    return rows[0];
+  command(tenantId: string, commandId: string): Promise<CommandRow | undefined> {
+    return this.#one(tenantId, 'id', commandId);
   }
 
   /** The scheduled command that reverts a timed command, if it has one. */
-  async revertOf(tenantId: string, commandId: string): Promise<CommandRow | undefined> {
+  revertOf(tenantId: string, commandId: string): Promise<CommandRow | undefined> {
+    return this.#one(tenantId, 'revert_of', commandId);
+  }
+
+  async #one(tenantId: string, by: 'id' | 'revert_of', commandId: string): Promise<CommandRow | undefined> {
     if (!isTellyId(commandId)) return undefined;
     const { rows } = await this.#pool.query<CommandRow>(
-      `SELECT ${COLUMNS} FROM commands t WHERE t.tenant_id = $1 AND t.revert_of = $2 AND t.name IS NOT NULL`,
+      `SELECT ${COLUMNS} FROM commands t WHERE t.tenant_id = $1 AND t.${by} = $2 AND t.name IS NOT NULL`,
       [tenantId, commandId],
     );
     return rows[0];
