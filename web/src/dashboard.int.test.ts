@@ -222,6 +222,18 @@ describe('the dashboard, from sign-up to a command', () => {
   });
 
   it('shows the history as aggregates from the rollups, and downloads that as CSV', async () => {
+    // the projection stores a point a moment after the live view showed it
+    await waitFor(
+      async () => {
+        const { latest } = await platform.gql<{ latest: { value: number }[] }>(
+          'query($t: ID!) { latest(thingId: $t) { value } }',
+          { t: seen.thingId },
+          await token(),
+        );
+        return latest[0]?.value === 23.5;
+      },
+      { timeoutMs: 20_000, what: 'the points stored' },
+    );
     await page.getByRole('radio', { name: 'History' }).check();
     const history = page.locator('[data-testid="history"][data-loaded="true"]');
     await history.waitFor();
@@ -344,6 +356,47 @@ describe('the dashboard, from sign-up to a command', () => {
     await screenshot(page, '06-commands');
   });
 
+  it('shows the alert a rule raised, and acknowledges it', async () => {
+    await platform.gql(
+      `mutation($t: ID!) { createRule(input: { name: "too warm", thingId: $t, measurement: "temperature",
+        condition: { op: GT, value: 30 }, severity: MAJOR, message: "{thing} is at {value}" }) { id } }`,
+      { t: seen.thingId },
+      await token(),
+    );
+    await page.getByRole('link', { name: 'Alerts' }).click();
+    await page.getByText('No alerts.').waitFor();
+    await assertAccessible(page, 'the alerts page, empty');
+    const alert = page.locator('[data-testid="alerts"] li[data-status="OPEN"]');
+    // the rules processor takes up the new rule a moment after it is stored: publish until it fires
+    await waitFor(
+      async () => {
+        await publishTemperature(35);
+        return alert.waitFor({ timeout: 2_000 }).then(
+          () => true,
+          () => false,
+        );
+      },
+      { timeoutMs: 45_000, what: 'an alert on the page' },
+    );
+    assert.match(
+      (await alert.textContent())!,
+      /^open major: .+ is at 35too warm on soil-north · temperature = 35 ·/,
+    );
+    await assertAccessible(page, 'the alerts page');
+    await alert.getByLabel('Note').fill('opened the vent');
+    await alert.getByRole('button', { name: 'Acknowledge' }).click();
+    const acked = page.locator('[data-testid="alerts"] li[data-status="ACKNOWLEDGED"]');
+    await acked.waitFor();
+    const id = (await acked.getAttribute('data-alert-id'))!;
+    const { alert: stored } = await platform.gql<{ alert: { status: string; note: string } }>(
+      'query($id: ID!) { alert(id: $id) { status note } }',
+      { id },
+      await token(),
+    );
+    assert.deepEqual(stored, { status: 'ACKNOWLEDGED', note: 'opened the vent' });
+    await screenshot(page, '07-alerts');
+  });
+
   it('works on a phone: a first load within 250 KB compressed, no sideways scrolling', async (t) => {
     const phone = await browser.newContext({
       viewport: { width: 390, height: 844 },
@@ -402,7 +455,7 @@ describe('the dashboard, from sign-up to a command', () => {
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Log in' }).click();
     // back where it was
-    await page.getByRole('heading', { name: 'Commands of soil-north' }).waitFor();
+    await page.getByRole('heading', { name: 'Alerts' }).waitFor();
     // the session ends elsewhere (its refresh token logged out): the next request says so
     const refreshToken = await page.evaluate(() => sessionStorage.getItem('telly.refreshToken'));
     await platform.gql('mutation($r: String!) { logout(refreshToken: $r) }', { r: refreshToken });

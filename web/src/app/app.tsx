@@ -10,6 +10,7 @@ const ChannelPage = lazy(() => import('./pages/channels.tsx').then((m) => ({ def
 const ThingPage = lazy(() => import('./pages/thing.tsx').then((m) => ({ default: m.ThingPage })));
 const DataPage = lazy(() => import('./pages/data.tsx').then((m) => ({ default: m.DataPage })));
 const CommandsPage = lazy(() => import('./pages/commands.tsx').then((m) => ({ default: m.CommandsPage })));
+const AlertsPage = lazy(() => import('./pages/alerts.tsx').then((m) => ({ default: m.AlertsPage })));
 const OperatePage = lazy(() => import('./pages/operate.tsx').then((m) => ({ default: m.OperatePage })));
 
 function useSession(): SessionState {
@@ -52,6 +53,7 @@ export function App() {
   else if (section === 'things' && id && sub === 'data') page = <DataPage thingId={id} />;
   else if (section === 'things' && id && sub === 'commands') page = <CommandsPage thingId={id} />;
   else if (section === 'things' && id) page = <ThingPage id={id} />;
+  else if (section === 'alerts') page = <AlertsPage />;
   else if (section === 'operate' && operates) page = <OperatePage />;
   const current = (name: string) =>
     section === name || (!section && name === 'things') ? 'page' : undefined;
@@ -70,6 +72,9 @@ export function App() {
           </a>
           <a href={href('channels')} aria-current={current('channels')}>
             Channels
+          </a>
+          <a href={href('alerts')} aria-current={current('alerts')}>
+            Alerts
           </a>
           {operates && (
             <a href={href('operate')} aria-current={current('operate')}>
