@@ -190,7 +190,11 @@ async function runScenario(ctx: ScenarioContext) {
     const phases = [];
     for (const rate of size.rates) {
       ctx.log(`${rate} msg/s for ${(size.warmupMs + measureMs) / 1000} s`);
-      phases.push(await measureAt(rate));
+      const measured = await measureAt(rate);
+      ctx.log(
+        `${rate} msg/s: p50 ${measured.latencyMs.p50} ms, p99 ${measured.latencyMs.p99} ms, ${measured.lost} lost`,
+      );
+      phases.push(measured);
     }
     const judged = phases.map((p, i) => ({ ...p, targetP99Ms: TARGETS[i]!.p99Ms }));
     const [base] = judged;
@@ -228,8 +232,9 @@ async function runScenario(ctx: ScenarioContext) {
     };
   } finally {
     unsubscribe();
-    await subscriber.dispose();
-    await Promise.all(clients.map((c) => c.endAsync()));
+    // forced and bounded: a connection the bridge dropped under load must not hold the run
+    const closed = Promise.all([subscriber.dispose(), ...clients.map((c) => c.endAsync(true))]);
+    await Promise.race([closed, sleep(5_000)]);
   }
 }
 
