@@ -45,7 +45,9 @@ chmod -R u+w "$work"
 ldflags="-s -w"
 if [ "$mode" != --upstream ]; then
   log "applying the group-commit patch ($hash) to nats-server $version"
-  patch -d "$work" -p1 --batch --quiet < "$patch_dir/group-commit.patch"
+  # git apply, not patch(1): git is there wherever the repository was cloned; it refuses a patch
+  # that does not apply (a new upstream version): setup stops here, loudly
+  (cd "$work" && git apply -p1 "$patch_dir/group-commit.patch")
   cp "$patch_dir/stream_groupcommit.go" "$patch_dir/stream_groupcommit_test.go" "$work/server/"
   # shows in the startup banner ("Git: [telly-…]") and in /varz, so a running server tells which it is
   ldflags="$ldflags -X $module/server.gitCommit=telly-$hash"
