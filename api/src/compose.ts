@@ -79,7 +79,15 @@ export async function composeServices(deps: ApiDeps): Promise<Composition> {
   const catalog = new ModelCatalog();
   await catalog.follow(js, logger);
   const telemetry = new TelemetryService(pool);
-  const models = new ModelService({ nc, js, store, catalog, queries: new RegistryQueries(pool), telemetry, logger });
+  const models = new ModelService({
+    nc,
+    js,
+    store,
+    catalog,
+    queries: new RegistryQueries(pool),
+    telemetry,
+    logger,
+  });
   const services: Services = {
     registry,
     queries: new RegistryQueries(pool),
