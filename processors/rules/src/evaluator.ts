@@ -102,6 +102,8 @@ export function evaluatorProcessor(
     stream: STREAMS.MESSAGES.name,
     filter: [...messageFilters()],
     ordered: true,
+    // one transaction per batch whatever its size: bigger batches keep up with a fleet's rate
+    batch: { maxMessages: 1_024 },
     onAckFloor: (seq) => checkpoint.prune(seq),
     async handle(messages) {
       await cache.refresh();
