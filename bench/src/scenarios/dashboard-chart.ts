@@ -5,6 +5,7 @@
 // the same page and alternating: the very GraphQL request the page sends, fetched and parsed
 // without drawing, so the ratio is what rendering adds.
 import pg from 'pg';
+import { alternate } from '../lib/alternate.ts';
 import { LatencyHistogram } from '../lib/histogram.ts';
 import { logIn } from '../lib/simulator.ts';
 import { round } from '../lib/stats.ts';
@@ -70,25 +71,22 @@ async function runScenario(ctx: ScenarioContext) {
     const token = await logIn(telly.platform.apiUrl, account.email, account.password, ctx.signal);
 
     ctx.log(`drawing the year ${size.runs} times (after ${size.warmup} warm-up), the bare request beside it`);
+    const { telly: drawn, reference: fetched } = await alternate(
+      size.warmup + size.runs,
+      async () => {
+        ctx.signal.throwIfAborted();
+        // back to the last hour (not timed), so that the year is drawn afresh
+        await page.getByTestId('range').selectOption('1h');
+        await page.locator('[data-testid="history"][data-every="1m"][data-loaded="true"]').waitFor();
+        return timeHistoryRange(page, '1y', SERIES.length, 300);
+      },
+      () => timeGraphqlInPage(page, token, HISTORY, yearVariables(thing.thingId)),
+      () => {},
+    );
     const chart = new LatencyHistogram();
     const request = new LatencyHistogram();
-    for (let i = 0; i < size.warmup + size.runs; i++) {
-      ctx.signal.throwIfAborted();
-      const measured = i >= size.warmup;
-      const pair = i % 2 === 0 ? (['chart', 'request'] as const) : (['request', 'chart'] as const);
-      for (const side of pair) {
-        if (side === 'chart') {
-          // back to the last hour (not timed), so that the year is drawn afresh
-          await page.getByTestId('range').selectOption('1h');
-          await page.locator('[data-testid="history"][data-every="1m"][data-loaded="true"]').waitFor();
-          const ms = await timeHistoryRange(page, '1y', SERIES.length, 300);
-          if (measured) chart.record(ms);
-        } else {
-          const ms = await timeGraphqlInPage(page, token, HISTORY, yearVariables(thing.thingId));
-          if (measured) request.record(ms);
-        }
-      }
-    }
+    for (const ms of drawn.slice(size.warmup)) chart.record(ms);
+    for (const ms of fetched.slice(size.warmup)) request.record(ms);
     const points = Number(await page.locator('figure.chart').first().getAttribute('data-drawn-points'));
     const c = chart.summary();
     const r = request.summary();
