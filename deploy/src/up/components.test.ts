@@ -40,6 +40,7 @@ test('every package with tables declares its own migration set, each under one n
     registry: 'registry',
     commands: 'commands',
     devices: 'devices',
+    rules: 'rules',
     telemetry: 'telemetry-pg',
     api: 'api',
   });
