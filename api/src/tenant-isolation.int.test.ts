@@ -107,6 +107,7 @@ const MUST_COVER = [
   'Query.predictJob',
   'Mutation.deployModel',
   'Mutation.bindModel',
+  'Mutation.trainModel',
   'Mutation.predict',
   'Mutation.cancelPredictJob',
   'Subscription.predictJob',
