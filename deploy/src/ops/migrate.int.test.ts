@@ -41,7 +41,7 @@ test('telly migrate brings every package up to date once, and a second run chang
   assert.equal(first.code, 0, first.stderr);
   assert.match(
     first.stdout,
-    /^migrations up to date: runtime, registry, commands, devices, telemetry, api$/m,
+    /^migrations up to date: runtime, registry, commands, devices, rules, telemetry, api$/m,
   );
   const applied = await migrationTables();
   assert.deepEqual(Object.keys(applied).sort(), [
@@ -49,6 +49,7 @@ test('telly migrate brings every package up to date once, and a second run chang
     'commands',
     'devices',
     'registry',
+    'rules',
     'runtime',
     'telemetry',
   ]);
