@@ -134,10 +134,15 @@ export class AlertService {
         stillAllowed().catch((err: unknown) => stop(err instanceof Error ? err : new Error(String(err))));
       }, 10_000);
       try {
+        // one filter as a string: the client then creates the consumer by name and filter
+        // (CONSUMER.CREATE.EVENTS.<name>.<filter>), which the API's NATS user may; an array
+        // takes the bare CONSUMER.CREATE.EVENTS, which it may not (deploy/src/up/nats-auth.ts)
         const consumer = await this.#js.consumers.get(STREAMS.EVENTS.name, {
-          filter_subjects: [
-            eventFilter({ tenant: tenantId, type: 'alert', ...(thingId ? { thing: thingId } : {}) }),
-          ],
+          filter_subjects: eventFilter({
+            tenant: tenantId,
+            type: 'alert',
+            ...(thingId ? { thing: thingId } : {}),
+          }),
           deliver_policy: DeliverPolicy.New,
         });
         const messages = await consumer.consume({ max_messages: 100 });
