@@ -117,6 +117,7 @@ describe('the dashboard, from sign-up to a command', () => {
   it('creates a channel', async () => {
     await page.getByRole('link', { name: 'Channels' }).click();
     await page.getByRole('heading', { name: 'Channels' }).waitFor();
+    await assertAccessible(page, 'the channels page');
     await page.getByText('New channel').click();
     await page.getByLabel('Name', { exact: true }).fill('greenhouse-1');
     await page.getByRole('button', { name: 'Create channel' }).click();
@@ -378,6 +379,7 @@ describe('the dashboard, from sign-up to a command', () => {
       },
       { timeoutMs: 45_000, what: 'an alert on the page' },
     );
+    assert.equal(await page.getByText(/Live updates stopped/).count(), 0, 'the alerts subscription failed');
     assert.match(
       (await alert.textContent())!,
       /^open major: .+ is at 35too warm on soil-north · temperature = 35 ·/,
@@ -438,6 +440,7 @@ describe('the dashboard, from sign-up to a command', () => {
         await p.getByText(shown).first().waitFor();
         const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         assert.ok(overflow <= 0, `${path} scrolls ${overflow} px sideways on a phone`);
+        await assertAccessible(p, `${path} on a phone`);
         await screenshot(p, name);
       }
     } finally {
