@@ -43,7 +43,7 @@ export function ChannelsPage() {
         <p>{search ? 'No channel matches.' : 'No channels yet: create one above.'}</p>
       )}
       {channels && channels.nodes.length > 0 && (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0} role="region" aria-label="Channels, scrollable table">
           <table>
             <caption class="visually-hidden">Channels</caption>
             <thead>

@@ -134,7 +134,7 @@ export function CommandsPage({ thingId }: { thingId: string }) {
         {commands.length === 0 ? (
           <p>No commands sent yet.</p>
         ) : (
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0} role="region" aria-label="Command history, scrollable table">
             <table data-testid="commands">
               <thead>
                 <tr>

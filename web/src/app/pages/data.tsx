@@ -144,7 +144,7 @@ function Latest({ thingId, live }: { thingId: string; live: ReadonlyMap<string, 
       <ErrorText error={latest.error} />
       {latest.data && rows.length === 0 && <p>Nothing received yet.</p>}
       {latest.data && rows.length > 0 && (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0} role="region" aria-label="Latest values, scrollable table">
           <table data-testid="latest">
             <thead>
               <tr>

@@ -36,7 +36,7 @@ export function DevicesPage() {
         <p>{search ? 'No thing matches.' : 'No things yet: create one above.'}</p>
       )}
       {things && things.nodes.length > 0 && (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0} role="region" aria-label="Things, scrollable table">
           <table>
             <caption class="visually-hidden">Things</caption>
             <thead>

@@ -192,7 +192,7 @@ function DeadLetters() {
         </p>
       )}
       {letters.length > 0 && (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0} role="region" aria-label="Dead letters, scrollable table">
           <table data-testid="dlq">
             <thead>
               <tr>
