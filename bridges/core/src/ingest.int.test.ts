@@ -58,7 +58,14 @@ test('refusals: unknown key, unconnected channel, bad payload, unsupported type,
   const { tenantId, channelId } = await stack.tenant();
   const other = await stack.channel(tenantId);
   const thing = await stack.thing(tenantId, [channelId]);
-  const credential = await ingest.authenticate(thing.key);
+  // the bridge's credentials cache follows the bucket: wait until it has the connection too
+  const credential = await waitFor(
+    async () => {
+      const seen = await ingest.authenticate(thing.key);
+      return seen.channels.includes(channelId) && seen;
+    },
+    { timeoutMs: 10_000, what: "the thing's connection in the credentials cache" },
+  );
   await assert.rejects(ingest.authenticate('not-a-key'), rejectedWith('unauthenticated'));
   const base = {
     thing: credential,
