@@ -28,7 +28,14 @@ import { request } from './https.ts';
 import { DeviceLoad } from './load.ts';
 import { monitoredMetrics } from './monitoring.ts';
 import { NATSCLI, required } from './tools.ts';
-import { alertEvents, logCopies, lostAndDoubled, streamDigest, telemetryCopies } from './verify.ts';
+import {
+  alertEvents,
+  logCopies,
+  lostAndDoubled,
+  replicasCurrent,
+  streamDigest,
+  telemetryCopies,
+} from './verify.ts';
 
 const run = promisify(execFile);
 const INSTANCES = 2;
@@ -798,6 +805,12 @@ test('backups as docs/operations.md says: MESSAGES and REGISTRY snapshotted from
       from = Date.now();
       await natsCli(empty.url, ['backup', 'restore', 'stream', join(backups, stream), '--no-progress']);
       timings[`restore ${stream}`] = Date.now() - from;
+      const restoredNc = await connectNats(emptyAdmin, 'backup-test');
+      try {
+        await replicasCurrent(await jetstreamManager(restoredNc), stream, 2);
+      } finally {
+        await restoredNc.close();
+      }
       restored[stream] = await streamDigest(emptyAdmin, stream);
     }
     // what `telly up` does at its start on the restored cluster: the streams are kept as they are

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { NatsCluster, waitFor } from '@telly/harness';
+import { replicasCurrent } from './verify.ts';
 
 test('a 3-server cluster keeps an R3 stream writable with one server SIGKILLed, and the server catches up', async () => {
   await using cluster = await NatsCluster.start();
@@ -32,15 +33,7 @@ test('a 3-server cluster keeps an R3 stream writable with one server SIGKILLed, 
     assert.equal(during.state.messages, 11);
 
     await cluster.restart(leader);
-    await waitFor(
-      async () => {
-        const now = await jsm.streams.info('R3');
-        return (
-          (now.cluster?.replicas ?? []).length === 2 && (now.cluster?.replicas ?? []).every((r) => r.current)
-        );
-      },
-      { timeoutMs: 30_000, what: 'every replica current again' },
-    );
+    await replicasCurrent(jsm, 'R3', 2);
   } finally {
     await nc.close();
   }

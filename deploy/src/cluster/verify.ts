@@ -1,11 +1,22 @@
 // Test support: what the log and the projections hold for one tenant's device messages, counted
 // per message id (each test message carries its id as the record `{"n":"id","vs":…}`).
 import { createHash } from 'node:crypto';
-import { type JsMsg, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import {
+  DeliverPolicy,
+  type JetStreamManager,
+  type JsMsg,
+  jetstream,
+  jetstreamManager,
+} from '@nats-io/jetstream';
+import { waitFor } from '@telly/harness';
 import { connectNats, type NatsConfig } from '@telly/runtime';
 import type pg from 'pg';
 
-/** Every entry of `stream` under `filter`, in order, each handed to `each`. */
+/**
+ * Every entry of `stream` under `filter`, in order, each handed to `each`. A cluster that just
+ * elected a stream leader (a restore, a killed server) can leave a fresh consumer with nothing to
+ * deliver; such a consumer is replaced, from the next sequence, a few times before this gives up.
+ */
 export async function readStream(
   nats: NatsConfig,
   stream: string,
@@ -17,16 +28,29 @@ export async function readStream(
     const info = await (await jetstreamManager(nc)).streams.info(stream, { subjects_filter: filter });
     let left = Object.values(info.state.subjects ?? {}).reduce((sum, n) => sum + n, 0);
     if (left === 0) return;
-    const consumer = await jetstream(nc).consumers.get(stream, { filter_subjects: filter });
+    const js = jetstream(nc);
+    let consumer = await js.consumers.get(stream, { filter_subjects: filter });
+    let nextSeq = 0;
+    let stalls = 0;
     while (left > 0) {
       const batch = await consumer.fetch({ max_messages: Math.min(left, 1_000), expires: 5_000 });
       let got = 0;
       for await (const m of batch) {
         got++;
+        nextSeq = m.seq + 1;
         each(m);
       }
-      if (got === 0) throw new Error(`${stream} stopped delivering with ${left} entries left`);
       left -= got;
+      if (got > 0) {
+        stalls = 0;
+      } else if (++stalls < 4) {
+        consumer = await js.consumers.get(stream, {
+          filter_subjects: filter,
+          ...(nextSeq > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: nextSeq } : {}),
+        });
+      } else {
+        throw new Error(`${stream} stopped delivering with ${left} entries left`);
+      }
     }
   } finally {
     await nc.close();
@@ -112,4 +136,21 @@ export function lostAndDoubled(
   // not acknowledged yet stored is allowed (the ack was lost with a killed bridge); anything else is not ours
   const unexpected = [...copies.keys()].filter((id) => !ackedSet.has(id) && !/^(mqtt|http)-\d{6}$/.test(id));
   return { lost, doubled, unexpected };
+}
+
+/** Waits until `stream` has a leader and `followers` replicas, each current with it (after a restore or a restart). */
+export async function replicasCurrent(
+  jsm: JetStreamManager,
+  stream: string,
+  followers: number,
+  timeoutMs = 30_000,
+): Promise<void> {
+  await waitFor(
+    async () => {
+      const { cluster } = await jsm.streams.info(stream);
+      const replicas = cluster?.replicas ?? [];
+      return Boolean(cluster?.leader) && replicas.length === followers && replicas.every((r) => r.current);
+    },
+    { timeoutMs, what: `${stream}: a leader and ${followers} current replicas` },
+  );
 }

@@ -206,3 +206,16 @@ export function Field({
     </label>
   );
 }
+
+/**
+ * A wide table's horizontal scroller. It takes keyboard focus so that a keyboard user can scroll it
+ * (axe's scrollable-region-focusable); a labelled section is the region landmark a screen reader names.
+ */
+export function ScrollTable({ label, children }: { label: string; children: ComponentChildren }) {
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard to scroll it
+    <section class="table-wrap" tabIndex={0} aria-label={`${label}, scrollable table`}>
+      {children}
+    </section>
+  );
+}

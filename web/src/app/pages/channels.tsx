@@ -8,6 +8,7 @@ import {
   Form,
   formatTime,
   Pager,
+  ScrollTable,
   SearchBox,
   useAction,
   useAsync,
@@ -43,7 +44,7 @@ export function ChannelsPage() {
         <p>{search ? 'No channel matches.' : 'No channels yet: create one above.'}</p>
       )}
       {channels && channels.nodes.length > 0 && (
-        <div class="table-wrap" tabIndex={0} role="region" aria-label="Channels, scrollable table">
+        <ScrollTable label="Channels">
           <table>
             <caption class="visually-hidden">Channels</caption>
             <thead>
@@ -65,7 +66,7 @@ export function ChannelsPage() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollTable>
       )}
       {channels && (
         <Pager

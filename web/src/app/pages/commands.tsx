@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { gql } from '../api/session.ts';
 import type { Command, Connection } from '../api/types.ts';
-import { ErrorText, formatTime, Status, useAction, useAsync } from '../ui.tsx';
+import { ErrorText, formatTime, ScrollTable, Status, useAction, useAsync } from '../ui.tsx';
 import { parseObject, ThingTabs } from './thing.tsx';
 
 /** While a command is still moving, its status is read again this often. */
@@ -134,7 +134,7 @@ export function CommandsPage({ thingId }: { thingId: string }) {
         {commands.length === 0 ? (
           <p>No commands sent yet.</p>
         ) : (
-          <div class="table-wrap" tabIndex={0} role="region" aria-label="Command history, scrollable table">
+          <ScrollTable label="Command history">
             <table data-testid="commands">
               <thead>
                 <tr>
@@ -176,7 +176,7 @@ export function CommandsPage({ thingId }: { thingId: string }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollTable>
         )}
         <button type="button" onClick={list.reload}>
           Refresh

@@ -3,7 +3,7 @@ import { subscribe } from '../api/live.ts';
 import { authorizedFetch, gql } from '../api/session.ts';
 import type { TelemetryPoint } from '../api/types.ts';
 import { historyWindow, RANGES, type RangeKey } from '../history-range.ts';
-import { ErrorText, formatTime, useAction, useAsync } from '../ui.tsx';
+import { ErrorText, formatTime, ScrollTable, useAction, useAsync } from '../ui.tsx';
 import { Chart, formatValue, type Series } from './chart.tsx';
 import { ThingTabs } from './thing.tsx';
 
@@ -144,7 +144,7 @@ function Latest({ thingId, live }: { thingId: string; live: ReadonlyMap<string, 
       <ErrorText error={latest.error} />
       {latest.data && rows.length === 0 && <p>Nothing received yet.</p>}
       {latest.data && rows.length > 0 && (
-        <div class="table-wrap" tabIndex={0} role="region" aria-label="Latest values, scrollable table">
+        <ScrollTable label="Latest values">
           <table data-testid="latest">
             <thead>
               <tr>
@@ -167,7 +167,7 @@ function Latest({ thingId, live }: { thingId: string; live: ReadonlyMap<string, 
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollTable>
       )}
       <button type="button" onClick={latest.reload}>
         Refresh latest values

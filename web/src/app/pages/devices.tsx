@@ -2,7 +2,18 @@ import { useState } from 'preact/hooks';
 import { gql } from '../api/session.ts';
 import type { Connection, ThingSummary } from '../api/types.ts';
 import { href, navigate } from '../router.ts';
-import { ago, ErrorText, Field, Form, Pager, SearchBox, useAction, useAsync, usePager } from '../ui.tsx';
+import {
+  ago,
+  ErrorText,
+  Field,
+  Form,
+  Pager,
+  ScrollTable,
+  SearchBox,
+  useAction,
+  useAsync,
+  usePager,
+} from '../ui.tsx';
 import { Credentials, type Issued } from './credentials.tsx';
 
 const PAGE_SIZE = 20;
@@ -36,7 +47,7 @@ export function DevicesPage() {
         <p>{search ? 'No thing matches.' : 'No things yet: create one above.'}</p>
       )}
       {things && things.nodes.length > 0 && (
-        <div class="table-wrap" tabIndex={0} role="region" aria-label="Things, scrollable table">
+        <ScrollTable label="Things">
           <table>
             <caption class="visually-hidden">Things</caption>
             <thead>
@@ -56,7 +67,7 @@ export function DevicesPage() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollTable>
       )}
       {things && (
         <Pager

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { subscribe } from '../api/live.ts';
 import { gql } from '../api/session.ts';
-import { ErrorText, formatTime, Status, useAction, useAsync } from '../ui.tsx';
+import { ErrorText, formatTime, ScrollTable, Status, useAction, useAsync } from '../ui.tsx';
 
 const PROJECTIONS = ['telemetry-pg'] as const;
 
@@ -192,7 +192,7 @@ function DeadLetters() {
         </p>
       )}
       {letters.length > 0 && (
-        <div class="table-wrap" tabIndex={0} role="region" aria-label="Dead letters, scrollable table">
+        <ScrollTable label="Dead letters">
           <table data-testid="dlq">
             <thead>
               <tr>
@@ -217,7 +217,7 @@ function DeadLetters() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollTable>
       )}
       <div class="actions">
         {after !== null && (
