@@ -1,5 +1,5 @@
 import { isRegistryError, ProjectionTimeoutError } from '@telly/registry';
-import { isPublishError } from '@telly/runtime';
+import { isJobError, isPublishError } from '@telly/runtime';
 import { errorPredicate } from '@telly/schemas';
 import { GraphQLError } from 'graphql';
 import { isTokenError } from './auth/token-error.ts';
@@ -117,6 +117,7 @@ export function toApiError(err: unknown): unknown {
       { cause: err },
     );
   }
+  if (isJobError(err, 'QUEUE_FULL')) return new ApiError('NOT_ALLOWED', err.message);
   if (isTokenError(err)) {
     return err.code === 'TOKEN_EXPIRED'
       ? new ApiError('TOKEN_EXPIRED', err.message)

@@ -1,5 +1,4 @@
 import type {
-  Job,
   ModelBinding,
   ModelState,
   ModelVersion,
@@ -7,11 +6,13 @@ import type {
   PredictResult,
   TensorInfo,
 } from '@telly/inference';
+import type { Job } from '@telly/runtime';
 import { GraphQLScalarType } from 'graphql';
 import { Repeater } from 'graphql-yoga';
 import { builder, principalOf } from '../builder.ts';
 import { ApiError, invalid } from '../errors.ts';
 import { toModelApiError } from '../services/model-service.ts';
+import { JobStatus, jobStatusOf } from './job.ts';
 
 builder.addScalarType(
   'File',
@@ -26,9 +27,6 @@ builder.addScalarType(
 
 const ModelStatus = builder.enumType('ModelStatus', {
   values: ['UPLOADED', 'DEPLOYED'] as const,
-});
-const ModelJobStatus = builder.enumType('ModelJobStatus', {
-  values: ['QUEUED', 'RUNNING', 'DONE', 'FAILED', 'CANCELLED'] as const,
 });
 
 const Tensor = builder.objectRef<TensorInfo>('ModelTensor').implement({
@@ -139,8 +137,8 @@ const ModelJob = builder.objectRef<Job>('ModelJob').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
     kind: t.exposeString('kind'),
-    modelId: t.exposeID('modelId'),
-    status: t.field({ type: ModelJobStatus, resolve: (j) => j.status.toUpperCase() as never }),
+    modelId: t.id({ resolve: (j) => j.subjectId }),
+    status: t.field({ type: JobStatus, resolve: jobStatusOf }),
     progress: t.exposeFloat('progress'),
     createdAt: t.field({ type: 'DateTime', resolve: (j) => j.createdAt }),
     startedAt: t.field({ type: 'DateTime', nullable: true, resolve: (j) => j.startedAt ?? null }),

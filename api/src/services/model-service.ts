@@ -5,9 +5,6 @@ import {
   HOUR_OF_DAY,
   InferenceError,
   isInferenceError,
-  type Job,
-  JobQueue,
-  type JobQueueOptions,
   LoadedModel,
   MAX_MODEL_BYTES,
   MAX_TRAINING_POINTS,
@@ -25,7 +22,7 @@ import {
   trainBaseline,
 } from '@telly/inference';
 import type { RegistryStore } from '@telly/registry';
-import type { Logger } from '@telly/runtime';
+import { type Job, JobQueue, type JobQueueOptions, type Logger } from '@telly/runtime';
 import {
   isEventValidationError,
   MODEL_NAME_PATTERN,

@@ -10,8 +10,6 @@ export { InferenceError, isInferenceError } from './errors.ts';
 export { IMAGE_FORMATS, MAX_IMAGE_PIXELS } from './input/image.ts';
 export type { PredictInput } from './input/predict-input.ts';
 export { MAX_TENSOR_VALUES, toSample } from './input/predict-input.ts';
-export type { Job, JobKind, JobQueueOptions, JobStatus } from './jobs/job-queue.ts';
-export { DEFAULT_JOB_QUEUE, JobQueue } from './jobs/job-queue.ts';
 export { LoadedModel } from './onnx/loaded-model.ts';
 export type { ModelInfo } from './onnx/model-info.ts';
 export type { PredictResult } from './onnx/postprocess.ts';

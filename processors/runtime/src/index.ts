@@ -23,8 +23,14 @@ export {
 } from './config.ts';
 export type { CheckResult, HealthCheck, HealthReport, HealthStatus } from './health.ts';
 export { DEFAULT_CHECK_TIMEOUT_MS, HealthChecks, worstStatus } from './health.ts';
+export type { JobErrorCode } from './jobs/job-error.ts';
+export { isJobError, JobError } from './jobs/job-error.ts';
+export type { Job, JobQueueOptions, JobStatus, JobWork } from './jobs/job-queue.ts';
+export { DEFAULT_JOB_QUEUE, JobQueue } from './jobs/job-queue.ts';
 export type { Logger } from './logger.ts';
 export { createLogger, DEFAULT_LOG_LEVEL } from './logger.ts';
+export type { LogReaderOptions } from './message-log.ts';
+export { ackFloorOf, LogReader, logBounds, seqAt } from './message-log.ts';
 export { createMetricsRegistry } from './metrics.ts';
 export type { Migration, MigrationSet, SqlMigrationSet } from './migrations.ts';
 export { runMigrations, runtimeMigrations, sqlMigrations } from './migrations.ts';

@@ -1,6 +1,5 @@
 export { DAY_SECONDS, parseEvery, rollupFor, WEEK_SECONDS } from './buckets.ts';
 export { component } from './component.ts';
-export { ackFloorOf, LogReader, logBounds, seqAt } from './log.ts';
 export { telemetryMigrations } from './migrations.ts';
 export { Partitions, partitionOf } from './partitions.ts';
 export { pointRow } from './point-row.ts';

@@ -1,8 +1,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { PgCheckpoint } from '@telly/runtime';
+import { ackFloorOf, LogReader, logBounds, PgCheckpoint, seqAt } from '@telly/runtime';
 import { TellyError } from '@telly/schemas';
 import type pg from 'pg';
-import { ackFloorOf, LogReader, logBounds, seqAt } from './log.ts';
 import { Partitions } from './partitions.ts';
 import { TELEMETRY_PG } from './projection.ts';
 import { bulkLoad, catchUp, derive, type Rebuild, swapIn } from './replay/phases.ts';

@@ -1,9 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { type DeadLetterQueue, PgCheckpoint, telemetryBatch, withTransaction } from '@telly/runtime';
+import {
+  ackFloorOf,
+  type DeadLetterQueue,
+  LogReader,
+  logBounds,
+  PgCheckpoint,
+  telemetryBatch,
+  withTransaction,
+} from '@telly/runtime';
 import { type LogEntry, STREAMS } from '@telly/schemas';
 import type pg from 'pg';
-import { ackFloorOf, LogReader, logBounds } from './log.ts';
 import { TELEMETRY_PG } from './projection.ts';
 import { LIVE_TABLES } from './tables.ts';
 import { UnstorableEntries, type UnstorableEntry } from './unstorable.ts';

@@ -1,8 +1,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { type PgCheckpoint, withTransaction } from '@telly/runtime';
+import { ackFloorOf, type LogReader, logBounds, type PgCheckpoint, withTransaction } from '@telly/runtime';
 import type { LogEntry, TelemetryPoint } from '@telly/schemas';
 import type pg from 'pg';
-import { ackFloorOf, type LogReader, logBounds } from '../log.ts';
 import type { Partitions } from '../partitions.ts';
 import { copyPoints, deriveFromRaw, isUnstorableRowError, writePoints } from '../write.ts';
 import { SHADOW, swapTables } from './shadow.ts';

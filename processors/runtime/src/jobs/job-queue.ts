@@ -1,17 +1,18 @@
 import { EventEmitter } from 'node:events';
 import { v7 } from 'uuid';
-import { InferenceError } from '../errors.ts';
+import { JobError } from './job-error.ts';
 
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
-export type JobKind = 'predict' | 'train';
 
 export interface Job<R = unknown> {
   id: string;
   tenantId: string;
-  kind: JobKind;
-  modelId: string;
+  /** What the job does, named by its owner (`predict`, `train`, `backtest`). */
+  kind: string;
+  /** The id of what the job works on (a model, a rule). */
+  subjectId: string;
   status: JobStatus;
-  /** 0..1 while running (training reports it). */
+  /** 0..1 while running, as the work reports it. */
   progress: number;
   createdAt: Date;
   startedAt: Date | undefined;
@@ -38,16 +39,24 @@ export const DEFAULT_JOB_QUEUE = {
   retentionMs: 3_600_000,
 } as const;
 
-type Work<R> = (signal: AbortSignal, progress: (p: number) => void) => Promise<R>;
+/** A job's body: stops when `signal` aborts, reports its progress (0..1) as it goes. */
+export type JobWork<R> = (signal: AbortSignal, progress: (p: number) => void) => Promise<R>;
+
+interface Entry<R> {
+  job: Job<R>;
+  work: JobWork<R>;
+  abort: AbortController;
+}
 
 /**
  * A per-tenant job queue (the seed's workspaces): queued → running → done / failed / cancelled,
  * at most `concurrency` running per tenant, each with a timeout, kept `retentionMs` after it
  * ended. Held by the process that accepted the job (an API instance): a restart forgets them.
+ * Model predictions and trainings share one; rule backtests have their own (longer timeout).
  */
-export class JobQueue {
+export class JobQueue<R = unknown> {
   readonly #o: Required<JobQueueOptions>;
-  readonly #jobs = new Map<string, { job: Job; work: Work<unknown>; abort: AbortController }>();
+  readonly #jobs = new Map<string, Entry<R>>();
   readonly #events = new EventEmitter({ captureRejections: false });
   readonly #sweeper: NodeJS.Timeout;
 
@@ -57,13 +66,14 @@ export class JobQueue {
     this.#sweeper = setInterval(() => this.#sweep(), Math.min(60_000, this.#o.retentionMs)).unref();
   }
 
-  submit<R>(tenantId: string, kind: JobKind, modelId: string, work: Work<R>): Job<R> {
+  /** Queues `work` as a job of the tenant; throws `QUEUE_FULL` past `maxQueued`. */
+  submit(tenantId: string, kind: string, subjectId: string, work: JobWork<R>): Job<R> {
     const open = [...this.#jobs.values()].filter(
       (j) => j.job.tenantId === tenantId && (j.job.status === 'queued' || j.job.status === 'running'),
     ).length;
     if (open >= this.#o.maxQueued) {
-      throw new InferenceError(
-        'INVALID_INPUT',
+      throw new JobError(
+        'QUEUE_FULL',
         `at most ${this.#o.maxQueued} jobs may be queued or running per tenant`,
       );
     }
@@ -71,7 +81,7 @@ export class JobQueue {
       id: v7(),
       tenantId,
       kind,
-      modelId,
+      subjectId,
       status: 'queued',
       progress: 0,
       createdAt: new Date(),
@@ -80,20 +90,20 @@ export class JobQueue {
       result: undefined,
       error: undefined,
     };
-    this.#jobs.set(job.id, { job, work: work as Work<unknown>, abort: new AbortController() });
+    this.#jobs.set(job.id, { job, work, abort: new AbortController() });
     this.#emit(job);
     this.#next(tenantId);
     return job;
   }
 
   /** A job of the tenant (another tenant's id is not found). */
-  get(tenantId: string, id: string): Job | undefined {
+  get(tenantId: string, id: string): Job<R> | undefined {
     const entry = this.#jobs.get(id);
     return entry && entry.job.tenantId === tenantId ? { ...entry.job } : undefined;
   }
 
   /** Cancels a queued or running job; a finished one stays as it ended. */
-  cancel(tenantId: string, id: string): Job | undefined {
+  cancel(tenantId: string, id: string): Job<R> | undefined {
     const entry = this.#jobs.get(id);
     if (!entry || entry.job.tenantId !== tenantId) return undefined;
     if (entry.job.status === 'queued' || entry.job.status === 'running') {
@@ -106,8 +116,8 @@ export class JobQueue {
   }
 
   /** Calls `listener` with each change of the job until the returned function is called. */
-  watch(id: string, listener: (job: Job) => void): () => void {
-    const on = (job: Job) => {
+  watch(id: string, listener: (job: Job<R>) => void): () => void {
+    const on = (job: Job<R>) => {
       if (job.id === id) listener({ ...job });
     };
     this.#events.on('change', on);
@@ -135,7 +145,7 @@ export class JobQueue {
     }
   }
 
-  #start(entry: { job: Job; work: Work<unknown>; abort: AbortController }): void {
+  #start(entry: Entry<R>): void {
     const { job, work, abort } = entry;
     job.status = 'running';
     job.startedAt = new Date();
@@ -163,7 +173,7 @@ export class JobQueue {
       });
   }
 
-  #finish(job: Job, status: JobStatus, result: unknown, error: string | undefined): void {
+  #finish(job: Job<R>, status: JobStatus, result: R | undefined, error: string | undefined): void {
     job.status = status;
     job.result = result;
     job.error = error;
@@ -172,7 +182,7 @@ export class JobQueue {
     this.#emit(job);
   }
 
-  #emit(job: Job): void {
+  #emit(job: Job<R>): void {
     this.#events.emit('change', job);
   }
 

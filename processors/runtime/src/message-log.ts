@@ -1,23 +1,33 @@
 import { DeliverPolicy, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
-import { isConsumerNotFound, logEntryOf, redriveTargetOf } from '@telly/runtime';
 import { type LogEntry, messageFilters, STREAMS } from '@telly/schemas';
+import { isConsumerNotFound } from './nats-errors.ts';
+import { redriveTargetOf } from './processor/dead-letter-queue.ts';
+import { logEntryOf } from './processor/message.ts';
+
+export interface LogReaderOptions {
+  /** The subjects read (e.g. one tenant's, `messageFilters({ tenant })`). @default every MESSAGES subject */
+  filterSubjects?: readonly string[];
+}
 
 /**
  * Reads MESSAGES in log order from a position, in batches, through an ephemeral ordered
- * consumer: nothing durable is created and nothing is acked, so the live projection is untouched.
+ * consumer: nothing durable is created and nothing is acked, so live consumers are untouched
+ * (a projection's rebuild and verification, a rule's backtest read this way).
  * Copies `telly dlq redrive` republished (`Telly-Redrive-For`) are passed over: the original is
  * in the log, and a rebuild applies it.
  */
 export class LogReader {
   readonly #js: JetStreamClient;
   readonly #startSeq: number;
+  readonly #filterSubjects: readonly string[];
   #consumer: Awaited<ReturnType<JetStreamClient['consumers']['get']>> | undefined;
   #held: JsMsg[] = [];
   #lastSeq = 0;
 
-  constructor(js: JetStreamClient, startSeq: number) {
+  constructor(js: JetStreamClient, startSeq: number, options: LogReaderOptions = {}) {
     this.#js = js;
     this.#startSeq = Math.max(1, startSeq);
+    this.#filterSubjects = options.filterSubjects ?? messageFilters();
   }
 
   /** Highest sequence returned so far (0 before the first). */
@@ -43,7 +53,8 @@ export class LogReader {
         continue;
       }
       if (this.#lastSeq >= untilSeq) break;
-      // never more than the range can hold: a fetch waits for its count until it expires
+      // never more than the range can hold: a fetch waits for its count until it expires (with
+      // filterSubjects the range holds fewer, and the last fetch waits)
       const inRange = untilSeq - Math.max(this.#lastSeq, this.#startSeq - 1);
       const fetched = await (await this.#consumerOf()).fetch({
         max_messages: Math.max(1, Math.min(max - out.length, inRange, 10_000)),
@@ -62,7 +73,7 @@ export class LogReader {
 
   async #consumerOf() {
     this.#consumer ??= await this.#js.consumers.get(STREAMS.MESSAGES.name, {
-      filter_subjects: [...messageFilters()],
+      filter_subjects: [...this.#filterSubjects],
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: this.#startSeq,
     });
@@ -72,6 +83,9 @@ export class LogReader {
 
 /** The sequence of the first entry stored at or after `time` (one past the head when none). */
 export async function seqAt(js: JetStreamClient, time: Date): Promise<number> {
+  const { state } = await (await js.streams.get(STREAMS.MESSAGES.name)).info(false);
+  // nothing stored since: answered at once, where a consumer's fetch would wait for its expiry
+  if (state.messages === 0 || Date.parse(state.last_ts) < time.getTime()) return state.last_seq + 1;
   const consumer = await js.consumers.get(STREAMS.MESSAGES.name, {
     filter_subjects: [...messageFilters()],
     deliver_policy: DeliverPolicy.StartTime,

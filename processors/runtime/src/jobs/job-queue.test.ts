@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { isJobError } from './job-error.ts';
 import { type Job, JobQueue } from './job-queue.ts';
 
 /** A job body the test finishes by hand. */
@@ -62,7 +63,10 @@ describe('JobQueue', () => {
     const queue = new JobQueue({ concurrency: 1, timeoutMs: 20, maxQueued: 2 });
     const stuck = queue.submit('t1', 'train', 'm', () => new Promise(() => {}));
     queue.submit('t1', 'train', 'm', () => new Promise(() => {}));
-    assert.throws(() => queue.submit('t1', 'train', 'm', () => Promise.resolve()), /at most 2 jobs/);
+    assert.throws(
+      () => queue.submit('t1', 'train', 'm', () => Promise.resolve()),
+      (err) => isJobError(err, 'QUEUE_FULL') && /at most 2 jobs/.test(err.message),
+    );
     queue.submit('t2', 'train', 'm', () => Promise.resolve()); // another tenant's queue is its own
     const ended = await new Promise<Job>((resolve) =>
       queue.watch(stuck.id, (j) => j.status === 'failed' && resolve(j)),
