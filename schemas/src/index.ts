@@ -47,7 +47,14 @@ export { MODEL_NAME_PATTERN } from './events/models.ts';
 export type { UserRole } from './events/registry.ts';
 export { REGISTRY_EVENTS, USER_ROLES } from './events/registry.ts';
 export type { RuleDefinition } from './events/rules.ts';
-export { RULE_ACTION_KINDS, RULE_AGGREGATES, RULE_OPS } from './events/rules.ts';
+export {
+  MAX_RULE_METADATA_KEY_LENGTH,
+  MAX_RULE_METADATA_KEYS,
+  MAX_RULE_METADATA_VALUE_LENGTH,
+  RULE_ACTION_KINDS,
+  RULE_AGGREGATES,
+  RULE_OPS,
+} from './events/rules.ts';
 export { subjectOf } from './events/subject.ts';
 export { validateEvent } from './events/validate.ts';
 export type { TellyIdErrorCode } from './ids.ts';

@@ -77,6 +77,7 @@ export const DURABLES = {
   devicesEvents: { stream: STREAMS.EVENTS.name, name: 'devices-events' },
   devicesMessages: { stream: STREAMS.MESSAGES.name, name: 'devices-messages' },
   rulesDefinitions: { stream: STREAMS.REGISTRY.name, name: 'rules-definitions' },
+  rulesThings: { stream: STREAMS.REGISTRY.name, name: 'rules-things' },
   rulesMessages: { stream: STREAMS.MESSAGES.name, name: 'rules-messages' },
   rulesAlerts: { stream: STREAMS.EVENTS.name, name: 'rules-alerts' },
   inference: { stream: STREAMS.MESSAGES.name, name: 'inference' },
@@ -125,7 +126,7 @@ export const NATS_GRANTS: Readonly<Record<NatsUser, NatsGrant>> = {
   rules: {
     role: 'the rules processor: rules over device messages, alerts, and their actions (commands, timed ones included)',
     publish: ['evt.*.alert.*', 'cmd.>'],
-    durables: [DURABLES.rulesDefinitions, DURABLES.rulesMessages, DURABLES.rulesAlerts],
+    durables: [DURABLES.rulesDefinitions, DURABLES.rulesThings, DURABLES.rulesMessages, DURABLES.rulesAlerts],
   },
   inference: {
     role: 'the inference processor: bound models on device messages, results into MESSAGES and EVENTS',

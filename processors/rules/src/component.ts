@@ -8,11 +8,13 @@ import { rulesMigrations } from './migrations.ts';
 import { startNotifier } from './notifier.ts';
 import { Outbox } from './outbox.ts';
 import { RuleCache } from './rule-cache.ts';
+import { thingsProjection } from './things-projection.ts';
 import { startTimers } from './timers.ts';
 
 /**
- * The rules processor: rule definitions from REGISTRY, evaluation over MESSAGES with durable
- * state and timers, the alert outbox into EVENTS, the alerts read model, and the actions.
+ * The rules processor: rule definitions and things' metadata from REGISTRY, evaluation over
+ * MESSAGES with durable state and timers, the alert outbox into EVENTS, the alerts read model,
+ * and the actions.
  */
 export const component = defineComponent({
   name: 'rules',
@@ -25,6 +27,7 @@ export const component = defineComponent({
     const notifier = startNotifier(pool, publisher, config, logger);
     onStop(() => notifier.stop());
     await run(definitionsProjection(pool));
+    await run(thingsProjection(pool));
     await run(alertsProjection(pool, () => notifier.kick()));
     await run(evaluatorProcessor(pool, cache, () => outbox.kick()));
     const timers = startTimers(pool, cache, logger, () => outbox.kick());

@@ -2,6 +2,7 @@ import { type Page, type PageArgs, PgCheckpoint, queryPage } from '@telly/runtim
 import { isTellyId, type RuleDefinition } from '@telly/schemas';
 import type pg from 'pg';
 import { RULES_DEFINITIONS } from './definitions.ts';
+import type { ThingMetadata, ThingMetadataLookup } from './domain/scope.ts';
 
 export interface RuleRow {
   id: string;
@@ -110,6 +111,19 @@ export class RuleQueries {
   /** Whether the rules projection has applied the REGISTRY entry at `seq` (read-your-writes). */
   async applied(seq: number): Promise<boolean> {
     return (await this.#definitions.lastSeq()) >= seq;
+  }
+
+  /**
+   * The tenant's things' current metadata (`rule_things`), as a lookup for `inScope`: what a
+   * backtest of a rule scoped by `thingMetadata` matches with, as the live evaluator does.
+   */
+  async thingMetadata(tenantId: string): Promise<ThingMetadataLookup> {
+    const { rows } = await this.#pool.query<{ thing_id: string; metadata: ThingMetadata }>(
+      'SELECT thing_id, metadata FROM rule_things WHERE tenant_id = $1 AND metadata IS NOT NULL',
+      [tenantId],
+    );
+    const things = new Map(rows.map((r) => [r.thing_id, r.metadata]));
+    return (tenant, thingId) => (tenant === tenantId ? things.get(thingId) : undefined);
   }
 
   async alert(tenantId: string, id: string): Promise<AlertRow | undefined> {

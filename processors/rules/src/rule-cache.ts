@@ -1,7 +1,9 @@
 import type { RuleDefinition } from '@telly/schemas';
 import type pg from 'pg';
+import { inScope } from './domain/scope.ts';
 import type { Rule } from './domain/types.ts';
 import { toRule } from './domain/validate.ts';
+import { ThingMetadataCache } from './thing-metadata-cache.ts';
 
 interface RuleRow {
   id: string;
@@ -13,7 +15,9 @@ interface RuleRow {
 /**
  * The enabled rules, by tenant and measurement, read from the `rules` table and read again
  * whenever it changed (its highest `seq` moved), so the evaluator sees a rule from the batch
- * after its `rule.created` was projected.
+ * after its `rule.created` was projected. While an enabled rule is scoped by `thingMetadata`,
+ * each refresh also follows the things' metadata (`rule_things`), so a thing whose metadata
+ * changed is matched by it, or no longer, from the batch after the change was projected.
  */
 export class RuleCache {
   readonly #pool: pg.Pool | pg.PoolClient;
@@ -21,13 +25,23 @@ export class RuleCache {
   #count = -1;
   #byKey = new Map<string, Rule[]>();
   #byId = new Map<string, Rule>();
+  #metadataScoped = false;
+  readonly #things = new ThingMetadataCache();
 
   constructor(pool: pg.Pool | pg.PoolClient) {
     this.#pool = pool;
   }
 
-  /** Reloads when a rule was created, changed or deleted since the last call. */
+  /**
+   * Reloads the rules when one was created, changed or deleted since the last call, and the
+   * things' metadata changed since, while some enabled rule is scoped by it.
+   */
   async refresh(db: pg.Pool | pg.PoolClient = this.#pool): Promise<void> {
+    await this.#refreshRules(db);
+    if (this.#metadataScoped) await this.#things.refresh(db);
+  }
+
+  async #refreshRules(db: pg.Pool | pg.PoolClient): Promise<void> {
     const { rows } = await db.query<{ seq: string | null; n: string }>(
       'SELECT max(seq) AS seq, count(*) AS n FROM rules',
     );
@@ -37,10 +51,12 @@ export class RuleCache {
     const all = await db.query<RuleRow>('SELECT id, tenant_id, enabled, definition FROM rules');
     const byKey = new Map<string, Rule[]>();
     const byId = new Map<string, Rule>();
+    let metadataScoped = false;
     for (const row of all.rows) {
       const rule = toRule(row.id, row.tenant_id, row.enabled, row.definition);
       byId.set(rule.id, rule);
       if (!rule.enabled) continue;
+      metadataScoped ||= rule.def.thingMetadata !== undefined;
       const key = keyOf(row.tenant_id, rule.def.measurement);
       const list = byKey.get(key);
       if (list) list.push(rule);
@@ -48,6 +64,7 @@ export class RuleCache {
     }
     this.#byKey = byKey;
     this.#byId = byId;
+    this.#metadataScoped = metadataScoped;
     this.#seq = seq;
     this.#count = count;
   }
@@ -56,11 +73,12 @@ export class RuleCache {
   matching(tenantId: string, thingId: string, channelId: string, name: string): Rule[] {
     const list = this.#byKey.get(keyOf(tenantId, name));
     if (!list) return [];
-    return list.filter(
-      (r) =>
-        (r.def.thingId === undefined || r.def.thingId === thingId) &&
-        (r.def.channelId === undefined || r.def.channelId === channelId),
-    );
+    return list.filter((r) => inScope(r, { tenantId, thingId, channelId }, this.#things.lookup));
+  }
+
+  /** Whether the rule still watches this thing on this channel (a timer asks before firing). */
+  watches(rule: Rule, thingId: string, channelId: string): boolean {
+    return inScope(rule, { tenantId: rule.tenantId, thingId, channelId }, this.#things.lookup);
   }
 
   rule(id: string): Rule | undefined {

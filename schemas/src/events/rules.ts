@@ -14,6 +14,11 @@ export const RULE_OPS = ['gt', 'gte', 'lt', 'lte', 'eq', 'neq', 'between', 'outs
 /** What a condition compares: the reading itself, its rate of change, or a sliding-window aggregate. */
 export const RULE_AGGREGATES = ['value', 'rate', 'avg', 'min', 'max'] as const;
 export const RULE_ACTION_KINDS = ['email', 'command', 'webhook'] as const;
+/** Most keys a rule's `thingMetadata` may name. */
+export const MAX_RULE_METADATA_KEYS = 16;
+/** Longest key, and longest string value, of a rule's `thingMetadata`. */
+export const MAX_RULE_METADATA_KEY_LENGTH = 128;
+export const MAX_RULE_METADATA_VALUE_LENGTH = 256;
 
 const Duration = Type.String({ minLength: 2, maxLength: 16, description: 'e.g. "30s", "5m"' });
 const Scalar = Type.Union([Type.Number(), Type.String({ maxLength: 256 }), Type.Boolean()]);
@@ -38,6 +43,22 @@ const Condition = Type.Object(
 );
 
 const Email = Type.String({ format: 'email', maxLength: 254 });
+
+/**
+ * What a thing's metadata must hold for the rule to watch it: each key with exactly this
+ * value. Values are scalars, so this is jsonb containment (`metadata @> thingMetadata`), the
+ * same match as the registry's `things(filter: { metadata })`.
+ */
+const ThingMetadataMatch = Type.Record(
+  Type.String(),
+  Type.Union([
+    Type.Null(),
+    Type.Boolean(),
+    Type.Number(),
+    Type.String({ maxLength: MAX_RULE_METADATA_VALUE_LENGTH }),
+  ]),
+  { minProperties: 1, maxProperties: MAX_RULE_METADATA_KEYS },
+);
 
 const Action = Type.Union([
   Type.Object(
@@ -70,6 +91,8 @@ const Definition = {
   /** Scope: one thing, one channel, or (neither) every thing of the tenant. */
   thingId: Type.Optional(Id),
   channelId: Type.Optional(Id),
+  /** Narrows a channel or tenant scope to the things whose metadata holds these values. */
+  thingMetadata: Type.Optional(ThingMetadataMatch),
   /** The resolved SenML name the rule watches. */
   measurement: Type.String({ minLength: 1, maxLength: 256 }),
   condition: Condition,

@@ -2,6 +2,9 @@ import {
   ALERT_SEVERITIES,
   type AlertSeverity,
   isDurationError,
+  MAX_RULE_METADATA_KEY_LENGTH,
+  MAX_RULE_METADATA_KEYS,
+  MAX_RULE_METADATA_VALUE_LENGTH,
   parseDuration,
   RULE_AGGREGATES,
   RULE_OPS,
@@ -15,6 +18,8 @@ export interface RuleInput {
   name: string;
   thingId?: string | null | undefined;
   channelId?: string | null | undefined;
+  /** Narrows a channel or tenant scope: things whose metadata has each key with this value. */
+  thingMetadata?: unknown;
   measurement: string;
   condition: {
     op: string;
@@ -86,6 +91,7 @@ export function validateRule(input: RuleInput): RuleDefinition {
       'cannot be given with thingId: a rule watches one thing, one channel, or the tenant',
     );
   }
+  const thingMetadata = present(input.thingMetadata) ? validateThingMetadata(input) : undefined;
   const measurement = input.measurement.trim();
   if (measurement.length < 1 || measurement.length > 256) {
     throw invalidRule('measurement', 'must be a SenML name of 1 to 256 characters');
@@ -163,11 +169,52 @@ export function validateRule(input: RuleInput): RuleDefinition {
   const def: RuleDefinition = { name, measurement, condition, severity, message, actions };
   if (present(input.thingId)) def.thingId = input.thingId;
   if (present(input.channelId)) def.channelId = input.channelId;
+  if (thingMetadata) def.thingMetadata = thingMetadata;
   if (present(input.cooldown)) {
     duration('cooldown', input.cooldown);
     def.cooldown = input.cooldown;
   }
   return def;
+}
+
+type MetadataMatch = NonNullable<RuleDefinition['thingMetadata']>;
+
+function validateThingMetadata(input: RuleInput): MetadataMatch {
+  const field = 'thingMetadata';
+  if (present(input.thingId)) {
+    throw invalidRule(
+      field,
+      'cannot be given with thingId: it narrows a channel or the whole tenant to the things whose metadata matches',
+    );
+  }
+  const given = input.thingMetadata;
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+    throw invalidRule(field, 'must be a JSON object such as {"zone": "greenhouse-1"}');
+  }
+  const entries = Object.entries(given);
+  if (entries.length < 1 || entries.length > MAX_RULE_METADATA_KEYS) {
+    throw invalidRule(field, `must name 1 to ${MAX_RULE_METADATA_KEYS} keys`);
+  }
+  const match: MetadataMatch = {};
+  for (const [key, value] of entries) {
+    const named = JSON.stringify(key.slice(0, 64));
+    if (key.length < 1 || key.length > MAX_RULE_METADATA_KEY_LENGTH) {
+      throw invalidRule(field, `keys must be 1 to ${MAX_RULE_METADATA_KEY_LENGTH} characters, got ${named}`);
+    }
+    const scalar =
+      value === null ||
+      typeof value === 'boolean' ||
+      (typeof value === 'number' && Number.isFinite(value)) ||
+      (typeof value === 'string' && value.length <= MAX_RULE_METADATA_VALUE_LENGTH);
+    if (!scalar) {
+      throw invalidRule(
+        field,
+        `values must be strings of at most ${MAX_RULE_METADATA_VALUE_LENGTH} characters, numbers, booleans or null, not ${named}'s`,
+      );
+    }
+    match[key] = value as MetadataMatch[string];
+  }
+  return match;
 }
 
 function validateAction(a: RuleActionInput, field: string): RuleDefinition['actions'][number] {
