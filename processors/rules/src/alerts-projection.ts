@@ -16,9 +16,11 @@ type AlertEvent = EventOf<
 
 /**
  * Queues the actions of a transition (one row per action, keyed by alert, transition and
- * action index, so a redelivered event queues nothing twice). A rule's cooldown holds back
- * the actions of an alert raised within it of the previous one of the same rule and thing:
- * they are recorded as `suppressed`.
+ * action index, so a redelivered event queues nothing twice). A rule's cooldown is the least
+ * time between two notified alerts of the rule for one thing: an alert raised within it of the
+ * last alert whose actions ran has its actions recorded as `suppressed`, and so has its resolve.
+ * A command runs on the raise only: its resolve must not send "pump on" a second time (a
+ * timed command reverts itself).
  */
 async function queueActions(
   db: pg.PoolClient,
@@ -32,19 +34,15 @@ async function queueActions(
   const row = rows[0];
   if (!row || row.definition.actions.length === 0) return;
   const rule = toRule(event.data.ruleId, event.tenantId, row.enabled, row.definition);
-  let suppressed = false;
-  if (rule.cooldownMs > 0) {
-    const recent = await db.query(
-      `SELECT 1 FROM alerts WHERE rule_id = $1 AND thing_id = $2 AND id <> $3
-         AND raised_at > $4::timestamptz - make_interval(secs => $5) AND raised_at <= $4::timestamptz LIMIT 1`,
-      [event.data.ruleId, event.data.thingId, event.data.alertId, event.time, rule.cooldownMs / 1000],
-    );
-    suppressed = (recent.rowCount ?? 0) > 0;
-  }
+  const suppressed =
+    transition === 'raised'
+      ? rule.cooldownMs > 0 && (await notifiedWithin(db, event, rule.cooldownMs))
+      : await raiseSuppressed(db, event.data.alertId);
   await db.query(
     `INSERT INTO alert_actions (alert_id, transition, action, tenant_id, rule_id, thing_id, kind, spec, status, next_at, updated_at)
      SELECT $1, $2, a.ordinality - 1, $3, $4, $5, a.spec->>'kind', a.spec, $6, now(), now()
      FROM jsonb_array_elements($7::jsonb) WITH ORDINALITY AS a(spec, ordinality)
+     WHERE $2 = 'raised' OR a.spec->>'kind' <> 'command'
      ON CONFLICT DO NOTHING`,
     [
       event.data.alertId,
@@ -56,6 +54,39 @@ async function queueActions(
       JSON.stringify(rule.def.actions),
     ],
   );
+}
+
+/** Whether another alert of the rule and thing was raised, and notified, within `cooldownMs` before `event`'s. */
+async function notifiedWithin(
+  db: pg.PoolClient,
+  event: EventOf<'alert.raised' | 'alert.resolved'>,
+  cooldownMs: number,
+): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `SELECT 1 FROM alerts a WHERE a.tenant_id = $6 AND a.thing_id = $2 AND a.rule_id = $1 AND a.id <> $3
+       AND a.raised_at > $4::timestamptz - make_interval(secs => $5) AND a.raised_at <= $4::timestamptz
+       AND EXISTS (SELECT 1 FROM alert_actions x
+                   WHERE x.alert_id = a.id AND x.transition = 'raised' AND x.status <> 'suppressed')
+     LIMIT 1`,
+    [
+      event.data.ruleId,
+      event.data.thingId,
+      event.data.alertId,
+      event.time,
+      cooldownMs / 1000,
+      event.tenantId,
+    ],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+/** A resolve follows its raise: no "resolved" notice of an alert whose raise was held back. */
+async function raiseSuppressed(db: pg.PoolClient, alertId: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `SELECT 1 FROM alert_actions WHERE alert_id = $1 AND transition = 'raised' AND status = 'suppressed' LIMIT 1`,
+    [alertId],
+  );
+  return (rowCount ?? 0) > 0;
 }
 
 async function apply(db: pg.PoolClient, event: AlertEvent, seq: number): Promise<boolean> {

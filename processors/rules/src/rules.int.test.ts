@@ -1,138 +1,28 @@
 // The rules processor against real servers: nats-server, Postgres and an SMTP server, the
-// processor in its own process (SIGKILLed and started again in the middle of a duration).
+// processor in its own process (SIGKILLed and started again in the middle of a duration, and
+// right between the commit of an alert and the ack of its reading).
 import assert from 'node:assert/strict';
-import { type ChildProcess, fork } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import { jetstream } from '@nats-io/jetstream';
-import { commandsMigrations } from '@telly/commands';
-import { SmtpCapture, WebhookReceiver, waitFor } from '@telly/harness';
-import { Publisher } from '@telly/runtime';
-import { type RuntimeTestStack, startRuntimeTestStack } from '@telly/runtime/testing';
-import {
-  createEvent,
-  decodeEvent,
-  messageSubject,
-  type RuleDefinition,
-  STREAMS,
-  type TellyEvent,
-} from '@telly/schemas';
+import { waitFor } from '@telly/harness';
+import { STREAMS } from '@telly/schemas';
 import { v7 } from 'uuid';
-import { ruleDecider } from './domain/decider.ts';
-import { type RuleInput, validateRule } from './domain/validate.ts';
-import { rulesMigrations } from './migrations.ts';
-import { RuleQueries } from './queries.ts';
+import { RULES_MESSAGES } from './evaluator.ts';
+import { KILL_AFTER_ALERT_COMMIT, type RulesTestStack, startRulesTestStack } from './testing/rules-stack.ts';
 
-let stack: RuntimeTestStack;
-let smtp: SmtpCapture;
-let hooks: WebhookReceiver;
-let publisher: Publisher;
-let queries: RuleQueries;
-let child: ChildProcess | undefined;
-const tenant = v7();
-const channel = v7();
-
-async function startChild(): Promise<void> {
-  const proc = fork(new URL('./testing/rules-child.ts', import.meta.url), {
-    env: {
-      ...process.env,
-      NATS_URL: stack.nats.url,
-      DATABASE_URL: stack.db.url,
-      TELLY_SMTP_URL: smtp.url,
-      TELLY_MAIL_FROM: 'Telly <alerts@telly.test>',
-    },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    proc.once('message', () => resolve());
-    proc.once('exit', (code) => reject(new Error(`the rules process exited with ${code}`)));
-  });
-  child = proc;
-}
-
-async function killChild(): Promise<void> {
-  const proc = child;
-  child = undefined;
-  if (!proc || proc.exitCode !== null) return;
-  const exited = new Promise((resolve) => proc.once('exit', resolve));
-  proc.kill('SIGKILL');
-  await exited;
-}
+let t: RulesTestStack;
 
 before(async () => {
-  stack = await startRuntimeTestStack({
-    name: 'rules-test',
-    migrations: [rulesMigrations, commandsMigrations],
-  });
-  smtp = await SmtpCapture.start();
-  hooks = await WebhookReceiver.start();
-  publisher = new Publisher(jetstream(stack.nc));
-  queries = new RuleQueries(stack.pool);
-  await startChild();
+  t = await startRulesTestStack('rules-test');
+  await t.startChild();
 });
 
-after(async () => {
-  await killChild();
-  await hooks?.stop();
-  await smtp?.stop();
-  await stack?.stop();
-});
+after(() => t?.stop());
 
-/** Creates a rule the way the API does: its decider's event, appended to REGISTRY. */
-async function createRule(input: RuleInput): Promise<string> {
-  const ruleId = v7();
-  const def: RuleDefinition = validateRule(input);
-  const [draft] = ruleDecider.decide(
-    { type: 'create', ruleId, def, enabled: true },
-    ruleDecider.initialState(),
-  );
-  const event = createEvent(draft!.type, { tenantId: tenant, data: draft!.data } as never, {
-    id: v7(),
-    now: Date.now(),
-  });
-  const ack = await publisher.publishEvent(event);
-  await waitFor(() => queries.applied(ack.seq), { what: 'the rule projected' });
-  return ruleId;
-}
-
-/** A device reading, as a bridge appends it (resolved SenML, absolute time). */
-async function reading(thing: string, name: string, v: number, timeMs = Date.now()): Promise<number> {
-  await publisher.publish(
-    messageSubject({ tenant, channel, thing }),
-    JSON.stringify([{ n: name, v, t: timeMs / 1000 }]),
-    {
-      msgId: v7(),
-      headers: {
-        'Content-Type': 'application/senml+json',
-        'Telly-Received': String(Date.now()),
-        'Telly-Protocol': 'http',
-      },
-    },
-  );
-  return timeMs;
-}
-
-const mailsFor = (alertId: string) => smtp.mails.filter((m) => m.messageId?.includes(alertId));
-
-async function alertsInEvents(alertId: string): Promise<string[]> {
-  return (await alertEvents(alertId)).map((e) => e.type);
-}
-
-async function alertEvents(alertId: string): Promise<TellyEvent[]> {
-  const jsm = stack.jsm;
-  const types: TellyEvent[] = [];
-  const info = await jsm.streams.info(STREAMS.EVENTS.name);
-  for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-    const m = await jsm.streams.getMessage(STREAMS.EVENTS.name, { seq }).catch(() => undefined);
-    if (!m) continue;
-    const e = decodeEvent(m.data);
-    if ('alertId' in e.data && e.data.alertId === alertId) types.push(e);
-  }
-  return types;
-}
+const alertsInEvents = async (alertId: string) => (await t.alertEvents(alertId)).map((e) => e.type);
 
 test('a threshold held for a duration raises when the duration has passed, across a SIGKILL of the processor', async () => {
   const thing = v7();
-  const ruleId = await createRule({
+  const ruleId = await t.createRule({
     name: 'greenhouse too hot',
     thingId: thing,
     measurement: 'temp',
@@ -141,17 +31,17 @@ test('a threshold held for a duration raises when the duration has passed, acros
     message: '{thing}: {name} is {value}, above {threshold}',
     actions: [{ email: { to: ['ops@example.com'] } }],
   });
-  const t0 = await reading(thing, 'temp', 31);
+  const t0 = await t.reading(thing, 'temp', 31);
   // the duration is running: its timer is durable
   await waitFor(
     async () =>
-      (await stack.pool.query('SELECT 1 FROM rule_timers WHERE rule_id = $1', [ruleId])).rowCount === 1,
+      (await t.stack.pool.query('SELECT 1 FROM rule_timers WHERE rule_id = $1', [ruleId])).rowCount === 1,
     { what: 'the timer stored' },
   );
-  await killChild();
-  await reading(thing, 'temp', 32, t0 + 1_000); // taken while the processor is down
-  await startChild();
-  const alert = await waitFor(async () => (await queries.alerts(tenant, { ruleId })).items[0], {
+  await t.killChild();
+  await t.reading(thing, 'temp', 32, t0 + 1_000); // taken while the processor is down
+  await t.startChild();
+  const alert = await waitFor(async () => (await t.queries.alerts(t.tenant, { ruleId })).items[0], {
     what: 'the alert raised',
     timeoutMs: 15_000,
   });
@@ -159,7 +49,7 @@ test('a threshold held for a duration raises when the duration has passed, acros
   assert.equal(alert.status, 'open');
   // the value is the last one compared before the duration passed: 32 if that reading was in first
   assert.match(alert.message, new RegExp(`^${thing}: temp is 3[12], above 30$`));
-  const mail = await waitFor(() => mailsFor(alert.id)[0], { what: 'the mail', timeoutMs: 15_000 });
+  const mail = await waitFor(() => t.mailsFor(alert.id)[0], { what: 'the mail', timeoutMs: 15_000 });
   assert.deepEqual(mail.to, ['ops@example.com']);
   assert.match(mail.subject ?? '', /^\[MAJOR\] greenhouse too hot: /);
   assert.equal(mail.messageId, `<${alert.id}.raised.0@telly>`);
@@ -170,52 +60,52 @@ test('a threshold held for a duration raises when the duration has passed, acros
     what: 'notified',
   });
   const raised = await alertsInEvents(alert.id);
-  await killChild();
-  const raisedEvent = (await alertEvents(alert.id)).find((e) => e.type === 'alert.raised');
-  await stack.pool.query('INSERT INTO rule_outbox (event) VALUES ($1)', [JSON.stringify(raisedEvent)]);
-  await startChild();
-  await waitFor(async () => (await stack.pool.query('SELECT 1 FROM rule_outbox')).rowCount === 0, {
+  await t.killChild();
+  const raisedEvent = (await t.alertEvents(alert.id)).find((e) => e.type === 'alert.raised');
+  await t.stack.pool.query('INSERT INTO rule_outbox (event) VALUES ($1)', [JSON.stringify(raisedEvent)]);
+  await t.startChild();
+  await waitFor(async () => (await t.stack.pool.query('SELECT 1 FROM rule_outbox')).rowCount === 0, {
     what: 'the outbox published again',
   });
   assert.deepEqual(await alertsInEvents(alert.id), raised, 'no second alert.raised in EVENTS');
-  assert.equal((await queries.alerts(tenant, { ruleId })).totalCount, 1);
-  assert.equal(mailsFor(alert.id).length, 1, 'one mail');
+  assert.equal((await t.queries.alerts(t.tenant, { ruleId })).totalCount, 1);
+  assert.equal(t.mailsFor(alert.id).length, 1, 'one mail');
 
   // back below the threshold: resolved, and mailed once more
-  await reading(thing, 'temp', 25);
-  await waitFor(async () => (await queries.alert(tenant, alert.id))?.status === 'resolved', {
+  await t.reading(thing, 'temp', 25);
+  await waitFor(async () => (await t.queries.alert(t.tenant, alert.id))?.status === 'resolved', {
     what: 'resolved',
   });
-  await waitFor(() => mailsFor(alert.id).length === 2, { what: 'the resolve mail' });
-  assert.match(mailsFor(alert.id)[1]?.subject ?? '', /^\[RESOLVED\]/);
+  await waitFor(() => t.mailsFor(alert.id).length === 2, { what: 'the resolve mail' });
+  assert.match(t.mailsFor(alert.id)[1]?.subject ?? '', /^\[RESOLVED\]/);
 });
 
 test('no data raises for a silent thing and resolves when it speaks; the webhook is called for both', async () => {
   const thing = v7();
-  const ruleId = await createRule({
+  const ruleId = await t.createRule({
     name: 'silent',
     thingId: thing,
     measurement: 'moisture',
     condition: { op: 'no_data', for: '2s' },
-    actions: [{ webhook: { url: hooks.url('/silent') } }],
+    actions: [{ webhook: { url: t.hooks.url('/silent') } }],
   });
-  const t0 = await reading(thing, 'moisture', 40);
-  const alert = await waitFor(async () => (await queries.alerts(tenant, { ruleId })).items[0], {
+  const t0 = await t.reading(thing, 'moisture', 40);
+  const alert = await waitFor(async () => (await t.queries.alerts(t.tenant, { ruleId })).items[0], {
     what: 'no data raised',
     timeoutMs: 10_000,
   });
   assert.equal(alert.raised_at.getTime(), t0 + 2_000);
-  await reading(thing, 'moisture', 41);
-  await waitFor(async () => (await queries.alert(tenant, alert.id))?.status === 'resolved', {
+  await t.reading(thing, 'moisture', 41);
+  await waitFor(async () => (await t.queries.alert(t.tenant, alert.id))?.status === 'resolved', {
     what: 'resolved',
   });
-  await waitFor(() => hooks.requests.filter((r) => r.path === '/silent').length === 2, {
+  await waitFor(() => t.hooks.requests.filter((r) => r.path === '/silent').length === 2, {
     what: 'two webhooks',
   });
-  const [raisedHook] = hooks.requests.filter((r) => r.path === '/silent');
+  const [raisedHook] = t.hooks.requests.filter((r) => r.path === '/silent');
   assert.equal(raisedHook?.headers['x-telly-delivery'], `${alert.id}.raised.0`);
   assert.equal(JSON.parse(raisedHook?.body ?? '{}').transition, 'raised');
-  const actions = await queries.actions(tenant, alert.id);
+  const actions = await t.queries.actions(t.tenant, alert.id);
   assert.deepEqual(
     actions.map((a) => [a.transition, a.kind, a.status, a.ref]),
     [
@@ -227,7 +117,7 @@ test('no data raises for a silent thing and resolves when it speaks; the webhook
 
 test('an SMTP outage of 30 s: the failure is visible on the alert, and the mail arrives once afterwards', async () => {
   const thing = v7();
-  const ruleId = await createRule({
+  const ruleId = await t.createRule({
     name: 'pump pressure',
     thingId: thing,
     measurement: 'pressure',
@@ -235,31 +125,79 @@ test('an SMTP outage of 30 s: the failure is visible on the alert, and the mail 
     severity: 'critical',
     actions: [{ email: { to: ['oncall@example.com'] } }],
   });
-  await smtp.stop();
+  await t.smtp.stop();
   const down = Date.now();
-  await reading(thing, 'pressure', 0.4);
-  const alert = await waitFor(async () => (await queries.alerts(tenant, { ruleId })).items[0], {
+  await t.reading(thing, 'pressure', 0.4);
+  const alert = await waitFor(async () => (await t.queries.alerts(t.tenant, { ruleId })).items[0], {
     what: 'raised',
   });
   const failing = await waitFor(
-    async () => (await queries.actions(tenant, alert.id)).find((a) => a.status === 'retrying'),
+    async () => (await t.queries.actions(t.tenant, alert.id)).find((a) => a.status === 'retrying'),
     { what: 'the failed send on the alert' },
   );
   assert.match(failing.last_error ?? '', /ECONNREFUSED|connect/i);
   // the outage lasts 30 s; the notifier keeps trying meanwhile
   await waitFor(
     async () =>
-      Date.now() - down >= 30_000 && ((await queries.actions(tenant, alert.id))[0]?.attempts ?? 0) >= 3,
+      Date.now() - down >= 30_000 && ((await t.queries.actions(t.tenant, alert.id))[0]?.attempts ?? 0) >= 3,
     { what: '30 s of outage and several attempts', timeoutMs: 60_000, intervalMs: 500 },
   );
-  assert.equal(mailsFor(alert.id).length, 0);
-  await smtp.start();
-  await waitFor(() => mailsFor(alert.id).length === 1, {
+  assert.equal(t.mailsFor(alert.id).length, 0);
+  await t.smtp.start();
+  await waitFor(() => t.mailsFor(alert.id).length === 1, {
     what: 'the mail after the outage',
     timeoutMs: 20_000,
   });
-  await waitFor(async () => (await queries.actions(tenant, alert.id))[0]?.status === 'sent', {
+  await waitFor(async () => (await t.queries.actions(t.tenant, alert.id))[0]?.status === 'sent', {
     what: 'sent',
   });
-  assert.equal(mailsFor(alert.id).length, 1, 'once');
+  assert.equal(t.mailsFor(alert.id).length, 1, 'once');
+});
+
+test('a SIGKILL right after the commit of an alert and before the ack of its reading: one alert, one mail', async () => {
+  await t.killChild();
+  // this process kills itself as soon as a batch that raised an alert has committed
+  const armed = await t.startChild({ [KILL_AFTER_ALERT_COMMIT]: RULES_MESSAGES });
+  const died = new Promise<NodeJS.Signals | null>((resolve) =>
+    armed.once('exit', (_, signal) => resolve(signal)),
+  );
+  const thing = v7();
+  const ruleId = await t.createRule({
+    name: 'freezer warm',
+    thingId: thing,
+    measurement: 'temp',
+    condition: { op: 'gt', value: -10 },
+    severity: 'critical',
+    actions: [{ email: { to: ['cold-chain@example.com'] } }],
+  });
+  const before = await t.stack.jsm.consumers.info(STREAMS.MESSAGES.name, RULES_MESSAGES);
+  await t.reading(thing, 'temp', -4);
+  assert.equal(await died, 'SIGKILL');
+  // the decision is committed (the outbox holds it), the reading is not acked, nothing is published
+  const { rows } = await t.stack.pool.query<{ id: string }>(
+    `SELECT event->'data'->>'alertId' AS id FROM rule_outbox WHERE event->>'type' = 'alert.raised' AND event->'data'->>'ruleId' = $1`,
+    [ruleId],
+  );
+  assert.equal(rows.length, 1, 'the alert committed');
+  const alertId = rows[0]!.id;
+  const unacked = await t.stack.jsm.consumers.info(STREAMS.MESSAGES.name, RULES_MESSAGES);
+  assert.equal(unacked.ack_floor.stream_seq, before.ack_floor.stream_seq, 'the reading not acked');
+  assert.deepEqual(await alertsInEvents(alertId), [], 'nothing published yet');
+
+  // started again, without the hook: the reading is redelivered, evaluated nothing twice
+  await t.startChild();
+  await waitFor(() => t.mailsFor(alertId).length === 1, { what: 'the mail', timeoutMs: 15_000 });
+  await waitFor(async () => (await alertsInEvents(alertId)).includes('alert.notified'), {
+    what: 'notified',
+  });
+  await waitFor(
+    async () =>
+      (await t.stack.jsm.consumers.info(STREAMS.MESSAGES.name, RULES_MESSAGES)).ack_floor.stream_seq >
+      before.ack_floor.stream_seq,
+    { what: 'the redelivered reading acked' },
+  );
+  const types = await alertsInEvents(alertId);
+  assert.equal(types.filter((type) => type === 'alert.raised').length, 1, 'one alert.raised in EVENTS');
+  assert.equal((await t.queries.alerts(t.tenant, { ruleId })).totalCount, 1, 'one alert');
+  assert.equal(t.mailsFor(alertId).length, 1, 'one mail');
 });
