@@ -130,6 +130,7 @@ export async function composeServices(deps: ApiDeps): Promise<Composition> {
       await waiter.close();
       catalog.stop();
       await models.close();
+      services.rules.close();
     },
   };
 }

@@ -111,6 +111,9 @@ const MUST_COVER = [
   'Mutation.predict',
   'Mutation.cancelPredictJob',
   'Subscription.predictJob',
+  'Mutation.backtestRule',
+  'Query.backtestJob',
+  'Mutation.cancelBacktestJob',
 ];
 
 /** Error codes that are never an acceptable answer to B (an owner) probing A's ids. */
@@ -684,6 +687,25 @@ async function setUpA(url: string, nc: NatsConnection): Promise<TenantA> {
     { t: thing1.id, p: { secret: `A-secret-command-${tag}` } },
     token,
   );
+  // a backtest of A's rule, kept in A's backtest queue
+  const { backtestRule } = await ok<{ backtestRule: { id: string } }>(
+    url,
+    `mutation($input: CreateRuleInput!, $from: DateTime!, $to: DateTime!, $rule: ID) {
+      backtestRule(input: $input, from: $from, to: $to, ruleId: $rule) { id }
+    }`,
+    {
+      input: {
+        name: ruleName,
+        thingId: thing1.id,
+        measurement: 'temperature',
+        condition: { op: 'GT', value: 0 },
+      },
+      from: new Date(Date.now() - 3_600_000).toISOString(),
+      to: new Date().toISOString(),
+      rule: rule.createRule.id,
+    },
+    token,
+  );
   secrets.add(ruleName, 'A rule name');
   secrets.add(alertMessage, 'A alert message');
   secrets.add(`A-secret-webhook-key-${tag}`, 'A webhook secret');
@@ -714,7 +736,7 @@ async function setUpA(url: string, nc: NatsConnection): Promise<TenantA> {
     channel: channels,
     apikey: [apiKey.id],
     model: [model.id, model.bindingId],
-    job: [model.jobId],
+    job: [model.jobId, backtestRule.id],
     rule: [rule.createRule.id],
     alert: [alert.id],
     command: [sendCommand.id, sendCommand.revert.id],
@@ -727,7 +749,7 @@ async function setUpA(url: string, nc: NatsConnection): Promise<TenantA> {
     channel: channelNames,
     apikey: [apiKeyName],
     model: [modelName, `${modelName} binding`],
-    job: [`${modelName} job`],
+    job: [`${modelName} job`, `${ruleName} backtest`],
     rule: [ruleName],
     alert: [alertMessage],
     command: ['A timed command', 'A timed command’s revert'],

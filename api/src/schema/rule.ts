@@ -1,6 +1,14 @@
+import {
+  type BacktestAlert as BacktestAlertShape,
+  type BacktestResult,
+  MAX_BACKTEST_ALERTS,
+} from '@telly/rules';
+import type { Job } from '@telly/runtime';
 import { ALERT_SEVERITIES, RULE_AGGREGATES, RULE_OPS, type RuleDefinition } from '@telly/schemas';
 import { builder, principalOf } from '../builder.ts';
+import { notFound } from '../errors.ts';
 import type { RuleRow } from '../services/rule-service.ts';
+import { JobStatus, jobStatusOf } from './job.ts';
 import { connectionType, pageComplexity, toConnection } from './pagination.ts';
 
 const upper = <T extends string>(values: readonly T[]) =>
@@ -140,35 +148,48 @@ export const Rule = builder.objectRef<RuleRow>('Rule').implement({
 });
 const RuleConnection = connectionType('Rule', Rule);
 
-const BacktestAlert = builder
-  .objectRef<{
-    alertId: string;
-    thingId: string;
-    name: string;
-    value: unknown;
-    raisedAt: Date;
-    resolvedAt: Date | null;
-  }>('BacktestAlert')
-  .implement({
-    description: 'An alert the rule would have raised (with the id the live rule gives it).',
-    fields: (t) => ({
-      alertId: t.exposeID('alertId'),
-      thingId: t.exposeID('thingId'),
-      measurement: t.exposeString('name'),
-      value: t.field({ type: 'JSON', nullable: true, resolve: (a) => a.value ?? null }),
-      raisedAt: t.field({ type: 'DateTime', resolve: (a) => a.raisedAt }),
-      resolvedAt: t.field({ type: 'DateTime', nullable: true, resolve: (a) => a.resolvedAt }),
+const BacktestAlert = builder.objectRef<BacktestAlertShape>('BacktestAlert').implement({
+  description: 'An alert the rule would have raised (with the id the live rule gives it).',
+  fields: (t) => ({
+    alertId: t.exposeID('alertId'),
+    thingId: t.exposeID('thingId'),
+    measurement: t.exposeString('name'),
+    value: t.field({ type: 'JSON', nullable: true, resolve: (a) => a.value ?? null }),
+    raisedAt: t.field({ type: 'DateTime', resolve: (a) => a.raisedAt }),
+    resolvedAt: t.field({ type: 'DateTime', nullable: true, resolve: (a) => a.resolvedAt }),
+  }),
+});
+const BacktestResultType = builder.objectRef<BacktestResult>('BacktestResult').implement({
+  fields: (t) => ({
+    alerts: t.field({
+      type: [BacktestAlert],
+      description: `The alerts raised, in order, at most ${MAX_BACKTEST_ALERTS}.`,
+      resolve: (b) => b.alerts,
     }),
-  });
-const Backtest = builder
-  .objectRef<{ alerts: unknown[]; readings: number; entries: number }>('Backtest')
-  .implement({
-    fields: (t) => ({
-      alerts: t.field({ type: [BacktestAlert], resolve: (b) => b.alerts as never }),
-      readings: t.exposeInt('readings', { description: 'Readings of the measurement evaluated.' }),
-      messages: t.exposeInt('entries', { description: 'Log entries read.' }),
+    raised: t.exposeInt('raised', { description: 'Alerts raised, also those past the ones listed.' }),
+    readings: t.exposeInt('readings', { description: 'Readings of the measurement evaluated.' }),
+    messages: t.exposeInt('entries', { description: 'Log entries read.' }),
+  }),
+});
+const BacktestJob = builder.objectRef<Job<BacktestResult>>('BacktestJob').implement({
+  description:
+    'A backtest of the tenant’s backtest queue: QUEUED → RUNNING → DONE / FAILED / CANCELLED; held by the API instance that started it.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    status: t.field({ type: JobStatus, resolve: jobStatusOf }),
+    progress: t.exposeFloat('progress', { description: 'The share of the range’s log read, 0 to 1.' }),
+    createdAt: t.field({ type: 'DateTime', resolve: (j) => j.createdAt }),
+    startedAt: t.field({ type: 'DateTime', nullable: true, resolve: (j) => j.startedAt ?? null }),
+    finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (j) => j.finishedAt ?? null }),
+    result: t.field({
+      type: BacktestResultType,
+      nullable: true,
+      description: 'Once DONE: the alerts the rule would have raised.',
+      resolve: (j) => j.result ?? null,
     }),
-  });
+    error: t.string({ nullable: true, resolve: (j) => j.error ?? null }),
+  }),
+});
 
 builder.queryFields((t) => ({
   rule: t.field({
@@ -186,11 +207,23 @@ builder.queryFields((t) => ({
     args: { first: t.arg.int(), after: t.arg.string(), thingId: t.arg.id(), channelId: t.arg.id() },
     resolve: async (_root, args, ctx) => toConnection(await ctx.services.rules.rules(principalOf(ctx), args)),
   }),
+  backtestJob: t.field({
+    type: BacktestJob,
+    nullable: true,
+    authScopes: { operator: true },
+    description: 'A backtest of the tenant’s, while it is kept (an hour after it ended).',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) =>
+      ctx.services.rules.backtests.get(principalOf(ctx).tenantId, args.id) ?? null,
+  }),
+}));
+
+builder.mutationFields((t) => ({
   backtestRule: t.field({
-    type: Backtest,
+    type: BacktestJob,
     authScopes: { operator: true },
     description:
-      'Runs a rule over the log between from and to (at most 31 days) and returns the alerts it would have raised; nothing is stored, mailed or sent.',
+      'Starts a backtest: the rule run over the log between from and to (at most 31 days) as a job; poll backtestJob for its progress and the alerts it would have raised. Nothing is stored, mailed or sent.',
     args: {
       input: t.arg({ type: CreateRuleInput, required: true }),
       from: t.arg({ type: 'DateTime', required: true }),
@@ -208,9 +241,16 @@ builder.queryFields((t) => ({
         args.ruleId ?? undefined,
       ),
   }),
-}));
-
-builder.mutationFields((t) => ({
+  cancelBacktestJob: t.field({
+    type: BacktestJob,
+    authScopes: { operator: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => {
+      const job = ctx.services.rules.backtests.cancel(principalOf(ctx).tenantId, args.id);
+      if (!job) throw notFound('backtest job', args.id);
+      return job;
+    },
+  }),
   createRule: t.field({
     type: Rule,
     authScopes: { operator: true },

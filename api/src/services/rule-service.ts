@@ -1,8 +1,8 @@
-import { DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
+import type { JetStreamClient } from '@nats-io/jetstream';
 import { RegistryQueries, type RegistryStore } from '@telly/registry';
 import {
-  type BacktestAlert,
-  backtest,
+  type BacktestResult,
+  backtestLog,
   isRuleError,
   type RuleInput,
   RuleQueries,
@@ -11,8 +11,8 @@ import {
   toRule,
   validateRule,
 } from '@telly/rules';
-import { logEntryOf, type Page, type PageArgs } from '@telly/runtime';
-import { messageFilters, type RuleDefinition, STREAMS } from '@telly/schemas';
+import { type Job, JobQueue, type JobQueueOptions, type Page, type PageArgs } from '@telly/runtime';
+import type { RuleDefinition } from '@telly/schemas';
 import type pg from 'pg';
 import { v7 } from 'uuid';
 import type { Principal } from '../auth/principal.ts';
@@ -24,8 +24,16 @@ export type { RuleRow } from '@telly/rules';
 export const MAX_RULES_PER_TENANT = 1_000;
 /** The longest history a backtest reads. @default 31 days */
 export const MAX_BACKTEST_RANGE_MS = 31 * 24 * 3_600_000;
-/** The most log entries a backtest reads. @default 1,000,000 */
-export const MAX_BACKTEST_ENTRIES = 1_000_000;
+/**
+ * The backtest queue: one backtest of a tenant runs at a time (it streams the log), a few wait,
+ * and one may run 10 minutes (a month of a busy tenant's log).
+ */
+export const DEFAULT_BACKTEST_JOBS = {
+  concurrency: 1,
+  maxQueued: 10,
+  timeoutMs: 600_000,
+  retentionMs: 3_600_000,
+} as const satisfies JobQueueOptions;
 
 /**
  * Rules as registry entities (`reg.<tenant>.rule.<id>`): decided by `ruleDecider`, appended
@@ -38,12 +46,15 @@ export class RuleService {
   readonly #rules: RuleQueries;
   readonly #registry: RegistryQueries;
   readonly #js: JetStreamClient;
+  /** The tenants' backtests (kind `backtest`, subject the rule's id). */
+  readonly backtests: JobQueue<BacktestResult>;
 
-  constructor(store: RegistryStore, pool: pg.Pool, js: JetStreamClient) {
+  constructor(store: RegistryStore, pool: pg.Pool, js: JetStreamClient, backtests?: JobQueueOptions) {
     this.#store = store;
     this.#rules = new RuleQueries(pool);
     this.#registry = new RegistryQueries(pool);
     this.#js = js;
+    this.backtests = new JobQueue<BacktestResult>({ ...DEFAULT_BACKTEST_JOBS, ...backtests });
   }
 
   rule(p: Principal, id: string): Promise<RuleRow | undefined> {
@@ -147,9 +158,11 @@ export class RuleService {
   }
 
   /**
-   * Runs a rule (saved or not) over the log's history from `from` to `to` and returns the
-   * alerts it would have raised, with the ids the live rule gives them; nothing is written,
-   * mailed or sent. Reads the tenant's MESSAGES of the rule's scope through an ordered consumer.
+   * Queues a backtest: the rule (saved or not) run over the log's history from `from` to `to`,
+   * as a job whose result is the alerts it would have raised, with the ids the live rule gives
+   * them (a saved rule's when `ruleId` names one of the tenant's); nothing is written, mailed
+   * or sent. The job streams the tenant's MESSAGES of the rule's scope, its progress the share
+   * of the range read.
    */
   async backtest(
     p: Principal,
@@ -157,46 +170,20 @@ export class RuleService {
     from: Date,
     to: Date,
     ruleId?: string,
-  ): Promise<{ alerts: BacktestAlert[]; readings: number; entries: number }> {
+  ): Promise<Job<BacktestResult>> {
     // the rule first: its answer does not depend on the range
     const def = await this.definition(p, input);
     if (!(to.getTime() > from.getTime())) throw invalid('to', 'must be after from');
     if (to.getTime() - from.getTime() > MAX_BACKTEST_RANGE_MS)
       throw invalid('to', 'the range is at most 31 days');
+    if (ruleId !== undefined && !(await this.rule(p, ruleId))) throw notFound('rule', ruleId);
     const rule = toRule(ruleId ?? v7(), p.tenantId, true, def);
-    const stream = await this.#js.streams.get(STREAMS.MESSAGES.name);
-    const { state } = await stream.info(false);
-    const entries: ReturnType<typeof logEntryOf>[] = [];
-    if (state.messages > 0) {
-      const consumer = await this.#js.consumers.get(STREAMS.MESSAGES.name, {
-        filter_subjects: [
-          ...messageFilters({ tenant: p.tenantId, channel: def.channelId, thing: def.thingId }),
-        ],
-        deliver_policy: DeliverPolicy.StartTime,
-        // readings are stamped by their devices; the log's time of a late one is after it
-        opt_start_time: new Date(from.getTime() - 60_000).toISOString(),
-      });
-      const end = state.last_seq;
-      for (;;) {
-        const batch = await consumer.fetch({ max_messages: 1_000, expires: 2_000 });
-        let got = 0;
-        let done = false;
-        for await (const m of batch) {
-          got++;
-          entries.push(logEntryOf(m));
-          const past = m.info.timestampNanos / 1e6 > to.getTime() + 60_000;
-          if (m.info.streamSequence >= end || m.info.pending === 0 || past) done = true;
-          if (entries.length >= MAX_BACKTEST_ENTRIES) {
-            throw invalid(
-              'to',
-              `the range holds more than ${MAX_BACKTEST_ENTRIES} messages; backtest a shorter one`,
-            );
-          }
-        }
-        if (done || got === 0) break;
-      }
-    }
-    const result = backtest(rule, entries, { from, to });
-    return { ...result, entries: entries.length };
+    return this.backtests.submit(p.tenantId, 'backtest', rule.id, (signal, progress) =>
+      backtestLog(this.#js, rule, { from, to, signal, onProgress: progress }),
+    );
+  }
+
+  close(): void {
+    this.backtests.close();
   }
 }

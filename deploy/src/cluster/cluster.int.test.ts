@@ -573,14 +573,9 @@ test('faults under load: a nats-server, one instance of every component and Post
     // the alerts: what a backtest of the rule over the log finds (the live evaluator's code, with
     // the live rule's alert ids) is what the live rule raised and resolved, each once, despite the
     // faults; the alerts projection, EVENTS and the mails agree with it
-    const { backtestRule } = await a.gql<{
-      backtestRule: {
-        readings: number;
-        alerts: { alertId: string; raisedAt: string; resolvedAt: string | null }[];
-      };
-    }>(
-      `query($input: CreateRuleInput!, $from: DateTime!, $to: DateTime!, $rule: ID) {
-        backtestRule(input: $input, from: $from, to: $to, ruleId: $rule) { readings alerts { alertId raisedAt resolvedAt } }
+    const { backtestRule: backtestStarted } = await a.gql<{ backtestRule: { id: string } }>(
+      `mutation($input: CreateRuleInput!, $from: DateTime!, $to: DateTime!, $rule: ID) {
+        backtestRule(input: $input, from: $from, to: $to, ruleId: $rule) { id }
       }`,
       {
         input: ruleInput,
@@ -590,6 +585,30 @@ test('faults under load: a nats-server, one instance of every component and Post
       },
       owner.token,
     );
+    // a job of the instance that started it: polled there until it is done
+    type BacktestJob = {
+      status: string;
+      error: string | null;
+      result: {
+        readings: number;
+        alerts: { alertId: string; raisedAt: string; resolvedAt: string | null }[];
+      } | null;
+    };
+    const job = await waitFor(
+      async () => {
+        const { backtestJob } = await a.gql<{ backtestJob: BacktestJob }>(
+          `query($id: ID!) {
+            backtestJob(id: $id) { status error result { readings alerts { alertId raisedAt resolvedAt } } }
+          }`,
+          { id: backtestStarted.id },
+          owner.token,
+        );
+        return backtestJob.status !== 'QUEUED' && backtestJob.status !== 'RUNNING' && backtestJob;
+      },
+      { timeoutMs: 120_000, intervalMs: 250, what: 'the backtest job ended' },
+    );
+    assert.equal(job.status, 'DONE', job.error ?? undefined);
+    const backtestRule = job.result!;
     const expected = backtestRule.alerts.map((x) => ({
       id: x.alertId,
       raisedAt: Date.parse(x.raisedAt),

@@ -1,5 +1,4 @@
-import type { ProcessorMessage } from '@telly/runtime';
-import { pointsOf } from '@telly/schemas';
+import { type LogEntry, pointsOf } from '@telly/schemas';
 import { evaluateReading, evaluateTimer } from './domain/evaluate.ts';
 import { initialSeriesState, type MeasuredValue, type Rule, type SeriesState } from './domain/types.ts';
 
@@ -13,9 +12,25 @@ export interface BacktestAlert {
   resolvedAt: Date | null;
 }
 
+/** The alerts a backtest keeps: enough to judge a rule, bounded so a noisy one cannot fill memory. */
+export const MAX_BACKTEST_ALERTS = 10_000;
+
 export interface BacktestOptions {
   from: Date;
   to: Date;
+  /** Alerts kept; those raised after are counted, not kept. @default MAX_BACKTEST_ALERTS */
+  maxAlerts?: number;
+}
+
+export interface BacktestResult {
+  /** In the order they were raised: the first `maxAlerts`. */
+  alerts: BacktestAlert[];
+  /** Alerts raised, kept or not. */
+  raised: number;
+  /** Readings of the rule's measurement evaluated. */
+  readings: number;
+  /** Log entries read. */
+  entries: number;
 }
 
 interface Series {
@@ -26,72 +41,56 @@ interface Series {
 }
 
 /**
- * Runs a rule over log entries (pure: nothing is written, mailed or sent) exactly as the live
- * evaluator folds them, firing its timers in event time: before a reading, the timers due by
- * its time; at the end, those due by `to`. Readings outside [from, to) are not evaluated.
+ * A rule run over log entries, fed in log order (pure: nothing is written, mailed or sent),
+ * exactly as the live evaluator folds them, firing its timers in event time: before a reading,
+ * the timers due by its time; at the end, those due by `to`. Readings outside [from, to) are
+ * not evaluated. Holds one state per series, never the entries.
  */
-export function backtest(
-  rule: Rule,
-  entries: Iterable<ProcessorMessage>,
-  { from, to }: BacktestOptions,
-): { alerts: BacktestAlert[]; readings: number } {
-  const series = new Map<string, Series>();
-  const alerts = new Map<string, BacktestAlert>();
-  let readings = 0;
-  const apply = (s: Series, result: ReturnType<typeof evaluateReading>) => {
-    if (!result) return;
-    s.state = result.state;
-    s.timer = result.timer;
-    for (const t of result.transitions) {
-      if (t.kind === 'raised') {
-        alerts.set(t.alertId, {
-          alertId: t.alertId,
-          thingId: s.thingId,
-          name: s.name,
-          value: t.value,
-          raisedAt: new Date(t.timeMs),
-          resolvedAt: null,
-        });
-      } else {
-        const a = alerts.get(t.alertId);
-        if (a) a.resolvedAt = new Date(t.timeMs);
-      }
-    }
-  };
-  const fireUntil = (ms: number) => {
-    for (const s of series.values()) {
-      if (s.timer !== null && s.timer <= ms) {
-        const due = s.timer;
-        s.timer = null;
-        apply(s, evaluateTimer(rule, s.state, s, due));
-      }
-    }
-  };
-  for (const entry of entries) {
+export class Backtest {
+  readonly #rule: Rule;
+  readonly #fromMs: number;
+  readonly #toMs: number;
+  readonly #maxAlerts: number;
+  readonly #series = new Map<string, Series>();
+  readonly #alerts = new Map<string, BacktestAlert>();
+  #raised = 0;
+  #readings = 0;
+  #entries = 0;
+
+  constructor(rule: Rule, { from, to, maxAlerts = MAX_BACKTEST_ALERTS }: BacktestOptions) {
+    this.#rule = rule;
+    this.#fromMs = from.getTime();
+    this.#toMs = to.getTime();
+    this.#maxAlerts = maxAlerts;
+  }
+
+  feed(entry: LogEntry): void {
+    this.#entries++;
     let points: ReturnType<typeof pointsOf>;
     try {
       points = pointsOf(entry);
     } catch {
-      continue;
+      return; // not telemetry, or not decodable: no readings
     }
+    const { def, tenantId } = this.#rule;
     for (const p of points) {
-      if (p.tenantId !== rule.tenantId || p.name !== rule.def.measurement) continue;
-      if (rule.def.thingId !== undefined && rule.def.thingId !== p.thingId) continue;
-      if (rule.def.channelId !== undefined && rule.def.channelId !== p.channelId) continue;
-      if (p.timeMs < from.getTime() || p.timeMs >= to.getTime()) continue;
+      if (p.tenantId !== tenantId || p.name !== def.measurement) continue;
+      if (def.thingId !== undefined && def.thingId !== p.thingId) continue;
+      if (def.channelId !== undefined && def.channelId !== p.channelId) continue;
+      if (p.timeMs < this.#fromMs || p.timeMs >= this.#toMs) continue;
       const value = p.value ?? p.stringValue ?? p.boolValue;
       if (value === undefined) continue;
-      readings++;
-      fireUntil(p.timeMs);
+      this.#readings++;
+      this.#fireUntil(p.timeMs);
       const key = `${p.thingId}\u0000${p.name}`;
-      let s = series.get(key);
+      let s = this.#series.get(key);
       if (!s) {
         s = { state: initialSeriesState(), timer: null, thingId: p.thingId, name: p.name };
-        series.set(key, s);
+        this.#series.set(key, s);
       }
-      apply(
+      this.#apply(
         s,
-        evaluateReading(rule, s.state, {
+        evaluateReading(this.#rule, s.state, {
           thingId: p.thingId,
           channelId: p.channelId,
           name: p.name,
@@ -101,9 +100,48 @@ export function backtest(
       );
     }
   }
-  fireUntil(to.getTime() - 1);
-  return {
-    alerts: [...alerts.values()].sort((a, b) => a.raisedAt.getTime() - b.raisedAt.getTime()),
-    readings,
-  };
+
+  /** Fires the timers due by `to`; the result. */
+  finish(): BacktestResult {
+    this.#fireUntil(this.#toMs - 1);
+    return {
+      alerts: [...this.#alerts.values()].sort((a, b) => a.raisedAt.getTime() - b.raisedAt.getTime()),
+      raised: this.#raised,
+      readings: this.#readings,
+      entries: this.#entries,
+    };
+  }
+
+  #apply(s: Series, result: ReturnType<typeof evaluateReading>): void {
+    if (!result) return;
+    s.state = result.state;
+    s.timer = result.timer;
+    for (const t of result.transitions) {
+      if (t.kind === 'raised') {
+        this.#raised++;
+        if (this.#alerts.size >= this.#maxAlerts) continue;
+        this.#alerts.set(t.alertId, {
+          alertId: t.alertId,
+          thingId: s.thingId,
+          name: s.name,
+          value: t.value,
+          raisedAt: new Date(t.timeMs),
+          resolvedAt: null,
+        });
+      } else {
+        const a = this.#alerts.get(t.alertId);
+        if (a) a.resolvedAt = new Date(t.timeMs);
+      }
+    }
+  }
+
+  #fireUntil(ms: number): void {
+    for (const s of this.#series.values()) {
+      if (s.timer !== null && s.timer <= ms) {
+        const due = s.timer;
+        s.timer = null;
+        this.#apply(s, evaluateTimer(this.#rule, s.state, s, due));
+      }
+    }
+  }
 }

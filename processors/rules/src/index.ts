@@ -1,7 +1,10 @@
 export type { AlertTransitionEvent } from './alert-events.ts';
 export { transitionEvent } from './alert-events.ts';
 export { RULES_ALERTS } from './alerts-projection.ts';
-export { type BacktestAlert, type BacktestOptions, backtest } from './backtest.ts';
+export type { BacktestAlert, BacktestOptions, BacktestResult } from './backtest.ts';
+export { Backtest, MAX_BACKTEST_ALERTS } from './backtest.ts';
+export type { BacktestLogOptions } from './backtest-log.ts';
+export { BACKTEST_LOG_SKEW_MS, backtestLog, DEFAULT_BACKTEST_BATCH } from './backtest-log.ts';
 export { component } from './component.ts';
 export { DEFAULT_MAIL_FROM, parseRulesConfig, type RulesConfig } from './config.ts';
 export { RULES_DEFINITIONS } from './definitions.ts';
