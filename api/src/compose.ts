@@ -33,7 +33,7 @@ export interface ApiDeps {
     ApiConfig,
     'issuer' | 'audience' | 'jwtPrivateKey' | 'jwtKeyFile' | 'oidcProviders' | 'operatorTenant'
   > &
-    Partial<Pick<ApiConfig, 'trustProxy' | 'webUi'>>;
+    Partial<Pick<ApiConfig, 'trustProxy' | 'webUi' | 'maxRulesPerTenant'>>;
   nc: NatsConnection;
   /** The API's tables, the registry's read model, commands and telemetry, migrated by their owners. */
   pool: pg.Pool;
@@ -98,7 +98,7 @@ export async function composeServices(deps: ApiDeps): Promise<Composition> {
     ops: new ProjectionOps({ nc, js, pool, logger, operatorTenant: config.operatorTenant }),
     devices: new DeviceStatusQueries(pool),
     deadLetters: new DeadLetterQueue(nc),
-    rules: new RuleService(store, pool, js),
+    rules: new RuleService(store, pool, js, { maxRulesPerTenant: config.maxRulesPerTenant }),
     alerts: new AlertService(pool, new Publisher(js), js, logger),
     models,
     kafka: new KafkaService(store, jsm, async (tenantId, channelId) =>

@@ -1,10 +1,12 @@
-import { envPort, parseBindAddress } from '@telly/runtime';
+import { envInteger, envPort, parseBindAddress } from '@telly/runtime';
 import { parseWebUiConfig, type WebUiConfig } from './plugins/web-ui.ts';
 
 export const DEFAULT_API_PORT = 4000;
 /** `iss` of access tokens and what they must be presented to. */
 export const DEFAULT_ISSUER = 'telly';
 export const DEFAULT_AUDIENCE = 'telly-api';
+/** Rules one tenant may have unless `TELLY_MAX_RULES_PER_TENANT` says otherwise. */
+export const DEFAULT_MAX_RULES_PER_TENANT = 1_000;
 
 export interface ApiConfig {
   port: number;
@@ -24,6 +26,8 @@ export interface ApiConfig {
    * proxy's, and its `X-Forwarded-For` names the client the throttles count.
    */
   trustProxy: boolean;
+  /** `TELLY_MAX_RULES_PER_TENANT`: rules one tenant may have. @default {@link DEFAULT_MAX_RULES_PER_TENANT} */
+  maxRulesPerTenant: number;
   /** The web dashboard at `/` (`TELLY_WEB_DIR`, and the device ports it shows). */
   webUi?: WebUiConfig;
 }
@@ -42,6 +46,9 @@ export function parseApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
     oidcProviders: env.TELLY_OIDC_PROVIDERS || undefined,
     operatorTenant: env.TELLY_OPERATOR_TENANT || undefined,
     trustProxy: Boolean(env.TELLY_API_INTERNAL_PORT),
+    maxRulesPerTenant: envInteger(env, 'TELLY_MAX_RULES_PER_TENANT', DEFAULT_MAX_RULES_PER_TENANT, {
+      max: 1_000_000,
+    }),
     webUi: parseWebUiConfig(env),
   };
 }

@@ -16,12 +16,11 @@ import type { RuleDefinition } from '@telly/schemas';
 import type pg from 'pg';
 import { v7 } from 'uuid';
 import type { Principal } from '../auth/principal.ts';
+import { DEFAULT_MAX_RULES_PER_TENANT } from '../config.ts';
 import { ApiError, invalid, notFound } from '../errors.ts';
 
 export type { RuleRow } from '@telly/rules';
 
-/** Rules one tenant may have. @default 1000 */
-export const MAX_RULES_PER_TENANT = 1_000;
 /** The longest history a backtest reads. @default 31 days */
 export const MAX_BACKTEST_RANGE_MS = 31 * 24 * 3_600_000;
 /**
@@ -35,6 +34,13 @@ export const DEFAULT_BACKTEST_JOBS = {
   retentionMs: 3_600_000,
 } as const satisfies JobQueueOptions;
 
+export interface RuleServiceOptions {
+  /** Rules one tenant may have (`TELLY_MAX_RULES_PER_TENANT`). @default {@link DEFAULT_MAX_RULES_PER_TENANT} */
+  maxRulesPerTenant?: number | undefined;
+  /** The backtest queue. @default {@link DEFAULT_BACKTEST_JOBS} */
+  backtests?: JobQueueOptions | undefined;
+}
+
 /**
  * Rules as registry entities (`reg.<tenant>.rule.<id>`): decided by `ruleDecider`, appended
  * with optimistic concurrency by the registry's store, read back once the rules projection
@@ -46,15 +52,17 @@ export class RuleService {
   readonly #rules: RuleQueries;
   readonly #registry: RegistryQueries;
   readonly #js: JetStreamClient;
+  readonly #maxRules: number;
   /** The tenants' backtests (kind `backtest`, subject the rule's id). */
   readonly backtests: JobQueue<BacktestResult>;
 
-  constructor(store: RegistryStore, pool: pg.Pool, js: JetStreamClient, backtests?: JobQueueOptions) {
+  constructor(store: RegistryStore, pool: pg.Pool, js: JetStreamClient, options: RuleServiceOptions = {}) {
     this.#store = store;
     this.#rules = new RuleQueries(pool);
     this.#registry = new RegistryQueries(pool);
     this.#js = js;
-    this.backtests = new JobQueue<BacktestResult>({ ...DEFAULT_BACKTEST_JOBS, ...backtests });
+    this.#maxRules = options.maxRulesPerTenant ?? DEFAULT_MAX_RULES_PER_TENANT;
+    this.backtests = new JobQueue<BacktestResult>({ ...DEFAULT_BACKTEST_JOBS, ...options.backtests });
   }
 
   rule(p: Principal, id: string): Promise<RuleRow | undefined> {
@@ -93,20 +101,22 @@ export class RuleService {
 
   async create(p: Principal, input: RuleInput, enabled = true): Promise<RuleRow> {
     const def = await this.definition(p, input);
-    if ((await this.#rules.countRules(p.tenantId)) >= MAX_RULES_PER_TENANT) {
-      throw invalid('input', `this tenant has ${MAX_RULES_PER_TENANT} rules, the most it may have`);
+    // counted, then created: creates racing each other may pass the cap by their number
+    if ((await this.#rules.countRules(p.tenantId)) >= this.#maxRules) {
+      throw invalid('input', `this tenant has ${this.#maxRules} rules, the most it may have`);
     }
     const ruleId = v7();
-    await this.#run(p, ruleId, { type: 'create', ruleId, def, enabled });
+    // the secrets first: a rule that raises at once must find them to sign its webhooks
     await this.#secrets(ruleId, input);
+    await this.#run(p, ruleId, { type: 'create', ruleId, def, enabled });
     return this.#read(p, ruleId);
   }
 
   async update(p: Principal, id: string, input: RuleInput): Promise<RuleRow> {
     if (!(await this.rule(p, id))) throw notFound('rule', id);
     const def = await this.definition(p, input);
-    await this.#run(p, id, { type: 'update', def });
     await this.#secrets(id, input);
+    await this.#run(p, id, { type: 'update', def });
     return this.#read(p, id);
   }
 

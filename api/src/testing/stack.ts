@@ -42,6 +42,8 @@ export async function startStack(
     jwtPrivateKey?: string;
     /** @default errors only (or `LOG_LEVEL`) */
     logger?: Logger;
+    /** `TELLY_MAX_RULES_PER_TENANT`, for a test of the cap. @default 1000 */
+    maxRulesPerTenant?: number;
   } = {},
 ): Promise<Stack> {
   const runtime = await startRuntimeTestStack({
@@ -83,12 +85,13 @@ export async function startStack(
 
 /**
  * The API's settings in tests: the issuer and audience it runs with, and the signing key, OIDC
- * providers and operator tenant given, if any (no key file).
+ * providers, operator tenant and rule cap given, if any (no key file).
  */
 function apiConfig(options: {
   jwtPrivateKey?: string | undefined;
   oidcProviders?: string | undefined;
   operatorTenant?: string | undefined;
+  maxRulesPerTenant?: number | undefined;
 }): ApiDeps['config'] {
   return {
     issuer: 'telly',
@@ -97,6 +100,7 @@ function apiConfig(options: {
     jwtKeyFile: undefined,
     oidcProviders: options.oidcProviders,
     operatorTenant: options.operatorTenant,
+    ...(options.maxRulesPerTenant !== undefined && { maxRulesPerTenant: options.maxRulesPerTenant }),
   };
 }
 
