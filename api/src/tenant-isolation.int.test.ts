@@ -111,6 +111,8 @@ const MUST_COVER = [
   'Mutation.predict',
   'Mutation.cancelPredictJob',
   'Subscription.predictJob',
+  'Mutation.acknowledgeAlert',
+  'Mutation.clearAlert',
   'Mutation.backtestRule',
   'Query.backtestJob',
   'Mutation.cancelBacktestJob',
