@@ -1,8 +1,8 @@
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { Logger } from '../logger.ts';
 import { retryInPlace } from '../retry.ts';
+import { ackWaitMsOf } from './consumer.ts';
 import { deadLetter } from './dead-letter.ts';
-import { DEFAULT_PROCESSOR } from './define.ts';
 import type { ProcessorHealth } from './health.ts';
 import { logEntryOf } from './message.ts';
 import type { ProcessorMetrics } from './metrics.ts';
@@ -46,7 +46,7 @@ export class BatchHandler {
       () => {
         for (const m of batch) m.working();
       },
-      Math.max(1_000, (this.#def.ackWaitMs ?? DEFAULT_PROCESSOR.ackWaitMs) / 3),
+      Math.max(500, ackWaitMsOf(this.#def) / 3),
     );
     try {
       const outcome = await this.#handleHeld(batch).then(

@@ -14,6 +14,21 @@ import type { ProcessorDefinition } from './types.ts';
 const NS_PER_MS = 1_000_000;
 /** The priority group pinned (ordered) processors pull from. */
 export const PRIORITY_GROUP = 'telly';
+/** How long a pinned instance may stay silent before the standby is pinned instead. */
+export const PIN_TIMEOUT_MS = 5_000;
+
+/**
+ * How long a delivered message may stay unacked before it is redelivered. For an ordered
+ * processor, at most half the pin's timeout: the messages a dead pinned instance held are due
+ * again before the standby is pinned, and JetStream hands out what is due again before anything
+ * new, in stream order, so the standby carries on exactly where the dead one stopped (with a
+ * longer wait it would get the newer messages first, and the held ones after them, out of order).
+ * A batch being handled is kept from redelivery meanwhile (`working()`).
+ */
+export function ackWaitMsOf(def: ProcessorDefinition): number {
+  const ms = def.ackWaitMs ?? DEFAULT_PROCESSOR.ackWaitMs;
+  return def.ordered ? Math.min(ms, PIN_TIMEOUT_MS / 2) : ms;
+}
 
 /** The durable pull consumer a processor runs on. */
 export function consumerConfig(def: ProcessorDefinition): Partial<ConsumerConfig> {
@@ -21,7 +36,7 @@ export function consumerConfig(def: ProcessorDefinition): Partial<ConsumerConfig
     durable_name: def.name,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
-    ack_wait: (def.ackWaitMs ?? DEFAULT_PROCESSOR.ackWaitMs) * NS_PER_MS,
+    ack_wait: ackWaitMsOf(def) * NS_PER_MS,
     // deliveries are counted by the runtime, which moves a message to the DLQ itself
     max_deliver: -1,
     max_ack_pending: 20_000,
@@ -30,7 +45,7 @@ export function consumerConfig(def: ProcessorDefinition): Partial<ConsumerConfig
   if (def.ordered) {
     config.priority_policy = 'pinned_client';
     config.priority_groups = [PRIORITY_GROUP];
-    config.priority_timeout = 5_000 * NS_PER_MS;
+    config.priority_timeout = PIN_TIMEOUT_MS * NS_PER_MS;
     config.max_ack_pending = def.batch?.maxMessages ?? DEFAULT_PROCESSOR.maxMessages;
   }
   return config;

@@ -239,6 +239,65 @@ test('an entry the handler returns as a dead letter goes to the DLQ alone; its b
   await stopProcessor(child);
 });
 
+test('ordered: a pinned instance killed with a batch in hand: the standby applies it first, then what came after', async () => {
+  const from = await lastSeq();
+  // the production ack wait: what a dead instance held must not wait for it behind newer messages
+  const env = {
+    PROCESSOR: 'sum_takeover',
+    ORDERED: '1',
+    HANDLE_MS: '150',
+    ACK_WAIT_MS: '30000',
+    FILTER: messageFilters({ tenant: 'takeover' }).join(','),
+  };
+  const a = await startProcessor({ ...env, INSTANCE: 'a' });
+  const b = await startProcessor({ ...env, INSTANCE: 'b' });
+  const js = jetstream(nc);
+  let sent = 0;
+  const send = async (n: number) => {
+    // a trickle, as devices send: the active instance is caught up, a batch in hand at any time
+    for (const end = sent + n; sent < end; ) {
+      sent++;
+      await js.publish(
+        messageSubject({ tenant: 'takeover', channel: 'c', thing: 'th' }),
+        JSON.stringify({ v: sent }),
+        {
+          msgID: `takeover:${sent}`,
+        },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
+  await send(100);
+  await waitFor(async () => (await totals(from)).rows >= 50, { what: 'the active instance at work' });
+  const before = await pool.query<{ instance: string }>(
+    'SELECT DISTINCT instance FROM applied_values WHERE seq > $1',
+    [from],
+  );
+  assert.equal(before.rowCount, 1, 'one pinned instance did the work');
+  const activeName = before.rows[0]!.instance;
+  const [active, standby] = activeName === 'a' ? [a, b] : [b, a];
+  active.kill('SIGKILL');
+  await new Promise((resolve) => active.once('exit', resolve));
+  await send(200);
+  await waitFor(async () => (await totals(from)).distinct >= 300, {
+    timeoutMs: 60_000,
+    what: 'all 300 applied',
+  });
+  const { rows } = await pool.query<{ seq: number; instance: string }>(
+    'SELECT seq::int, instance FROM applied_values WHERE seq > $1 ORDER BY id',
+    [from],
+  );
+  const seqs = rows.map((r) => r.seq);
+  assert.equal(new Set(seqs).size, seqs.length, 'nothing applied twice');
+  assert.deepEqual(
+    seqs,
+    [...seqs].sort((x, y) => x - y),
+    'in stream order across the takeover',
+  );
+  assert.ok(rows.at(-1)!.instance !== activeName, 'the standby applied the rest');
+  await stopProcessor(standby);
+});
+
 test('ordered: one pinned instance applies in stream order, the standby takes over when it dies', async () => {
   const from = await lastSeq();
   const js = jetstream(nc);

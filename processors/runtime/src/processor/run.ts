@@ -5,7 +5,7 @@ import type { HealthChecks } from '../health.ts';
 import type { Logger } from '../logger.ts';
 import { sleep } from '../retry.ts';
 import { BatchHandler } from './batch.ts';
-import { ensureConsumer } from './consumer.ts';
+import { ackWaitMsOf, ensureConsumer } from './consumer.ts';
 import { DeadLetterQueue, deadLetterCheck, withoutOthersRedrives } from './dead-letter-queue.ts';
 import { DEFAULT_PROCESSOR } from './define.ts';
 import { ProcessorHealth } from './health.ts';
@@ -64,6 +64,7 @@ export async function runProcessor(
       maxMessages: def.batch?.maxMessages ?? DEFAULT_PROCESSOR.maxMessages,
       continuous: def.batch?.continuous ?? false,
       expiresMs,
+      ackWaitMs: ackWaitMsOf(def),
       logger,
       health,
       signal,

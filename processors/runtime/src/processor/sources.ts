@@ -10,6 +10,8 @@ export interface SourceOptions {
   continuous?: boolean;
   /** How long one pull waits for messages, ms. */
   expiresMs: number;
+  /** The consumer's ack wait, ms: what waits in a source's buffer is kept from redelivery. */
+  ackWaitMs: number;
   logger: Logger;
   health: ProcessorHealth;
   /** Ends the source: the batch being consumed is the last one. */
@@ -77,14 +79,41 @@ export async function* consumedBatches(
       wake?.();
     },
   });
+  // pinned: whether every message the consumer has out (delivered, unacked) is known to be here
+  let holdsAll = false;
   (async () => {
     for await (const status of messages.status()) {
       health.fetched();
-      if (status.type === 'consumer_pinned') logger.info('pinned: this instance is the active one');
+      if (status.type === 'consumer_pinned') {
+        logger.info('pinned: this instance is the active one');
+        holdsAll = false;
+      }
     }
   })().catch((err: unknown) => health.failed(err));
+  /**
+   * A pinned instance that takes over gets again what the one before it held (see `ackWaitMsOf`),
+   * in no particular order and maybe in several deliveries, and perhaps newer messages too.
+   * Nothing is handed out until every message the consumer has out is here, so each batch is
+   * the lowest sequences, in order. Looked at when pinned and whenever a delivery is a repeat.
+   */
+  const untilAllHere = async () => {
+    const deadline = Date.now() + 4 * options.ackWaitMs;
+    while (!signal.aborted && Date.now() < deadline) {
+      const info = await consumer.info(false);
+      if (info.num_ack_pending <= buffer.size) return;
+      await sleep(50, signal);
+    }
+  };
   const stopped = () => wake?.();
   signal.addEventListener('abort', stopped);
+  // what waits behind a batch being handled (or held while a dependency is down) is this
+  // instance's: not redelivered meanwhile, so its delivery count stays what it was
+  const keepAlive = setInterval(
+    () => {
+      for (const m of buffer.values()) m.working();
+    },
+    Math.max(500, options.ackWaitMs / 3),
+  );
   try {
     while (!signal.aborted) {
       if (buffer.size === 0) {
@@ -99,16 +128,19 @@ export async function* consumedBatches(
         continue;
       }
       health.fetched();
-      // at most a batch at a time; the consumer's max_ack_pending bounds what waits behind it
-      const batch: JsMsg[] = [];
-      for (const [seq, m] of buffer) {
-        if (batch.length === options.maxMessages) break;
-        batch.push(m);
-        buffer.delete(seq);
+      if (group && (!holdsAll || [...buffer.values()].some((m) => m.redelivered))) {
+        await untilAllHere();
+        holdsAll = true;
       }
+      // at most a batch at a time, the lowest sequences; the consumer's max_ack_pending bounds
+      // what waits behind it
+      const seqs = [...buffer.keys()].sort((a, b) => a - b).slice(0, options.maxMessages);
+      const batch = seqs.map((seq) => buffer.get(seq)!);
+      for (const seq of seqs) buffer.delete(seq);
       yield batch;
     }
   } finally {
+    clearInterval(keepAlive);
     signal.removeEventListener('abort', stopped);
     await messages.close();
     for (const m of buffer.values()) m.nak();
