@@ -219,16 +219,7 @@ test('a backtest over a day of history finds what the live rule raised on the sa
   await waitFor(async () => (await stack.pool.query('SELECT 1 FROM rule_outbox')).rowCount === 0, {
     what: 'published',
   });
-  // the backtest is a job: started, then polled until it is done. The readings were logged just
-  // now (a backfill), so the range runs to now: the log is read by the time it logged them
-  const { backtestRule } = await ok<{ backtestRule: { id: string; status: string } }>(
-    stack.url,
-    `mutation($input: CreateRuleInput!, $from: DateTime!, $to: DateTime!, $rule: ID) {
-      backtestRule(input: $input, from: $from, to: $to, ruleId: $rule) { id status }
-    }`,
-    { input, from: new Date(start).toISOString(), to: new Date().toISOString(), rule: rules.nodes[0]!.id },
-    owner.accessToken,
-  );
+  // the backtest is a job: started, then polled until it is done
   type Job = {
     status: string;
     progress: number;
@@ -239,20 +230,42 @@ test('a backtest over a day of history finds what the live rule raised on the sa
       alerts: { alertId: string; raisedAt: string; resolvedAt: string | null }[];
     } | null;
   };
-  const job = await waitFor(
-    async () => {
-      const { backtestJob } = await ok<{ backtestJob: Job }>(
+  const START = `mutation($input: CreateRuleInput!, $from: DateTime!, $to: DateTime!, $rule: ID) {
+    backtestRule(input: $input, from: $from, to: $to, ruleId: $rule) { id status }
+  }`;
+  const startBacktest = async (from: number, to: number) =>
+    (
+      await ok<{ backtestRule: { id: string; status: string } }>(
         stack.url,
-        `query($id: ID!) {
-          backtestJob(id: $id) { status progress error result { readings raised alerts { alertId raisedAt resolvedAt } } }
-        }`,
-        { id: backtestRule.id },
+        START,
+        {
+          input,
+          from: new Date(from).toISOString(),
+          to: new Date(to).toISOString(),
+          rule: rules.nodes[0]!.id,
+        },
         owner.accessToken,
-      );
-      return backtestJob.status !== 'QUEUED' && backtestJob.status !== 'RUNNING' && backtestJob;
-    },
-    { what: 'the backtest job ended', timeoutMs: 30_000 },
-  );
+      )
+    ).backtestRule;
+  const backtest = async (from: number, to: number) => {
+    const backtestRule = await startBacktest(from, to);
+    return waitFor(
+      async () => {
+        const { backtestJob } = await ok<{ backtestJob: Job }>(
+          stack.url,
+          `query($id: ID!) {
+            backtestJob(id: $id) { status progress error result { readings raised alerts { alertId raisedAt resolvedAt } } }
+          }`,
+          { id: backtestRule.id },
+          owner.accessToken,
+        );
+        return backtestJob.status !== 'QUEUED' && backtestJob.status !== 'RUNNING' && backtestJob;
+      },
+      { what: 'the backtest job ended', timeoutMs: 30_000 },
+    );
+  };
+  // the range is the log's time: the readings were logged just now (a backfill), so it runs to now
+  const job = await backtest(start, Date.now());
   assert.equal(job.status, 'DONE', job.error ?? undefined);
   assert.equal(job.progress, 1);
   const result = job.result!;
@@ -270,4 +283,34 @@ test('a backtest over a day of history finds what the live rule raised on the sa
     },
     { what: 'the live alerts to be the backtest’s', timeoutMs: 10_000 },
   ).catch(() => assert.equal(seen, expected, 'the same alerts, with the same ids and times'));
+  // a range that ended before they were logged holds none of them (followed over the
+  // subscription this time: it ends with the job)
+  const { id } = await startBacktest(start, start + 12 * 3_600_000);
+  const followed = await subscribeSse(
+    stack.url,
+    'subscription($id: ID!) { backtestJob(id: $id) { status progress result { readings } } }',
+    { id },
+    owner.accessToken,
+    AbortSignal.timeout(30_000),
+  );
+  assert.deepEqual(followed.errors, []);
+  assert.deepEqual((followed.data?.at(-1) as { backtestJob: unknown } | undefined)?.backtestJob, {
+    status: 'DONE',
+    progress: 1,
+    result: { readings: 0 },
+  });
+  // a range of more than 31 days, or one that ends before it starts, is refused naming `to`
+  for (const [from, to] of [
+    [end - 32 * 86_400_000, end],
+    [end, start],
+  ] as const) {
+    const res = await gql(
+      stack.url,
+      START,
+      { input, from: new Date(from).toISOString(), to: new Date(to).toISOString() },
+      owner.accessToken,
+    );
+    assert.equal(res.errors?.[0]?.extensions?.code, 'VALIDATION_FAILED', JSON.stringify(res.errors));
+    assert.equal(res.errors?.[0]?.extensions?.field, 'to', JSON.stringify(res.errors));
+  }
 });

@@ -116,6 +116,7 @@ const MUST_COVER = [
   'Mutation.backtestRule',
   'Query.backtestJob',
   'Mutation.cancelBacktestJob',
+  'Subscription.backtestJob',
 ];
 
 /** Error codes that are never an acceptable answer to B (an owner) probing A's ids. */

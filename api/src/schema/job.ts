@@ -1,5 +1,7 @@
-import type { Job } from '@telly/runtime';
+import type { Job, JobQueue } from '@telly/runtime';
+import { Repeater } from 'graphql-yoga';
 import { builder } from '../builder.ts';
+import { ApiError } from '../errors.ts';
 
 /** Where a job of a tenant's queue is (the model queue's and the backtests'). */
 export const JobStatus = builder.enumType('JobStatus', {
@@ -9,3 +11,32 @@ export const JobStatus = builder.enumType('JobStatus', {
 
 /** The GraphQL value of a job's status. */
 export const jobStatusOf = (job: Job) => job.status.toUpperCase() as Uppercase<Job['status']>;
+
+const ended = (job: Job) => job.status !== 'queued' && job.status !== 'running';
+
+/**
+ * A job subscription's events: the tenant's job as it is now, then each change until it ends
+ * (from the API instance that holds it); NOT_FOUND when the tenant has no such job.
+ */
+export function jobChanges<R>(jobs: JobQueue<R>, tenantId: string, id: string): Repeater<Job<R> | ApiError> {
+  return new Repeater<Job<R> | ApiError>(async (push, stop) => {
+    const now = jobs.get(tenantId, id);
+    if (!now) {
+      await push(new ApiError('NOT_FOUND', `job ${id} not found`));
+      return stop();
+    }
+    const unwatch = jobs.watch(id, (j) => {
+      push(j).catch(() => {});
+      if (ended(j)) stop();
+    });
+    stop.then(unwatch);
+    await push(now);
+    if (ended(now)) stop();
+  });
+}
+
+/** Resolves a {@link jobChanges} event: the job, or its error thrown. */
+export function jobEvent<R>(event: Job<R> | ApiError): Job<R> {
+  if (event instanceof ApiError) throw event;
+  return event;
+}

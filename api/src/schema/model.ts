@@ -8,11 +8,10 @@ import type {
 } from '@telly/inference';
 import type { Job } from '@telly/runtime';
 import { GraphQLScalarType } from 'graphql';
-import { Repeater } from 'graphql-yoga';
 import { builder, principalOf } from '../builder.ts';
 import { ApiError, invalid } from '../errors.ts';
 import { toModelApiError } from '../services/model-service.ts';
-import { JobStatus, jobStatusOf } from './job.ts';
+import { JobStatus, jobChanges, jobEvent, jobStatusOf } from './job.ts';
 
 builder.addScalarType(
   'File',
@@ -392,28 +391,7 @@ builder.subscriptionFields((t) => ({
     authScopes: { viewer: true },
     description: 'A job’s changes until it ends (from the API instance that holds it).',
     args: { id: t.arg.id({ required: true }) },
-    subscribe: (_root, args, ctx) => {
-      const tenantId = principalOf(ctx).tenantId;
-      const jobs = ctx.services.models.jobs;
-      return new Repeater<Job | ApiError>(async (push, stop) => {
-        const now = jobs.get(tenantId, args.id);
-        if (!now) {
-          await push(new ApiError('NOT_FOUND', `job ${args.id} not found`));
-          return stop();
-        }
-        const ended = (j: Job) => j.status !== 'queued' && j.status !== 'running';
-        const unwatch = jobs.watch(args.id, (j) => {
-          push(j).catch(() => {});
-          if (ended(j)) stop();
-        });
-        stop.then(unwatch);
-        await push(now);
-        if (ended(now)) stop();
-      });
-    },
-    resolve: (event) => {
-      if (event instanceof ApiError) throw event;
-      return event;
-    },
+    subscribe: (_root, args, ctx) => jobChanges(ctx.services.models.jobs, principalOf(ctx).tenantId, args.id),
+    resolve: jobEvent,
   }),
 }));

@@ -8,7 +8,7 @@ import { ALERT_SEVERITIES, RULE_AGGREGATES, RULE_OPS, type RuleDefinition } from
 import { builder, principalOf } from '../builder.ts';
 import { notFound } from '../errors.ts';
 import type { RuleRow } from '../services/rule-service.ts';
-import { JobStatus, jobStatusOf } from './job.ts';
+import { JobStatus, jobChanges, jobEvent, jobStatusOf } from './job.ts';
 import { connectionType, pageComplexity, toConnection } from './pagination.ts';
 
 const upper = <T extends string>(values: readonly T[]) =>
@@ -282,5 +282,17 @@ builder.mutationFields((t) => ({
     authScopes: { operator: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) => ctx.services.rules.delete(principalOf(ctx), args.id),
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  backtestJob: t.field({
+    type: BacktestJob,
+    authScopes: { operator: true },
+    description: 'A backtest’s changes (its progress) until it ends, from the API instance that holds it.',
+    args: { id: t.arg.id({ required: true }) },
+    subscribe: (_root, args, ctx) =>
+      jobChanges(ctx.services.rules.backtests, principalOf(ctx).tenantId, args.id),
+    resolve: jobEvent,
   }),
 }));
