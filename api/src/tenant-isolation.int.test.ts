@@ -675,6 +675,22 @@ async function setUpA(url: string, nc: NatsConnection): Promise<TenantA> {
     },
     token,
   );
+  // and one scoped by metadata: what it matches is A's too
+  const ruleZone = `A-secret-rule-zone-${tag}`;
+  await ok(
+    url,
+    'mutation($input: CreateRuleInput!) { createRule(input: $input) { id } }',
+    {
+      input: {
+        name: `A-rule-by-zone-${tag}`,
+        thingMetadata: { zone: ruleZone },
+        measurement: 'humidity',
+        condition: { op: 'GT', value: 90 },
+      },
+    },
+    token,
+  );
+  secrets.add(ruleZone, 'A rule thingMetadata');
   await publishReading(nc, { tenantId: owner.user.tenant.id, channelId: c1, thingId: thing1.id }, [
     { n: 'temperature', v: 20 },
   ]);

@@ -8,7 +8,7 @@ import { ALERT_SEVERITIES, RULE_AGGREGATES, RULE_OPS, type RuleDefinition } from
 import { builder, principalOf } from '../builder.ts';
 import { notFound } from '../errors.ts';
 import type { RuleRow } from '../services/rule-service.ts';
-import { JobStatus, jobChanges, jobEvent, jobStatusOf } from './job.ts';
+import { JobInterface, jobChanges, jobEvent } from './job.ts';
 import { connectionType, pageComplexity, toConnection } from './pagination.ts';
 
 const upper = <T extends string>(values: readonly T[]) =>
@@ -72,6 +72,11 @@ export const CreateRuleInput = builder.inputType('CreateRuleInput', {
     name: t.string({ required: true }),
     thingId: t.id({ description: 'Watch one thing (or give channelId, or neither: the whole tenant).' }),
     channelId: t.id(),
+    thingMetadata: t.field({
+      type: 'JSON',
+      description:
+        'Narrows the channel or the tenant to the things whose metadata has each of these keys with exactly this value (a string, number, boolean or null), e.g. {"zone": "greenhouse-1"}; not with thingId.',
+    }),
     measurement: t.string({
       required: true,
       description: 'The resolved SenML name, e.g. "urn:dev:mac:…:temp" or "temp".',
@@ -131,6 +136,13 @@ export const Rule = builder.objectRef<RuleRow>('Rule').implement({
     enabled: t.exposeBoolean('enabled'),
     thingId: t.exposeID('thing_id', { nullable: true }),
     channelId: t.exposeID('channel_id', { nullable: true }),
+    thingMetadata: t.field({
+      type: 'JSON',
+      nullable: true,
+      description:
+        'The metadata a thing must have for the rule to watch it (null: every thing of the scope).',
+      resolve: (r) => r.definition.thingMetadata ?? null,
+    }),
     measurement: t.exposeString('measurement'),
     condition: t.field({ type: RuleCondition, resolve: (r) => r.definition.condition }),
     severity: t.field({ type: AlertSeverity, resolve: (r) => r.definition.severity.toUpperCase() as never }),
@@ -173,21 +185,15 @@ const BacktestResultType = builder.objectRef<BacktestResult>('BacktestResult').i
 });
 const BacktestJob = builder.objectRef<Job<BacktestResult>>('BacktestJob').implement({
   description:
-    'A backtest of the tenant’s backtest queue: QUEUED → RUNNING → DONE / FAILED / CANCELLED; held by the API instance that started it.',
+    'A backtest of the tenant’s backtest queue; its progress is the share of the range’s log read.',
+  interfaces: [JobInterface],
   fields: (t) => ({
-    id: t.exposeID('id'),
-    status: t.field({ type: JobStatus, resolve: jobStatusOf }),
-    progress: t.exposeFloat('progress', { description: 'The share of the range’s log read, 0 to 1.' }),
-    createdAt: t.field({ type: 'DateTime', resolve: (j) => j.createdAt }),
-    startedAt: t.field({ type: 'DateTime', nullable: true, resolve: (j) => j.startedAt ?? null }),
-    finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (j) => j.finishedAt ?? null }),
     result: t.field({
       type: BacktestResultType,
       nullable: true,
       description: 'Once DONE: the alerts the rule would have raised.',
       resolve: (j) => j.result ?? null,
     }),
-    error: t.string({ nullable: true, resolve: (j) => j.error ?? null }),
   }),
 });
 

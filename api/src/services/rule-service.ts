@@ -188,9 +188,17 @@ export class RuleService {
       throw invalid('to', 'the range is at most 31 days');
     if (ruleId !== undefined && !(await this.rule(p, ruleId))) throw notFound('rule', ruleId);
     const rule = toRule(ruleId ?? v7(), p.tenantId, true, def);
-    return this.backtests.submit(p.tenantId, 'backtest', rule.id, (signal, progress) =>
-      backtestLog(this.#js, rule, { from, to, signal, onProgress: progress }),
-    );
+    return this.backtests.submit(p.tenantId, 'backtest', rule.id, async (signal, progress) => {
+      // a rule scoped by thingMetadata watches the things whose metadata matches now
+      const thingMetadata = def.thingMetadata ? await this.#rules.thingMetadata(p.tenantId) : undefined;
+      return backtestLog(this.#js, rule, {
+        from,
+        to,
+        signal,
+        onProgress: progress,
+        ...(thingMetadata && { thingMetadata }),
+      });
+    });
   }
 
   close(): void {

@@ -1,5 +1,6 @@
 import { type LogEntry, pointsOf } from '@telly/schemas';
 import { evaluateReading, evaluateTimer } from './domain/evaluate.ts';
+import { inScope, type ThingMetadataLookup } from './domain/scope.ts';
 import { initialSeriesState, type MeasuredValue, type Rule, type SeriesState } from './domain/types.ts';
 
 /** An alert a backtest finds: what the live rule would have raised (same id) and when it resolved. */
@@ -20,7 +21,14 @@ export interface BacktestOptions {
   to: Date;
   /** Alerts kept; those raised after are counted, not kept. @default MAX_BACKTEST_ALERTS */
   maxAlerts?: number;
+  /**
+   * The things' metadata a rule scoped by `thingMetadata` matches (`RuleQueries.thingMetadata`).
+   * @default no thing's: such a rule matches nothing
+   */
+  thingMetadata?: ThingMetadataLookup;
 }
+
+const NO_METADATA: ThingMetadataLookup = () => undefined;
 
 export interface BacktestResult {
   /** In the order they were raised: the first `maxAlerts`. */
@@ -44,20 +52,26 @@ interface Series {
  * A rule run over log entries, fed in log order (pure: nothing is written, mailed or sent),
  * exactly as the live evaluator folds them, firing its timers in event time: before a reading,
  * the timers due by its time; at the end, those due by `to`. Readings outside [from, to) are
- * not evaluated. Holds one state per series, never the entries.
+ * not evaluated. Holds one state per series, never the entries. A rule scoped by
+ * `thingMetadata` watches the things whose metadata matches as `thingMetadata` tells (now).
  */
 export class Backtest {
   readonly #rule: Rule;
   readonly #fromMs: number;
   readonly #toMs: number;
   readonly #maxAlerts: number;
+  readonly #thingMetadata: ThingMetadataLookup;
   readonly #series = new Map<string, Series>();
   readonly #alerts = new Map<string, BacktestAlert>();
   #raised = 0;
   #readings = 0;
   #entries = 0;
 
-  constructor(rule: Rule, { from, to, maxAlerts = MAX_BACKTEST_ALERTS }: BacktestOptions) {
+  constructor(
+    rule: Rule,
+    { from, to, maxAlerts = MAX_BACKTEST_ALERTS, thingMetadata = NO_METADATA }: BacktestOptions,
+  ) {
+    this.#thingMetadata = thingMetadata;
     this.#rule = rule;
     this.#fromMs = from.getTime();
     this.#toMs = to.getTime();
@@ -72,11 +86,8 @@ export class Backtest {
     } catch {
       return; // not telemetry, or not decodable: no readings
     }
-    const { def, tenantId } = this.#rule;
     for (const p of points) {
-      if (p.tenantId !== tenantId || p.name !== def.measurement) continue;
-      if (def.thingId !== undefined && def.thingId !== p.thingId) continue;
-      if (def.channelId !== undefined && def.channelId !== p.channelId) continue;
+      if (p.name !== this.#rule.def.measurement || !inScope(this.#rule, p, this.#thingMetadata)) continue;
       if (p.timeMs < this.#fromMs || p.timeMs >= this.#toMs) continue;
       const value = p.value ?? p.stringValue ?? p.boolValue;
       if (value === undefined) continue;
