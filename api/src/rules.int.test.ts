@@ -314,3 +314,80 @@ test('a backtest over a day of history finds what the live rule raised on the sa
     assert.equal(res.errors?.[0]?.extensions?.field, 'to', JSON.stringify(res.errors));
   }
 });
+
+test('a rule scoped by thingMetadata is kept and shown, and raises for the matching things only', async () => {
+  const thing = async (name: string, metadata: Record<string, unknown>) =>
+    (
+      await ok<{ createThing: { thing: { id: string } } }>(
+        stack.url,
+        'mutation($input: CreateThingInput!) { createThing(input: $input) { thing { id } } }',
+        { input: { name, metadata } },
+        owner.accessToken,
+      )
+    ).createThing.thing.id;
+  const inZone = await thing('lamp-1', { zone: 'greenhouse-1', row: 3 });
+  const elsewhere = await thing('lamp-2', { zone: 'greenhouse-2', row: 3 });
+  const SCOPED = `mutation($input: CreateRuleInput!) { createRule(input: $input) { id channelId thingId thingMetadata } }`;
+  const input = {
+    name: 'greenhouse 1 too bright',
+    channelId,
+    thingMetadata: { zone: 'greenhouse-1' },
+    measurement: 'lux',
+    condition: { op: 'GT', value: 1000 },
+  };
+  const { createRule } = await ok<{
+    createRule: { id: string; channelId: string; thingId: null; thingMetadata: unknown };
+  }>(stack.url, SCOPED, { input }, owner.accessToken);
+  assert.deepEqual(createRule, {
+    id: createRule.id,
+    channelId,
+    thingId: null,
+    thingMetadata: { zone: 'greenhouse-1' },
+  });
+  // as docs/rules.md writes it: an object literal
+  const literal = await ok<{ createRule: { thingMetadata: unknown } }>(
+    stack.url,
+    `mutation { createRule(input: { name: "greenhouse 1 too hot", thingMetadata: { zone: "greenhouse-1" },
+      measurement: "temp", condition: { op: GT, value: 30, for: "5m" }, severity: MAJOR }) { thingMetadata } }`,
+    {},
+    owner.accessToken,
+  );
+  assert.deepEqual(literal.createRule.thingMetadata, { zone: 'greenhouse-1' });
+  // the registry's metadata filter lists the things such a rule watches
+  const { things } = await ok<{ things: { nodes: { id: string }[] } }>(
+    stack.url,
+    '{ things(filter: { metadata: { zone: "greenhouse-1" } }) { nodes { id } } }',
+    {},
+    owner.accessToken,
+  );
+  assert.deepEqual(
+    things.nodes.map((t) => t.id),
+    [inZone],
+  );
+  for (const [bad, message] of [
+    [{ ...input, channelId: undefined, thingId: inZone }, /cannot be given with thingId/],
+    [{ ...input, thingMetadata: { zone: ['greenhouse-1'] } }, /numbers, booleans or null/],
+    [{ ...input, thingMetadata: {} }, /1 to 16 keys/],
+  ] as const) {
+    const res = await gql(stack.url, SCOPED, { input: bad }, owner.accessToken);
+    assert.equal(res.errors?.[0]?.extensions?.code, 'VALIDATION_FAILED', JSON.stringify(res.errors));
+    assert.equal(res.errors?.[0]?.extensions?.field, 'input.thingMetadata');
+    assert.match(res.errors?.[0]?.message ?? '', message);
+  }
+
+  // the thing outside the zone speaks first: once the other's alert is there, its reading was evaluated
+  const tenantId = owner.user.tenant.id;
+  await publishReading(stack.nc, { tenantId, channelId, thingId: elsewhere }, [{ n: 'lux', v: 2000 }]);
+  await publishReading(stack.nc, { tenantId, channelId, thingId: inZone }, [{ n: 'lux', v: 2000 }]);
+  type Alerts = { alerts: { nodes: { thingId: string; rule: { id: string } }[] } };
+  const ALERTS = '{ alerts(first: 50) { nodes { thingId rule { id } } } }';
+  const ofRule = async () =>
+    (await ok<Alerts>(stack.url, ALERTS, {}, owner.accessToken)).alerts.nodes.filter(
+      (a) => a.rule.id === createRule.id,
+    );
+  await waitFor(async () => (await ofRule()).length > 0, { what: 'the alert of the thing in the zone' });
+  assert.deepEqual(
+    (await ofRule()).map((a) => a.thingId),
+    [inZone],
+  );
+});

@@ -49,8 +49,10 @@ export function startTimers(
         );
         if (still.rowCount === 0) return 0; // moved or fired meanwhile
         const rule = cache.rule(timer.rule_id);
-        const result =
-          rule?.enabled && state ? evaluateTimer(rule, state, key, timer.due_at.getTime()) : undefined;
+        const channelId = (state ?? initialSeriesState()).channelId ?? key.thingId;
+        // a thing that no longer matches the rule's scope (its metadata changed) is not watched
+        const watched = rule?.enabled && state && cache.watches(rule, key.thingId, channelId);
+        const result = watched ? evaluateTimer(rule, state, key, timer.due_at.getTime()) : undefined;
         if (!rule || !result) {
           await db.query('DELETE FROM rule_timers WHERE rule_id = $1 AND thing_id = $2 AND name = $3', [
             timer.rule_id,
@@ -60,7 +62,6 @@ export function startTimers(
           return 0;
         }
         await saveSeries(db, [{ ...key, tenantId: rule.tenantId, state: result.state, timer: null }]);
-        const channelId = (state ?? initialSeriesState()).channelId ?? key.thingId;
         await enqueueEvents(
           db,
           result.transitions.map((t) => transitionEvent(rule, { ...key, channelId }, t)),
