@@ -12,6 +12,24 @@ export const JobStatus = builder.enumType('JobStatus', {
 /** The GraphQL value of a job's status. */
 export const jobStatusOf = (job: Job) => job.status.toUpperCase() as Uppercase<Job['status']>;
 
+/** What every job of a tenant's queue shows; ModelJob and BacktestJob add what it made. */
+export const JobInterface = builder.interfaceRef<Job>('Job').implement({
+  description: 'A job of a tenant’s queue, held by the API instance that took it (a restart forgets it).',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    kind: t.exposeString('kind', { description: 'predict, train or backtest' }),
+    status: t.field({ type: JobStatus, resolve: jobStatusOf }),
+    progress: t.exposeFloat('progress', {
+      description:
+        '0 to 1 while it runs (a training’s steps, the share of a backtest’s range read); 1 once DONE.',
+    }),
+    createdAt: t.field({ type: 'DateTime', resolve: (j) => j.createdAt }),
+    startedAt: t.field({ type: 'DateTime', nullable: true, resolve: (j) => j.startedAt ?? null }),
+    finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (j) => j.finishedAt ?? null }),
+    error: t.string({ nullable: true, resolve: (j) => j.error ?? null }),
+  }),
+});
+
 const ended = (job: Job) => job.status !== 'queued' && job.status !== 'running';
 
 /**

@@ -11,7 +11,7 @@ import { GraphQLScalarType } from 'graphql';
 import { builder, principalOf } from '../builder.ts';
 import { ApiError, invalid } from '../errors.ts';
 import { toModelApiError } from '../services/model-service.ts';
-import { JobStatus, jobChanges, jobEvent, jobStatusOf } from './job.ts';
+import { JobInterface, jobChanges, jobEvent } from './job.ts';
 
 builder.addScalarType(
   'File',
@@ -132,16 +132,10 @@ const Prediction = builder.objectRef<PredictionShape>('Prediction').implement({
 });
 
 const ModelJob = builder.objectRef<Job>('ModelJob').implement({
-  description: 'A job of the tenant’s model queue: QUEUED → RUNNING → DONE / FAILED / CANCELLED.',
+  description: 'A job of the tenant’s model queue: a prediction or a training.',
+  interfaces: [JobInterface],
   fields: (t) => ({
-    id: t.exposeID('id'),
-    kind: t.exposeString('kind'),
     modelId: t.id({ resolve: (j) => j.subjectId }),
-    status: t.field({ type: JobStatus, resolve: jobStatusOf }),
-    progress: t.exposeFloat('progress'),
-    createdAt: t.field({ type: 'DateTime', resolve: (j) => j.createdAt }),
-    startedAt: t.field({ type: 'DateTime', nullable: true, resolve: (j) => j.startedAt ?? null }),
-    finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (j) => j.finishedAt ?? null }),
     prediction: t.field({
       type: Prediction,
       nullable: true,
@@ -153,7 +147,6 @@ const ModelJob = builder.objectRef<Job>('ModelJob').implement({
       description: 'What a training job produced (its new version is the newest).',
       resolve: (j) => (j.kind === 'train' && j.result ? (j.result as ModelState) : null),
     }),
-    error: t.string({ nullable: true, resolve: (j) => j.error ?? null }),
   }),
 });
 

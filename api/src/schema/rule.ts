@@ -8,7 +8,7 @@ import { ALERT_SEVERITIES, RULE_AGGREGATES, RULE_OPS, type RuleDefinition } from
 import { builder, principalOf } from '../builder.ts';
 import { notFound } from '../errors.ts';
 import type { RuleRow } from '../services/rule-service.ts';
-import { JobStatus, jobChanges, jobEvent, jobStatusOf } from './job.ts';
+import { JobInterface, jobChanges, jobEvent } from './job.ts';
 import { connectionType, pageComplexity, toConnection } from './pagination.ts';
 
 const upper = <T extends string>(values: readonly T[]) =>
@@ -185,21 +185,15 @@ const BacktestResultType = builder.objectRef<BacktestResult>('BacktestResult').i
 });
 const BacktestJob = builder.objectRef<Job<BacktestResult>>('BacktestJob').implement({
   description:
-    'A backtest of the tenant’s backtest queue: QUEUED → RUNNING → DONE / FAILED / CANCELLED; held by the API instance that started it.',
+    'A backtest of the tenant’s backtest queue; its progress is the share of the range’s log read.',
+  interfaces: [JobInterface],
   fields: (t) => ({
-    id: t.exposeID('id'),
-    status: t.field({ type: JobStatus, resolve: jobStatusOf }),
-    progress: t.exposeFloat('progress', { description: 'The share of the range’s log read, 0 to 1.' }),
-    createdAt: t.field({ type: 'DateTime', resolve: (j) => j.createdAt }),
-    startedAt: t.field({ type: 'DateTime', nullable: true, resolve: (j) => j.startedAt ?? null }),
-    finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (j) => j.finishedAt ?? null }),
     result: t.field({
       type: BacktestResultType,
       nullable: true,
       description: 'Once DONE: the alerts the rule would have raised.',
       resolve: (j) => j.result ?? null,
     }),
-    error: t.string({ nullable: true, resolve: (j) => j.error ?? null }),
   }),
 });
 
