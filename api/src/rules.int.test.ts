@@ -205,12 +205,12 @@ test('a backtest over a day of history finds what the live rule raised on the sa
     {},
     owner.accessToken,
   );
-  // the live rule has evaluated the last reading once the series' last time is the last reading's
+  // the live rule has evaluated the last reading once the thing's watermark is the last reading's
   await waitFor(
     async () => {
-      const { rows } = await stack.pool.query<{ t: string }>(
-        `SELECT state->>'lastTime' AS t FROM rule_series WHERE rule_id = $1`,
-        [rules.nodes[0]!.id],
+      const { rows } = await stack.pool.query<{ t: number }>(
+        `SELECT last_time AS t FROM rule_readings WHERE thing_id = $1 AND name = 'temp'`,
+        [thing],
       );
       return Number(rows[0]?.t) === end - 300_000;
     },

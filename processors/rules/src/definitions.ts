@@ -8,8 +8,9 @@ type RuleEvent = EventOf<'rule.created' | 'rule.updated' | 'rule.enabled' | 'rul
 
 /** Forgets what was evaluated under a rule's old definition (and its timers). Open alerts stay. */
 async function resetSeries(db: pg.PoolClient, ruleId: string): Promise<void> {
-  await db.query('DELETE FROM rule_series WHERE rule_id = $1', [ruleId]);
+  // timers first: the order the evaluator and the timers lock in
   await db.query('DELETE FROM rule_timers WHERE rule_id = $1', [ruleId]);
+  await db.query('DELETE FROM rule_series WHERE rule_id = $1', [ruleId]);
 }
 
 async function apply(db: pg.PoolClient, event: RuleEvent, seq: number): Promise<void> {

@@ -44,44 +44,48 @@ export function candidatesOf(messages: readonly ProcessorMessage[], cache: RuleC
   return out;
 }
 
+/** One evaluator at a time decides, whichever instance holds the consumer during a failover. */
+const EVALUATOR_LOCK = 'telly_rules_evaluator';
+
 /**
- * Evaluates candidates against their series' states inside `db`'s transaction: loads and locks
- * the states, folds the readings in order, writes the states and timers back and the alert
- * events to the outbox. Returns the events.
+ * Evaluates candidates against their series' states inside `db`'s transaction: loads the
+ * states (locking their timers), folds the readings in order, writes back what changed and the
+ * alert events to the outbox. Returns the events.
  */
 export async function evaluateInTransaction(
   db: pg.PoolClient,
   candidates: Candidate[],
 ): Promise<TellyEvent[]> {
   if (candidates.length === 0) return [];
-  const keys = new Map<string, SeriesKey & { tenantId: string }>();
+  await db.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [EVALUATOR_LOCK]);
+  const keys = new Map<string, SeriesKey & { rule: Rule }>();
   for (const { rule, reading } of candidates) {
-    const k = { ruleId: rule.id, thingId: reading.thingId, name: reading.name, tenantId: rule.tenantId };
+    const k = { ruleId: rule.id, thingId: reading.thingId, name: reading.name, rule };
     keys.set(seriesKey(k), k);
   }
-  const states = await loadSeries(
-    db,
-    [...keys.values()].map(({ tenantId: _, ...k }) => k),
-  );
+  const loaded = await loadSeries(db, [...keys.values()]);
+  const states = new Map([...loaded].map(([key, s]) => [key, s.state]));
   const writes = new Map<string, SeriesWrite>();
+  const evaluated: (Reading & { tenantId: string })[] = [];
   const events: TellyEvent[] = [];
   for (const { rule, reading } of candidates) {
     const key = seriesKey({ ruleId: rule.id, thingId: reading.thingId, name: reading.name });
-    const state = states.get(key) ?? initialSeriesState();
-    const result = evaluateReading(rule, state, reading);
+    const result = evaluateReading(rule, states.get(key) ?? initialSeriesState(), reading);
     if (!result) continue; // late: older than what the series has seen
     states.set(key, result.state);
+    evaluated.push({ ...reading, tenantId: rule.tenantId });
     writes.set(key, {
       ruleId: rule.id,
       thingId: reading.thingId,
       name: reading.name,
-      tenantId: rule.tenantId,
+      rule,
       state: result.state,
       timer: result.timer,
+      before: loaded.get(key)!,
     });
     for (const t of result.transitions) events.push(transitionEvent(rule, reading, t));
   }
-  await saveSeries(db, [...writes.values()]);
+  await saveSeries(db, [...writes.values()], evaluated);
   await enqueueEvents(db, events);
   return events;
 }

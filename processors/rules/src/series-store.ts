@@ -1,5 +1,11 @@
 import type pg from 'pg';
-import { initialSeriesState, type SeriesState } from './domain/types.ts';
+import {
+  initialSeriesState,
+  type MeasuredValue,
+  type Reading,
+  type Rule,
+  type SeriesState,
+} from './domain/types.ts';
 
 /** A series: one rule over one measurement of one thing. */
 export interface SeriesKey {
@@ -10,72 +16,210 @@ export interface SeriesKey {
 
 export const seriesKey = (k: SeriesKey) => `${k.ruleId}\u0000${k.thingId}\u0000${k.name}`;
 
+const readingKey = (thingId: string, name: string) => `${thingId}\u0000${name}`;
+
 /**
- * The evaluator's state and timers in Postgres, read and written in the caller's transaction
- * (the processor's checkpoint transaction, or a timer's), rows locked while they are decided on.
+ * A series as loaded: its state, its timer (ms, or none), and what its own row held, to write
+ * the row again only when that changed.
  */
-export async function loadSeries(db: pg.PoolClient, keys: SeriesKey[]): Promise<Map<string, SeriesState>> {
-  const states = new Map<string, SeriesState>();
-  if (keys.length === 0) return states;
-  const { rows } = await db.query<{ rule_id: string; thing_id: string; name: string; state: SeriesState }>(
+export interface StoredSeries {
+  state: SeriesState;
+  timer: number | null;
+  own: string;
+}
+
+/**
+ * What a series keeps in its own `rule_series` row. The rest of its state is its thing's
+ * measurement's, kept once in `rule_readings` for every rule over it: the newest reading's time
+ * (the event-time watermark), channel and value. So a reading that changes nothing but those
+ * (a threshold far from being crossed, the common case) writes one row per thing and
+ * measurement, not one per rule. A `no_data` rule keeps its own last time (its silence is
+ * counted from the readings it saw), and a window rule its own compared value (an aggregate).
+ */
+function ownPart(rule: Rule, s: SeriesState): string {
+  const { lastTime, channelId: _, lastValue, ...own } = s;
+  const noData = rule.def.condition.op === 'no_data';
+  const aggregated = (rule.def.condition.aggregate ?? 'value') !== 'value';
+  return JSON.stringify({
+    ...own,
+    ...(noData ? { lastTime } : {}),
+    ...(noData || aggregated ? { lastValue } : {}),
+  });
+}
+
+interface LastReading {
+  last_time: number;
+  channel_id: string | null;
+  value: MeasuredValue | null;
+}
+
+function merged(
+  rule: Rule,
+  own: Partial<SeriesState> | undefined,
+  reading: LastReading | undefined,
+): SeriesState {
+  const state: SeriesState = { ...initialSeriesState(), ...own };
+  if (!reading) return state;
+  const noData = rule.def.condition.op === 'no_data';
+  const aggregated = (rule.def.condition.aggregate ?? 'value') !== 'value';
+  const readingTime = Number(reading.last_time);
+  state.channelId = reading.channel_id;
+  // a row written before rule_readings existed may hold a newer time than the shared one
+  if (!noData) state.lastTime = Math.max(state.lastTime ?? readingTime, readingTime);
+  if (!noData && !aggregated) state.lastValue = reading.value;
+  return state;
+}
+
+/**
+ * The evaluator's state and timers in Postgres, read in the caller's transaction (the
+ * processor's checkpoint transaction, or a timer's). The series' timer rows are locked first:
+ * a timer firing for one of them and the evaluator deciding on it take turns.
+ */
+export async function loadSeries(
+  db: pg.PoolClient,
+  keys: (SeriesKey & { rule: Rule })[],
+): Promise<Map<string, StoredSeries>> {
+  const out = new Map<string, StoredSeries>();
+  if (keys.length === 0) return out;
+  const recordset = JSON.stringify(keys.map(({ ruleId, thingId, name }) => ({ ruleId, thingId, name })));
+  const timers = await db.query<{ rule_id: string; thing_id: string; name: string; due_at: Date }>(
+    `SELECT t.rule_id, t.thing_id, t.name, t.due_at FROM rule_timers t
+     JOIN jsonb_to_recordset($1::jsonb) AS k("ruleId" uuid, "thingId" uuid, name text)
+       ON t.rule_id = k."ruleId" AND t.thing_id = k."thingId" AND t.name = k.name
+     ORDER BY t.rule_id, t.thing_id, t.name
+     FOR UPDATE OF t`,
+    [recordset],
+  );
+  const series = await db.query<{
+    rule_id: string;
+    thing_id: string;
+    name: string;
+    state: Partial<SeriesState>;
+  }>(
     `SELECT s.rule_id, s.thing_id, s.name, s.state FROM rule_series s
      JOIN jsonb_to_recordset($1::jsonb) AS k("ruleId" uuid, "thingId" uuid, name text)
-       ON s.rule_id = k."ruleId" AND s.thing_id = k."thingId" AND s.name = k.name
-     ORDER BY s.rule_id, s.thing_id, s.name
-     FOR UPDATE OF s`,
-    [JSON.stringify(keys)],
+       ON s.rule_id = k."ruleId" AND s.thing_id = k."thingId" AND s.name = k.name`,
+    [recordset],
   );
-  for (const row of rows) {
-    states.set(seriesKey({ ruleId: row.rule_id, thingId: row.thing_id, name: row.name }), {
-      ...initialSeriesState(),
-      ...row.state,
-    });
+  const pairs = new Map(
+    keys.map((k) => [readingKey(k.thingId, k.name), { thingId: k.thingId, name: k.name }]),
+  );
+  const readings = await db.query<LastReading & { thing_id: string; name: string }>(
+    `SELECT r.thing_id, r.name, r.last_time, r.channel_id, r.value FROM rule_readings r
+     JOIN jsonb_to_recordset($1::jsonb) AS k("thingId" uuid, name text)
+       ON r.thing_id = k."thingId" AND r.name = k.name`,
+    [JSON.stringify([...pairs.values()])],
+  );
+  const timerOf = new Map(
+    timers.rows.map((r) => [
+      seriesKey({ ruleId: r.rule_id, thingId: r.thing_id, name: r.name }),
+      r.due_at.getTime(),
+    ]),
+  );
+  const ownOf = new Map(
+    series.rows.map((r) => [seriesKey({ ruleId: r.rule_id, thingId: r.thing_id, name: r.name }), r.state]),
+  );
+  const readingOf = new Map(readings.rows.map((r) => [readingKey(r.thing_id, r.name), r]));
+  for (const k of keys) {
+    const key = seriesKey(k);
+    const state = merged(k.rule, ownOf.get(key), readingOf.get(readingKey(k.thingId, k.name)));
+    out.set(key, { state, timer: timerOf.get(key) ?? null, own: ownPart(k.rule, state) });
   }
-  return states;
+  return out;
 }
 
 export interface SeriesWrite extends SeriesKey {
-  tenantId: string;
+  rule: Rule;
   state: SeriesState;
   /** The series' timer afterwards (ms), or none. */
   timer: number | null;
+  /** The series as it was loaded. */
+  before: StoredSeries;
 }
 
-export async function saveSeries(db: pg.PoolClient, writes: SeriesWrite[]): Promise<void> {
-  if (writes.length === 0) return;
-  const rows = JSON.stringify(
-    writes.map((w) => ({
-      ruleId: w.ruleId,
-      thingId: w.thingId,
-      name: w.name,
-      tenantId: w.tenantId,
-      state: w.state,
-    })),
-  );
-  await db.query(
-    `INSERT INTO rule_series (rule_id, thing_id, name, tenant_id, state)
-     SELECT "ruleId", "thingId", name, "tenantId", state
-     FROM jsonb_to_recordset($1::jsonb) AS k("ruleId" uuid, "thingId" uuid, name text, "tenantId" uuid, state jsonb)
-     ON CONFLICT (rule_id, thing_id, name) DO UPDATE SET state = EXCLUDED.state`,
-    [rows],
-  );
-  const timers = writes.map((w) => ({
-    ruleId: w.ruleId,
-    thingId: w.thingId,
-    name: w.name,
-    due: w.timer === null ? null : new Date(w.timer).toISOString(),
-  }));
-  await db.query(
-    `DELETE FROM rule_timers t USING jsonb_to_recordset($1::jsonb) AS k("ruleId" uuid, "thingId" uuid, name text, due timestamptz)
-     WHERE t.rule_id = k."ruleId" AND t.thing_id = k."thingId" AND t.name = k.name AND k.due IS NULL`,
-    [JSON.stringify(timers)],
-  );
-  await db.query(
-    `INSERT INTO rule_timers (rule_id, thing_id, name, due_at)
-     SELECT "ruleId", "thingId", name, due
-     FROM jsonb_to_recordset($1::jsonb) AS k("ruleId" uuid, "thingId" uuid, name text, due timestamptz)
-     WHERE due IS NOT NULL
-     ON CONFLICT (rule_id, thing_id, name) DO UPDATE SET due_at = EXCLUDED.due_at`,
-    [JSON.stringify(timers)],
-  );
+/**
+ * Writes what changed: each series' own row and timer when they differ from what was loaded,
+ * and the newest of `readings` per thing and measurement (never moving one back).
+ */
+export async function saveSeries(
+  db: pg.PoolClient,
+  writes: readonly SeriesWrite[],
+  readings: readonly (Reading & { tenantId: string })[] = [],
+): Promise<void> {
+  const rows: { ruleId: string; thingId: string; name: string; tenantId: string; state: unknown }[] = [];
+  const timers: { ruleId: string; thingId: string; name: string; due: string | null }[] = [];
+  for (const w of writes) {
+    const own = ownPart(w.rule, w.state);
+    if (own !== w.before.own) {
+      rows.push({
+        ruleId: w.ruleId,
+        thingId: w.thingId,
+        name: w.name,
+        tenantId: w.rule.tenantId,
+        state: JSON.parse(own),
+      });
+    }
+    if (w.timer !== w.before.timer) {
+      timers.push({
+        ruleId: w.ruleId,
+        thingId: w.thingId,
+        name: w.name,
+        due: w.timer === null ? null : new Date(w.timer).toISOString(),
+      });
+    }
+  }
+  const newest = new Map<string, Reading & { tenantId: string }>();
+  for (const r of readings) {
+    const key = readingKey(r.thingId, r.name);
+    const seen = newest.get(key);
+    if (!seen || r.timeMs >= seen.timeMs) newest.set(key, r);
+  }
+  if (newest.size > 0) {
+    await db.query(
+      `INSERT INTO rule_readings AS r (thing_id, name, tenant_id, last_time, channel_id, value)
+       SELECT "thingId", name, "tenantId", "timeMs", "channelId", value
+       FROM jsonb_to_recordset($1::jsonb)
+         AS k("thingId" uuid, name text, "tenantId" uuid, "timeMs" double precision, "channelId" text, value jsonb)
+       ON CONFLICT (thing_id, name) DO UPDATE
+         SET last_time = EXCLUDED.last_time, channel_id = EXCLUDED.channel_id, value = EXCLUDED.value
+         WHERE r.last_time <= EXCLUDED.last_time`,
+      [
+        JSON.stringify(
+          [...newest.values()].map((r) => ({
+            thingId: r.thingId,
+            name: r.name,
+            tenantId: r.tenantId,
+            timeMs: r.timeMs,
+            channelId: r.channelId,
+            value: r.value,
+          })),
+        ),
+      ],
+    );
+  }
+  if (rows.length > 0) {
+    await db.query(
+      `INSERT INTO rule_series (rule_id, thing_id, name, tenant_id, state)
+       SELECT "ruleId", "thingId", name, "tenantId", state
+       FROM jsonb_to_recordset($1::jsonb) AS k("ruleId" uuid, "thingId" uuid, name text, "tenantId" uuid, state jsonb)
+       ON CONFLICT (rule_id, thing_id, name) DO UPDATE SET state = EXCLUDED.state`,
+      [JSON.stringify(rows)],
+    );
+  }
+  if (timers.some((t) => t.due === null)) {
+    await db.query(
+      `DELETE FROM rule_timers t USING jsonb_to_recordset($1::jsonb) AS k("ruleId" uuid, "thingId" uuid, name text)
+       WHERE t.rule_id = k."ruleId" AND t.thing_id = k."thingId" AND t.name = k.name`,
+      [JSON.stringify(timers.filter((t) => t.due === null))],
+    );
+  }
+  if (timers.some((t) => t.due !== null)) {
+    await db.query(
+      `INSERT INTO rule_timers (rule_id, thing_id, name, due_at)
+       SELECT "ruleId", "thingId", name, due
+       FROM jsonb_to_recordset($1::jsonb) AS k("ruleId" uuid, "thingId" uuid, name text, due timestamptz)
+       ON CONFLICT (rule_id, thing_id, name) DO UPDATE SET due_at = EXCLUDED.due_at`,
+      [JSON.stringify(timers.filter((t) => t.due !== null))],
+    );
+  }
 }

@@ -5,7 +5,7 @@ import { evaluateTimer } from './domain/evaluate.ts';
 import { initialSeriesState } from './domain/types.ts';
 import { enqueueEvents } from './outbox.ts';
 import type { RuleCache } from './rule-cache.ts';
-import { loadSeries, saveSeries } from './series-store.ts';
+import { loadSeries, saveSeries, seriesKey } from './series-store.ts';
 
 /** How often due timers are looked for. @default 250 */
 export const DEFAULT_TIMER_INTERVAL_MS = 250;
@@ -42,18 +42,20 @@ export function startTimers(
     for (const timer of rows) {
       fired += await withTransaction(pool, async (db) => {
         const key = { ruleId: timer.rule_id, thingId: timer.thing_id, name: timer.name };
-        const state = (await loadSeries(db, [key])).get(`${key.ruleId}\u0000${key.thingId}\u0000${key.name}`);
+        // the timer's row first: the evaluator locks it too before it reads the series
         const still = await db.query(
           'SELECT 1 FROM rule_timers WHERE rule_id = $1 AND thing_id = $2 AND name = $3 AND due_at = $4 FOR UPDATE',
           [timer.rule_id, timer.thing_id, timer.name, timer.due_at],
         );
         if (still.rowCount === 0) return 0; // moved or fired meanwhile
         const rule = cache.rule(timer.rule_id);
+        const stored = rule && (await loadSeries(db, [{ ...key, rule }])).get(seriesKey(key));
+        const state = stored?.state;
         const channelId = (state ?? initialSeriesState()).channelId ?? key.thingId;
         // a thing that no longer matches the rule's scope (its metadata changed) is not watched
         const watched = rule?.enabled && state && cache.watches(rule, key.thingId, channelId);
         const result = watched ? evaluateTimer(rule, state, key, timer.due_at.getTime()) : undefined;
-        if (!rule || !result) {
+        if (!rule || !stored || !result) {
           await db.query('DELETE FROM rule_timers WHERE rule_id = $1 AND thing_id = $2 AND name = $3', [
             timer.rule_id,
             timer.thing_id,
@@ -61,7 +63,7 @@ export function startTimers(
           ]);
           return 0;
         }
-        await saveSeries(db, [{ ...key, tenantId: rule.tenantId, state: result.state, timer: null }]);
+        await saveSeries(db, [{ ...key, rule, state: result.state, timer: null, before: stored }]);
         await enqueueEvents(
           db,
           result.transitions.map((t) => transitionEvent(rule, { ...key, channelId }, t)),
