@@ -6,8 +6,8 @@ import type { ProcessorHealth } from './health.ts';
 
 export interface SourceOptions {
   maxMessages: number;
-  /** Unordered: one continuous consume instead of repeated fetches ({@link consumedBatches}). */
-  continuous?: boolean;
+  /** Pinned: how long a batch waits for more after its first message arrived. */
+  lingerMs: number;
   /** How long one pull waits for messages, ms. */
   expiresMs: number;
   /** The consumer's ack wait, ms: what waits in a source's buffer is kept from redelivery. */
@@ -22,12 +22,10 @@ export interface SourceOptions {
 export type MessageSource = AsyncGenerator<JsMsg[], void, undefined>;
 
 /**
- * The processor's source: a pinned pull session when ordered, a continuous one when asked for,
- * repeated fetches otherwise.
+ * The processor's source: a pinned pull session when ordered, repeated fetches otherwise.
  */
 export function messageSource(consumer: Consumer, ordered: boolean, options: SourceOptions): MessageSource {
-  if (ordered) return consumedBatches(consumer, options, PRIORITY_GROUP);
-  return options.continuous ? consumedBatches(consumer, options) : fetchedBatches(consumer, options);
+  return ordered ? pinnedBatches(consumer, options) : fetchedBatches(consumer, options);
 }
 
 /**
@@ -54,27 +52,25 @@ export async function* fetchedBatches(consumer: Consumer, options: SourceOptions
 }
 
 /**
- * Batches of one continuous pull session, what has arrived since the last batch being the next
- * one: in a priority `group` (pinned consumption must keep its session, it carries the pin id),
- * or, without, for a processor that wants the next messages to arrive while it handles a batch.
- * Messages delivered but not handed out when the source ends are nak'd, to be taken up at once
- * rather than after ack_wait.
+ * Batches of one continuous pull session in the processor's priority group (pinned consumption
+ * must keep its session, it carries the pin id), what has arrived since the last batch being
+ * the next one, after at most `lingerMs` for more. Messages delivered but not handed out when
+ * the source ends are nak'd, to be taken up at once rather than after ack_wait.
  */
-export async function* consumedBatches(
-  consumer: Consumer,
-  options: SourceOptions,
-  group?: string,
-): MessageSource {
+export async function* pinnedBatches(consumer: Consumer, options: SourceOptions): MessageSource {
   const { logger, health, signal } = options;
-  // by stream sequence, in arrival order: a message that waited here past ack_wait (a batch held
-  // while a dependency is down) comes again, and its new delivery replaces the old one
+  // by stream sequence: a message that waited here past ack_wait comes again, and its new
+  // delivery replaces the old one
   const buffer = new Map<number, JsMsg>();
   let wake: (() => void) | undefined;
+  // when the first message of the next batch arrived
+  let firstAt = 0;
   const messages = await consumer.consume({
     max_messages: options.maxMessages,
     expires: options.expiresMs,
-    ...(group ? { group } : {}),
+    group: PRIORITY_GROUP,
     callback: (m) => {
+      if (buffer.size === 0) firstAt = performance.now();
       buffer.set(m.seq, m);
       wake?.();
     },
@@ -127,8 +123,13 @@ export async function* consumedBatches(
         wake = undefined;
         continue;
       }
+      const lingered = performance.now() - firstAt;
+      if (buffer.size < options.maxMessages && lingered < options.lingerMs) {
+        await sleep(options.lingerMs - lingered, signal);
+        continue;
+      }
       health.fetched();
-      if (group && (!holdsAll || [...buffer.values()].some((m) => m.redelivered))) {
+      if (!holdsAll || [...buffer.values()].some((m) => m.redelivered)) {
         await untilAllHere();
         holdsAll = true;
       }

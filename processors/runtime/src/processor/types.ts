@@ -51,12 +51,10 @@ export interface ProcessorDefinition {
     /** How long one fetch waits for messages (at least 1000). @default 1000 */
     expiresMs?: number;
     /**
-     * Pull continuously (one consume keeping up to `maxMessages` prefetched) and hand out what
-     * has arrived since the last batch, instead of one fetch per batch: no wait for a fetch to
-     * fill, and the next messages arrive while a batch is handled. Instances still share the
-     * work. (Ordered processors always consume so.) @default false
+     * Ordered only: how long a batch may wait for more messages after its first one arrived
+     * (Kafka's `linger.ms`): fewer, larger transactions for that much latency. @default 0
      */
-    continuous?: boolean;
+    lingerMs?: number;
   };
   /**
    * Handles a batch in stream order. Return normally once every side effect is committed: only
