@@ -10,6 +10,7 @@ import { connectNats, Publisher } from '@telly/runtime';
 import { createEvent, decodeEvent, eventSubject, messageSubject } from '@telly/schemas';
 import { v7 } from 'uuid';
 import { LatencyHistogram } from '../lib/histogram.ts';
+import { PgActivityMonitor } from '../lib/pg-activity.ts';
 import { TreeMonitor } from '../lib/process-tree.ts';
 import { round } from '../lib/stats.ts';
 import { provisionDevices, startTelly } from '../lib/telly-stack.ts';
@@ -37,6 +38,7 @@ async function runScenario(ctx: ScenarioContext) {
   const account = await provisionDevices(telly, size.devices + 1, ctx.signal);
   const [probe, ...fleet] = account.devices;
   const nc = await connectNats(telly.nats, 'telly-bench-rules');
+  const postgres = new PgActivityMonitor(telly.databaseUrl);
   try {
     const publisher = new Publisher(jetstream(nc));
     const at = (thing: string) => ({ tenant: account.tenantId, channel: account.channelId, thing });
@@ -60,6 +62,7 @@ async function runScenario(ctx: ScenarioContext) {
     const load = async (probing: boolean) => {
       const monitor = new TreeMonitor(telly.roots, telly.names);
       monitor.start();
+      await postgres.start();
       const started = performance.now();
       let sent = 0;
       let probes = 0;
@@ -89,7 +92,13 @@ async function runScenario(ctx: ScenarioContext) {
       }
       await Promise.all(pending);
       const cpu = monitor.stop();
-      return { cpu, sent, offeredPerSecond: round(sent / ((performance.now() - started) / 1000)) };
+      const pgActivity = await postgres.stop();
+      return {
+        cpu,
+        pgActivity,
+        sent,
+        offeredPerSecond: round(sent / ((performance.now() - started) / 1000)),
+      };
     };
 
     ctx.log(`reference: ${size.rate} msg/s for ${ms} ms, no rules`);
@@ -166,11 +175,14 @@ async function runScenario(ctx: ScenarioContext) {
         offeredPerSecond: { without: without.offeredPerSecond, with: withRules.offeredPerSecond },
         cpuWithout: without.cpu,
         cpuWith: withRules.cpu,
+        postgresWithout: without.pgActivity,
+        postgresWith: withRules.pgActivity,
         alertLatencyMs: summary,
       },
       versions: telly.versions,
     };
   } finally {
+    await postgres.close();
     await nc.close();
   }
 }

@@ -106,8 +106,9 @@ export function evaluatorProcessor(
     stream: STREAMS.MESSAGES.name,
     filter: [...messageFilters()],
     ordered: true,
-    // one transaction per batch whatever its size: bigger batches keep up with a fleet's rate
-    batch: { maxMessages: 1_024 },
+    // one transaction per batch whatever its size: bigger batches keep up with a fleet's rate,
+    // and a batch waits 10 ms for more, so a steady trickle is not a transaction per reading
+    batch: { maxMessages: 1_024, lingerMs: 10 },
     onAckFloor: (seq) => checkpoint.prune(seq),
     async handle(messages) {
       await cache.refresh();

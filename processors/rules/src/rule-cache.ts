@@ -23,7 +23,7 @@ export class RuleCache {
   readonly #pool: pg.Pool | pg.PoolClient;
   #seq = -1;
   #count = -1;
-  #byKey = new Map<string, Rule[]>();
+  #byKey = new Map<string, Watchers>();
   #byId = new Map<string, Rule>();
   #metadataScoped = false;
   readonly #things = new ThingMetadataCache();
@@ -49,7 +49,7 @@ export class RuleCache {
     const count = Number(rows[0]?.n ?? 0);
     if (seq === this.#seq && count === this.#count) return;
     const all = await db.query<RuleRow>('SELECT id, tenant_id, enabled, definition FROM rules');
-    const byKey = new Map<string, Rule[]>();
+    const byKey = new Map<string, Watchers>();
     const byId = new Map<string, Rule>();
     let metadataScoped = false;
     for (const row of all.rows) {
@@ -58,9 +58,12 @@ export class RuleCache {
       if (!rule.enabled) continue;
       metadataScoped ||= rule.def.thingMetadata !== undefined;
       const key = keyOf(row.tenant_id, rule.def.measurement);
-      const list = byKey.get(key);
-      if (list) list.push(rule);
-      else byKey.set(key, [rule]);
+      let watchers = byKey.get(key);
+      if (!watchers) byKey.set(key, (watchers = { byThing: new Map(), others: [] }));
+      const thingId = rule.def.thingId;
+      if (thingId === undefined) watchers.others.push(rule);
+      else if (watchers.byThing.has(thingId)) watchers.byThing.get(thingId)!.push(rule);
+      else watchers.byThing.set(thingId, [rule]);
     }
     this.#byKey = byKey;
     this.#byId = byId;
@@ -71,9 +74,13 @@ export class RuleCache {
 
   /** The enabled rules watching this measurement of this thing. */
   matching(tenantId: string, thingId: string, channelId: string, name: string): Rule[] {
-    const list = this.#byKey.get(keyOf(tenantId, name));
-    if (!list) return [];
-    return list.filter((r) => inScope(r, { tenantId, thingId, channelId }, this.#things.lookup));
+    const watchers = this.#byKey.get(keyOf(tenantId, name));
+    if (!watchers) return [];
+    // a thing's own rules, then the channel's and tenant's: a fleet of thing rules is not
+    // scanned for every reading
+    const own = watchers.byThing.get(thingId) ?? [];
+    const candidates = watchers.others.length === 0 ? own : [...own, ...watchers.others];
+    return candidates.filter((r) => inScope(r, { tenantId, thingId, channelId }, this.#things.lookup));
   }
 
   /** Whether the rule still watches this thing on this channel (a timer asks before firing). */
@@ -91,3 +98,9 @@ export class RuleCache {
 }
 
 const keyOf = (tenantId: string, name: string) => `${tenantId}\u0000${name}`;
+
+/** The enabled rules over one measurement of a tenant: those naming a thing, by thing, and the rest. */
+interface Watchers {
+  byThing: Map<string, Rule[]>;
+  others: Rule[];
+}

@@ -82,34 +82,37 @@ export async function loadSeries(
   const out = new Map<string, StoredSeries>();
   if (keys.length === 0) return out;
   const recordset = JSON.stringify(keys.map(({ ruleId, thingId, name }) => ({ ruleId, thingId, name })));
-  const timers = await db.query<{ rule_id: string; thing_id: string; name: string; due_at: Date }>(
-    `SELECT t.rule_id, t.thing_id, t.name, t.due_at FROM rule_timers t
+  const timers = await db.query<{ rule_id: string; thing_id: string; name: string; due_at: Date }>({
+    name: 'rules-lock-timers',
+    text: `SELECT t.rule_id, t.thing_id, t.name, t.due_at FROM rule_timers t
      JOIN jsonb_to_recordset($1::jsonb) AS k("ruleId" uuid, "thingId" uuid, name text)
        ON t.rule_id = k."ruleId" AND t.thing_id = k."thingId" AND t.name = k.name
      ORDER BY t.rule_id, t.thing_id, t.name
      FOR UPDATE OF t`,
-    [recordset],
-  );
+    values: [recordset],
+  });
   const series = await db.query<{
     rule_id: string;
     thing_id: string;
     name: string;
     state: Partial<SeriesState>;
-  }>(
-    `SELECT s.rule_id, s.thing_id, s.name, s.state FROM rule_series s
+  }>({
+    name: 'rules-load-series',
+    text: `SELECT s.rule_id, s.thing_id, s.name, s.state FROM rule_series s
      JOIN jsonb_to_recordset($1::jsonb) AS k("ruleId" uuid, "thingId" uuid, name text)
        ON s.rule_id = k."ruleId" AND s.thing_id = k."thingId" AND s.name = k.name`,
-    [recordset],
-  );
+    values: [recordset],
+  });
   const pairs = new Map(
     keys.map((k) => [readingKey(k.thingId, k.name), { thingId: k.thingId, name: k.name }]),
   );
-  const readings = await db.query<LastReading & { thing_id: string; name: string }>(
-    `SELECT r.thing_id, r.name, r.last_time, r.channel_id, r.value FROM rule_readings r
+  const readings = await db.query<LastReading & { thing_id: string; name: string }>({
+    name: 'rules-load-readings',
+    text: `SELECT r.thing_id, r.name, r.last_time, r.channel_id, r.value FROM rule_readings r
      JOIN jsonb_to_recordset($1::jsonb) AS k("thingId" uuid, name text)
        ON r.thing_id = k."thingId" AND r.name = k.name`,
-    [JSON.stringify([...pairs.values()])],
-  );
+    values: [JSON.stringify([...pairs.values()])],
+  });
   const timerOf = new Map(
     timers.rows.map((r) => [
       seriesKey({ ruleId: r.rule_id, thingId: r.thing_id, name: r.name }),
@@ -175,15 +178,16 @@ export async function saveSeries(
     if (!seen || r.timeMs >= seen.timeMs) newest.set(key, r);
   }
   if (newest.size > 0) {
-    await db.query(
-      `INSERT INTO rule_readings AS r (thing_id, name, tenant_id, last_time, channel_id, value)
+    await db.query({
+      name: 'rules-save-readings',
+      text: `INSERT INTO rule_readings AS r (thing_id, name, tenant_id, last_time, channel_id, value)
        SELECT "thingId", name, "tenantId", "timeMs", "channelId", value
        FROM jsonb_to_recordset($1::jsonb)
          AS k("thingId" uuid, name text, "tenantId" uuid, "timeMs" double precision, "channelId" text, value jsonb)
        ON CONFLICT (thing_id, name) DO UPDATE
          SET last_time = EXCLUDED.last_time, channel_id = EXCLUDED.channel_id, value = EXCLUDED.value
          WHERE r.last_time <= EXCLUDED.last_time`,
-      [
+      values: [
         JSON.stringify(
           [...newest.values()].map((r) => ({
             thingId: r.thingId,
@@ -195,31 +199,34 @@ export async function saveSeries(
           })),
         ),
       ],
-    );
+    });
   }
   if (rows.length > 0) {
-    await db.query(
-      `INSERT INTO rule_series (rule_id, thing_id, name, tenant_id, state)
+    await db.query({
+      name: 'rules-save-series',
+      text: `INSERT INTO rule_series (rule_id, thing_id, name, tenant_id, state)
        SELECT "ruleId", "thingId", name, "tenantId", state
        FROM jsonb_to_recordset($1::jsonb) AS k("ruleId" uuid, "thingId" uuid, name text, "tenantId" uuid, state jsonb)
        ON CONFLICT (rule_id, thing_id, name) DO UPDATE SET state = EXCLUDED.state`,
-      [JSON.stringify(rows)],
-    );
+      values: [JSON.stringify(rows)],
+    });
   }
   if (timers.some((t) => t.due === null)) {
-    await db.query(
-      `DELETE FROM rule_timers t USING jsonb_to_recordset($1::jsonb) AS k("ruleId" uuid, "thingId" uuid, name text)
+    await db.query({
+      name: 'rules-delete-timers',
+      text: `DELETE FROM rule_timers t USING jsonb_to_recordset($1::jsonb) AS k("ruleId" uuid, "thingId" uuid, name text)
        WHERE t.rule_id = k."ruleId" AND t.thing_id = k."thingId" AND t.name = k.name`,
-      [JSON.stringify(timers.filter((t) => t.due === null))],
-    );
+      values: [JSON.stringify(timers.filter((t) => t.due === null))],
+    });
   }
   if (timers.some((t) => t.due !== null)) {
-    await db.query(
-      `INSERT INTO rule_timers (rule_id, thing_id, name, due_at)
+    await db.query({
+      name: 'rules-save-timers',
+      text: `INSERT INTO rule_timers (rule_id, thing_id, name, due_at)
        SELECT "ruleId", "thingId", name, due
        FROM jsonb_to_recordset($1::jsonb) AS k("ruleId" uuid, "thingId" uuid, name text, due timestamptz)
        ON CONFLICT (rule_id, thing_id, name) DO UPDATE SET due_at = EXCLUDED.due_at`,
-      [JSON.stringify(timers.filter((t) => t.due !== null))],
-    );
+      values: [JSON.stringify(timers.filter((t) => t.due !== null))],
+    });
   }
 }
