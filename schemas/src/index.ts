@@ -95,6 +95,7 @@ export {
   commandSubject,
   dlqSubject,
   eventSubject,
+  INFERENCE_RESULT_PROTOCOL,
   messageSubject,
   registrySubject,
   scheduledCommandSubject,

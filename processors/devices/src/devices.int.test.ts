@@ -5,7 +5,13 @@ import { headers as natsHeaders } from '@nats-io/transport-node';
 import { waitFor } from '@telly/harness';
 import { Publisher } from '@telly/runtime';
 import { type RuntimeTestStack, startRuntimeTestStack } from '@telly/runtime/testing';
-import { createEvent, messageSubject, type OfflineReason, type RejectionReason } from '@telly/schemas';
+import {
+  createEvent,
+  INFERENCE_RESULT_PROTOCOL,
+  messageSubject,
+  type OfflineReason,
+  type RejectionReason,
+} from '@telly/schemas';
 import { v7 } from 'uuid';
 import { devicesMigrations } from './migrations.ts';
 import { deviceEventsProjection, deviceMessagesProjection, pruneRejections } from './projection.ts';
@@ -146,6 +152,38 @@ describe('last message', () => {
     );
     assert.equal(status.online, false, 'HTTP messages open no session');
     assert.equal(status.lastSeenAt?.getTime(), t0 + 2_000);
+  });
+
+  test("a bound model's result about a thing is not the thing speaking", async () => {
+    const thing = v7();
+    const channel = v7();
+    const js = jetstream(stack.nc);
+    const t0 = Date.now() - 30_000;
+    const device = natsHeaders();
+    device.set('Telly-Received', String(t0));
+    await js.publish(messageSubject({ tenant, channel, thing }), '[{"n":"t","v":1}]', { headers: device });
+    await untilStatus(thing, 'the device message', (s) => s.lastMessageAt?.getTime() === t0);
+    // what the inference component writes, received later than the device's message
+    const result = natsHeaders();
+    result.set('Telly-Received', String(t0 + 5_000));
+    result.set('Telly-Protocol', INFERENCE_RESULT_PROTOCOL);
+    await js.publish(
+      messageSubject({ tenant, channel, thing, subtopic: ['inference', 'digits'] }),
+      '[{"n":"digits:label","vs":"7"}]',
+      { headers: result },
+    );
+    // then a device message of another thing: once it shows, the result was projected before it
+    const marker = v7();
+    const later = natsHeaders();
+    later.set('Telly-Received', String(t0 + 6_000));
+    await js.publish(messageSubject({ tenant, channel, thing: marker }), '[{"n":"t","v":1}]', {
+      headers: later,
+    });
+    await untilStatus(marker, 'the marker', (s) => s.lastMessageAt !== null);
+    const status = await queries.status(tenant, thing);
+    assert.equal(status.lastMessageAt?.getTime(), t0, 'the result did not move lastMessageAt');
+    assert.equal(status.lastSeenAt?.getTime(), t0);
+    assert.equal(status.online, false);
   });
 });
 

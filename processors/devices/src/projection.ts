@@ -8,6 +8,7 @@ import {
   decodeEvent,
   type EventOf,
   eventFilter,
+  INFERENCE_RESULT_PROTOCOL,
   isTellyId,
   messageFilters,
   parseSubject,
@@ -162,7 +163,9 @@ function receivedAt(message: ProcessorMessage): number {
 
 /**
  * `lastMessageAt` of each thing from MESSAGES: one upsert per batch, keeping the later time, so
- * a redelivered or replayed batch changes nothing and no checkpoint is needed.
+ * a redelivered or replayed batch changes nothing and no checkpoint is needed. A bound model's
+ * result (`Telly-Protocol: inference`) is written by the inference component, not the thing:
+ * it moves nothing.
  */
 export function deviceMessagesProjection(pool: pg.Pool): ProcessorDefinition {
   return defineProcessor({
@@ -175,6 +178,8 @@ export function deviceMessagesProjection(pool: pg.Pool): ProcessorDefinition {
         const subject = parseSubject(message.subject);
         // bridges publish ids only; anything else names no thing this read model could show
         if (subject.kind !== 'msg' || !isTellyId(subject.thing) || !isTellyId(subject.tenant)) continue;
+        // a bound model's result names the thing, but the thing did not speak
+        if (message.headers?.get('Telly-Protocol') === INFERENCE_RESULT_PROTOCOL) continue;
         const at = receivedAt(message);
         const seen = latest.get(subject.thing);
         if (!seen || seen.at < at) latest.set(subject.thing, { tenant: subject.tenant, at });

@@ -14,6 +14,12 @@ import {
   type TellySubject,
 } from './types.ts';
 
+/**
+ * `Telly-Protocol` of the messages the inference component writes (a bound model's results
+ * under `inference/<model>`): the thing did not speak, so its last message and presence stay.
+ */
+export const INFERENCE_RESULT_PROTOCOL = 'inference';
+
 /** `msg.<tenant>.<channel>.<thing>[.<subtopic>…]`. Throws {@link SubjectError} on a bad token. */
 export function messageSubject(parts: MessageSubjectParts): string {
   const head = `${SUBJECT_PREFIXES.MESSAGES}.${assertToken(parts.tenant, 'tenant')}.${assertToken(parts.channel, 'channel')}.${assertToken(parts.thing, 'thing')}`;

@@ -3,6 +3,7 @@ import {
   createEvent,
   type EventData,
   encodeResolvedJson,
+  INFERENCE_RESULT_PROTOCOL,
   type LogEntry,
   messageSubject,
   parseSubject,
@@ -22,7 +23,7 @@ import type { Serving, ServingModels } from './serving.ts';
 /** The durable consumer of the stream bindings. */
 export const INFERENCE_PROCESSOR = 'inference';
 /** `Telly-Protocol` of the result messages: the processor never runs a model on them. */
-export const INFERENCE_PROTOCOL = 'inference';
+export const INFERENCE_PROTOCOL = INFERENCE_RESULT_PROTOCOL;
 /** Values of one output kept in an `inference.completed` event. @default 100 */
 export const MAX_EVENT_OUTPUT_VALUES = 100;
 
