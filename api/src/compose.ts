@@ -33,7 +33,7 @@ export interface ApiDeps {
     ApiConfig,
     'issuer' | 'audience' | 'jwtPrivateKey' | 'jwtKeyFile' | 'oidcProviders' | 'operatorTenant'
   > &
-    Partial<Pick<ApiConfig, 'trustProxy' | 'webUi' | 'maxRulesPerTenant'>>;
+    Partial<Pick<ApiConfig, 'trustProxy' | 'webUi' | 'maxRulesPerTenant' | 'maxModelBytes'>>;
   nc: NatsConnection;
   /** The API's tables, the registry's read model, commands and telemetry, migrated by their owners. */
   pool: pg.Pool;
@@ -87,6 +87,7 @@ export async function composeServices(deps: ApiDeps): Promise<Composition> {
     queries: new RegistryQueries(pool),
     telemetry,
     logger,
+    maxModelBytes: config.maxModelBytes,
   });
   const services: Services = {
     registry,
@@ -156,6 +157,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
     signingKeys: [composed.signingKey],
     bootstrapThrottle: composed.bootstrapThrottle,
     trustProxy: deps.config.trustProxy ?? false,
+    maxModelBytes: deps.config.maxModelBytes,
     webUi: deps.config.webUi,
     logger: deps.logger,
   });

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_MODEL_BYTES } from '@telly/inference';
 import { envInteger, envPort, parseBindAddress } from '@telly/runtime';
 import { parseWebUiConfig, type WebUiConfig } from './plugins/web-ui.ts';
 
@@ -28,6 +29,11 @@ export interface ApiConfig {
   trustProxy: boolean;
   /** `TELLY_MAX_RULES_PER_TENANT`: rules one tenant may have. @default {@link DEFAULT_MAX_RULES_PER_TENANT} */
   maxRulesPerTenant: number;
+  /**
+   * `TELLY_MAX_MODEL_BYTES`: the largest model file an upload may carry (every other request
+   * keeps the 1 MiB body limit). @default {@link DEFAULT_MAX_MODEL_BYTES}
+   */
+  maxModelBytes: number;
   /** The web dashboard at `/` (`TELLY_WEB_DIR`, and the device ports it shows). */
   webUi?: WebUiConfig;
 }
@@ -48,6 +54,9 @@ export function parseApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
     trustProxy: Boolean(env.TELLY_API_INTERNAL_PORT),
     maxRulesPerTenant: envInteger(env, 'TELLY_MAX_RULES_PER_TENANT', DEFAULT_MAX_RULES_PER_TENANT, {
       max: 1_000_000,
+    }),
+    maxModelBytes: envInteger(env, 'TELLY_MAX_MODEL_BYTES', DEFAULT_MAX_MODEL_BYTES, {
+      max: 1024 * 1024 * 1024,
     }),
     webUi: parseWebUiConfig(env),
   };

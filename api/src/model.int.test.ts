@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { waitFor } from '@telly/harness';
-import { referenceModel, renderDigit, renderDigits } from '@telly/inference/testing';
+import { referenceModel, renderDigit, renderDigits, withPadding } from '@telly/inference/testing';
 import { createLogger, type RunningProcessor, runProcessor } from '@telly/runtime';
 import { telemetryProjection } from '@telly/telemetry-pg';
 import { gql, ok, publishReading, type Signed, type Stack, signup, startStack } from './testing/stack.ts';
@@ -16,8 +16,11 @@ let stack: Stack;
 let owner: Signed;
 let projection: RunningProcessor;
 
+/** The stack's `TELLY_MAX_MODEL_BYTES`: 4 MiB, above the 1 MiB every other request keeps. */
+const MAX_MODEL_BYTES = 4 * 1024 * 1024;
+
 before(async () => {
-  stack = await startStack();
+  stack = await startStack({ maxModelBytes: MAX_MODEL_BYTES });
   owner = await signup(stack.url, 'models@example.com', 'models-co');
   projection = await runProcessor(telemetryProjection(stack.pool), {
     nc: stack.nc,
@@ -36,19 +39,24 @@ const UPLOAD = `mutation($input: UploadModelInput!) {
 
 /** A GraphQL multipart request (graphql-multipart-request-spec), as Apollo's and urql's clients send it. */
 async function upload(file: Uint8Array, vars: Record<string, unknown>, token = owner.accessToken) {
-  const form = new FormData();
-  form.set('operations', JSON.stringify({ query: UPLOAD, variables: { input: { ...vars, file: null } } }));
-  form.set('map', JSON.stringify({ 0: ['variables.input.file'] }));
-  form.set('0', new Blob([new Uint8Array(file)]), 'model.onnx');
-  const res = await fetch(`${stack.url}/graphql`, {
-    method: 'POST',
-    body: form,
-    headers: { authorization: `Bearer ${token}`, 'graphql-require-preflight': '1' },
-  });
+  const res = await postUpload(file, vars, token);
   return (await res.json()) as {
     data?: { uploadModel: Record<string, unknown> & { id: string } };
     errors?: { message: string; extensions: { code: string } }[];
   };
+}
+
+/** The upload's response as it came (a 413 is a problem, not GraphQL). */
+function postUpload(file: Uint8Array, vars: Record<string, unknown>, token = owner.accessToken) {
+  const form = new FormData();
+  form.set('operations', JSON.stringify({ query: UPLOAD, variables: { input: { ...vars, file: null } } }));
+  form.set('map', JSON.stringify({ 0: ['variables.input.file'] }));
+  form.set('0', new Blob([new Uint8Array(file)]), 'model.onnx');
+  return fetch(`${stack.url}/graphql`, {
+    method: 'POST',
+    body: form,
+    headers: { authorization: `Bearer ${token}`, 'graphql-require-preflight': '1' },
+  });
 }
 
 const PREDICT = `mutation($id: ID!, $input: PredictInput!) {
@@ -216,6 +224,51 @@ describe('models over GraphQL and the TF-Serving REST route', () => {
     await ok(stack.url, 'mutation($id: ID!) { deleteModel(id: $id) }', { id: modelId }, owner.accessToken);
     const { models } = await ok<{ models: unknown[] }>(stack.url, '{ models { id } }', {}, owner.accessToken);
     assert.deepEqual(models, []);
+  });
+});
+
+describe('model uploads beyond the 1 MiB request limit', () => {
+  test('a 3 MiB model uploads and predicts; one above TELLY_MAX_MODEL_BYTES is a 413 naming it', async () => {
+    const big = withPadding(referenceModel('digits'), 3 * 1024 * 1024);
+    assert.ok(big.byteLength > 3 * 1024 * 1024);
+    const res = await upload(big, { name: 'digits-large', deploy: true });
+    assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+    const m = res.data?.uploadModel as unknown as { id: string; versions: { bytes: number }[] };
+    assert.equal(m.versions[0]?.bytes, big.byteLength);
+    const { predict } = await ok<{ predict: { results: { predictions: { label: string }[] }[] } }>(
+      stack.url,
+      PREDICT,
+      { id: m.id, input: { image: Buffer.from(await renderDigit(4, 1, 'jpeg')).toString('base64') } },
+      owner.accessToken,
+    );
+    assert.equal(predict.results[0]?.predictions[0]?.label, '4');
+
+    const tooBig = await postUpload(withPadding(referenceModel('digits'), MAX_MODEL_BYTES), {
+      name: 'digits-too-large',
+    });
+    assert.equal(tooBig.status, 413);
+    assert.equal(tooBig.headers.get('content-type'), 'application/problem+json');
+    const body = (await tooBig.json()) as { detail: string };
+    assert.match(body.detail, new RegExp(`model uploads are limited to ${MAX_MODEL_BYTES} bytes`));
+
+    // any other request keeps the 1 MiB limit, a multipart one to another route too
+    const query = await fetch(`${stack.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${owner.accessToken}` },
+      body: JSON.stringify({ query: '{ models { id } }', variables: { pad: 'x'.repeat(1024 * 1024) } }),
+    });
+    assert.equal(query.status, 413);
+    assert.match(
+      ((await query.json()) as { detail: string }).detail,
+      /requests are limited to 1048576 bytes/,
+    );
+    const form = new FormData();
+    form.set('0', new Blob([new Uint8Array(big)]), 'model.onnx');
+    const elsewhere = await fetch(`${stack.url}/v1/models/digits-large:predict`, {
+      method: 'POST',
+      body: form,
+    });
+    assert.equal(elsewhere.status, 413);
   });
 });
 

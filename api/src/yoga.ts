@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_MODEL_BYTES } from '@telly/inference';
 import type { Logger } from '@telly/runtime';
 import { GraphQLError } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
@@ -34,6 +35,8 @@ export interface GraphqlAppOptions {
   trustProxy: boolean;
   /** @default MAX_REQUEST_BYTES */
   maxRequestBytes?: number | undefined;
+  /** The largest model file a multipart upload may carry. @default DEFAULT_MAX_MODEL_BYTES */
+  maxModelBytes?: number | undefined;
   /** The web dashboard at `/`. @default its build in this repository, the default device ports */
   webUi?: WebUiConfig | undefined;
 }
@@ -71,7 +74,11 @@ export function createGraphqlApp(options: GraphqlAppOptions): GraphqlApp {
     maskedErrors: { maskError: maskErrors(logger) },
     context: contextFactory(services, authenticator, options.trustProxy),
     plugins: [
-      useBodyLimit(options.maxRequestBytes),
+      useBodyLimit({
+        limit: options.maxRequestBytes,
+        uploadLimit: options.maxModelBytes ?? DEFAULT_MAX_MODEL_BYTES,
+        uploadPath: GRAPHQL_PATH,
+      }),
       useBootstrap(services.registry, options.bootstrapThrottle, options.trustProxy, logger),
       useCsvExport(authenticator, services.telemetry, logger),
       useTfServing(authenticator, services.models, logger),

@@ -2,11 +2,11 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   baselineToOnnx,
+  DEFAULT_MAX_MODEL_BYTES,
   HOUR_OF_DAY,
   InferenceError,
   isInferenceError,
   LoadedModel,
-  MAX_MODEL_BYTES,
   MAX_TRAINING_POINTS,
   type ModelCatalog,
   type ModelCommand,
@@ -115,6 +115,7 @@ export class ModelService {
   readonly #predictor: Predictor;
   readonly #queries: RegistryQueries;
   readonly #telemetry: TelemetryService;
+  readonly #maxModelBytes: number;
   readonly jobs: JobQueue;
 
   constructor(deps: {
@@ -126,6 +127,8 @@ export class ModelService {
     telemetry: TelemetryService;
     logger: Logger;
     jobs?: JobQueueOptions | undefined;
+    /** @default DEFAULT_MAX_MODEL_BYTES */
+    maxModelBytes?: number | undefined;
   }) {
     this.#store = deps.store;
     this.#catalog = deps.catalog;
@@ -134,6 +137,7 @@ export class ModelService {
     this.#predictor = new Predictor(this.#catalog, this.#pool);
     this.#queries = deps.queries;
     this.#telemetry = deps.telemetry;
+    this.#maxModelBytes = deps.maxModelBytes ?? DEFAULT_MAX_MODEL_BYTES;
     this.jobs = new JobQueue(deps.jobs);
   }
 
@@ -169,8 +173,11 @@ export class ModelService {
         throw invalid('input.name', 'must be 1 to 64 of A-Z a-z 0-9 _ - (it names telemetry and a subtopic)');
       }
       if (input.file.byteLength === 0) throw invalid('input.file', 'is empty');
-      if (input.file.byteLength > MAX_MODEL_BYTES) {
-        throw invalid('input.file', `is ${input.file.byteLength} bytes; at most ${MAX_MODEL_BYTES}`);
+      if (input.file.byteLength > this.#maxModelBytes) {
+        throw invalid(
+          'input.file',
+          `is ${input.file.byteLength} bytes; at most ${this.#maxModelBytes} (TELLY_MAX_MODEL_BYTES)`,
+        );
       }
       if (input.description && input.description.length > 1024)
         throw invalid('input.description', 'at most 1024 characters');

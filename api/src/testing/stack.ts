@@ -44,6 +44,8 @@ export async function startStack(
     logger?: Logger;
     /** `TELLY_MAX_RULES_PER_TENANT`, for a test of the cap. @default 1000 */
     maxRulesPerTenant?: number;
+    /** `TELLY_MAX_MODEL_BYTES`, for a test of the upload limit. @default 64 MiB */
+    maxModelBytes?: number;
   } = {},
 ): Promise<Stack> {
   const runtime = await startRuntimeTestStack({
@@ -85,13 +87,14 @@ export async function startStack(
 
 /**
  * The API's settings in tests: the issuer and audience it runs with, and the signing key, OIDC
- * providers, operator tenant and rule cap given, if any (no key file).
+ * providers, operator tenant, rule cap and model size limit given, if any (no key file).
  */
 function apiConfig(options: {
   jwtPrivateKey?: string | undefined;
   oidcProviders?: string | undefined;
   operatorTenant?: string | undefined;
   maxRulesPerTenant?: number | undefined;
+  maxModelBytes?: number | undefined;
 }): ApiDeps['config'] {
   return {
     issuer: 'telly',
@@ -101,6 +104,7 @@ function apiConfig(options: {
     oidcProviders: options.oidcProviders,
     operatorTenant: options.operatorTenant,
     ...(options.maxRulesPerTenant !== undefined && { maxRulesPerTenant: options.maxRulesPerTenant }),
+    ...(options.maxModelBytes !== undefined && { maxModelBytes: options.maxModelBytes }),
   };
 }
 

@@ -14,7 +14,7 @@ export { LoadedModel } from './onnx/loaded-model.ts';
 export type { ModelInfo } from './onnx/model-info.ts';
 export type { PredictResult } from './onnx/postprocess.ts';
 export type { TensorInfo } from './onnx/tensor-info.ts';
-export { MAX_MODEL_BYTES, ModelFiles, modelObjectName, sha256Of } from './serving/model-files.ts';
+export { DEFAULT_MAX_MODEL_BYTES, ModelFiles, modelObjectName, sha256Of } from './serving/model-files.ts';
 export { DEFAULT_POOL_MODELS, ModelPool } from './serving/model-pool.ts';
 export type { Prediction } from './serving/predictor.ts';
 export { DEFAULT_PREDICT_TIMEOUT_MS, MAX_PREDICT_SAMPLES, Predictor } from './serving/predictor.ts';

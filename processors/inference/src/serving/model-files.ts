@@ -4,8 +4,8 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { OBJECT_STORES } from '@telly/schemas';
 import { InferenceError } from '../errors.ts';
 
-/** Largest model file accepted. @default 16 MiB */
-export const MAX_MODEL_BYTES = 16 * 1024 * 1024;
+/** Largest model file accepted unless `TELLY_MAX_MODEL_BYTES` says otherwise. @default 64 MiB */
+export const DEFAULT_MAX_MODEL_BYTES = 64 * 1024 * 1024;
 
 /** `sha256:<hex>` of a file. */
 export function sha256Of(bytes: Uint8Array): string {

@@ -2,4 +2,4 @@
 // held-out digits rendered as image files.
 export type { DigitImage, ImageType } from './digits.ts';
 export { IMAGE_TYPES, renderDigit, renderDigits } from './digits.ts';
-export { REFERENCE_MODELS, referenceModel, withDescription } from './models.ts';
+export { REFERENCE_MODELS, referenceModel, withDescription, withPadding } from './models.ts';

@@ -17,3 +17,20 @@ export function withDescription(file: Uint8Array, description: string): Uint8Arr
   model.docString = description;
   return onnxProto.onnx.ModelProto.encode(model).finish();
 }
+
+/**
+ * The same graph, `bytes` larger: an initializer no node reads (the runtime drops it on load),
+ * as a model with large weights is sent and stored.
+ */
+export function withPadding(file: Uint8Array, bytes: number): Uint8Array {
+  const model = onnxProto.onnx.ModelProto.decode(file);
+  model.graph?.initializer?.push(
+    onnxProto.onnx.TensorProto.create({
+      name: 'telly_test_padding',
+      dataType: onnxProto.onnx.TensorProto.DataType.UINT8,
+      dims: [bytes],
+      rawData: new Uint8Array(bytes).fill(7),
+    }),
+  );
+  return onnxProto.onnx.ModelProto.encode(model).finish();
+}
