@@ -58,8 +58,8 @@ export class RuleCache {
       if (!rule.enabled) continue;
       metadataScoped ||= rule.def.thingMetadata !== undefined;
       const key = keyOf(row.tenant_id, rule.def.measurement);
-      let watchers = byKey.get(key);
-      if (!watchers) byKey.set(key, (watchers = { byThing: new Map(), others: [] }));
+      const watchers = byKey.get(key) ?? { byThing: new Map<string, Rule[]>(), others: [] };
+      byKey.set(key, watchers);
       const thingId = rule.def.thingId;
       if (thingId === undefined) watchers.others.push(rule);
       else if (watchers.byThing.has(thingId)) watchers.byThing.get(thingId)!.push(rule);
@@ -86,6 +86,11 @@ export class RuleCache {
   /** Whether the rule still watches this thing on this channel (a timer asks before firing). */
   watches(rule: Rule, thingId: string, channelId: string): boolean {
     return inScope(rule, { tenantId: rule.tenantId, thingId, channelId }, this.#things.lookup);
+  }
+
+  /** Which rules are held: changes whenever one was created, changed or deleted. */
+  get version(): string {
+    return `${this.#seq}:${this.#count}`;
   }
 
   rule(id: string): Rule | undefined {

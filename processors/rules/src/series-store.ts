@@ -26,6 +26,8 @@ export interface StoredSeries {
   state: SeriesState;
   timer: number | null;
   own: string;
+  /** The thing's measurement's newest reading, as read. */
+  reading: LastReading | undefined;
 }
 
 /**
@@ -70,6 +72,81 @@ function merged(
   return state;
 }
 
+/** Most series (and readings) the evaluator holds in memory; the least recently used go first. */
+export const SERIES_CACHE_SIZE = 200_000;
+
+interface CachedSeries {
+  own: string;
+  timer: number | null;
+}
+
+/** What a transaction read and wrote, for the cache once it committed. */
+export interface SeriesChanges {
+  series: Map<string, CachedSeries>;
+  readings: Map<string, LastReading | null>;
+}
+
+const touch = <V>(map: Map<string, V>, key: string, value: V, capacity: number) => {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > capacity) map.delete(map.keys().next().value!);
+};
+
+/**
+ * What the evaluator last committed of the series and readings it touched, so that a batch
+ * reads from Postgres only what is not here. The evaluator is the only writer of both tables
+ * but for two cases: a firing timer changes its series in its own transaction (a series with a
+ * timer is therefore always read again, its timer row locked first, and no other can gain a
+ * timer but by the evaluator), and a rule's definition changing resets its series. So the
+ * cache holds while the checkpoint and the rules are what this instance left them, and is
+ * dropped otherwise: another instance evaluated meanwhile (a takeover), a rule changed, a
+ * transaction failed.
+ */
+export class SeriesCache {
+  readonly #series = new Map<string, CachedSeries>();
+  /** By (thing, measurement); `null`: known to have none yet. */
+  readonly #readings = new Map<string, LastReading | null>();
+  readonly #capacity: number;
+  /** The checkpoint's last sequence after this instance's last commit; unknown: nothing held. */
+  #lastSeq: number | undefined;
+  #rules: string | undefined;
+
+  constructor(capacity = SERIES_CACHE_SIZE) {
+    this.#capacity = capacity;
+  }
+
+  get size(): number {
+    return this.#series.size;
+  }
+
+  /** Inside the evaluator's transaction, its lock held: drops everything unless still valid. */
+  validate(lastSeq: number, rules: string): void {
+    if (lastSeq !== this.#lastSeq || rules !== this.#rules) this.clear();
+    this.#rules = rules;
+  }
+
+  /** After the commit: what the transaction read and wrote, and the checkpoint it left. */
+  committed(lastSeq: number, changes: SeriesChanges | undefined): void {
+    for (const [key, value] of changes?.series ?? []) touch(this.#series, key, value, this.#capacity);
+    for (const [key, value] of changes?.readings ?? []) touch(this.#readings, key, value, this.#capacity);
+    this.#lastSeq = lastSeq;
+  }
+
+  clear(): void {
+    this.#series.clear();
+    this.#readings.clear();
+    this.#lastSeq = undefined;
+  }
+
+  /** The series' own row and its reading, when both are held and the series has no timer. */
+  get(key: string, pair: string): { own: string; reading: LastReading | undefined } | undefined {
+    const series = this.#series.get(key);
+    if (!series || series.timer !== null) return undefined;
+    if (!this.#readings.has(pair)) return undefined;
+    return { own: series.own, reading: this.#readings.get(pair) ?? undefined };
+  }
+}
+
 /**
  * The evaluator's state and timers in Postgres, read in the caller's transaction (the
  * processor's checkpoint transaction, or a timer's). The series' timer rows are locked first:
@@ -77,9 +154,20 @@ function merged(
  */
 export async function loadSeries(
   db: pg.PoolClient,
-  keys: (SeriesKey & { rule: Rule })[],
+  wanted: (SeriesKey & { rule: Rule })[],
+  cache?: SeriesCache,
 ): Promise<Map<string, StoredSeries>> {
   const out = new Map<string, StoredSeries>();
+  const keys: typeof wanted = [];
+  for (const k of wanted) {
+    const hit = cache?.get(seriesKey(k), readingKey(k.thingId, k.name));
+    if (!hit) {
+      keys.push(k);
+      continue;
+    }
+    const state = merged(k.rule, JSON.parse(hit.own) as Partial<SeriesState>, hit.reading);
+    out.set(seriesKey(k), { state, timer: null, own: hit.own, reading: hit.reading });
+  }
   if (keys.length === 0) return out;
   const recordset = JSON.stringify(keys.map(({ ruleId, thingId, name }) => ({ ruleId, thingId, name })));
   const timers = await db.query<{ rule_id: string; thing_id: string; name: string; due_at: Date }>({
@@ -122,11 +210,17 @@ export async function loadSeries(
   const ownOf = new Map(
     series.rows.map((r) => [seriesKey({ ruleId: r.rule_id, thingId: r.thing_id, name: r.name }), r.state]),
   );
-  const readingOf = new Map(readings.rows.map((r) => [readingKey(r.thing_id, r.name), r]));
+  const readingOf = new Map<string, LastReading>(
+    readings.rows.map((r) => [
+      readingKey(r.thing_id, r.name),
+      { last_time: r.last_time, channel_id: r.channel_id, value: r.value },
+    ]),
+  );
   for (const k of keys) {
     const key = seriesKey(k);
-    const state = merged(k.rule, ownOf.get(key), readingOf.get(readingKey(k.thingId, k.name)));
-    out.set(key, { state, timer: timerOf.get(key) ?? null, own: ownPart(k.rule, state) });
+    const reading = readingOf.get(readingKey(k.thingId, k.name));
+    const state = merged(k.rule, ownOf.get(key), reading);
+    out.set(key, { state, timer: timerOf.get(key) ?? null, own: ownPart(k.rule, state), reading });
   }
   return out;
 }
@@ -148,11 +242,14 @@ export async function saveSeries(
   db: pg.PoolClient,
   writes: readonly SeriesWrite[],
   readings: readonly (Reading & { tenantId: string })[] = [],
-): Promise<void> {
+): Promise<SeriesChanges> {
+  const changes: SeriesChanges = { series: new Map(), readings: new Map() };
   const rows: { ruleId: string; thingId: string; name: string; tenantId: string; state: unknown }[] = [];
   const timers: { ruleId: string; thingId: string; name: string; due: string | null }[] = [];
   for (const w of writes) {
     const own = ownPart(w.rule, w.state);
+    changes.series.set(seriesKey(w), { own, timer: w.timer });
+    changes.readings.set(readingKey(w.thingId, w.name), w.before.reading ?? null);
     if (own !== w.before.own) {
       rows.push({
         ruleId: w.ruleId,
@@ -176,6 +273,12 @@ export async function saveSeries(
     const key = readingKey(r.thingId, r.name);
     const seen = newest.get(key);
     if (!seen || r.timeMs >= seen.timeMs) newest.set(key, r);
+  }
+  for (const [key, r] of newest) {
+    const before = changes.readings.get(key);
+    if (!before || before.last_time <= r.timeMs) {
+      changes.readings.set(key, { last_time: r.timeMs, channel_id: r.channelId, value: r.value });
+    }
   }
   if (newest.size > 0) {
     await db.query({
@@ -229,4 +332,5 @@ export async function saveSeries(
       values: [JSON.stringify(timers.filter((t) => t.due !== null))],
     });
   }
+  return changes;
 }
