@@ -41,6 +41,11 @@ const RuleConditionInput = builder.inputType('RuleConditionInput', {
 const EmailActionInput = builder.inputType('EmailActionInput', {
   fields: (t) => ({ to: t.stringList({ required: true }) }),
 });
+const AlertTransition = builder.enumType('AlertTransition', {
+  description: 'A change of an alert that actions run on.',
+  values: ['RAISED', 'RESOLVED'] as const,
+});
+
 const CommandActionInput = builder.inputType('CommandActionInput', {
   fields: (t) => ({
     thingId: t.id({ required: true }),
@@ -48,6 +53,10 @@ const CommandActionInput = builder.inputType('CommandActionInput', {
     payload: t.field({ type: 'JSON' }),
     duration: t.string({ description: 'A timed command: revertPayload is sent after this.' }),
     revertPayload: t.field({ type: 'JSON' }),
+    on: t.field({
+      type: AlertTransition,
+      description: 'The transition that sends the command: RAISED (the default) or RESOLVED.',
+    }),
   }),
 });
 const WebhookActionInput = builder.inputType('WebhookActionInput', {

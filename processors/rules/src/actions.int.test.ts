@@ -217,3 +217,41 @@ test('a command action: a timed command through the command path when the rule r
     'the command and its revert',
   );
 });
+
+test('a command on RESOLVED: the LED on when the alert is raised, off when it resolves', async () => {
+  const [sensor, led] = [v7(), v7()];
+  const ruleId = await t.createRule({
+    name: 'too hot',
+    thingId: sensor,
+    measurement: 'temp',
+    condition: { op: 'gt', value: 30 },
+    actions: [
+      { command: { thingId: led, name: 'led', payload: 'ON' } },
+      { command: { thingId: led, name: 'led', payload: 'OFF', on: 'RESOLVED' } },
+    ],
+  });
+  await t.reading(sensor, 'temp', 35);
+  const [alert] = await alertsOf(ruleId, 1);
+  await waitFor(async () => (await actionsOf(alert!.id)).length === 1, { what: 'the raise queued' });
+  await t.reading(sensor, 'temp', 20);
+  const actions = await waitFor(
+    async () => {
+      const rows = await actionsOf(alert!.id);
+      return rows.length === 2 && rows.every(([, , status]) => status === 'sent') ? rows : undefined;
+    },
+    { what: 'both commands sent' },
+  );
+  assert.deepEqual(actions, [
+    ['raised', 'command', 'sent'],
+    ['resolved', 'command', 'sent'],
+  ]);
+  // sent is requested: the commands read model shows each once it projected the request
+  const items = await waitFor(
+    async () => {
+      const page = await commands.list(t.tenant, led, {});
+      return page.items.length === 2 ? page.items : undefined;
+    },
+    { what: 'both commands recorded' },
+  );
+  assert.deepEqual(items.map((c) => c.payload).sort(), ['OFF', 'ON'], 'ON on the raise, OFF on the resolve');
+});

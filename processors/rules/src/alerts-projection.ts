@@ -19,8 +19,8 @@ type AlertEvent = EventOf<
  * action index, so a redelivered event queues nothing twice). A rule's cooldown is the least
  * time between two notified alerts of the rule for one thing: an alert raised within it of the
  * last alert whose actions ran has its actions recorded as `suppressed`, and so has its resolve.
- * A command runs on the raise only: its resolve must not send "pump on" a second time (a
- * timed command reverts itself).
+ * A command runs on the one transition it names (`on`, the raise by default): a resolve must
+ * not send "pump on" a second time (a timed command reverts itself), but may send "pump off".
  */
 async function queueActions(
   db: pg.PoolClient,
@@ -42,7 +42,7 @@ async function queueActions(
     `INSERT INTO alert_actions (alert_id, transition, action, tenant_id, rule_id, thing_id, kind, spec, status, next_at, updated_at)
      SELECT $1, $2, a.ordinality - 1, $3, $4, $5, a.spec->>'kind', a.spec, $6, now(), now()
      FROM jsonb_array_elements($7::jsonb) WITH ORDINALITY AS a(spec, ordinality)
-     WHERE $2 = 'raised' OR a.spec->>'kind' <> 'command'
+     WHERE a.spec->>'kind' <> 'command' OR $2 = COALESCE(a.spec->>'on', 'raised')
      ON CONFLICT DO NOTHING`,
     [
       event.data.alertId,

@@ -73,6 +73,8 @@ const Action = Type.Union([
       payload: JsonValue,
       duration: Type.Optional(Duration),
       revertPayload: Type.Optional(JsonValue),
+      /** The transition that sends it. @default 'raised' */
+      on: Type.Optional(Type.Union([Type.Literal('raised'), Type.Literal('resolved')])),
     },
     { additionalProperties: false },
   ),

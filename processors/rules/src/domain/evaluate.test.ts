@@ -176,6 +176,14 @@ describe('validateRule', () => {
       'actions[0].webhook.url',
     );
     assert.equal(field({ ...base, condition: { op: 'gt', value: 1, aggregate: 'avg' } }), 'condition.window');
+    assert.equal(
+      field({
+        ...base,
+        condition: { op: 'gt', value: 1 },
+        actions: [{ command: { thingId: 't', name: 'led', payload: 'OFF', on: 'ACKNOWLEDGED' } }],
+      }),
+      'actions[0].command.on',
+    );
     assert.equal(field({ ...base, condition: { op: 'gt', value: 1 } }), undefined);
   });
 });

@@ -49,6 +49,8 @@ export interface RuleActionInput {
         payload?: unknown;
         duration?: string | null | undefined;
         revertPayload?: unknown;
+        /** `raised` (the default) or `resolved`. */
+        on?: string | null | undefined;
       }
     | null
     | undefined;
@@ -255,6 +257,13 @@ function validateAction(a: RuleActionInput, field: string): RuleDefinition['acti
       action.revertPayload = (a.command.revertPayload ?? null) as never;
     } else if (present(a.command.revertPayload)) {
       throw invalidRule(`${field}.command.revertPayload`, 'needs a duration');
+    }
+    if (present(a.command.on)) {
+      const on = a.command.on.toLowerCase();
+      if (on !== 'raised' && on !== 'resolved') {
+        throw invalidRule(`${field}.command.on`, 'must be RAISED or RESOLVED');
+      }
+      if (on === 'resolved') action.on = on;
     }
     return action;
   }
