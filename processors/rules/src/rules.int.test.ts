@@ -201,3 +201,32 @@ test('a SIGKILL right after the commit of an alert and before the ack of its rea
   assert.equal((await t.queries.alerts(t.tenant, { ruleId })).totalCount, 1, 'one alert');
   assert.equal(t.mailsFor(alertId).length, 1, 'one mail');
 });
+
+test('hysteresis: readings wandering between the clear value and the threshold neither resolve nor raise again', async () => {
+  const thing = v7();
+  const ruleId = await t.createRule({
+    name: 'hot, with a clear value',
+    thingId: thing,
+    measurement: 'temp',
+    condition: { op: 'gt', value: 30, clearValue: 25 },
+  });
+  const t0 = Date.now() - 60_000;
+  for (const [i, v] of [31, 29, 31, 28, 30.5, 26].entries())
+    await t.reading(thing, 'temp', v, t0 + i * 1_000);
+  const open = await waitFor(async () => (await t.queries.alerts(t.tenant, { ruleId })).items[0], {
+    what: 'the alert raised',
+  });
+  await t.reading(thing, 'temp', 24, t0 + 6_000);
+  await waitFor(async () => (await t.queries.alert(t.tenant, open.id))?.status === 'resolved', {
+    what: 'resolved below the clear value',
+  });
+  const { items } = await t.queries.alerts(t.tenant, { ruleId });
+  assert.equal(items.length, 1, 'one alert for the whole excursion');
+  assert.equal(items[0]!.raised_at.getTime(), t0, 'raised by the first reading over 30');
+  assert.equal(items[0]!.resolved_at?.getTime(), t0 + 6_000, 'resolved by the first reading under 25');
+  const types = (await t.alertEvents(open.id)).map((e) => e.type);
+  assert.deepEqual(
+    types.filter((type) => type === 'alert.raised' || type === 'alert.resolved'),
+    ['alert.raised', 'alert.resolved'],
+  );
+});
