@@ -21,6 +21,8 @@ export function partitionOf(
  */
 export class Partitions {
   readonly #known = new Set<string>();
+  /** The months of `#known` as [from, to) in ms: most points fall in one, found without a Date. */
+  #knownRanges: [number, number][] = [];
   readonly #tables: TelemetryTables;
 
   constructor(tables: TelemetryTables = LIVE_TABLES) {
@@ -30,6 +32,7 @@ export class Partitions {
   /** Forgets what was created: after a replay swapped the tables, the months are asked again. */
   forget(): void {
     this.#known.clear();
+    this.#knownRanges = [];
   }
 
   /** Creates the partitions these points need in a transaction of its own. */
@@ -48,6 +51,7 @@ export class Partitions {
   ): Promise<void> {
     const needed = new Map<string, { name: string; from: string; to: string }>();
     for (const t of timesMs) {
+      if (this.#knownRanges.some(([from, to]) => t >= from && t < to)) continue;
       const p = partitionOf(t, this.#tables.prefix);
       if (!this.#known.has(p.name)) needed.set(p.name, p);
     }
@@ -60,6 +64,9 @@ export class Partitions {
         );
       }
     });
-    for (const name of needed.keys()) this.#known.add(name);
+    for (const p of needed.values()) {
+      this.#known.add(p.name);
+      this.#knownRanges.push([Date.parse(p.from), Date.parse(p.to)]);
+    }
   }
 }
