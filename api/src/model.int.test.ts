@@ -272,6 +272,62 @@ describe('model uploads beyond the 1 MiB request limit', () => {
   });
 });
 
+describe('replaying a binding', () => {
+  const REPLAY = `mutation($b: ID!, $from: DateTime!, $to: DateTime!) {
+    replayBinding(bindingId: $b, from: $from, to: $to) { id status bindingId }
+  }`;
+  const hourAgo = () => new Date(Date.now() - 3_600_000).toISOString();
+
+  test('validated before it is queued; it fails plainly when no inference component runs', async () => {
+    const token = owner.accessToken;
+    const { createChannel } = await ok<{ createChannel: { id: string } }>(
+      stack.url,
+      'mutation { createChannel(input: { name: "replayed" }) { id } }',
+      {},
+      token,
+    );
+    const res = await upload(referenceModel('digits'), { name: 'digits-replayed' });
+    const modelId = res.data?.uploadModel.id ?? '';
+    const { bindModel } = await ok<{ bindModel: { bindings: { id: string }[] } }>(
+      stack.url,
+      'mutation($i: BindModelInput!) { bindModel(input: $i) { bindings { id } } }',
+      { i: { modelId, channelId: createChannel.id, measurements: ['image'] } },
+      token,
+    );
+    const bindingId = bindModel.bindings[0]?.id ?? '';
+    const now = new Date().toISOString();
+    const code = async (vars: Record<string, unknown>) =>
+      (await gql(stack.url, REPLAY, vars, token)).errors?.[0];
+    assert.equal((await code({ b: bindingId, from: hourAgo(), to: now }))?.extensions?.code, 'NOT_ALLOWED');
+    await ok(stack.url, 'mutation($id: ID!) { deployModel(id: $id) { status } }', { id: modelId }, token);
+    const unknown = await code({ b: '019a0000-0000-7000-8000-000000000000', from: hourAgo(), to: now });
+    assert.equal(unknown?.extensions?.code, 'NOT_FOUND');
+    const backwards = await code({ b: bindingId, from: now, to: hourAgo() });
+    assert.equal(backwards?.extensions?.code, 'VALIDATION_FAILED');
+    assert.match(backwards?.message ?? '', /^to: must be after from/);
+    const long = await code({ b: bindingId, from: '2026-01-01T00:00:00Z', to: '2026-02-02T00:00:00Z' });
+    assert.match(long?.message ?? '', /^to: the range is at most 31 days/);
+
+    const { replayBinding } = await ok<{ replayBinding: { id: string; bindingId: string } }>(
+      stack.url,
+      REPLAY,
+      { b: bindingId, from: hourAgo(), to: now },
+      token,
+    );
+    assert.equal(replayBinding.bindingId, bindingId);
+    const failed = await waitFor(async () => {
+      const { replayJob } = await ok<{ replayJob: { status: string; error: string | null } }>(
+        stack.url,
+        'query($id: ID!) { replayJob(id: $id) { status error } }',
+        { id: replayBinding.id },
+        token,
+      );
+      return replayJob.status === 'FAILED' ? replayJob : undefined;
+    });
+    assert.equal(failed.error, 'no inference component is running to replay the binding');
+  });
+});
+
 describe("training on the platform's own data", () => {
   test('a baseline trained on a week of simulated history flags injected anomalies', async () => {
     const token = owner.accessToken;

@@ -117,6 +117,10 @@ const MUST_COVER = [
   'Query.backtestJob',
   'Mutation.cancelBacktestJob',
   'Subscription.backtestJob',
+  'Mutation.replayBinding',
+  'Query.replayJob',
+  'Mutation.cancelReplayJob',
+  'Subscription.replayJob',
 ];
 
 /** Error codes that are never an acceptable answer to B (an owner) probing A's ids. */
@@ -725,6 +729,17 @@ async function setUpA(url: string, nc: NatsConnection): Promise<TenantA> {
     },
     token,
   );
+  // a replay of A's binding, kept in A's replay queue (no inference component here: it fails)
+  const { replayBinding } = await ok<{ replayBinding: { id: string } }>(
+    url,
+    'mutation($b: ID!, $from: DateTime!, $to: DateTime!) { replayBinding(bindingId: $b, from: $from, to: $to) { id } }',
+    {
+      b: model.bindingId,
+      from: new Date(Date.now() - 3_600_000).toISOString(),
+      to: new Date().toISOString(),
+    },
+    token,
+  );
   secrets.add(ruleName, 'A rule name');
   secrets.add(alertMessage, 'A alert message');
   secrets.add(`A-secret-webhook-key-${tag}`, 'A webhook secret');
@@ -755,7 +770,7 @@ async function setUpA(url: string, nc: NatsConnection): Promise<TenantA> {
     channel: channels,
     apikey: [apiKey.id],
     model: [model.id, model.bindingId],
-    job: [model.jobId, backtestRule.id],
+    job: [model.jobId, backtestRule.id, replayBinding.id],
     rule: [rule.createRule.id],
     alert: [alert.id],
     command: [sendCommand.id, sendCommand.revert.id],
@@ -768,7 +783,7 @@ async function setUpA(url: string, nc: NatsConnection): Promise<TenantA> {
     channel: channelNames,
     apikey: [apiKeyName],
     model: [modelName, `${modelName} binding`],
-    job: [`${modelName} job`, `${ruleName} backtest`],
+    job: [`${modelName} job`, `${ruleName} backtest`, `${modelName} binding replay`],
     rule: [ruleName],
     alert: [alertMessage],
     command: ['A timed command', 'A timed command’s revert'],

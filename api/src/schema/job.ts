@@ -17,7 +17,7 @@ export const JobInterface = builder.interfaceRef<Job>('Job').implement({
   description: 'A job of a tenant’s queue, held by the API instance that took it (a restart forgets it).',
   fields: (t) => ({
     id: t.exposeID('id'),
-    kind: t.exposeString('kind', { description: 'predict, train or backtest' }),
+    kind: t.exposeString('kind', { description: 'predict, train, backtest or replay' }),
     status: t.field({ type: JobStatus, resolve: jobStatusOf }),
     progress: t.exposeFloat('progress', {
       description:

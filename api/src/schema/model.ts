@@ -4,6 +4,7 @@ import type {
   ModelVersion,
   PredictInput,
   PredictResult,
+  ReplayResult,
   TensorInfo,
 } from '@telly/inference';
 import type { Job } from '@telly/runtime';
@@ -150,6 +151,35 @@ const ModelJob = builder.objectRef<Job>('ModelJob').implement({
   }),
 });
 
+const ReplayResultType = builder.objectRef<ReplayResult>('ReplayResult').implement({
+  fields: (t) => ({
+    version: t.exposeInt('version', {
+      description: 'The model version that ran (deployed when it started).',
+    }),
+    messages: t.exposeInt('messages', { description: 'Log entries of the binding’s channel read.' }),
+    completed: t.exposeInt('completed', { description: 'Results published, as live ones are.' }),
+    failed: t.exposeInt('failed', { description: 'Inputs that failed (inference.failed).' }),
+    skipped: t.exposeInt('skipped', {
+      description: 'Inputs passed over: this version’s result is in the log already (live or replayed).',
+    }),
+  }),
+});
+
+const ReplayJob = builder.objectRef<Job<ReplayResult>>('ReplayJob').implement({
+  description:
+    'A replay of a binding over history, in the tenant’s replay queue; its progress is the share of the range’s log read.',
+  interfaces: [JobInterface],
+  fields: (t) => ({
+    bindingId: t.id({ resolve: (j) => j.subjectId }),
+    result: t.field({
+      type: ReplayResultType,
+      nullable: true,
+      description: 'Once DONE: what was read and published.',
+      resolve: (j) => j.result ?? null,
+    }),
+  }),
+});
+
 const toShape = (p: {
   model: ModelState;
   version: ModelVersion;
@@ -250,6 +280,15 @@ builder.queryFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) => ctx.services.models.jobs.get(principalOf(ctx).tenantId, args.id) ?? null,
   }),
+  replayJob: t.field({
+    type: ReplayJob,
+    nullable: true,
+    authScopes: { operator: true },
+    description: 'A replay of the tenant’s, while it is kept (an hour after it ended).',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) =>
+      ctx.services.models.replays.get(principalOf(ctx).tenantId, args.id) ?? null,
+  }),
 }));
 
 builder.mutationFields((t) => ({
@@ -311,6 +350,29 @@ builder.mutationFields((t) => ({
     authScopes: { operator: true },
     args: { modelId: t.arg.id({ required: true }), bindingId: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) => ctx.services.models.unbind(principalOf(ctx), args.modelId, args.bindingId),
+  }),
+  replayBinding: t.field({
+    type: ReplayJob,
+    authScopes: { operator: true },
+    description:
+      'Runs a binding’s deployed version over its channel’s messages logged between from and to (at most 31 days) as a job, publishing results (events and telemetry points) as live does; one already in the log for that version is not published again. Poll replayJob.',
+    args: {
+      bindingId: t.arg.id({ required: true }),
+      from: t.arg({ type: 'DateTime', required: true }),
+      to: t.arg({ type: 'DateTime', required: true }),
+    },
+    resolve: (_root, args, ctx) =>
+      ctx.services.models.replay(principalOf(ctx), args.bindingId, args.from, args.to),
+  }),
+  cancelReplayJob: t.field({
+    type: ReplayJob,
+    authScopes: { operator: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => {
+      const job = ctx.services.models.replays.cancel(principalOf(ctx).tenantId, args.id);
+      if (!job) throw new ApiError('NOT_FOUND', `job ${args.id} not found`);
+      return job;
+    },
   }),
   predict: t.field({
     type: Prediction,
@@ -385,6 +447,15 @@ builder.subscriptionFields((t) => ({
     description: 'A job’s changes until it ends (from the API instance that holds it).',
     args: { id: t.arg.id({ required: true }) },
     subscribe: (_root, args, ctx) => jobChanges(ctx.services.models.jobs, principalOf(ctx).tenantId, args.id),
+    resolve: jobEvent,
+  }),
+  replayJob: t.field({
+    type: ReplayJob,
+    authScopes: { operator: true },
+    description: 'A replay’s changes (its progress) until it ends, from the API instance that holds it.',
+    args: { id: t.arg.id({ required: true }) },
+    subscribe: (_root, args, ctx) =>
+      jobChanges(ctx.services.models.replays, principalOf(ctx).tenantId, args.id),
     resolve: jobEvent,
   }),
 }));

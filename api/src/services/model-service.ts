@@ -18,6 +18,8 @@ import {
   type PredictInput,
   type Prediction,
   Predictor,
+  type ReplayResult,
+  requestReplay,
   sha256Of,
   trainBaseline,
 } from '@telly/inference';
@@ -69,6 +71,19 @@ export interface BindInput {
   measurements: readonly string[];
 }
 
+/** The longest history a binding's replay reads (MESSAGES keeps 30 days). @default 31 days */
+export const MAX_REPLAY_RANGE_MS = 31 * 24 * 3_600_000;
+/**
+ * The replay queue: one replay of a tenant runs at a time (it streams the log and runs the
+ * model on each match in the inference component), a few wait, one may run 30 minutes.
+ */
+export const DEFAULT_REPLAY_JOBS = {
+  concurrency: 1,
+  maxQueued: 10,
+  timeoutMs: 1_800_000,
+  retentionMs: 3_600_000,
+} as const satisfies JobQueueOptions;
+
 /** Longest timeout a caller may ask a prediction for. @default 60 s */
 export const MAX_PREDICT_TIMEOUT_MS = 60_000;
 
@@ -116,7 +131,10 @@ export class ModelService {
   readonly #queries: RegistryQueries;
   readonly #telemetry: TelemetryService;
   readonly #maxModelBytes: number;
+  readonly #nc: NatsConnection;
   readonly jobs: JobQueue;
+  /** The tenants' binding replays (kind `replay`, subject the binding's id). */
+  readonly replays: JobQueue<ReplayResult>;
 
   constructor(deps: {
     nc: NatsConnection;
@@ -129,7 +147,10 @@ export class ModelService {
     jobs?: JobQueueOptions | undefined;
     /** @default DEFAULT_MAX_MODEL_BYTES */
     maxModelBytes?: number | undefined;
+    /** The replay queue. @default DEFAULT_REPLAY_JOBS */
+    replays?: JobQueueOptions | undefined;
   }) {
+    this.#nc = deps.nc;
     this.#store = deps.store;
     this.#catalog = deps.catalog;
     this.#files = new ModelFiles(deps.nc);
@@ -139,6 +160,7 @@ export class ModelService {
     this.#telemetry = deps.telemetry;
     this.#maxModelBytes = deps.maxModelBytes ?? DEFAULT_MAX_MODEL_BYTES;
     this.jobs = new JobQueue(deps.jobs);
+    this.replays = new JobQueue<ReplayResult>({ ...DEFAULT_REPLAY_JOBS, ...deps.replays });
   }
 
   list(p: Principal): ModelState[] {
@@ -367,6 +389,43 @@ export class ModelService {
     return mapped(() => this.#handle(p, modelId, { type: 'unbind', bindingId }));
   }
 
+  /**
+   * Queues a replay of a binding over its channel's messages logged from `from` to `to`: the
+   * inference component (which serves the model and may publish results; the API may not) runs
+   * the deployed version on each match and publishes results as live does, with the same ids,
+   * passing over those whose result of that version is in the log. Its progress is the share of
+   * the range read.
+   */
+  replay(p: Principal, bindingId: string, from: Date, to: Date): Job<ReplayResult> {
+    const model = this.#catalog
+      .list(p.tenantId)
+      .find((m) => m.bindings.some((b) => b.bindingId === bindingId));
+    if (!model) throw new ApiError('NOT_FOUND', `binding ${bindingId} not found`);
+    const version = model.deployedVersion;
+    if (version === undefined)
+      throw new ApiError('NOT_ALLOWED', `model ${model.name} is not deployed: deploy the version to replay`);
+    if (!(to.getTime() > from.getTime())) throw invalid('to', 'must be after from');
+    if (to.getTime() - from.getTime() > MAX_REPLAY_RANGE_MS)
+      throw invalid('to', 'the range is at most 31 days');
+    // the work may start inside submit, before its job is returned: the replay has its own id
+    const replayId = v7();
+    return this.replays.submit(p.tenantId, 'replay', bindingId, (signal, progress) =>
+      requestReplay(
+        this.#nc,
+        {
+          jobId: replayId,
+          tenantId: p.tenantId,
+          modelId: model.id,
+          bindingId,
+          version,
+          from: from.toISOString(),
+          to: to.toISOString(),
+        },
+        { signal, onProgress: progress },
+      ),
+    );
+  }
+
   predict(
     p: Principal,
     model: { id?: string; name?: string },
@@ -411,6 +470,7 @@ export class ModelService {
 
   async close(): Promise<void> {
     this.jobs.close();
+    this.replays.close();
     await this.#pool.close();
   }
 }

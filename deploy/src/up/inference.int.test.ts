@@ -13,6 +13,7 @@ import { waitFor } from '@telly/harness';
 import { REFERENCE_MODELS, referenceModel, renderDigit, withDescription } from '@telly/inference/testing';
 import { connectNats } from '@telly/runtime';
 import { decodeEvent, STREAMS } from '@telly/schemas';
+import { createClient } from 'graphql-ws';
 import mqtt from 'mqtt';
 import { parseConfig } from '../config.ts';
 import { type Platform, provisionDevice, startPlatform } from '../testing/platform.ts';
@@ -22,6 +23,8 @@ const run = promisify(execFile);
 let platform: Platform;
 let nc: NatsConnection;
 let device: Awaited<ReturnType<typeof provisionDevice>>;
+/** Before the first image: a replay's range starts here. */
+const testsStarted = new Date();
 
 before(async () => {
   platform = await startPlatform();
@@ -153,6 +156,39 @@ test('digits on a channel: MQTT image in, answer on the channel, telemetry and e
     });
   });
   await listener.subscribeAsync(`channels/${device.channelId}/messages/inference/digits`, { qos: 1 });
+  // a dashboard's live telemetry of the thing: the results are points like any reading
+  const live = createClient({
+    url: `${platform.apiUrl.replace(/^http/, 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${device.token}` },
+    retryAttempts: 0,
+  });
+  const livePoints: { name: string; stringValue: string | null; subtopic: string }[] = [];
+  const liveErrors: unknown[] = [];
+  const unsubscribe = live.subscribe<{
+    telemetry: { name: string; stringValue: string | null; subtopic: string };
+  }>(
+    {
+      query: 'subscription($t: ID!) { telemetry(thingId: $t) { name stringValue subtopic } }',
+      variables: { t: device.thingId },
+    },
+    {
+      next: (r) => {
+        if (r.data) livePoints.push(r.data.telemetry);
+        if (r.errors) liveErrors.push(...r.errors);
+      },
+      error: (e) => liveErrors.push(e),
+      complete: () => {},
+    },
+  );
+  // the subscription's consumer starts asynchronously: probe until it delivers
+  await waitFor(
+    async () => {
+      await publish(JSON.stringify([{ n: 'probe', v: 0 }]), 'probe');
+      return livePoints.length > 0;
+    },
+    { timeoutMs: 15_000, intervalMs: 200, what: 'the telemetry subscription live' },
+  );
   const sent: number[] = [];
   for (let digit = 0; digit < 10; digit++) {
     for (const index of [0, 1]) {
@@ -166,6 +202,20 @@ test('digits on a channel: MQTT image in, answer on the channel, telemetry and e
   assert.ok(right / sent.length >= 0.9);
   assert.ok(answers.every((a) => a.probability > 0 && a.probability <= 1));
   await listener.endAsync();
+  const liveLabels = () => livePoints.filter((p) => p.name === 'digits:label');
+  await waitFor(() => liveLabels().length >= sent.length, {
+    what: 'every digits:label point on the telemetry subscription',
+  });
+  unsubscribe();
+  await live.dispose();
+  assert.deepEqual(liveErrors, []);
+  assert.deepEqual(
+    liveLabels().map((p) => p.stringValue),
+    answers.map((a) => a.label),
+    'the subscription delivers the results as they are published, in order',
+  );
+  assert.ok(liveLabels().every((p) => p.subtopic === 'inference/digits'));
+  assert.ok(livePoints.some((p) => p.name === 'digits:probability'));
 
   const { telemetry } = await waitFor(
     async () => {
@@ -316,3 +366,124 @@ test('an update under load loses no prediction; undeploy stops results', async (
   );
   assert.equal(alerts.nodes[0]?.status, 'OPEN');
 });
+
+const REPLAY = `mutation($b: ID!, $from: DateTime!, $to: DateTime!) {
+  replayBinding(bindingId: $b, from: $from, to: $to) { id status }
+}`;
+const REPLAY_JOB = `query($id: ID!) {
+  replayJob(id: $id) { status progress error bindingId result { version messages completed failed skipped } }
+}`;
+
+interface ReplayJobShape {
+  status: string;
+  progress: number;
+  error: string | null;
+  bindingId: string;
+  result: { version: number; messages: number; completed: number; failed: number; skipped: number } | null;
+}
+
+/** Replays the binding over every message of these tests, polled to its end. */
+async function replay(bindingId: string): Promise<ReplayJobShape> {
+  const { replayBinding } = await platform.gql<{ replayBinding: { id: string } }>(
+    REPLAY,
+    { b: bindingId, from: testsStarted.toISOString(), to: new Date(Date.now() + 1_000).toISOString() },
+    device.token,
+  );
+  return waitFor(
+    async () => {
+      const { replayJob } = await platform.gql<{ replayJob: ReplayJobShape }>(
+        REPLAY_JOB,
+        { id: replayBinding.id },
+        device.token,
+      );
+      return replayJob.status === 'RUNNING' || replayJob.status === 'QUEUED' ? undefined : replayJob;
+    },
+    { what: 'the replay to end', timeoutMs: 60_000 },
+  );
+}
+
+test('replaying a binding back-fills the new version once: live results and earlier replays are kept', async () => {
+  const { models } = await platform.gql<{
+    models: { id: string; name: string; bindings: { id: string }[] }[];
+  }>('{ models { id name bindings { id } } }', {}, device.token);
+  const digits = models.find((m) => m.name === 'digits');
+  const bindingId = digits?.bindings[0]?.id ?? '';
+  // digits was undeployed above: a replay runs the deployed version only
+  const undeployed = await fetch(`${platform.apiUrl}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${device.token}` },
+    body: JSON.stringify({
+      query: REPLAY,
+      variables: { b: bindingId, from: testsStarted.toISOString(), to: new Date().toISOString() },
+    }),
+  });
+  const refused = (await undeployed.json()) as { errors?: { extensions: { code: string } }[] };
+  assert.equal(refused.errors?.[0]?.extensions.code, 'NOT_ALLOWED');
+  await platform.gql(
+    'mutation($id: ID!) { deployModel(id: $id, version: 2) { deployedVersion } }',
+    { id: digits?.id },
+    device.token,
+  );
+  const v2Completed = (events: InferenceEvent[]) =>
+    events.filter(
+      (e) => e.type === 'inference.completed' && e.data.modelId === digits?.id && e.data.modelVersion === 2,
+    );
+  const before = await inferenceEvents();
+  const liveV2 = new Set(v2Completed(before).map((e) => e.data.messageSeq));
+  assert.ok(liveV2.size > 0, 'the update under load left live results of version 2');
+  const labelsBefore = await labelCount();
+
+  const first = await replay(bindingId);
+  assert.equal(first.status, 'DONE', first.error ?? '');
+  assert.equal(first.progress, 1);
+  assert.equal(first.bindingId, bindingId);
+  // 20 digits, a corrupt image and one more, 60 under load, one after the undeploy
+  const images = 20 + 2 + 60 + 1;
+  assert.equal(first.result?.version, 2);
+  assert.equal(first.result?.skipped, liveV2.size, 'what version 2 answered live is not published again');
+  assert.equal(first.result?.failed, 1, 'the corrupt image');
+  assert.equal(first.result?.completed, images - 1 - liveV2.size);
+  const afterFirst = await waitFor(async () => {
+    const all = v2Completed(await inferenceEvents());
+    return all.length >= images - 1 ? all : undefined;
+  });
+  const seqs = afterFirst.map((e) => e.data.messageSeq);
+  assert.equal(new Set(seqs).size, seqs.length, 'one result of version 2 per image');
+  assert.equal(seqs.length, images - 1);
+  const labels = await waitFor(async () => {
+    const n = await labelCount();
+    return n >= labelsBefore + (first.result?.completed ?? 0) ? n : undefined;
+  });
+  assert.equal(labels, labelsBefore + (first.result?.completed ?? 0), 'a digits:label point per new result');
+
+  // again: everything is in the log already, nothing is stored twice
+  const second = await replay(bindingId);
+  assert.equal(second.status, 'DONE', second.error ?? '');
+  assert.equal(second.result?.completed, 0);
+  assert.equal(second.result?.skipped, images - 1);
+  assert.equal(v2Completed(await inferenceEvents()).length, images - 1);
+  assert.equal(await labelCount(), labels);
+
+  // bounded and validated: at most 31 days, an unknown binding is not found
+  const tooLong = await fetch(`${platform.apiUrl}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${device.token}` },
+    body: JSON.stringify({
+      query: REPLAY,
+      variables: { b: bindingId, from: '2026-01-01T00:00:00Z', to: '2026-03-01T00:00:00Z' },
+    }),
+  });
+  const long = (await tooLong.json()) as { errors?: { message: string; extensions: { code: string } }[] };
+  assert.equal(long.errors?.[0]?.extensions.code, 'VALIDATION_FAILED');
+  assert.match(long.errors?.[0]?.message ?? '', /to.*31 days/);
+});
+
+/** digits:label points of the thing, as the telemetry projection stored them. */
+async function labelCount(): Promise<number> {
+  const { telemetry } = await platform.gql<{ telemetry: unknown[] }>(
+    'query($t: ID!) { telemetry(thingId: $t, name: "digits:label", limit: 1000) { time } }',
+    { t: device.thingId },
+    device.token,
+  );
+  return telemetry.length;
+}

@@ -129,10 +129,14 @@ export const NATS_GRANTS: Readonly<Record<NatsUser, NatsGrant>> = {
     durables: [DURABLES.rulesDefinitions, DURABLES.rulesThings, DURABLES.rulesMessages, DURABLES.rulesAlerts],
   },
   inference: {
-    role: 'the inference processor: bound models on device messages, results into MESSAGES and EVENTS',
-    publish: ['msg.>', 'evt.*.inference.*'],
+    role: 'the inference processor: bound models on device messages and replays of a binding, results into MESSAGES and EVENTS',
+    // a replay's progress, answered to the API (which may not publish results itself)
+    publish: ['msg.>', 'evt.*.inference.*', 'telly.inference.replays.*'],
+    // replays the API asks for, and their cancellations
+    subscribe: ['telly.inference.replay', 'telly.inference.replays.*.cancel'],
     durables: [DURABLES.inference],
-    reads: [STREAMS.REGISTRY.name], // the models (reg.*.model.*)
+    // the models (reg.*.model.*); a replay's range of a channel's messages
+    reads: [STREAMS.REGISTRY.name, STREAMS.MESSAGES.name],
     objects: { [OBJECT_STORES.MODELS]: 'read' },
   },
   mqtt: {

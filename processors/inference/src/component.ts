@@ -4,9 +4,13 @@ import { ModelCatalog } from './catalog/model-catalog.ts';
 import { ModelFiles } from './serving/model-files.ts';
 import { ModelPool } from './serving/model-pool.ts';
 import { inferenceProcessor } from './stream/inference-processor.ts';
+import { ReplayService } from './stream/replay-service.ts';
 import { ServingModels } from './stream/serving.ts';
 
-/** Models on streams: the deployed version of each bound model runs on its channels' messages. */
+/**
+ * Models on streams: the deployed version of each bound model runs on its channels' messages,
+ * live and in replays of a binding over history.
+ */
 export const component = defineComponent({
   name: 'inference',
   async start({ nc, logger, run, onStop }) {
@@ -18,6 +22,11 @@ export const component = defineComponent({
     onStop(() => pool.close());
     const serving = new ServingModels(catalog, pool, logger);
     await serving.settled();
-    await run(inferenceProcessor({ serving, publisher: new Publisher(js) }));
+    const publisher = new Publisher(js);
+    await run(inferenceProcessor({ serving, publisher }));
+    // replays of a binding, asked by the API: this process has the model loaded and may publish results
+    const replays = new ReplayService({ nc, js, serving, publisher, logger });
+    replays.start();
+    onStop(() => replays.stop());
   },
 });

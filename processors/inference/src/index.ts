@@ -19,6 +19,18 @@ export { DEFAULT_POOL_MODELS, ModelPool } from './serving/model-pool.ts';
 export type { Prediction } from './serving/predictor.ts';
 export { DEFAULT_PREDICT_TIMEOUT_MS, MAX_PREDICT_SAMPLES, Predictor } from './serving/predictor.ts';
 export { INFERENCE_PROCESSOR, INFERENCE_PROTOCOL, inferenceProcessor } from './stream/inference-processor.ts';
+export type { ReplayOptions, ReplayResult } from './stream/replay.ts';
+export { DEFAULT_REPLAY_BATCH, replayBinding } from './stream/replay.ts';
+export type { ReplayRequest, ReplayUpdate } from './stream/replay-protocol.ts';
+export {
+  DEFAULT_REPLAY_SILENCE_MS,
+  REPLAY_REQUEST_SUBJECT,
+  replayCancelSubject,
+  replayReplySubject,
+  requestReplay,
+} from './stream/replay-protocol.ts';
+export { DEFAULT_MAX_REPLAYS, ReplayService } from './stream/replay-service.ts';
+export { MAX_EVENT_OUTPUT_VALUES } from './stream/result-writer.ts';
 export { RESULT_SUBTOPIC, resultRecords } from './stream/results.ts';
 export type { Serving } from './stream/serving.ts';
 export { ServingModels } from './stream/serving.ts';

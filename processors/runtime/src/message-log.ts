@@ -73,7 +73,7 @@ export class LogReader {
 
   async #consumerOf() {
     this.#consumer ??= await this.#js.consumers.get(STREAMS.MESSAGES.name, {
-      filter_subjects: [...this.#filterSubjects],
+      filter_subjects: filterOf(this.#filterSubjects),
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: this.#startSeq,
     });
@@ -81,13 +81,21 @@ export class LogReader {
   }
 }
 
+/**
+ * One filter as a string: nats.js then creates the consumer on `CONSUMER.CREATE.<stream>.<name>.<filter>`,
+ * which a component granted ephemeral reads may call; a list takes `CONSUMER.CREATE.<stream>`
+ * (the name in the body), which can redefine any consumer and only the API is granted.
+ */
+const filterOf = (subjects: readonly string[]): string | string[] =>
+  subjects.length === 1 && subjects[0] !== undefined ? subjects[0] : [...subjects];
+
 /** The sequence of the first entry stored at or after `time` (one past the head when none). */
 export async function seqAt(js: JetStreamClient, time: Date): Promise<number> {
   const { state } = await (await js.streams.get(STREAMS.MESSAGES.name)).info(false);
   // nothing stored since: answered at once, where a consumer's fetch would wait for its expiry
   if (state.messages === 0 || Date.parse(state.last_ts) < time.getTime()) return state.last_seq + 1;
   const consumer = await js.consumers.get(STREAMS.MESSAGES.name, {
-    filter_subjects: [...messageFilters()],
+    filter_subjects: filterOf(messageFilters()),
     deliver_policy: DeliverPolicy.StartTime,
     opt_start_time: time.toISOString(),
   });

@@ -24,6 +24,8 @@ export class ServingModels {
   readonly #loads = new Set<Promise<void>>();
   /** Each model's latest state: a load that ends takes the bindings made meanwhile. */
   readonly #latest = new Map<string, ModelState>();
+  /** Called whenever what serves changes (a {@link serves} waiting). */
+  readonly #changed = new Set<() => void>();
 
   constructor(catalog: ModelCatalog, pool: ModelPool, logger: Logger) {
     this.#pool = pool;
@@ -35,6 +37,32 @@ export class ServingModels {
   /** The version serving a model now, if any. */
   get(modelId: string): Serving | undefined {
     return this.#serving.get(modelId);
+  }
+
+  /**
+   * The model once `version` of it serves here (this process's catalog may lag the API's), or
+   * undefined when it does not within `timeoutMs`.
+   */
+  serves(modelId: string, version: number, timeoutMs: number): Promise<Serving | undefined> {
+    const now = () => {
+      const s = this.#serving.get(modelId);
+      return s?.version.version === version ? s : undefined;
+    };
+    const ready = now();
+    if (ready) return Promise.resolve(ready);
+    return new Promise((resolve) => {
+      const done = (s: Serving | undefined) => {
+        clearTimeout(timer);
+        this.#changed.delete(check);
+        resolve(s);
+      };
+      const check = () => {
+        const s = now();
+        if (s) done(s);
+      };
+      const timer = setTimeout(() => done(undefined), timeoutMs);
+      this.#changed.add(check);
+    });
   }
 
   /** Resolves once every load started so far has ended (tests, start-up). */
@@ -53,6 +81,7 @@ export class ServingModels {
     const current = this.#serving.get(model.id);
     if (current && current.version.sha256 === version.sha256 && current.version.version === version.version) {
       current.model = model; // bindings may have changed
+      this.#notify();
       return;
     }
     const key = `${version.version}:${version.sha256}`;
@@ -64,6 +93,7 @@ export class ServingModels {
         if (this.#wanted.get(model.id) !== key) return;
         this.#serving.set(model.id, { model: this.#latest.get(model.id) ?? model, version, loaded });
         this.#logger.info({ model: model.name, version: version.version }, 'model serves');
+        this.#notify();
       })
       .catch((err: unknown) => {
         this.#logger.error(
@@ -73,6 +103,10 @@ export class ServingModels {
       })
       .finally(() => this.#loads.delete(load));
     this.#loads.add(load);
+  }
+
+  #notify(): void {
+    for (const check of [...this.#changed]) check();
   }
 
   /** Serving models of a tenant bound to a channel's message of a thing. */
