@@ -37,6 +37,7 @@ import type { Principal } from '../auth/principal.ts';
 import { ApiError, invalid, isApiError } from '../errors.ts';
 import type { RegistryQueries } from './queries.ts';
 import type { TelemetryService } from './telemetry-service.ts';
+import { validLogRange } from './validate.ts';
 
 export interface UploadInput {
   name: string;
@@ -71,8 +72,6 @@ export interface BindInput {
   measurements: readonly string[];
 }
 
-/** The longest history a binding's replay reads (MESSAGES keeps 30 days). @default 31 days */
-export const MAX_REPLAY_RANGE_MS = 31 * 24 * 3_600_000;
 /**
  * The replay queue: one replay of a tenant runs at a time (it streams the log and runs the
  * model on each match in the inference component), a few wait, one may run 30 minutes.
@@ -404,9 +403,7 @@ export class ModelService {
     const version = model.deployedVersion;
     if (version === undefined)
       throw new ApiError('NOT_ALLOWED', `model ${model.name} is not deployed: deploy the version to replay`);
-    if (!(to.getTime() > from.getTime())) throw invalid('to', 'must be after from');
-    if (to.getTime() - from.getTime() > MAX_REPLAY_RANGE_MS)
-      throw invalid('to', 'the range is at most 31 days');
+    validLogRange(from, to);
     // the work may start inside submit, before its job is returned: the replay has its own id
     const replayId = v7();
     return this.replays.submit(p.tenantId, 'replay', bindingId, (signal, progress) =>

@@ -18,11 +18,10 @@ import { v7 } from 'uuid';
 import type { Principal } from '../auth/principal.ts';
 import { DEFAULT_MAX_RULES_PER_TENANT } from '../config.ts';
 import { ApiError, invalid, notFound } from '../errors.ts';
+import { validLogRange } from './validate.ts';
 
 export type { RuleRow } from '@telly/rules';
 
-/** The longest history a backtest reads. @default 31 days */
-export const MAX_BACKTEST_RANGE_MS = 31 * 24 * 3_600_000;
 /**
  * The backtest queue: one backtest of a tenant runs at a time (it streams the log), a few wait,
  * and one may run 10 minutes (a month of a busy tenant's log).
@@ -183,9 +182,7 @@ export class RuleService {
   ): Promise<Job<BacktestResult>> {
     // the rule first: its answer does not depend on the range
     const def = await this.definition(p, input);
-    if (!(to.getTime() > from.getTime())) throw invalid('to', 'must be after from');
-    if (to.getTime() - from.getTime() > MAX_BACKTEST_RANGE_MS)
-      throw invalid('to', 'the range is at most 31 days');
+    validLogRange(from, to);
     if (ruleId !== undefined && !(await this.rule(p, ruleId))) throw notFound('rule', ruleId);
     const rule = toRule(ruleId ?? v7(), p.tenantId, true, def);
     return this.backtests.submit(p.tenantId, 'backtest', rule.id, async (signal, progress) => {

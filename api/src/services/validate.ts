@@ -19,6 +19,15 @@ export const MAX_EXTERNAL_KEY_LENGTH = 256;
 export const MIN_EXTERNAL_KEY_BITS = 64;
 const MIN_EXTERNAL_KEY_DISTINCT = 6;
 
+/** The longest history a job reads from the log, a backtest or a replay (MESSAGES keeps 30 days). @default 31 days */
+export const MAX_LOG_RANGE_MS = 31 * 24 * 3_600_000;
+
+/** A range of the log a job reads: `to` after `from`, at most {@link MAX_LOG_RANGE_MS} apart. */
+export function validLogRange(from: Date, to: Date): void {
+  if (!(to.getTime() > from.getTime())) throw invalid('to', 'must be after from');
+  if (to.getTime() - from.getTime() > MAX_LOG_RANGE_MS) throw invalid('to', 'the range is at most 31 days');
+}
+
 /** A trimmed, non-empty name of at most {@link MAX_NAME_LENGTH} characters. */
 export function validName(field: string, value: string): string {
   const name = value.trim();
