@@ -74,16 +74,20 @@ export class LoadedModel {
     samples: readonly Float32Array[],
   ): Promise<Record<string, number[]>[]> {
     const size = this.sampleSize;
-    const data = new Float32Array(size * samples.length);
-    samples.forEach((s, i) => {
+    for (const s of samples) {
       if (s.length !== size) {
         throw new InferenceError(
           'INVALID_INPUT',
           `a sample has ${s.length} values; input ${name} takes ${size}`,
         );
       }
-      data.set(s, i * size);
-    });
+    }
+    // one sample is the tensor's data as it is; a batch is copied into one buffer
+    const [first] = samples;
+    const data = samples.length === 1 && first ? first : new Float32Array(size * samples.length);
+    if (data !== first) {
+      for (const [i, s] of samples.entries()) data.set(s, i * size);
+    }
     const dims = [samples.length, ...shape.slice(1).map((d) => Math.max(d, 1))];
     let results: ort.InferenceSession.ReturnType;
     try {
@@ -95,10 +99,15 @@ export class LoadedModel {
     }
     const perSample: Record<string, number[]>[] = samples.map(() => ({}));
     for (const [output, tensor] of Object.entries(results)) {
-      const values = Array.from(tensor.data as ArrayLike<number | bigint>, Number);
+      const values = tensor.data;
       const each = values.length / samples.length;
+      // a view of each sample's part (no copy of the whole output first), as numbers
+      const part = (from: number) =>
+        ArrayBuffer.isView(values)
+          ? (values as Float32Array).subarray(from, from + each)
+          : (values as readonly string[]).slice(from, from + each);
       perSample.forEach((out, i) => {
-        out[output] = values.slice(i * each, (i + 1) * each);
+        out[output] = Array.from(part(i * each), Number);
       });
     }
     return perSample;

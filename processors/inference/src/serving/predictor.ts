@@ -2,7 +2,9 @@ import type { ModelCatalog } from '../catalog/model-catalog.ts';
 import type { ModelState, ModelVersion } from '../catalog/model-state.ts';
 import { InferenceError } from '../errors.ts';
 import { type PredictInput, toSample } from '../input/predict-input.ts';
+import type { LoadedModel } from '../onnx/loaded-model.ts';
 import type { PredictResult } from '../onnx/postprocess.ts';
+import { MicroBatcher } from './micro-batch.ts';
 import type { ModelPool } from './model-pool.ts';
 
 /** How long a prediction may take. @default 10 s */
@@ -16,14 +18,28 @@ export interface Prediction {
   results: PredictResult[];
 }
 
-/** On-demand predictions: a tenant's model by id or name, its deployed (or a given) version. */
+/**
+ * On-demand predictions: a tenant's model by id or name, its deployed (or a given) version.
+ * Concurrent predictions of one loaded version share its `session.run` (MicroBatcher).
+ */
 export class Predictor {
   readonly #catalog: ModelCatalog;
   readonly #pool: ModelPool;
+  /** By loaded session: a version the pool releases takes its batcher with it. */
+  readonly #batchers = new WeakMap<LoadedModel, MicroBatcher>();
 
   constructor(catalog: ModelCatalog, pool: ModelPool) {
     this.#catalog = catalog;
     this.#pool = pool;
+  }
+
+  #batcher(loaded: LoadedModel): MicroBatcher {
+    let batcher = this.#batchers.get(loaded);
+    if (!batcher) {
+      batcher = new MicroBatcher(loaded);
+      this.#batchers.set(loaded, batcher);
+    }
+    return batcher;
   }
 
   /** The model and the version that answers: `version`, or the deployed one (NOT_DEPLOYED). */
@@ -83,7 +99,7 @@ export class Predictor {
         ),
       );
       options.signal?.throwIfAborted();
-      return loaded.run(samples);
+      return this.#batcher(loaded).run(samples);
     })();
     try {
       return { model: state, version, results: await Promise.race([work, timeout]) };

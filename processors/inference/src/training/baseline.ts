@@ -1,5 +1,6 @@
 import onnxProto from 'onnx-proto';
 import { InferenceError } from '../errors.ts';
+import { FLOAT, INT64, node, tensor, valueInfo } from '../onnx/graph-builder.ts';
 
 const { onnx } = onnxProto;
 
@@ -69,41 +70,6 @@ export function trainBaseline(readings: readonly Reading[]): Baseline {
     scales.push(Math.max(h.scale, floor));
   }
   return { medians, scales, metrics: { samples: finite.length, hoursCovered, ...all } };
-}
-
-const FLOAT = onnx.TensorProto.DataType.FLOAT;
-const INT64 = onnx.TensorProto.DataType.INT64;
-
-function tensor(name: string, dataType: number, dims: number[], values: number[]) {
-  return onnx.TensorProto.create(
-    dataType === FLOAT
-      ? { name, dataType, dims, floatData: values }
-      : { name, dataType, dims, int64Data: values },
-  );
-}
-
-function node(opType: string, inputs: string[], outputs: string[], attributes: Record<string, number> = {}) {
-  return onnx.NodeProto.create({
-    opType,
-    input: inputs,
-    output: outputs,
-    name: outputs[0],
-    attribute: Object.entries(attributes).map(([name, i]) =>
-      onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i }),
-    ),
-  });
-}
-
-function valueInfo(name: string, dims: (number | string)[]) {
-  return onnx.ValueInfoProto.create({
-    name,
-    type: {
-      tensorType: {
-        elemType: FLOAT,
-        shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
-      },
-    },
-  });
 }
 
 /**
