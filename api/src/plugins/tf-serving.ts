@@ -31,9 +31,10 @@ function tfError(fetchAPI: FetchAPI, status: number, error: string): Response {
  */
 function instanceInput(instance: unknown, inputName: string | undefined): PredictInput {
   if (Array.isArray(instance)) {
-    const flat = instance.flat(8) as unknown[];
-    if (!flat.every((v) => typeof v === 'number'))
-      throw new Error('an instance array must hold numbers only');
+    // a flat row (the common case) is checked as it is, not copied by flat()
+    const numbers = (a: unknown[]) => a.every((v) => typeof v === 'number');
+    const flat = numbers(instance) ? instance : (instance.flat(8) as unknown[]);
+    if (flat !== instance && !numbers(flat)) throw new Error('an instance array must hold numbers only');
     return { tensor: flat as number[] };
   }
   if (instance && typeof instance === 'object') {

@@ -1,5 +1,5 @@
 import { fork } from 'node:child_process';
-import { ServerResponse } from 'node:http';
+import { Agent, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -135,7 +135,10 @@ export async function up(config: UpConfig, options: UpOptions = {}): Promise<Run
     return report;
   };
   const apiTarget = `http://127.0.0.1:${apiInternalPort}`;
-  const proxy = createProxyServer({ target: apiTarget, ws: true, xfwd: true });
+  // kept-alive connections to the API: without them (a TCP connection per request) the proxy
+  // added 2–3 ms to a sequential :predict call, 5–6 ms through it against 3 ms straight
+  const apiAgent = new Agent({ keepAlive: true });
+  const proxy = createProxyServer({ target: apiTarget, ws: true, xfwd: true, agent: apiAgent });
   const unavailable = (res: ServerResponse | Duplex) => {
     if (!(res instanceof ServerResponse)) return void res.destroy();
     if (res.headersSent) return void res.end();
@@ -180,6 +183,7 @@ export async function up(config: UpConfig, options: UpOptions = {}): Promise<Run
         await Promise.all(children.filter((c) => c.entry.edge).map((c) => c.stop(EDGE_DRAIN_MS)));
         for (const socket of upgraded) socket.destroy(); // WebSockets the API did not close
         proxy.close();
+        apiAgent.destroy();
         await closing;
         await Promise.all(children.filter((c) => !c.entry.edge).map((c) => c.stop(PROCESSOR_DRAIN_MS)));
         await deps.stop();
