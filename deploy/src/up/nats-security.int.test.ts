@@ -11,7 +11,8 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { parseApiConfig } from '@telly/api';
 import { requestedProjection, scheduledProjection, statusProjection } from '@telly/commands';
 import { DEVICES_EVENTS, DEVICES_MESSAGES } from '@telly/devices';
-import { NatsServer } from '@telly/harness';
+import { NatsServer, waitFor } from '@telly/harness';
+import { REPLAY_REQUEST_SUBJECT, replayCancelSubject, replayReplySubject } from '@telly/inference';
 import { REGISTRY_PROJECTION } from '@telly/registry';
 import { ensureTopology } from '@telly/runtime';
 import { createEvent, encodeEvent, KV_BUCKETS, registrySubject, STREAMS } from '@telly/schemas';
@@ -197,6 +198,50 @@ test('one user cannot subscribe to another user’s inbox', async () => {
   assert.ok(ended instanceof Error && /permission/i.test(ended.message), String(ended));
   // its own inbox is fine: requests (every JetStream call) are answered there
   assert.ok((await (await jetstreamManager(mqtt)).getAccountInfo()).streams >= 5);
+});
+
+test('a binding replay is asked by the API only; inference answers on the replay subjects only', async () => {
+  const inference = await as('inference');
+  const asked: string[] = [];
+  const cancelled: string[] = [];
+  inference.subscribe(REPLAY_REQUEST_SUBJECT, {
+    queue: 'inference',
+    callback: (_e, m) => {
+      asked.push(m.string());
+    },
+  });
+  inference.subscribe(replayCancelSubject('*'), {
+    callback: (_e, m) => {
+      cancelled.push(m.subject);
+    },
+  });
+  await inference.flush();
+  for (const user of ['mqtt', 'rules', 'telemetry-pg', 'api'] as const) {
+    const nc = await as(user);
+    nc.publish(REPLAY_REQUEST_SUBJECT, user);
+    nc.publish(replayCancelSubject(`job-of-${user}`));
+    await nc.flush();
+  }
+  const api = await as('api');
+  const answers: string[] = [];
+  api.subscribe(replayReplySubject('job-1'), {
+    callback: (_e, m) => {
+      answers.push(m.string());
+    },
+  });
+  await api.flush();
+  inference.publish(replayReplySubject('job-1'), 'progress');
+  inference.publish('telly.auth.revoked.x', 'forged'); // the API's notices: not the inference user's
+  await inference.flush();
+  await waitFor(() => asked.includes('api') && cancelled.length > 0 && answers.length > 0, {
+    what: 'the API’s request, cancellation and the answer',
+  });
+  assert.deepEqual(asked, ['api'], 'only the API asks for a replay');
+  assert.deepEqual(cancelled, [replayCancelSubject('job-of-api')]);
+  assert.deepEqual(answers, ['progress']);
+  const revoked = inference.subscribe('telly.auth.revoked.>');
+  const ended = await revoked.closed;
+  assert.ok(ended instanceof Error && /permission/i.test(ended.message), String(ended));
 });
 
 test('the durables in the permission table are the ones the processors define', () => {
