@@ -128,3 +128,18 @@ test('rebuild: the replay rebuilt every row, and COPY loaded the same rows', asy
   assert.equal(d.lastReplay.messages, d.settings.messages);
   assert.equal(d.lastReplay.points, d.settings.rows);
 });
+
+test('predict: both models answered through :predict what session.run answers, both measured', async () => {
+  const result = await smoke('predict');
+  const d = result.details as {
+    settings: { clients: number; instancesPerRequest: number };
+    cases: Record<string, { tellyPerSecond: number; referencePerSecond: number; ratio: number }>;
+  };
+  assert.deepEqual(Object.keys(d.cases).sort(), ['deep', 'digits']);
+  for (const [name, c] of Object.entries(d.cases)) {
+    assert.ok(c.tellyPerSecond > 0 && c.referencePerSecond > 0, name);
+    assert.ok(Math.abs(c.ratio - c.tellyPerSecond / c.referencePerSecond) < 0.01 * c.ratio, name);
+  }
+  assert.equal(result.telly.value, d.cases.deep?.tellyPerSecond); // the headline is the compute-bound model
+  assert.match(result.verdict, /digits/);
+});
