@@ -399,6 +399,114 @@ describe('the dashboard, from sign-up to a command', () => {
     await screenshot(page, '07-alerts');
   });
 
+  it('creates a rule, names the field it got wrong, previews it on past readings, disables and deletes it', async () => {
+    // the alert links its rule: its form, filled with what is saved
+    await page.locator('[data-testid="alerts"]').getByRole('link', { name: 'too warm' }).first().click();
+    await page.getByRole('heading', { name: 'Rule too warm' }).waitFor();
+    await waitFor(async () => (await page.getByLabel(/^Measurement/).inputValue()) === 'temperature', {
+      timeoutMs: 5_000,
+      what: 'the saved rule in its form',
+    });
+    await page.getByRole('link', { name: 'Rules', exact: true }).click();
+    await page.getByRole('heading', { name: 'Rules' }).waitFor();
+    const warm = page.locator('[data-testid="rules"] tr', { hasText: 'too warm' });
+    assert.match((await warm.textContent())!, /thing soil-north.*temperature > 30.*major.*enabled/);
+    await assertAccessible(page, 'the rules page');
+
+    // readings of the past hour, logged now: frost at 40 min ago, thawed (above 8) at 35, frost again at 30.
+    // A measurement of their own: older than the temperatures above, they would be late (docs/rules.md)
+    const minutesAgo = (m: number) => Date.now() / 1000 - m * 60;
+    for (const [m, v] of [
+      [40, 3],
+      [35, 9],
+      [30, 2],
+    ] as const)
+      await publish(
+        `channels/${seen.channelId}/messages`,
+        JSON.stringify([{ bt: minutesAgo(m), n: 'air', u: 'Cel', v }]),
+      );
+
+    await page.getByRole('link', { name: 'New rule' }).click();
+    await page.getByRole('heading', { name: 'New rule' }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('frost');
+    await page.getByLabel(/^Thing/).selectOption({ label: 'soil-north' });
+    await page.getByLabel(/^Measurement/).fill('air');
+    await page.getByLabel('Raise when it is').selectOption({ label: 'between' });
+    await page.getByLabel('From', { exact: true }).fill('10');
+    await page.getByLabel('To', { exact: true }).fill('5');
+    await page.getByRole('button', { name: 'Create rule' }).click();
+    // the API's VALIDATION_FAILED beside the field it names, in words, and that field marked
+    const upper = page.getByLabel('To', { exact: true });
+    await page.locator('[aria-invalid="true"]').waitFor();
+    assert.equal(await upper.getAttribute('aria-invalid'), 'true');
+    const complaint = page.locator(`#${await upper.getAttribute('aria-describedby')}`);
+    assert.equal(await complaint.textContent(), 'Must not be less than value.');
+    assert.equal(await complaint.getAttribute('role'), 'alert');
+    await assertAccessible(page, 'the rule form with a complaint');
+    await screenshot(page, '07b-rule-invalid');
+
+    await page.getByLabel('Raise when it is').selectOption({ label: 'below (<)' });
+    await page.getByLabel(/^Value/).fill('5');
+    await page.getByLabel(/^Clears above/).fill('8');
+    await page.getByRole('button', { name: 'Create rule' }).click();
+    await page.getByRole('heading', { name: 'Rules' }).waitFor();
+    const frost = page.locator('[data-testid="rules"] tr', { hasText: 'frost' });
+    assert.match(
+      (await frost.textContent())!,
+      /thing soil-north.*air < 5, clears above 8.*warning.*enabled/,
+    );
+    const ruleId = (await frost.getAttribute('data-rule-id'))!;
+
+    // the saved rule's backtest: the two frosts, the first thawed, with the ids the live rule gives
+    await frost.getByRole('link', { name: 'frost' }).click();
+    await page.getByRole('heading', { name: 'Rule frost' }).waitFor();
+    await page.getByLabel(/^Range/).selectOption({ label: 'Last hour' });
+    await page.getByRole('button', { name: 'Run backtest' }).click();
+    await page.locator('[data-testid="backtest"][data-status="DONE"]').waitFor({ timeout: 30_000 });
+    assert.match(
+      (await page.getByTestId('backtest').getByRole('status').textContent())!,
+      /^3 readings evaluated: 2 alerts would have been raised\.$/,
+    );
+    const rows = page.locator('[data-testid="backtest-alerts"] tbody tr');
+    const cells = await rows.evaluateAll((trs) =>
+      trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
+    );
+    assert.deepEqual(
+      cells.map(([thing, value, , resolved]) => [thing, value, resolved === 'still open at the end']),
+      [
+        ['soil-north', '3', false],
+        ['soil-north', '2', true],
+      ],
+    );
+    await assertAccessible(page, 'a rule with its backtest');
+    await screenshot(page, '07c-rule-backtest');
+    // a preview: the backtest stored no alert
+    const { alerts } = await platform.gql<{ alerts: { nodes: { id: string }[] } }>(
+      'query($r: ID!) { alerts(ruleId: $r) { nodes { id } } }',
+      { r: ruleId },
+      await token(),
+    );
+    const previewed = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-alert-id')));
+    assert.ok(!alerts.nodes.some((a) => previewed.includes(a.id)), 'a backtest alert was stored');
+
+    await page.getByRole('link', { name: 'All rules' }).click();
+    await frost.getByRole('button', { name: 'Disable frost' }).click();
+    await page.locator(`[data-rule-id="${ruleId}"][data-enabled="false"]`).waitFor();
+    const ruleOf = async () =>
+      (
+        await platform.gql<{ rule: { enabled: boolean } | null }>(
+          'query($id: ID!) { rule(id: $id) { enabled } }',
+          { id: ruleId },
+          await token(),
+        )
+      ).rule;
+    assert.deepEqual(await ruleOf(), { enabled: false });
+    page.once('dialog', (d) => void d.accept());
+    await frost.getByRole('button', { name: 'Delete frost' }).click();
+    await frost.waitFor({ state: 'detached' });
+    assert.equal(await ruleOf(), null);
+  });
+
   it('works on a phone: a first load within 250 KB compressed, no sideways scrolling', async (t) => {
     const phone = await browser.newContext({
       viewport: { width: 390, height: 844 },
@@ -434,6 +542,8 @@ describe('the dashboard, from sign-up to a command', () => {
         ['things', 'Things', 'soil-north', '07-phone-things'],
         [`things/${seen.thingId}/data`, 'Data of soil-north', 'temperature', '08-phone-data'],
         [`things/${seen.thingId}/commands`, 'Commands of soil-north', 'succeeded', '09-phone-commands'],
+        ['rules', 'Rules', 'too warm', '11-phone-rules'],
+        ['rules/new', 'New rule', 'Watches', '12-phone-rule-form'],
       ] as const) {
         await p.goto(`${platform.apiUrl}/#/${path}`);
         await p.getByRole('heading', { name: heading }).waitFor();
@@ -458,7 +568,7 @@ describe('the dashboard, from sign-up to a command', () => {
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Log in' }).click();
     // back where it was
-    await page.getByRole('heading', { name: 'Alerts' }).waitFor();
+    await page.getByRole('heading', { name: 'Rules' }).waitFor();
     // the session ends elsewhere (its refresh token logged out): the next request says so
     const refreshToken = await page.evaluate(() => sessionStorage.getItem('telly.refreshToken'));
     await platform.gql('mutation($r: String!) { logout(refreshToken: $r) }', { r: refreshToken });

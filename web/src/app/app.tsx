@@ -11,6 +11,8 @@ const ThingPage = lazy(() => import('./pages/thing.tsx').then((m) => ({ default:
 const DataPage = lazy(() => import('./pages/data.tsx').then((m) => ({ default: m.DataPage })));
 const CommandsPage = lazy(() => import('./pages/commands.tsx').then((m) => ({ default: m.CommandsPage })));
 const AlertsPage = lazy(() => import('./pages/alerts.tsx').then((m) => ({ default: m.AlertsPage })));
+const RulesPage = lazy(() => import('./pages/rules.tsx').then((m) => ({ default: m.RulesPage })));
+const RulePage = lazy(() => import('./pages/rule-form.tsx').then((m) => ({ default: m.RulePage })));
 const OperatePage = lazy(() => import('./pages/operate.tsx').then((m) => ({ default: m.OperatePage })));
 
 function useSession(): SessionState {
@@ -53,6 +55,8 @@ export function App() {
   else if (section === 'things' && id && sub === 'data') page = <DataPage thingId={id} />;
   else if (section === 'things' && id && sub === 'commands') page = <CommandsPage thingId={id} />;
   else if (section === 'things' && id) page = <ThingPage id={id} />;
+  else if (section === 'rules' && id) page = <RulePage id={id} />;
+  else if (section === 'rules') page = <RulesPage />;
   else if (section === 'alerts') page = <AlertsPage />;
   else if (section === 'operate' && operates) page = <OperatePage />;
   const current = (name: string) =>
@@ -72,6 +76,9 @@ export function App() {
           </a>
           <a href={href('channels')} aria-current={current('channels')}>
             Channels
+          </a>
+          <a href={href('rules')} aria-current={current('rules')}>
+            Rules
           </a>
           <a href={href('alerts')} aria-current={current('alerts')}>
             Alerts

@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { describeError } from './api/errors.ts';
+import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
+import { type ApiRequestError, describeError, isApiRequestError } from './api/errors.ts';
 
 export interface Async<T> {
   data: T | undefined;
@@ -34,6 +34,54 @@ export function ErrorText({ error }: { error: unknown }) {
       {describeError(error)}
     </p>
   );
+}
+
+/** Whether the error names `field`, or an item of it (`input.to[2]` is of `input.to`). */
+const names = (error: unknown, field: string | undefined): error is ApiRequestError =>
+  !!field &&
+  isApiRequestError(error) &&
+  error.field !== undefined &&
+  (error.field === field ||
+    (error.field.startsWith(`${field}[`) && /^\[\d+\]$/.test(error.field.slice(field.length))));
+
+/** The API's complaint about `field` (an input path, e.g. `input.condition.value2`), or undefined. */
+export function fieldMessage(error: unknown, field: string | undefined): string | undefined {
+  if (!names(error, field)) return undefined;
+  // the API says "input.condition.value2: condition.value2 must not be…"; beside the field, its path is noise
+  let words = error.message;
+  const parts = error.field!.split('.');
+  for (let i = 0; i < parts.length; i++) {
+    const path = parts.slice(i).join('.');
+    if (words.startsWith(`${path}: `)) words = words.slice(path.length + 2);
+    if (words.startsWith(`${path} `)) words = words.slice(path.length + 1);
+  }
+  return describeError(new Error(words));
+}
+
+/** The error unless it names one of `fields`, which show it beside themselves ({@link FieldError}). */
+export const unclaimed = (error: unknown, fields: readonly string[]) =>
+  fields.some((f) => names(error, f)) ? undefined : error;
+
+/** The API's complaint about one field, beside it, announced; `id` is what the input's aria-describedby names. */
+export function FieldError({ error, field, id }: { error: unknown; field: string | undefined; id?: string }) {
+  const message = fieldMessage(error, field);
+  if (!message) return null;
+  return (
+    <p class="error field-error" role="alert" id={id}>
+      {message}
+    </p>
+  );
+}
+
+/**
+ * The attributes of an input that `field`'s complaint describes, and that complaint beside it:
+ * `const [invalid, complaint] = useFieldError(error, 'input.name')`.
+ */
+export function useFieldError(error: unknown, field: string | undefined) {
+  const id = useId();
+  const bad = fieldMessage(error, field) !== undefined;
+  const attrs = bad ? { 'aria-invalid': true as const, 'aria-describedby': id } : {};
+  return [attrs, <FieldError key="error" error={error} field={field} id={id} />] as const;
 }
 
 /** A polite status line (saved, unchanged…). */
@@ -170,7 +218,7 @@ export function SearchBox({
   );
 }
 
-/** A labelled text input bound to `value`. */
+/** A labelled text input bound to `value`; the API's complaint about `field` (in `error`) shows beside it. */
 export function Field({
   label,
   value,
@@ -180,30 +228,97 @@ export function Field({
   required,
   minLength,
   maxLength,
+  inputMode,
+  rows,
+  error,
+  field,
 }: {
   label: ComponentChildren;
   value: string;
   onChange(v: string): void;
-  type?: 'text' | 'email' | 'password';
+  type?: 'text' | 'email' | 'password' | 'url';
   autocomplete?: string;
   required?: boolean;
   minLength?: number;
   maxLength?: number;
+  inputMode?: 'decimal' | 'numeric';
+  /** A textarea of this many rows. */
+  rows?: number;
+  error?: unknown;
+  field?: string;
 }) {
+  const [invalid, complaint] = useFieldError(error, field);
+  if (rows)
+    return (
+      <>
+        <label>
+          {label}
+          <textarea
+            rows={rows}
+            spellcheck={false}
+            required={required}
+            maxLength={maxLength}
+            value={value}
+            onInput={(e) => onChange(e.currentTarget.value)}
+            {...invalid}
+          />
+        </label>
+        {complaint}
+      </>
+    );
   return (
-    <label>
-      {label}
-      <input
-        // preact types each input type apart; these three take the same attributes
-        type={type as 'text'}
-        autocomplete={autocomplete}
-        required={required}
-        minLength={minLength}
-        maxLength={maxLength}
-        value={value}
-        onInput={(e) => onChange(e.currentTarget.value)}
-      />
-    </label>
+    <>
+      <label>
+        {label}
+        <input
+          // preact types each input type apart; these take the same attributes
+          type={type as 'text'}
+          autocomplete={autocomplete}
+          required={required}
+          minLength={minLength}
+          maxLength={maxLength}
+          inputMode={inputMode}
+          value={value}
+          onInput={(e) => onChange(e.currentTarget.value)}
+          {...invalid}
+        />
+      </label>
+      {complaint}
+    </>
+  );
+}
+
+/** A labelled select bound to `value`; the API's complaint about `field` (in `error`) shows beside it. */
+export function SelectField<T extends string>({
+  label,
+  value,
+  onChange,
+  options,
+  error,
+  field,
+}: {
+  label: ComponentChildren;
+  value: T;
+  onChange(v: T): void;
+  options: readonly { value: T; label: string }[];
+  error?: unknown;
+  field?: string;
+}) {
+  const [invalid, complaint] = useFieldError(error, field);
+  return (
+    <>
+      <label>
+        {label}
+        <select value={value} onChange={(e) => onChange(e.currentTarget.value as T)} {...invalid}>
+          {options.map((o) => (
+            <option key={o.value} value={o.value}>
+              {o.label}
+            </option>
+          ))}
+        </select>
+      </label>
+      {complaint}
+    </>
   );
 }
 

@@ -83,3 +83,88 @@ export interface Command {
   revertAt?: string | null;
   revertOf?: { id: string } | null;
 }
+export type RuleOp = 'GT' | 'GTE' | 'LT' | 'LTE' | 'EQ' | 'NEQ' | 'BETWEEN' | 'OUTSIDE' | 'NO_DATA';
+export type RuleAggregate = 'VALUE' | 'RATE' | 'AVG' | 'MIN' | 'MAX';
+export type AlertSeverity = 'INFO' | 'WARNING' | 'MINOR' | 'MAJOR' | 'CRITICAL';
+export interface RuleCondition {
+  op: RuleOp;
+  value?: number | null;
+  value2?: number | null;
+  valueString?: string | null;
+  valueBoolean?: boolean | null;
+  for?: string | null;
+  clearValue?: number | null;
+  aggregate?: RuleAggregate | null;
+  window?: string | null;
+}
+/** A rule's action as the API shows it (a webhook says whether it has a secret, never the secret). */
+export type RuleAction =
+  | { kind: 'email'; to: string[] }
+  | {
+      kind: 'command';
+      thingId: string;
+      name: string;
+      payload?: unknown;
+      duration?: string;
+      revertPayload?: unknown;
+      on?: 'raised' | 'resolved';
+    }
+  | { kind: 'webhook'; url: string; secret: boolean };
+export interface Rule {
+  id: string;
+  name: string;
+  enabled: boolean;
+  thingId: string | null;
+  channelId: string | null;
+  thingMetadata: Record<string, unknown> | null;
+  measurement: string;
+  condition: RuleCondition;
+  severity: AlertSeverity;
+  message: string;
+  cooldown: string | null;
+  actions: RuleAction[];
+}
+/** CreateRuleInput: what createRule, updateRule and backtestRule take. */
+export interface RuleInput {
+  name: string;
+  thingId: string | null;
+  channelId: string | null;
+  thingMetadata: Record<string, unknown> | null;
+  measurement: string;
+  condition: RuleCondition;
+  severity: AlertSeverity;
+  message: string | null;
+  cooldown: string | null;
+  actions: (
+    | { email: { to: string[] } }
+    | {
+        command: {
+          thingId: string;
+          name: string;
+          payload: unknown;
+          duration: string | null;
+          revertPayload: unknown;
+          on: 'RAISED' | 'RESOLVED';
+        };
+      }
+    | { webhook: { url: string; secret: string | null } }
+  )[];
+}
+export type JobStatus = 'QUEUED' | 'RUNNING' | 'DONE' | 'FAILED' | 'CANCELLED';
+export interface BacktestJob {
+  id: string;
+  status: JobStatus;
+  progress: number;
+  error: string | null;
+  result: {
+    readings: number;
+    raised: number;
+    alerts: {
+      alertId: string;
+      thingId: string;
+      value: unknown;
+      raisedAt: string;
+      resolvedAt: string | null;
+    }[];
+  } | null;
+}

@@ -121,7 +121,7 @@ function AlertItem({ alert: a, onChanged }: { alert: Alert; onChanged(a: Alert):
         <strong>{a.severity.toLowerCase()}</strong>: {a.message}
       </p>
       <p class="hint">
-        {a.rule?.name ?? 'a rule'} on{' '}
+        {a.rule ? <a href={href('rules', a.rule.id)}>{a.rule.name}</a> : 'a rule'} on{' '}
         {a.thing ? <a href={href('things', a.thing.id, 'data')}>{a.thing.name}</a> : 'a thing'} ·{' '}
         {a.measurement} = {JSON.stringify(a.value)} · raised {formatTime(a.raisedAt)}
         {a.acknowledgedAt &&
