@@ -142,6 +142,38 @@ test('two instances of one processor split the work and apply nothing twice', as
   await Promise.all([stopProcessor(a), stopProcessor(b)]);
 });
 
+test('continuous: two instances share one consumer, each batch what has arrived, nothing applied twice', async () => {
+  const from = await lastSeq();
+  const n = 2_000;
+  const env = {
+    PROCESSOR: 'sum_continuous',
+    CONTINUOUS: '1',
+    SLOW_MS: '10',
+    FILTER: messageFilters({ tenant: 'continuous' }).join(','),
+  };
+  const [a, b] = await Promise.all([
+    startProcessor({ ...env, INSTANCE: 'a' }),
+    startProcessor({ ...env, INSTANCE: 'b' }),
+  ]);
+  const expectedSum = await publishValues('continuous', n);
+  const done = await waitFor(
+    async () => {
+      const t = await totals(from);
+      return t.rows >= n && t;
+    },
+    { timeoutMs: 60_000, what: 'all applied' },
+  );
+  assert.equal(done.rows, n);
+  assert.equal(done.distinct, n, 'nothing applied twice');
+  assert.equal(done.sum, expectedSum);
+  const { rows } = await pool.query(
+    'SELECT instance, count(*)::int AS n FROM applied_values WHERE seq > $1 GROUP BY instance ORDER BY instance',
+    [from],
+  );
+  assert.equal(rows.length, 2, `both instances worked: ${JSON.stringify(rows)}`);
+  await Promise.all([stopProcessor(a), stopProcessor(b)]);
+});
+
 test('poison messages land in the DLQ with their reason while the rest flow', async () => {
   const from = await lastSeq();
   const js = jetstream(nc);

@@ -62,6 +62,7 @@ export async function runProcessor(
   const loop = (async () => {
     const sourceOptions = {
       maxMessages: def.batch?.maxMessages ?? DEFAULT_PROCESSOR.maxMessages,
+      continuous: def.batch?.continuous ?? false,
       lingerMs: def.batch?.lingerMs ?? 0,
       expiresMs,
       ackWaitMs: ackWaitMsOf(def),

@@ -6,7 +6,9 @@ import type { ProcessorHealth } from './health.ts';
 
 export interface SourceOptions {
   maxMessages: number;
-  /** Pinned: how long a batch waits for more after its first message arrived. */
+  /** Unordered: one continuous pull session instead of repeated fetches ({@link consumedBatches}). */
+  continuous: boolean;
+  /** Consumed sources: how long a batch waits for more after its first message arrived. */
   lingerMs: number;
   /** How long one pull waits for messages, ms. */
   expiresMs: number;
@@ -22,10 +24,12 @@ export interface SourceOptions {
 export type MessageSource = AsyncGenerator<JsMsg[], void, undefined>;
 
 /**
- * The processor's source: a pinned pull session when ordered, repeated fetches otherwise.
+ * The processor's source: a pinned pull session when ordered, a shared continuous one when
+ * asked for, repeated fetches otherwise.
  */
 export function messageSource(consumer: Consumer, ordered: boolean, options: SourceOptions): MessageSource {
-  return ordered ? pinnedBatches(consumer, options) : fetchedBatches(consumer, options);
+  if (ordered) return consumedBatches(consumer, options, true);
+  return options.continuous ? consumedBatches(consumer, options, false) : fetchedBatches(consumer, options);
 }
 
 /**
@@ -52,12 +56,17 @@ export async function* fetchedBatches(consumer: Consumer, options: SourceOptions
 }
 
 /**
- * Batches of one continuous pull session in the processor's priority group (pinned consumption
- * must keep its session, it carries the pin id), what has arrived since the last batch being
- * the next one, after at most `lingerMs` for more. Messages delivered but not handed out when
- * the source ends are nak'd, to be taken up at once rather than after ack_wait.
+ * Batches of one continuous pull session, what has arrived since the last batch being the next
+ * one, after at most `lingerMs` for more: no wait for a fetch to fill. `pinned`: in the
+ * processor's priority group (pinned consumption must keep its session, it carries the pin id);
+ * otherwise instances share the consumer. Messages delivered but not handed out when the source
+ * ends are nak'd, to be taken up at once rather than after ack_wait.
  */
-export async function* pinnedBatches(consumer: Consumer, options: SourceOptions): MessageSource {
+export async function* consumedBatches(
+  consumer: Consumer,
+  options: SourceOptions,
+  pinned: boolean,
+): MessageSource {
   const { logger, health, signal } = options;
   // by stream sequence: a message that waited here past ack_wait comes again, and its new
   // delivery replaces the old one
@@ -68,7 +77,7 @@ export async function* pinnedBatches(consumer: Consumer, options: SourceOptions)
   const messages = await consumer.consume({
     max_messages: options.maxMessages,
     expires: options.expiresMs,
-    group: PRIORITY_GROUP,
+    ...(pinned ? { group: PRIORITY_GROUP } : {}),
     callback: (m) => {
       if (buffer.size === 0) firstAt = performance.now();
       buffer.set(m.seq, m);
@@ -129,7 +138,7 @@ export async function* pinnedBatches(consumer: Consumer, options: SourceOptions)
         continue;
       }
       health.fetched();
-      if (!holdsAll || [...buffer.values()].some((m) => m.redelivered)) {
+      if (pinned && (!holdsAll || [...buffer.values()].some((m) => m.redelivered))) {
         await untilAllHere();
         holdsAll = true;
       }

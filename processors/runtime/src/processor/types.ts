@@ -51,8 +51,16 @@ export interface ProcessorDefinition {
     /** How long one fetch waits for messages (at least 1000). @default 1000 */
     expiresMs?: number;
     /**
-     * Ordered only: how long a batch may wait for more messages after its first one arrived
-     * (Kafka's `linger.ms`): fewer, larger transactions for that much latency. @default 0
+     * Pull continuously (one pull session keeping up to `maxMessages` delivered) and hand out
+     * what has arrived since the last batch, instead of one fetch per batch, which waits until
+     * it holds `maxMessages` or `expiresMs` ran out: a result within milliseconds at any rate.
+     * Instances still share the work. (Ordered processors always consume so.) @default false
+     */
+    continuous?: boolean;
+    /**
+     * Continuous and ordered sources: how long a batch may wait for more messages after its
+     * first one arrived (Kafka's `linger.ms`): fewer, larger batches for that much latency.
+     * @default 0
      */
     lingerMs?: number;
   };
