@@ -451,10 +451,7 @@ describe('the dashboard, from sign-up to a command', () => {
     await page.getByRole('button', { name: 'Create rule' }).click();
     await page.getByRole('heading', { name: 'Rules' }).waitFor();
     const frost = page.locator('[data-testid="rules"] tr', { hasText: 'frost' });
-    assert.match(
-      (await frost.textContent())!,
-      /thing soil-north.*air < 5, clears above 8.*warning.*enabled/,
-    );
+    assert.match((await frost.textContent())!, /thing soil-north.*air < 5, clears above 8.*warning.*enabled/);
     const ruleId = (await frost.getAttribute('data-rule-id'))!;
 
     // the saved rule's backtest: the two frosts, the first thawed, with the ids the live rule gives

@@ -248,40 +248,36 @@ export function Field({
   field?: string;
 }) {
   const [invalid, complaint] = useFieldError(error, field);
-  if (rows)
-    return (
-      <>
-        <label>
-          {label}
+  const onInput = (e: { currentTarget: { value: string } }) => onChange(e.currentTarget.value);
+  return (
+    <>
+      {/* biome-ignore lint/a11y/noLabelWithoutControl: its control is the textarea or the input below */}
+      <label>
+        {label}
+        {rows ? (
           <textarea
             rows={rows}
             spellcheck={false}
             required={required}
             maxLength={maxLength}
             value={value}
-            onInput={(e) => onChange(e.currentTarget.value)}
+            onInput={onInput}
             {...invalid}
           />
-        </label>
-        {complaint}
-      </>
-    );
-  return (
-    <>
-      <label>
-        {label}
-        <input
-          // preact types each input type apart; these take the same attributes
-          type={type as 'text'}
-          autocomplete={autocomplete}
-          required={required}
-          minLength={minLength}
-          maxLength={maxLength}
-          inputMode={inputMode}
-          value={value}
-          onInput={(e) => onChange(e.currentTarget.value)}
-          {...invalid}
-        />
+        ) : (
+          <input
+            // preact types each input type apart; these take the same attributes
+            type={type as 'text'}
+            autocomplete={autocomplete}
+            required={required}
+            minLength={minLength}
+            maxLength={maxLength}
+            inputMode={inputMode}
+            value={value}
+            onInput={onInput}
+            {...invalid}
+          />
+        )}
       </label>
       {complaint}
     </>

@@ -125,16 +125,12 @@ export interface Rule {
   actions: RuleAction[];
 }
 /** CreateRuleInput: what createRule, updateRule and backtestRule take. */
-export interface RuleInput {
-  name: string;
-  thingId: string | null;
-  channelId: string | null;
-  thingMetadata: Record<string, unknown> | null;
-  measurement: string;
-  condition: RuleCondition;
-  severity: AlertSeverity;
+export interface RuleInput
+  extends Pick<
+    Rule,
+    'name' | 'thingId' | 'channelId' | 'thingMetadata' | 'measurement' | 'condition' | 'severity' | 'cooldown'
+  > {
   message: string | null;
-  cooldown: string | null;
   actions: (
     | { email: { to: string[] } }
     | {

@@ -14,7 +14,7 @@ export interface ActionDraft {
   revertPayload: string;
   on: 'RAISED' | 'RESOLVED';
   url: string;
-  /** A new secret; empty keeps the one the webhook has (if any). */
+  /** The secret: never shown, so entered again to save a webhook that has one. */
   secret: string;
   hasSecret: boolean;
 }
@@ -161,8 +161,11 @@ const parsed = (field: string, value: string): unknown => {
 
 const orNull = (value: string) => value.trim() || null;
 
-/** The input the draft stands for; an ApiRequestError naming the field when one cannot be read. */
-export function inputOf(d: Draft): RuleInput {
+/**
+ * The input the draft stands for; an ApiRequestError naming the field when one cannot be read.
+ * To save, a webhook that has a secret needs it again: updateRule keeps a secret only when given.
+ */
+export function inputOf(d: Draft, use: 'save' | 'backtest'): RuleInput {
   const condition: RuleInput['condition'] = { op: d.op };
   if (d.op !== 'NO_DATA') {
     const raw = d.value.trim();
@@ -204,7 +207,11 @@ export function inputOf(d: Draft): RuleInput {
               .filter(Boolean),
           },
         };
-      if (a.kind === 'webhook') return { webhook: { url: a.url.trim(), secret: orNull(a.secret) } };
+      if (a.kind === 'webhook') {
+        if (use === 'save' && a.hasSecret && !a.secret)
+          throw invalid(`${field}.webhook.secret`, 'must be entered again, or the webhook is sent unsigned');
+        return { webhook: { url: a.url.trim(), secret: orNull(a.secret) } };
+      }
       const duration = orNull(a.duration);
       return {
         command: {

@@ -84,7 +84,10 @@ export function RulesPage() {
       <h1>Rules</h1>
       <p>
         Each rule watches one measurement of a thing, a channel or the whole tenant and raises an alert when
-        its condition holds. <a href={href('rules', 'new')}>New rule</a>
+        its condition holds.
+      </p>
+      <p>
+        <a href={href('rules', 'new')}>New rule</a>
       </p>
       <ErrorText error={list.error ?? scopes.error} />
       {rules && rules.nodes.length === 0 && <p>No rules yet.</p>}
