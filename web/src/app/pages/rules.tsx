@@ -1,6 +1,7 @@
 import { gql } from '../api/session.ts';
-import type { ChannelRef, Connection, Rule, RuleCondition } from '../api/types.ts';
+import type { ChannelRef, Connection, Rule } from '../api/types.ts';
 import { href } from '../router.ts';
+import { describeCondition } from '../rule-words.ts';
 import { ErrorText, Pager, ScrollTable, useAction, useAsync, usePager } from '../ui.tsx';
 
 const PAGE_SIZE = 20;
@@ -8,40 +9,6 @@ const PAGE_SIZE = 20;
 export const RULE_FIELDS = `id name enabled thingId channelId thingMetadata measurement
   condition { op value value2 valueString valueBoolean for clearValue aggregate window }
   severity message cooldown actions`;
-
-const SIGN: Partial<Record<RuleCondition['op'], string>> = {
-  GT: '>',
-  GTE: '≥',
-  LT: '<',
-  LTE: '≤',
-  EQ: '=',
-  NEQ: '≠',
-};
-
-/** A condition in words: "temperature > 30 for 5m, clears below 28". */
-export function describeCondition(measurement: string, c: RuleCondition): string {
-  if (c.op === 'NO_DATA') return `no ${measurement} for ${c.for}`;
-  const aggregate = c.aggregate ?? 'VALUE';
-  const subject =
-    aggregate === 'VALUE'
-      ? measurement
-      : aggregate === 'RATE'
-        ? `rate of ${measurement} per second over ${c.window}`
-        : `${aggregate.toLowerCase()} of ${measurement} over ${c.window}`;
-  const value =
-    c.value ??
-    (c.valueString !== null && c.valueString !== undefined ? JSON.stringify(c.valueString) : c.valueBoolean);
-  let words =
-    c.op === 'BETWEEN'
-      ? `${subject} between ${value} and ${c.value2}`
-      : c.op === 'OUTSIDE'
-        ? `${subject} outside ${value} to ${c.value2}`
-        : `${subject} ${SIGN[c.op]} ${value}`;
-  if (c.for) words += ` for ${c.for}`;
-  if (c.clearValue !== null && c.clearValue !== undefined)
-    words += `, clears ${c.op === 'LT' || c.op === 'LTE' ? 'above' : 'below'} ${c.clearValue}`;
-  return words;
-}
 
 /** The tenant's things and channels by id, for the rules' scopes (the first page of each). */
 export function useScopes() {
