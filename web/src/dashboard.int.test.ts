@@ -448,6 +448,18 @@ describe('the dashboard, from sign-up to a command', () => {
     await page.getByLabel('Raise when it is').selectOption({ label: 'below (<)' });
     await page.getByLabel(/^Value/).fill('5');
     await page.getByLabel(/^Clears above/).fill('8');
+    // an action's own field: the API names the address, the form shows it beside the list
+    await page.getByRole('button', { name: 'Add email action' }).click();
+    const to = page.getByLabel(/^Email 1 to/);
+    await to.fill('ana@example.com, grower');
+    await page.getByRole('button', { name: 'Create rule' }).click();
+    await page.locator('[aria-invalid="true"]').waitFor();
+    assert.equal(await to.getAttribute('aria-invalid'), 'true');
+    assert.match(
+      (await page.locator(`#${await to.getAttribute('aria-describedby')}`).textContent())!,
+      /grower/,
+    );
+    await page.getByRole('button', { name: 'Remove action 1' }).click();
     await page.getByRole('button', { name: 'Create rule' }).click();
     await page.getByRole('heading', { name: 'Rules' }).waitFor();
     const frost = page.locator('[data-testid="rules"] tr', { hasText: 'frost' });

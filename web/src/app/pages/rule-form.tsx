@@ -317,10 +317,12 @@ function ConditionFields({ draft, set, error }: Part) {
           label={
             RANGED.has(draft.op) ? (
               'From'
-            ) : (
+            ) : draft.op === 'EQ' || draft.op === 'NEQ' ? (
               <>
-                Value <span class="hint">(EQ / NEQ: also text, true or false)</span>
+                Value <span class="hint">(a number, text, true or false)</span>
               </>
+            ) : (
+              'Value'
             )
           }
           inputMode={draft.op === 'EQ' || draft.op === 'NEQ' ? undefined : 'decimal'}
