@@ -99,7 +99,7 @@ export async function composeServices(deps: ApiDeps): Promise<Composition> {
     ops: new ProjectionOps({ nc, js, pool, logger, operatorTenant: config.operatorTenant }),
     devices: new DeviceStatusQueries(pool),
     deadLetters: new DeadLetterQueue(nc),
-    rules: new RuleService(store, pool, js, { maxRulesPerTenant: config.maxRulesPerTenant }),
+    rules: new RuleService(store, pool, nc, js, { maxRulesPerTenant: config.maxRulesPerTenant }),
     alerts: new AlertService(pool, new Publisher(js), js, logger),
     models,
     kafka: new KafkaService(store, jsm, async (tenantId, channelId) =>

@@ -14,7 +14,8 @@ export const jobStatusOf = (job: Job) => job.status.toUpperCase() as Uppercase<J
 
 /** What every job of a tenant's queue shows; ModelJob and BacktestJob add what it made. */
 export const JobInterface = builder.interfaceRef<Job>('Job').implement({
-  description: 'A job of a tenant’s queue, held by the API instance that took it (a restart forgets it).',
+  description:
+    'A job of a tenant’s queue: any API instance answers for it; it runs on the one that took it (a restart of that one fails it).',
   fields: (t) => ({
     id: t.exposeID('id'),
     kind: t.exposeString('kind', { description: 'predict, train, backtest or replay' }),
@@ -34,22 +35,15 @@ const ended = (job: Job) => job.status !== 'queued' && job.status !== 'running';
 
 /**
  * A job subscription's events: the tenant's job as it is now, then each change until it ends
- * (from the API instance that holds it); NOT_FOUND when the tenant has no such job.
+ * (whichever API instance runs it); NOT_FOUND when the tenant has no such job.
  */
 export function jobChanges<R>(jobs: JobQueue<R>, tenantId: string, id: string): Repeater<Job<R> | ApiError> {
-  return new Repeater<Job<R> | ApiError>(async (push, stop) => {
-    const now = jobs.get(tenantId, id);
-    if (!now) {
-      await push(new ApiError('NOT_FOUND', `job ${id} not found`));
-      return stop();
-    }
-    const unwatch = jobs.watch(id, (j) => {
-      push(j).catch(() => {});
-      if (ended(j)) stop();
+  return new Repeater<Job<R> | ApiError>((push, stop) => {
+    const unwatch = jobs.watch(tenantId, id, (j) => {
+      push(j ?? new ApiError('NOT_FOUND', `job ${id} not found`)).catch(() => {});
+      if (!j || ended(j)) stop();
     });
     stop.then(unwatch);
-    await push(now);
-    if (ended(now)) stop();
   });
 }
 

@@ -278,7 +278,8 @@ builder.queryFields((t) => ({
     authScopes: { viewer: true },
     description: 'A job of the model queue (predict or train), while it is kept.',
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => ctx.services.models.jobs.get(principalOf(ctx).tenantId, args.id) ?? null,
+    resolve: async (_root, args, ctx) =>
+      (await ctx.services.models.jobs.get(principalOf(ctx).tenantId, args.id)) ?? null,
   }),
   replayJob: t.field({
     type: ReplayJob,
@@ -286,8 +287,8 @@ builder.queryFields((t) => ({
     authScopes: { operator: true },
     description: 'A replay of the tenant’s, while it is kept (an hour after it ended).',
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) =>
-      ctx.services.models.replays.get(principalOf(ctx).tenantId, args.id) ?? null,
+    resolve: async (_root, args, ctx) =>
+      (await ctx.services.models.replays.get(principalOf(ctx).tenantId, args.id)) ?? null,
   }),
 }));
 
@@ -368,8 +369,8 @@ builder.mutationFields((t) => ({
     type: ReplayJob,
     authScopes: { operator: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => {
-      const job = ctx.services.models.replays.cancel(principalOf(ctx).tenantId, args.id);
+    resolve: async (_root, args, ctx) => {
+      const job = await ctx.services.models.replays.cancel(principalOf(ctx).tenantId, args.id);
       if (!job) throw new ApiError('NOT_FOUND', `job ${args.id} not found`);
       return job;
     },
@@ -432,8 +433,8 @@ builder.mutationFields((t) => ({
     type: ModelJob,
     authScopes: { viewer: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => {
-      const job = ctx.services.models.jobs.cancel(principalOf(ctx).tenantId, args.id);
+    resolve: async (_root, args, ctx) => {
+      const job = await ctx.services.models.jobs.cancel(principalOf(ctx).tenantId, args.id);
       if (!job) throw new ApiError('NOT_FOUND', `job ${args.id} not found`);
       return job;
     },
@@ -444,7 +445,7 @@ builder.subscriptionFields((t) => ({
   predictJob: t.field({
     type: ModelJob,
     authScopes: { viewer: true },
-    description: 'A job’s changes until it ends (from the API instance that holds it).',
+    description: 'A job’s changes until it ends (whichever API instance runs it).',
     args: { id: t.arg.id({ required: true }) },
     subscribe: (_root, args, ctx) => jobChanges(ctx.services.models.jobs, principalOf(ctx).tenantId, args.id),
     resolve: jobEvent,
@@ -452,7 +453,7 @@ builder.subscriptionFields((t) => ({
   replayJob: t.field({
     type: ReplayJob,
     authScopes: { operator: true },
-    description: 'A replay’s changes (its progress) until it ends, from the API instance that holds it.',
+    description: 'A replay’s changes (its progress) until it ends, whichever API instance runs it.',
     args: { id: t.arg.id({ required: true }) },
     subscribe: (_root, args, ctx) =>
       jobChanges(ctx.services.models.replays, principalOf(ctx).tenantId, args.id),

@@ -63,7 +63,8 @@ const WebhookActionInput = builder.inputType('WebhookActionInput', {
   fields: (t) => ({
     url: t.string({ required: true }),
     secret: t.string({
-      description: 'Signs each POST: X-Telly-Signature: sha256=<HMAC of the body>. Never shown again.',
+      description:
+        "Signs each POST: X-Telly-Signature: sha256=<HMAC of the body>. Never shown again. Left out in updateRule, the secret of the rule's webhook to the same URL is kept; null removes it.",
     }),
   }),
 });
@@ -228,8 +229,8 @@ builder.queryFields((t) => ({
     authScopes: { operator: true },
     description: 'A backtest of the tenant’s, while it is kept (an hour after it ended).',
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) =>
-      ctx.services.rules.backtests.get(principalOf(ctx).tenantId, args.id) ?? null,
+    resolve: async (_root, args, ctx) =>
+      (await ctx.services.rules.backtests.get(principalOf(ctx).tenantId, args.id)) ?? null,
   }),
 }));
 
@@ -260,8 +261,8 @@ builder.mutationFields((t) => ({
     type: BacktestJob,
     authScopes: { operator: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => {
-      const job = ctx.services.rules.backtests.cancel(principalOf(ctx).tenantId, args.id);
+    resolve: async (_root, args, ctx) => {
+      const job = await ctx.services.rules.backtests.cancel(principalOf(ctx).tenantId, args.id);
       if (!job) throw notFound('backtest job', args.id);
       return job;
     },
@@ -304,7 +305,7 @@ builder.subscriptionFields((t) => ({
   backtestJob: t.field({
     type: BacktestJob,
     authScopes: { operator: true },
-    description: 'A backtest’s changes (its progress) until it ends, from the API instance that holds it.',
+    description: 'A backtest’s changes (its progress) until it ends, whichever API instance runs it.',
     args: { id: t.arg.id({ required: true }) },
     subscribe: (_root, args, ctx) =>
       jobChanges(ctx.services.rules.backtests, principalOf(ctx).tenantId, args.id),

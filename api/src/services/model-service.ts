@@ -83,6 +83,13 @@ export const DEFAULT_REPLAY_JOBS = {
   retentionMs: 3_600_000,
 } as const satisfies JobQueueOptions;
 
+/**
+ * Where the API instances answer for the jobs each holds (`<prefix>.get|cancel|changed.<tenant>.<job>`):
+ * the model queue (predictions, trainings) and the binding replays.
+ */
+export const MODEL_JOBS_SUBJECT = 'telly.jobs.models';
+export const REPLAY_JOBS_SUBJECT = 'telly.jobs.replays';
+
 /** Longest timeout a caller may ask a prediction for. @default 60 s */
 export const MAX_PREDICT_TIMEOUT_MS = 60_000;
 
@@ -158,8 +165,13 @@ export class ModelService {
     this.#queries = deps.queries;
     this.#telemetry = deps.telemetry;
     this.#maxModelBytes = deps.maxModelBytes ?? DEFAULT_MAX_MODEL_BYTES;
-    this.jobs = new JobQueue(deps.jobs);
-    this.replays = new JobQueue<ReplayResult>({ ...DEFAULT_REPLAY_JOBS, ...deps.replays });
+    // any API instance answers for the jobs another holds
+    this.jobs = new JobQueue({ ...deps.jobs, peer: { nc: deps.nc, subjectPrefix: MODEL_JOBS_SUBJECT } });
+    this.replays = new JobQueue<ReplayResult>({
+      ...DEFAULT_REPLAY_JOBS,
+      ...deps.replays,
+      peer: { nc: deps.nc, subjectPrefix: REPLAY_JOBS_SUBJECT },
+    });
   }
 
   list(p: Principal): ModelState[] {

@@ -1,4 +1,5 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { RegistryQueries, type RegistryStore } from '@telly/registry';
 import {
   type BacktestResult,
@@ -33,6 +34,9 @@ export const DEFAULT_BACKTEST_JOBS = {
   retentionMs: 3_600_000,
 } as const satisfies JobQueueOptions;
 
+/** Where the API instances answer for the backtests each holds (`<prefix>.get|cancel|changed.<tenant>.<job>`). */
+export const BACKTEST_JOBS_SUBJECT = 'telly.jobs.backtests';
+
 export interface RuleServiceOptions {
   /** Rules one tenant may have (`TELLY_MAX_RULES_PER_TENANT`). @default {@link DEFAULT_MAX_RULES_PER_TENANT} */
   maxRulesPerTenant?: number | undefined;
@@ -55,13 +59,24 @@ export class RuleService {
   /** The tenants' backtests (kind `backtest`, subject the rule's id). */
   readonly backtests: JobQueue<BacktestResult>;
 
-  constructor(store: RegistryStore, pool: pg.Pool, js: JetStreamClient, options: RuleServiceOptions = {}) {
+  constructor(
+    store: RegistryStore,
+    pool: pg.Pool,
+    nc: NatsConnection,
+    js: JetStreamClient,
+    options: RuleServiceOptions = {},
+  ) {
     this.#store = store;
     this.#rules = new RuleQueries(pool);
     this.#registry = new RegistryQueries(pool);
     this.#js = js;
     this.#maxRules = options.maxRulesPerTenant ?? DEFAULT_MAX_RULES_PER_TENANT;
-    this.backtests = new JobQueue<BacktestResult>({ ...DEFAULT_BACKTEST_JOBS, ...options.backtests });
+    // any API instance answers for the backtests another holds
+    this.backtests = new JobQueue<BacktestResult>({
+      ...DEFAULT_BACKTEST_JOBS,
+      ...options.backtests,
+      peer: { nc, subjectPrefix: BACKTEST_JOBS_SUBJECT },
+    });
   }
 
   rule(p: Principal, id: string): Promise<RuleRow | undefined> {
@@ -111,8 +126,10 @@ export class RuleService {
     return this.#read(p, ruleId);
   }
 
-  async update(p: Principal, id: string, input: RuleInput): Promise<RuleRow> {
-    if (!(await this.rule(p, id))) throw notFound('rule', id);
+  async update(p: Principal, id: string, given: RuleInput): Promise<RuleRow> {
+    const current = await this.rule(p, id);
+    if (!current) throw notFound('rule', id);
+    const input = await this.#keepSecrets(current, given);
     const def = await this.definition(p, input);
     await this.#secrets(id, input);
     await this.#run(p, id, { type: 'update', def });
@@ -152,6 +169,29 @@ export class RuleService {
       }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+  }
+
+  /**
+   * An update's webhook that leaves its secret out (`undefined`, not `null`) keeps the secret the
+   * rule's webhook to the same URL had: an edit never turns a signed webhook into an unsigned
+   * one unasked. `secret: null` removes it.
+   */
+  async #keepSecrets(current: RuleRow, input: RuleInput): Promise<RuleInput> {
+    const signed = new Map<string, number>();
+    for (const [i, action] of current.definition.actions.entries()) {
+      if (action.kind === 'webhook' && action.secret && !signed.has(action.url)) signed.set(action.url, i);
+    }
+    if (signed.size === 0 || !input.actions) return input;
+    const actions = await Promise.all(
+      input.actions.map(async (action) => {
+        const webhook = action.webhook;
+        if (!webhook || webhook.secret !== undefined) return action;
+        const from = signed.get(webhook.url);
+        const secret = from === undefined ? undefined : await this.#rules.webhookSecret(current.id, from);
+        return secret === undefined ? action : { ...action, webhook: { ...webhook, secret } };
+      }),
+    );
+    return { ...input, actions };
   }
 
   async #secrets(ruleId: string, input: RuleInput): Promise<void> {

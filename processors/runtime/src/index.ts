@@ -25,7 +25,9 @@ export type { CheckResult, HealthCheck, HealthReport, HealthStatus } from './hea
 export { DEFAULT_CHECK_TIMEOUT_MS, HealthChecks, worstStatus } from './health.ts';
 export type { JobErrorCode } from './jobs/job-error.ts';
 export { isJobError, JobError } from './jobs/job-error.ts';
-export type { Job, JobQueueOptions, JobStatus, JobWork } from './jobs/job-queue.ts';
+export type { JobQueuePeer } from './jobs/job-peer.ts';
+export { DEFAULT_JOB_REQUEST_TIMEOUT_MS } from './jobs/job-peer.ts';
+export type { Job, JobListener, JobQueueOptions, JobStatus, JobWork } from './jobs/job-queue.ts';
 export { DEFAULT_JOB_QUEUE, JobQueue } from './jobs/job-queue.ts';
 export type { Logger } from './logger.ts';
 export { createLogger, DEFAULT_LOG_LEVEL } from './logger.ts';

@@ -22,22 +22,22 @@ describe('JobQueue', () => {
     const seen: string[] = [];
     const a = queue.submit('t1', 'predict', 'm', () => first.promise);
     const b = queue.submit('t1', 'predict', 'm', () => second.promise);
-    queue.watch(b.id, (j) => seen.push(j.status));
-    assert.equal(queue.get('t1', a.id)?.status, 'running');
-    assert.equal(queue.get('t1', b.id)?.status, 'queued');
+    queue.watch('t1', b.id, (j) => j && seen.push(j.status));
+    assert.equal((await queue.get('t1', a.id))?.status, 'running');
+    assert.equal((await queue.get('t1', b.id))?.status, 'queued');
     first.resolve('ok');
     await first.promise;
     await new Promise((r) => setImmediate(r));
-    assert.equal(queue.get('t1', a.id)?.status, 'done');
-    assert.equal(queue.get('t1', a.id)?.result, 'ok');
-    assert.equal(queue.get('t1', b.id)?.status, 'running');
+    assert.equal((await queue.get('t1', a.id))?.status, 'done');
+    assert.equal((await queue.get('t1', a.id))?.result, 'ok');
+    assert.equal((await queue.get('t1', b.id))?.status, 'running');
     second.reject(new Error('the model failed'));
     await second.promise.catch(() => {});
     await new Promise((r) => setImmediate(r));
-    const failed = queue.get('t1', b.id) as Job;
+    const failed = (await queue.get('t1', b.id)) as Job;
     assert.equal(failed.status, 'failed');
     assert.equal(failed.error, 'the model failed');
-    assert.deepEqual(seen, ['running', 'failed']);
+    assert.deepEqual(seen, ['queued', 'running', 'failed']);
     queue.close();
   });
 
@@ -51,10 +51,10 @@ describe('JobQueue', () => {
       return new Promise(() => {});
     });
     const queued = queue.submit('t1', 'predict', 'm', () => Promise.resolve(1));
-    assert.equal(queue.get('t2', running.id), undefined);
-    assert.equal(queue.cancel('t2', running.id), undefined);
-    assert.equal(queue.cancel('t1', queued.id)?.status, 'cancelled');
-    assert.equal(queue.cancel('t1', running.id)?.status, 'cancelled');
+    assert.equal(await queue.get('t2', running.id), undefined);
+    assert.equal(await queue.cancel('t2', running.id), undefined);
+    assert.equal((await queue.cancel('t1', queued.id))?.status, 'cancelled');
+    assert.equal((await queue.cancel('t1', running.id))?.status, 'cancelled');
     assert.ok(aborted);
     queue.close();
   });
@@ -69,7 +69,7 @@ describe('JobQueue', () => {
     );
     queue.submit('t2', 'train', 'm', () => Promise.resolve()); // another tenant's queue is its own
     const ended = await new Promise<Job>((resolve) =>
-      queue.watch(stuck.id, (j) => j.status === 'failed' && resolve(j)),
+      queue.watch('t1', stuck.id, (j) => j?.status === 'failed' && resolve(j)),
     );
     assert.match(ended.error ?? '', /longer than 20 ms/);
     queue.close();

@@ -1,6 +1,17 @@
 import { EventEmitter } from 'node:events';
+import { NoRespondersError, type Subscription, TimeoutError } from '@nats-io/transport-node';
 import { v7 } from 'uuid';
 import { JobError } from './job-error.ts';
+import {
+  DEFAULT_JOB_REQUEST_TIMEOUT_MS,
+  decodeJob,
+  encodeJob,
+  type JobOp,
+  type JobQueuePeer,
+  type JobWire,
+  jobSubject,
+  parseJobSubject,
+} from './job-peer.ts';
 
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
@@ -30,6 +41,8 @@ export interface JobQueueOptions {
   timeoutMs?: number;
   /** How long a finished job (and its result) can still be read. @default 1 h */
   retentionMs?: number;
+  /** The queue's other instances: with it, any instance answers for a job any of them holds. */
+  peer?: JobQueuePeer | undefined;
 }
 
 export const DEFAULT_JOB_QUEUE = {
@@ -39,6 +52,9 @@ export const DEFAULT_JOB_QUEUE = {
   retentionMs: 3_600_000,
 } as const;
 
+/** Calls with the job as it is (undefined: the tenant has no such job), then with each change. */
+export type JobListener<R> = (job: Job<R> | undefined) => void;
+
 /** A job's body: stops when `signal` aborts, reports its progress (0..1) as it goes. */
 export type JobWork<R> = (signal: AbortSignal, progress: (p: number) => void) => Promise<R>;
 
@@ -46,24 +62,34 @@ interface Entry<R> {
   job: Job<R>;
   work: JobWork<R>;
   abort: AbortController;
+  /** Counts the job's changes: orders what watchers on other instances receive. */
+  revision: number;
 }
 
 /**
  * A per-tenant job queue (the seed's workspaces): queued → running → done / failed / cancelled,
  * at most `concurrency` running per tenant, each with a timeout, kept `retentionMs` after it
- * ended. Held by the process that accepted the job (an API instance): a restart forgets them.
+ * ended. A job runs in the process that accepted it (an API instance), and a restart of it fails
+ * the job; with a `peer`, every instance of the queue reads, follows and cancels it.
  * Model predictions and trainings share one; rule backtests have their own (longer timeout).
  */
 export class JobQueue<R = unknown> {
-  readonly #o: Required<JobQueueOptions>;
+  readonly #o: Required<Omit<JobQueueOptions, 'peer'>>;
+  readonly #peer: JobQueuePeer | undefined;
   readonly #jobs = new Map<string, Entry<R>>();
   readonly #events = new EventEmitter({ captureRejections: false });
   readonly #sweeper: NodeJS.Timeout;
+  readonly #answering: Subscription[] = [];
 
-  constructor(options: JobQueueOptions = {}) {
+  constructor({ peer, ...options }: JobQueueOptions = {}) {
     this.#o = { ...DEFAULT_JOB_QUEUE, ...options };
+    this.#peer = peer;
     this.#events.setMaxListeners(0);
     this.#sweeper = setInterval(() => this.#sweep(), Math.min(60_000, this.#o.retentionMs)).unref();
+    if (peer) {
+      this.#answer(peer, 'get', (entry) => entry.job);
+      this.#answer(peer, 'cancel', (entry) => this.#cancel(entry));
+    }
   }
 
   /** Queues `work` as a job of the tenant; throws `QUEUE_FULL` past `maxQueued`. */
@@ -90,47 +116,131 @@ export class JobQueue<R = unknown> {
       result: undefined,
       error: undefined,
     };
-    this.#jobs.set(job.id, { job, work, abort: new AbortController() });
+    this.#jobs.set(job.id, { job, work, abort: new AbortController(), revision: 0 });
     this.#emit(job);
     this.#next(tenantId);
     return job;
   }
 
-  /** A job of the tenant (another tenant's id is not found). */
-  get(tenantId: string, id: string): Job<R> | undefined {
-    const entry = this.#jobs.get(id);
-    return entry && entry.job.tenantId === tenantId ? { ...entry.job } : undefined;
+  /** A job of the tenant, held here or by a peer (another tenant's id is not found). */
+  async get(tenantId: string, id: string): Promise<Job<R> | undefined> {
+    const entry = this.#entry(tenantId, id);
+    if (entry) return { ...entry.job };
+    return (await this.#request('get', tenantId, id))?.job;
   }
 
-  /** Cancels a queued or running job; a finished one stays as it ended. */
-  cancel(tenantId: string, id: string): Job<R> | undefined {
-    const entry = this.#jobs.get(id);
-    if (!entry || entry.job.tenantId !== tenantId) return undefined;
-    if (entry.job.status === 'queued' || entry.job.status === 'running') {
-      const wasRunning = entry.job.status === 'running';
-      this.#finish(entry.job, 'cancelled', undefined, 'cancelled');
-      entry.abort.abort();
-      if (wasRunning) this.#next(tenantId);
+  /** Cancels a queued or running job, here or at a peer; a finished one stays as it ended. */
+  async cancel(tenantId: string, id: string): Promise<Job<R> | undefined> {
+    const entry = this.#entry(tenantId, id);
+    if (entry) return { ...this.#cancel(entry) };
+    return (await this.#request('cancel', tenantId, id))?.job;
+  }
+
+  /**
+   * Calls `listener` with the tenant's job as it is now (undefined: no such job, after a
+   * peer's silence when it is not held here), then with each change of it, until the returned
+   * function is called.
+   */
+  watch(tenantId: string, id: string, listener: JobListener<R>): () => void {
+    const entry = this.#entry(tenantId, id);
+    if (entry) {
+      const on = (job: Job<R>) => {
+        if (job.id === id) listener({ ...job });
+      };
+      this.#events.on('change', on);
+      listener({ ...entry.job });
+      return () => this.#events.off('change', on);
     }
-    return { ...entry.job };
-  }
-
-  /** Calls `listener` with each change of the job until the returned function is called. */
-  watch(id: string, listener: (job: Job<R>) => void): () => void {
-    const on = (job: Job<R>) => {
-      if (job.id === id) listener({ ...job });
+    const subject = this.#peer && jobSubject(this.#peer.subjectPrefix, 'changed', tenantId, id);
+    if (!this.#peer || !subject) {
+      queueMicrotask(() => listener(undefined));
+      return () => {};
+    }
+    // subscribed before asking: no change falls between the answer and the first update
+    let seen = -1;
+    let stopped = false;
+    const deliver = (wire: JobWire<R>) => {
+      if (stopped || wire.revision <= seen) return;
+      seen = wire.revision;
+      listener(wire.job);
     };
-    this.#events.on('change', on);
-    return () => this.#events.off('change', on);
+    const sub = this.#peer.nc.subscribe(subject, {
+      callback: (err, m) => {
+        if (!err) deliver(decodeJob<R>(m.string()));
+      },
+    });
+    this.#request('get', tenantId, id).then(
+      (wire) => {
+        if (wire) deliver(wire);
+        else if (seen < 0 && !stopped) listener(undefined);
+      },
+      () => !stopped && seen < 0 && listener(undefined),
+    );
+    return () => {
+      stopped = true;
+      sub.unsubscribe();
+    };
   }
 
   close(): void {
     clearInterval(this.#sweeper);
+    for (const sub of this.#answering.splice(0)) sub.unsubscribe();
     for (const { job, abort } of this.#jobs.values()) {
       if (job.status === 'queued' || job.status === 'running') {
         this.#finish(job, 'cancelled', undefined, 'the server stopped');
         abort.abort();
       }
+    }
+  }
+
+  #entry(tenantId: string, id: string): Entry<R> | undefined {
+    const entry = this.#jobs.get(id);
+    return entry && entry.job.tenantId === tenantId ? entry : undefined;
+  }
+
+  #cancel(entry: Entry<R>): Job<R> {
+    const { job } = entry;
+    if (job.status === 'queued' || job.status === 'running') {
+      const wasRunning = job.status === 'running';
+      this.#finish(job, 'cancelled', undefined, 'cancelled');
+      entry.abort.abort();
+      if (wasRunning) this.#next(job.tenantId);
+    }
+    return job;
+  }
+
+  /**
+   * Answers `<prefix>.<op>.<tenant>.<job>` for the jobs held here, the tenant by the subject
+   * and by the job's own; silent otherwise (another instance may hold it).
+   */
+  #answer(peer: JobQueuePeer, op: JobOp, act: (entry: Entry<R>) => Job<R>): void {
+    const prefix = `${peer.subjectPrefix}.${op}`;
+    const sub = peer.nc.subscribe(`${prefix}.*.*`, {
+      callback: (err, m) => {
+        const named = err ? undefined : parseJobSubject(peer.subjectPrefix, m.subject);
+        const entry = named && this.#entry(named.tenantId, named.id);
+        if (!entry) return;
+        const job = act(entry);
+        m.respond(encodeJob(entry.revision, job));
+      },
+    });
+    this.#answering.push(sub);
+  }
+
+  /** A peer's answer for a job not held here; none within the timeout: no such job. */
+  async #request(op: JobOp, tenantId: string, id: string): Promise<JobWire<R> | undefined> {
+    const subject = this.#peer && jobSubject(this.#peer.subjectPrefix, op, tenantId, id);
+    if (!this.#peer || !subject) return undefined;
+    try {
+      const m = await this.#peer.nc.request(subject, '', {
+        timeout: this.#peer.requestTimeoutMs ?? DEFAULT_JOB_REQUEST_TIMEOUT_MS,
+      });
+      return decodeJob<R>(m.string());
+    } catch (err) {
+      const cause = (err as Error).cause;
+      if (err instanceof TimeoutError || cause instanceof TimeoutError || cause instanceof NoRespondersError)
+        return undefined;
+      throw err;
     }
   }
 
@@ -183,7 +293,14 @@ export class JobQueue<R = unknown> {
   }
 
   #emit(job: Job<R>): void {
+    const entry = this.#jobs.get(job.id);
+    const revision = entry ? ++entry.revision : 0;
     this.#events.emit('change', job);
+    const peer = this.#peer;
+    const subject = peer && jobSubject(peer.subjectPrefix, 'changed', job.tenantId, job.id);
+    // a connection already closing takes no more (a queue closed after it: nobody to tell)
+    if (peer && subject && !peer.nc.isClosed() && !peer.nc.isDraining())
+      peer.nc.publish(subject, encodeJob(revision, job));
   }
 
   #sweep(): void {
