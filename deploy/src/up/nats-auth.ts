@@ -23,6 +23,12 @@ export const NATS_USERS = [
 ] as const;
 export type NatsUser = (typeof NATS_USERS)[number];
 
+/** The NATS user name of a Telly user, e.g. `telly-api`. */
+export const natsUserName = (user: NatsUser): string => `telly-${user}`;
+
+/** The inbox prefix a user's connection takes (`NATS_INBOX_PREFIX`): replies to it reach only that user. */
+export const natsInboxPrefix = (user: NatsUser): string => `_INBOX_${natsUserName(user)}`;
+
 /** A durable consumer a component owns: it creates, updates, fetches from and acks it. */
 export interface Durable {
   stream: string;
@@ -92,8 +98,10 @@ export const DURABLES = {
 export const NATS_GRANTS: Readonly<Record<NatsUser, NatsGrant>> = {
   admin: { role: '`telly up` and the `telly` CLI: topology, migrations, replays', all: true },
   api: {
-    role: 'the GraphQL API: registry writes, commands, live telemetry, revocation notices, the DLQ, projection operations',
-    publish: ['reg.>', 'cmd.>', 'telly.>', 'evt.*.alert.*'],
+    role: 'the GraphQL API: registry writes, commands, live telemetry, revocation notices, the DLQ, projection operations, jobs answered between its instances',
+    // telly.jobs.>: an instance asks the others for a job it does not hold, and the one holding
+    // it answers on the asker's inbox: an API inbox, never another user's
+    publish: ['reg.>', 'cmd.>', 'telly.>', 'evt.*.alert.*', `${natsInboxPrefix('api')}.>`],
     subscribe: ['telly.>'],
     directGets: [STREAMS.REGISTRY.name, STREAMS.DLQ.name],
     reads: [STREAMS.MESSAGES.name, STREAMS.EVENTS.name, STREAMS.REGISTRY.name],
@@ -176,12 +184,6 @@ export const NATS_GRANTS: Readonly<Record<NatsUser, NatsGrant>> = {
     directGets: [STREAMS.DLQ.name],
   },
 };
-
-/** The NATS user name of a Telly user, e.g. `telly-api`. */
-export const natsUserName = (user: NatsUser): string => `telly-${user}`;
-
-/** The inbox prefix a user's connection takes (`NATS_INBOX_PREFIX`): replies to it reach only that user. */
-export const natsInboxPrefix = (user: NatsUser): string => `_INBOX_${natsUserName(user)}`;
 
 /** Subjects as nats-server permissions take them; deny wins over allow. */
 export interface NatsPermissions {

@@ -14,7 +14,7 @@ import { DEVICES_EVENTS, DEVICES_MESSAGES } from '@telly/devices';
 import { NatsServer, waitFor } from '@telly/harness';
 import { REPLAY_REQUEST_SUBJECT, replayCancelSubject, replayReplySubject } from '@telly/inference';
 import { REGISTRY_PROJECTION } from '@telly/registry';
-import { ensureTopology } from '@telly/runtime';
+import { ensureTopology, JobQueue } from '@telly/runtime';
 import { createEvent, encodeEvent, KV_BUCKETS, registrySubject, STREAMS } from '@telly/schemas';
 import { TELEMETRY_INFLUX } from '@telly/telemetry-influx';
 import { TELEMETRY_PG } from '@telly/telemetry-pg';
@@ -242,6 +242,27 @@ test('a binding replay is asked by the API only; inference answers on the replay
   const revoked = inference.subscribe('telly.auth.revoked.>');
   const ended = await revoked.closed;
   assert.ok(ended instanceof Error && /permission/i.test(ended.message), String(ended));
+});
+
+test('API instances answer each other for their jobs; no other component hears or asks', async () => {
+  const [a, b] = await Promise.all([as('api'), as('api')]);
+  const subjectPrefix = 'telly.jobs.models';
+  const onA = new JobQueue({ peer: { nc: a, subjectPrefix } });
+  const onB = new JobQueue({ peer: { nc: b, subjectPrefix } });
+  await Promise.all([a.flush(), b.flush()]);
+  const job = onA.submit(TENANT, 'predict', THING, () => new Promise(() => {}));
+  try {
+    assert.equal((await onB.get(TENANT, job.id))?.status, 'running', 'answered on the asking API’s inbox');
+    for (const user of ['rules', 'inference', 'mqtt'] as const) {
+      const sub = (await as(user)).subscribe(`${subjectPrefix}.>`);
+      const ended = await sub.closed;
+      assert.ok(ended instanceof Error && /permission/i.test(ended.message), `${user}: ${ended}`);
+    }
+    assert.equal((await onB.cancel(TENANT, job.id))?.status, 'cancelled');
+  } finally {
+    onA.close();
+    onB.close();
+  }
 });
 
 test('the durables in the permission table are the ones the processors define', () => {
