@@ -391,3 +391,42 @@ test('a rule scoped by thingMetadata is kept and shown, and raises for the match
     [inZone],
   );
 });
+
+test("an edit that leaves a webhook's secret out keeps it; null removes it", async () => {
+  const url = 'https://hooks.example.com/telly';
+  const input = (webhook: Record<string, unknown>) => ({
+    name: 'signed hook',
+    thingId,
+    measurement: 'temp',
+    condition: { op: 'GT', value: 40 },
+    actions: [{ email: { to: ['ops@example.com'] } }, { webhook }],
+  });
+  const { createRule } = await ok<{ createRule: { id: string } }>(
+    stack.url,
+    CREATE,
+    { input: input({ url, secret: 'a-secret-of-twenty-chars' }) },
+    owner.accessToken,
+  );
+  const UPDATE = `mutation($id: ID!, $input: CreateRuleInput!) { updateRule(id: $id, input: $input) { actions } }`;
+  const signed = async (webhook: Record<string, unknown>) => {
+    const { updateRule } = await ok<{ updateRule: { actions: { kind: string; secret?: boolean }[] } }>(
+      stack.url,
+      UPDATE,
+      { id: createRule.id, input: input(webhook) },
+      owner.accessToken,
+    );
+    return updateRule.actions.find((a) => a.kind === 'webhook')?.secret;
+  };
+  assert.equal(await signed({ url }), true, 'left out: the secret is kept');
+  const { rows } = await stack.pool.query<{ secret: string }>(
+    'SELECT secret FROM rule_webhook_secrets WHERE rule_id = $1 AND action = 1',
+    [createRule.id],
+  );
+  assert.equal(rows[0]?.secret, 'a-secret-of-twenty-chars');
+  assert.equal(
+    await signed({ url: 'https://elsewhere.example.com/x' }),
+    false,
+    'another URL: not its secret',
+  );
+  assert.equal(await signed({ url, secret: null }), false, 'null: removed');
+});

@@ -178,6 +178,15 @@ export class RuleQueries {
   }
 
   /** Stores a webhook action's signing secret (outside the log). */
+  /** The secret of a rule's webhook action (by its index), if it has one. */
+  async webhookSecret(ruleId: string, action: number): Promise<string | undefined> {
+    const { rows } = await this.#pool.query<{ secret: string }>(
+      'SELECT secret FROM rule_webhook_secrets WHERE rule_id = $1 AND action = $2',
+      [ruleId, action],
+    );
+    return rows[0]?.secret;
+  }
+
   async setWebhookSecret(ruleId: string, action: number, secret: string): Promise<void> {
     await this.#pool.query(
       `INSERT INTO rule_webhook_secrets (rule_id, action, secret) VALUES ($1, $2, $3)
