@@ -81,4 +81,20 @@ describe('JobQueue with a NATS peer: two instances answer for each other’s job
     assert.equal(await b.get(tenant, v7()), undefined, 'an id no instance holds');
     await a.cancel(tenant, job.id);
   });
+
+  it('a watch from B ends as "no such job" when the instance holding it dies without a word', async () => {
+    const ncC = await connect({ servers: server.url });
+    const c = new JobQueue({ peer: { nc: ncC, subjectPrefix: PREFIX } });
+    await ncC.flush();
+    const job = c.submit(tenant, 'train', 'm', () => new Promise(() => {}));
+    const seen: (Job | undefined)[] = [];
+    const unwatch = b.watch(tenant, job.id, (j) => seen.push(j));
+    await waitFor(() => seen.at(-1)?.status === 'running', { what: 'the job seen running on B' });
+    await ncC.close(); // its process gone: no answer, no last change
+    await waitFor(() => seen.length > 1 && seen.at(-1) === undefined, {
+      what: 'the watch ended',
+      timeoutMs: 20_000,
+    });
+    unwatch();
+  });
 });

@@ -66,6 +66,9 @@ interface Entry<R> {
   revision: number;
 }
 
+/** How often a watch of a job another instance holds asks whether it is still held. */
+export const WATCH_LIVENESS_MS = 5_000;
+
 /**
  * A per-tenant job queue (the seed's workspaces): queued → running → done / failed / cancelled,
  * at most `concurrency` running per tenant, each with a timeout, kept `retentionMs` after it
@@ -159,10 +162,32 @@ export class JobQueue<R = unknown> {
     // subscribed before asking: no change falls between the answer and the first update
     let seen = -1;
     let stopped = false;
+    let last: Job<R> | undefined;
     const deliver = (wire: JobWire<R>) => {
       if (stopped || wire.revision <= seen) return;
       seen = wire.revision;
+      last = wire.job;
       listener(wire.job);
+    };
+    // the instance holding the job may die without a word: asked again now and then, no answer
+    // while the job had not ended ends the watch as "no such job"
+    const alive = setInterval(() => {
+      if (stopped || seen < 0 || (last && last.status !== 'queued' && last.status !== 'running')) return;
+      this.#request('get', tenantId, id).then(
+        (wire) => {
+          if (stopped) return;
+          if (wire) return deliver(wire);
+          stop();
+          listener(undefined);
+        },
+        () => {},
+      );
+    }, WATCH_LIVENESS_MS);
+    alive.unref();
+    const stop = () => {
+      stopped = true;
+      clearInterval(alive);
+      sub.unsubscribe();
     };
     const sub = this.#peer.nc.subscribe(subject, {
       callback: (err, m) => {
@@ -176,10 +201,7 @@ export class JobQueue<R = unknown> {
       },
       () => !stopped && seen < 0 && listener(undefined),
     );
-    return () => {
-      stopped = true;
-      sub.unsubscribe();
-    };
+    return stop;
   }
 
   close(): void {
