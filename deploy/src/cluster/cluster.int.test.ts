@@ -235,7 +235,10 @@ test('the instances share the work: tokens, registry writes, fan-out, commands a
       );
       const total = acked[0]! + acked[1]!;
       if (info.config.priority_policy === 'pinned_client') {
-        assert.ok(total > 0, `${durable.name} (pinned) applied messages: ${acked}`);
+        // one instance at a time; nothing to do yet (no alert raised so far) is fine
+        if (info.delivered.consumer_seq > 0) {
+          assert.ok(total > 0, `${durable.name} (pinned) applied messages: ${acked}`);
+        }
         continue;
       }
       if (total < 50) continue; // too few messages to expect a share each

@@ -180,6 +180,9 @@ export function alertsProjection(
     name: RULES_ALERTS,
     stream: STREAMS.EVENTS.name,
     filter: [eventFilter({ type: 'alert' })],
+    // in log order, one instance at a time: an alert's resolve applied by one instance before
+    // another had inserted its raise found no row and was lost (the cluster fault test saw it)
+    ordered: true,
     onAckFloor: (seq) => checkpoint.prune(seq),
     async handle(messages) {
       const changed: { tenantId: string; alertId: string; thingId: string }[] = [];
