@@ -209,13 +209,16 @@ int main(int argc, char** argv) {
       opts.connectTimeout = 5;
       opts.retryInterval = 0;
       opts.MQTTVersion = MQTTVERSION_3_1_1;
+      // what Paho holds unacked before it connects, it resends itself once connected (same
+      // packet id, deduplicated by the bridge); asked after the connect, a resend already acked
+      // would look like nothing kept, and the outbox would send it a second time
+      MQTTClient_deliveryToken* pending = nullptr;
+      MQTTClient_getPendingDeliveryTokens(client, &pending);
+      bool kept = pending != nullptr && pending[0] != -1;
+      if (pending) MQTTClient_free(pending);
       int rc = MQTTClient_connect(client, &opts);
       if (rc == MQTTCLIENT_SUCCESS &&
           MQTTClient_subscribe(client, device.commandsTopic(), 1) == MQTTCLIENT_SUCCESS) {
-        MQTTClient_deliveryToken* pending = nullptr;
-        MQTTClient_getPendingDeliveryTokens(client, &pending);
-        bool kept = pending != nullptr && pending[0] != -1;  // Paho resends these itself
-        if (pending) MQTTClient_free(pending);
         device.connected(kept);
       } else {
         uint32_t delay = device.reconnectDelayMs();
