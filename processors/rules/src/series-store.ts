@@ -30,6 +30,13 @@ export interface StoredSeries {
   reading: LastReading | undefined;
 }
 
+/** Which of the reading's fields a series keeps in its own row rather than its thing's. */
+function ownKeeps(rule: Rule): { lastTime: boolean; lastValue: boolean } {
+  const noData = rule.def.condition.op === 'no_data';
+  const aggregated = (rule.def.condition.aggregate ?? 'value') !== 'value';
+  return { lastTime: noData, lastValue: noData || aggregated };
+}
+
 /**
  * What a series keeps in its own `rule_series` row. The rest of its state is its thing's
  * measurement's, kept once in `rule_readings` for every rule over it: the newest reading's time
@@ -40,12 +47,11 @@ export interface StoredSeries {
  */
 function ownPart(rule: Rule, s: SeriesState): string {
   const { lastTime, channelId: _, lastValue, ...own } = s;
-  const noData = rule.def.condition.op === 'no_data';
-  const aggregated = (rule.def.condition.aggregate ?? 'value') !== 'value';
+  const keeps = ownKeeps(rule);
   return JSON.stringify({
     ...own,
-    ...(noData ? { lastTime } : {}),
-    ...(noData || aggregated ? { lastValue } : {}),
+    ...(keeps.lastTime ? { lastTime } : {}),
+    ...(keeps.lastValue ? { lastValue } : {}),
   });
 }
 
@@ -62,13 +68,12 @@ function merged(
 ): SeriesState {
   const state: SeriesState = { ...initialSeriesState(), ...own };
   if (!reading) return state;
-  const noData = rule.def.condition.op === 'no_data';
-  const aggregated = (rule.def.condition.aggregate ?? 'value') !== 'value';
+  const keeps = ownKeeps(rule);
   const readingTime = Number(reading.last_time);
   state.channelId = reading.channel_id;
   // a row written before rule_readings existed may hold a newer time than the shared one
-  if (!noData) state.lastTime = Math.max(state.lastTime ?? readingTime, readingTime);
-  if (!noData && !aggregated) state.lastValue = reading.value;
+  if (!keeps.lastTime) state.lastTime = Math.max(state.lastTime ?? readingTime, readingTime);
+  if (!keeps.lastValue) state.lastValue = reading.value;
   return state;
 }
 
