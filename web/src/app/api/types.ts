@@ -143,7 +143,7 @@ export interface RuleInput
           on: 'RAISED' | 'RESOLVED';
         };
       }
-    | { webhook: { url: string; secret: string | null } }
+    | { webhook: { url: string; secret?: string } }
   )[];
 }
 export type JobStatus = 'QUEUED' | 'RUNNING' | 'DONE' | 'FAILED' | 'CANCELLED';

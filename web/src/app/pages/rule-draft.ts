@@ -14,7 +14,7 @@ export interface ActionDraft {
   revertPayload: string;
   on: 'RAISED' | 'RESOLVED';
   url: string;
-  /** The secret: never shown, so entered again to save a webhook that has one. */
+  /** A new secret; never shown, and left blank the webhook keeps the one it has (updateRule). */
   secret: string;
   hasSecret: boolean;
 }
@@ -163,9 +163,9 @@ const orNull = (value: string) => value.trim() || null;
 
 /**
  * The input the draft stands for; an ApiRequestError naming the field when one cannot be read.
- * To save, a webhook that has a secret needs it again: updateRule keeps a secret only when given.
+ * A webhook's secret left blank is not sent: updateRule keeps the one the webhook has.
  */
-export function inputOf(d: Draft, use: 'save' | 'backtest'): RuleInput {
+export function inputOf(d: Draft): RuleInput {
   const condition: RuleInput['condition'] = { op: d.op };
   if (d.op !== 'NO_DATA') {
     const raw = d.value.trim();
@@ -208,9 +208,8 @@ export function inputOf(d: Draft, use: 'save' | 'backtest'): RuleInput {
           },
         };
       if (a.kind === 'webhook') {
-        if (use === 'save' && a.hasSecret && !a.secret)
-          throw invalid(`${field}.webhook.secret`, 'must be entered again, or the webhook is sent unsigned');
-        return { webhook: { url: a.url.trim(), secret: orNull(a.secret) } };
+        const secret = orNull(a.secret);
+        return { webhook: secret ? { url: a.url.trim(), secret } : { url: a.url.trim() } };
       }
       const duration = orNull(a.duration);
       return {

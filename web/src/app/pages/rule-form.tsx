@@ -82,7 +82,7 @@ export function RulePage({ id }: { id: string }) {
   // the complaint shown is that of what ran last: a save or a backtest
   const [last, setLast] = useState<'save' | 'backtest'>('save');
   const save = useAction(async () => {
-    const input = inputOf(draft, 'save');
+    const input = inputOf(draft);
     if (isNew) await gql(SAVE.create, { input });
     else await gql(SAVE.update, { id, input });
     navigate('rules');
@@ -180,7 +180,7 @@ export function RulePage({ id }: { id: string }) {
         things={scopes.things}
         onRun={() => {
           setLast('backtest');
-          void backtest.run.run(() => inputOf(draft, 'backtest'), isNew ? undefined : id);
+          void backtest.run.run(() => inputOf(draft), isNew ? undefined : id);
         }}
       />
       {last === 'backtest' && <ErrorText error={unclaimed(error, fieldsOf(draft))} />}
@@ -420,7 +420,7 @@ function ActionsFields({ draft, set, things, error }: Part & { things: ChannelRe
                   field={`${field}.webhook.url`}
                 />
                 <Field
-                  label={`Webhook ${n} secret (16 to 256 characters; signs each POST${a.hasSecret ? '; it has one: enter it again to save' : ''})`}
+                  label={`Webhook ${n} secret (16 to 256 characters; signs each POST${a.hasSecret ? '; it has one: leave blank to keep it' : ''})`}
                   type="password"
                   autocomplete="new-password"
                   value={a.secret}
