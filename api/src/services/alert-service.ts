@@ -163,7 +163,7 @@ export class AlertService {
             await new Promise((resolve) => setTimeout(resolve, 20));
             row = await this.alert(tenantId, alertId);
           }
-          if (row) await push(row);
+          if (row) await push(Number(row.seq) > m.seq ? asOf(row, event.type) : row);
         }
       } catch (err) {
         this.#logger.error({ err }, 'alert subscription failed');
@@ -173,5 +173,33 @@ export class AlertService {
         this.#active.set(tenantId, (this.#active.get(tenantId) ?? 1) - 1);
       }
     });
+  }
+}
+
+/**
+ * The alert as one change left it. The row may have moved on by the time the change is streamed
+ * (acknowledged right after it was raised, say): what later changes set is taken off again, so
+ * each change reads as itself, once.
+ */
+function asOf(row: AlertRow, type: string): AlertRow {
+  switch (type) {
+    case 'alert.raised':
+      return {
+        ...row,
+        status: 'open',
+        acknowledged_at: null,
+        acknowledged_by: null,
+        note: null,
+        resolved_at: null,
+        cleared_at: null,
+      };
+    case 'alert.acknowledged':
+      return { ...row, status: 'acknowledged', resolved_at: null, cleared_at: null };
+    case 'alert.resolved':
+      return { ...row, status: 'resolved', cleared_at: null };
+    case 'alert.cleared':
+      return { ...row, status: 'cleared' };
+    default:
+      return row;
   }
 }
