@@ -20,8 +20,30 @@ const turbo = spawnSync(
   { stdio: 'inherit' },
 );
 
+/** Each failed test of a TAP report: its name (indented by depth), where it is and its error. */
+function failuresOf(tap: string): string[] {
+  const lines = tap.split('\n');
+  const out: string[] = [];
+  lines.forEach((line, i) => {
+    const failed = line.match(/^( *)not ok \d+ - (.*)$/);
+    if (!failed) return;
+    const depth = failed[1]!.length / 4;
+    const details: string[] = [];
+    for (const next of lines.slice(i + 1)) {
+      if (next.trim() === '...') break;
+      const field = next.match(/^\s*(location|error): (.*)$/);
+      if (field) details.push(`${field[1]}: ${field[2]!.slice(0, 300)}`);
+    }
+    const pad = '  '.repeat(depth);
+    out.push(`${pad}${failed[2]}${details.map((d) => `\n${pad}  ${d}`).join('')}`);
+  });
+  return out;
+}
+
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const failedPackages: string[] = [];
+// the failed tests by name, printed last so that a log's tail says what failed
+const failedTests: string[] = [];
 for await (const file of glob(
   '{schemas,harness,api,web,firmware,deploy,bench,processors/*,bridges/*}/.test-results/summary.tap',
 )) {
@@ -30,8 +52,13 @@ for await (const file of glob(
   totals.passed += count('pass');
   totals.failed += count('fail') + count('cancelled');
   totals.skipped += count('skipped') + count('todo');
-  if (count('fail') + count('cancelled') > 0) failedPackages.push(file.split('/.test-results')[0]!);
+  if (count('fail') + count('cancelled') > 0) {
+    const pkg = file.split('/.test-results')[0]!;
+    failedPackages.push(pkg);
+    failedTests.push(...failuresOf(tap).map((f) => `${pkg}: ${f}`));
+  }
 }
+if (failedTests.length > 0) console.log(`failed tests:\n${failedTests.join('\n')}`);
 if (failedPackages.length > 0) console.log(`failing packages: ${failedPackages.join(', ')}`);
 if (turbo.status !== 0 && totals.failed === 0) {
   // lint or typecheck failed, or a package's runner crashed before reporting
