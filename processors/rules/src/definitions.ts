@@ -69,6 +69,8 @@ export function definitionsProjection(pool: pg.Pool): ProcessorDefinition & { ch
     async handle(messages) {
       await checkpoint.apply(messages, async (client, fresh) => {
         for (const message of fresh) await apply(client, decodeEvent(message.data) as RuleEvent, message.seq);
+        // every commit, in whatever order instances commit: the rule caches read the rules again
+        await client.query('UPDATE rules_version SET version = version + 1');
       });
     },
   });

@@ -8,7 +8,7 @@ import { messageFilters, pointsOf, STREAMS, type TellyEvent } from '@telly/schem
 import type pg from 'pg';
 import { transitionEvent } from './alert-events.ts';
 import { evaluateReading } from './domain/evaluate.ts';
-import { initialSeriesState, type Reading, type Rule } from './domain/types.ts';
+import { initialSeriesState, type Reading, type Rule, type SeriesState } from './domain/types.ts';
 import { enqueueEvents } from './outbox.ts';
 import type { RuleCache } from './rule-cache.ts';
 import {
@@ -28,7 +28,10 @@ export interface Candidate {
   reading: Reading;
 }
 
-/** The readings of a batch that some enabled rule watches, in stream order. */
+/**
+ * The readings of a batch that some enabled rule watches, in stream order; the candidates of
+ * one reading share its object, one after the other.
+ */
 export function candidatesOf(messages: readonly ProcessorMessage[], cache: RuleCache): Candidate[] {
   const out: Candidate[] = [];
   for (const message of messages) {
@@ -41,12 +44,10 @@ export function candidatesOf(messages: readonly ProcessorMessage[], cache: RuleC
     for (const p of points) {
       const value = p.value ?? p.stringValue ?? p.boolValue;
       if (value === undefined) continue;
-      for (const rule of cache.matching(p.tenantId, p.thingId, p.channelId, p.name)) {
-        out.push({
-          rule,
-          reading: { thingId: p.thingId, channelId: p.channelId, name: p.name, value, timeMs: p.timeMs },
-        });
-      }
+      const rules = cache.matching(p.tenantId, p.thingId, p.channelId, p.name);
+      if (rules.length === 0) continue;
+      const reading = { thingId: p.thingId, channelId: p.channelId, name: p.name, value, timeMs: p.timeMs };
+      for (const rule of rules) out.push({ rule, reading });
     }
   }
   return out;
@@ -55,50 +56,57 @@ export function candidatesOf(messages: readonly ProcessorMessage[], cache: RuleC
 /** One evaluator at a time decides, whichever instance holds the consumer during a failover. */
 const EVALUATOR_LOCK = 'telly_rules_evaluator';
 
-/** Where the evaluator keeps what it last committed, and which rules it decided with. */
+/** Where the evaluator keeps what it last committed, and the rules it decides with. */
 export interface EvaluatorMemory {
   series: SeriesCache;
-  rulesVersion: string;
+  /** Brings the rules to `version` (read under the evaluator's lock); answers the version held. */
+  rules: { at(db: pg.PoolClient, version: string): Promise<string> };
 }
 
 /**
- * Evaluates candidates against their series' states inside `db`'s transaction: takes the
- * evaluator's lock, loads the states (locking their timers; from `memory` what it holds),
- * folds the readings in order, writes back what changed and the alert events to the outbox.
- * Returns the events, what was read and written (for `memory`, once committed) and the
- * checkpoint as it was.
+ * Evaluates a batch inside `db`'s transaction: takes the evaluator's lock, brings the rules to
+ * what was committed, finds the candidates (`candidatesOf`), loads their series' states
+ * (locking their timers; from `memory` what it holds), folds the readings in order, writes back
+ * what changed and the alert events to the outbox. Returns the events, what was read and
+ * written (for `memory`, once committed) and the checkpoint as it was.
  */
 export async function evaluateInTransaction(
   db: pg.PoolClient,
-  candidates: Candidate[],
-  memory?: EvaluatorMemory,
-): Promise<{ events: TellyEvent[]; changes?: SeriesChanges; lastSeq?: number }> {
-  if (candidates.length === 0 && !memory?.series.size) return { events: [] };
-  const { rows } = await db.query<{ last_seq: string | null }>({
+  candidatesOf: () => Candidate[],
+  memory: EvaluatorMemory,
+): Promise<{ events: TellyEvent[]; changes?: SeriesChanges; lastSeq: number }> {
+  const { rows } = await db.query<{ last_seq: string | null; rules_version: string | null }>({
     name: 'rules-evaluator-lock',
-    text: `SELECT pg_advisory_xact_lock(hashtextextended($1, 0)),
-             (SELECT last_seq FROM telly_checkpoints WHERE processor = $2) AS last_seq`,
+    text: 'SELECT last_seq, rules_version FROM telly_rules_evaluator_lock($1, $2)',
     values: [EVALUATOR_LOCK, RULES_MESSAGES],
   });
   const lastSeq = Number(rows[0]?.last_seq ?? 0);
-  memory?.series.validate(lastSeq, memory.rulesVersion);
+  const rulesVersion = await memory.rules.at(db, rows[0]?.rules_version ?? '0');
+  memory.series.validate(lastSeq, rulesVersion);
+  const candidates = candidatesOf();
   if (candidates.length === 0) return { events: [], lastSeq };
   const keys = new Map<string, SeriesKey & { rule: Rule }>();
+  const keyOf: string[] = [];
   for (const { rule, reading } of candidates) {
     const k = { ruleId: rule.id, thingId: reading.thingId, name: reading.name, rule };
-    keys.set(seriesKey(k), k);
+    const key = seriesKey(k);
+    keyOf.push(key);
+    keys.set(key, k);
   }
-  const loaded = await loadSeries(db, [...keys.values()], memory?.series);
-  const states = new Map([...loaded].map(([key, s]) => [key, s.state]));
+  const loaded = await loadSeries(db, keys, memory.series);
+  const states = new Map<string, SeriesState>();
   const writes = new Map<string, SeriesWrite>();
   const evaluated: (Reading & { tenantId: string })[] = [];
+  let lastEvaluated: Reading | undefined;
   const events: TellyEvent[] = [];
-  for (const { rule, reading } of candidates) {
-    const key = seriesKey({ ruleId: rule.id, thingId: reading.thingId, name: reading.name });
-    const result = evaluateReading(rule, states.get(key) ?? initialSeriesState(), reading);
-    if (!result) continue; // late: older than what the series has seen
+  candidates.forEach(({ rule, reading }, i) => {
+    const key = keyOf[i]!;
+    const state = states.get(key) ?? loaded.get(key)?.state ?? initialSeriesState();
+    const result = evaluateReading(rule, state, reading);
+    if (!result) return; // late: older than what the series has seen
     states.set(key, result.state);
-    evaluated.push({ ...reading, tenantId: rule.tenantId });
+    if (reading !== lastEvaluated) evaluated.push({ ...reading, tenantId: rule.tenantId });
+    lastEvaluated = reading;
     writes.set(key, {
       ruleId: rule.id,
       thingId: reading.thingId,
@@ -109,7 +117,7 @@ export async function evaluateInTransaction(
       before: loaded.get(key)!,
     });
     for (const t of result.transitions) events.push(transitionEvent(rule, reading, t));
-  }
+  });
   const changes = await saveSeries(db, [...writes.values()], evaluated);
   await enqueueEvents(db, events);
   return { events, changes, lastSeq };
@@ -130,16 +138,13 @@ export async function evaluateBatch(
   let outcome: Awaited<ReturnType<typeof evaluateInTransaction>> | undefined;
   try {
     await checkpoint.apply(messages, async (client, fresh) => {
-      outcome = await evaluateInTransaction(client, candidates(fresh), memory);
+      outcome = await evaluateInTransaction(client, () => candidates(fresh), memory);
     });
   } catch (err) {
     series.clear(); // what the failed transaction read or meant to write is not the truth
     throw err;
   }
-  if (outcome?.lastSeq === undefined) {
-    // applied without the evaluator's lock: what is held can no longer be vouched for
-    if (outcome) series.clear();
-  } else {
+  if (outcome) {
     // the checkpoint the commit left: PgCheckpoint's GREATEST over the whole batch
     const batchLast = Math.max(...messages.map((m) => m.seq));
     series.committed(Math.max(outcome.lastSeq, batchLast), outcome.changes);
@@ -169,12 +174,8 @@ export function evaluatorProcessor(
     batch: { maxMessages: 1_024, lingerMs: 10 },
     onAckFloor: (seq) => checkpoint.prune(seq),
     async handle(messages) {
-      await cache.refresh();
-      const events = await evaluateBatch(
-        checkpoint,
-        { series, rulesVersion: cache.version },
-        messages,
-        (fresh) => candidatesOf(fresh, cache),
+      const events = await evaluateBatch(checkpoint, { series, rules: cache }, messages, (fresh) =>
+        candidatesOf(fresh, cache),
       );
       if (events.length > 0) afterCommit();
     },

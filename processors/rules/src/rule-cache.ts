@@ -14,15 +14,15 @@ interface RuleRow {
 
 /**
  * The enabled rules, by tenant and measurement, read from the `rules` table and read again
- * whenever it changed (its highest `seq` moved), so the evaluator sees a rule from the batch
- * after its `rule.created` was projected. While an enabled rule is scoped by `thingMetadata`,
- * each refresh also follows the things' metadata (`rule_things`), so a thing whose metadata
- * changed is matched by it, or no longer, from the batch after the change was projected.
+ * whenever the rules projection committed since (`rules_version` moved), so the evaluator sees
+ * a rule from the batch after its `rule.created` was projected. While an enabled rule is scoped
+ * by `thingMetadata`, each refresh also follows the things' metadata (`rule_things`), so a
+ * thing whose metadata changed is matched by it, or no longer, from the batch after the change
+ * was projected.
  */
 export class RuleCache {
   readonly #pool: pg.Pool | pg.PoolClient;
-  #seq = -1;
-  #count = -1;
+  #version = '';
   #byKey = new Map<string, Watchers>();
   #byId = new Map<string, Rule>();
   #metadataScoped = false;
@@ -37,17 +37,25 @@ export class RuleCache {
    * things' metadata changed since, while some enabled rule is scoped by it.
    */
   async refresh(db: pg.Pool | pg.PoolClient = this.#pool): Promise<void> {
-    await this.#refreshRules(db);
-    if (this.#metadataScoped) await this.#things.refresh(db);
+    const { rows } = await db.query<{ version: string }>({
+      name: 'rules-version',
+      text: 'SELECT version FROM rules_version',
+    });
+    await this.at(db, rows[0]?.version ?? '0');
   }
 
-  async #refreshRules(db: pg.Pool | pg.PoolClient): Promise<void> {
-    const { rows } = await db.query<{ seq: string | null; n: string }>(
-      'SELECT max(seq) AS seq, count(*) AS n FROM rules',
-    );
-    const seq = Number(rows[0]?.seq ?? 0);
-    const count = Number(rows[0]?.n ?? 0);
-    if (seq === this.#seq && count === this.#count) return;
+  /**
+   * Brings the rules to `version` of `rules_version` (read by the caller: the evaluator reads
+   * it under its lock), and the things' metadata too while some enabled rule is scoped by it.
+   * Answers the version held.
+   */
+  async at(db: pg.Pool | pg.PoolClient, version: string): Promise<string> {
+    if (version !== this.#version) await this.#load(db, version);
+    if (this.#metadataScoped) await this.#things.refresh(db);
+    return this.#version;
+  }
+
+  async #load(db: pg.Pool | pg.PoolClient, version: string): Promise<void> {
     const all = await db.query<RuleRow>('SELECT id, tenant_id, enabled, definition FROM rules');
     const byKey = new Map<string, Watchers>();
     const byId = new Map<string, Rule>();
@@ -68,8 +76,7 @@ export class RuleCache {
     this.#byKey = byKey;
     this.#byId = byId;
     this.#metadataScoped = metadataScoped;
-    this.#seq = seq;
-    this.#count = count;
+    this.#version = version;
   }
 
   /** The enabled rules watching this measurement of this thing. */
@@ -90,7 +97,7 @@ export class RuleCache {
 
   /** Which rules are held: changes whenever one was created, changed or deleted. */
   get version(): string {
-    return `${this.#seq}:${this.#count}`;
+    return this.#version;
   }
 
   rule(id: string): Rule | undefined {

@@ -25,7 +25,9 @@ const readingKey = (thingId: string, name: string) => `${thingId}\u0000${name}`;
 export interface StoredSeries {
   state: SeriesState;
   timer: number | null;
+  /** Its own row's state, as JSON (what is compared and written) and as read. */
   own: string;
+  ownState: OwnState;
   /** The thing's measurement's newest reading, as read. */
   reading: LastReading | undefined;
 }
@@ -37,6 +39,9 @@ function ownKeeps(rule: Rule): { lastTime: boolean; lastValue: boolean } {
   return { lastTime: noData, lastValue: noData || aggregated };
 }
 
+/** The part of a series' state its own row holds. */
+type OwnState = Partial<SeriesState>;
+
 /**
  * What a series keeps in its own `rule_series` row. The rest of its state is its thing's
  * measurement's, kept once in `rule_readings` for every rule over it: the newest reading's time
@@ -45,14 +50,32 @@ function ownKeeps(rule: Rule): { lastTime: boolean; lastValue: boolean } {
  * measurement, not one per rule. A `no_data` rule keeps its own last time (its silence is
  * counted from the readings it saw), and a window rule its own compared value (an aggregate).
  */
-function ownPart(rule: Rule, s: SeriesState): string {
+function ownPart(rule: Rule, s: SeriesState): { own: string; ownState: OwnState } {
   const { lastTime, channelId: _, lastValue, ...own } = s;
   const keeps = ownKeeps(rule);
-  return JSON.stringify({
+  const ownState = {
     ...own,
     ...(keeps.lastTime ? { lastTime } : {}),
     ...(keeps.lastValue ? { lastValue } : {}),
-  });
+  };
+  return { own: JSON.stringify(ownState), ownState };
+}
+
+/**
+ * Whether `after` keeps the same own row as `before` (field by field: a reading that moves
+ * only the shared part, the common case, is not serialised to find that out).
+ */
+function sameOwnPart(rule: Rule, before: SeriesState, after: SeriesState): boolean {
+  const keeps = ownKeeps(rule);
+  for (const field of Object.keys(after) as (keyof SeriesState)[]) {
+    if (field === 'channelId') continue;
+    if ((field === 'lastTime' && !keeps.lastTime) || (field === 'lastValue' && !keeps.lastValue)) continue;
+    const [a, b] = [before[field], after[field]];
+    if (a === b) continue;
+    if (Array.isArray(a) && Array.isArray(b) && a.length === 0 && b.length === 0) continue;
+    return false;
+  }
+  return true;
 }
 
 interface LastReading {
@@ -61,11 +84,7 @@ interface LastReading {
   value: MeasuredValue | null;
 }
 
-function merged(
-  rule: Rule,
-  own: Partial<SeriesState> | undefined,
-  reading: LastReading | undefined,
-): SeriesState {
+function merged(rule: Rule, own: OwnState | undefined, reading: LastReading | undefined): SeriesState {
   const state: SeriesState = { ...initialSeriesState(), ...own };
   if (!reading) return state;
   const keeps = ownKeeps(rule);
@@ -82,6 +101,8 @@ export const SERIES_CACHE_SIZE = 200_000;
 
 interface CachedSeries {
   own: string;
+  /** `own` as an object: shared, never changed (a state is always a new object). */
+  ownState: OwnState;
   timer: number | null;
 }
 
@@ -144,11 +165,15 @@ export class SeriesCache {
   }
 
   /** The series' own row and its reading, when both are held and the series has no timer. */
-  get(key: string, pair: string): { own: string; reading: LastReading | undefined } | undefined {
+  get(
+    key: string,
+    pair: string,
+  ): { own: string; ownState: OwnState; reading: LastReading | undefined } | undefined {
     const series = this.#series.get(key);
     if (!series || series.timer !== null) return undefined;
-    if (!this.#readings.has(pair)) return undefined;
-    return { own: series.own, reading: this.#readings.get(pair) ?? undefined };
+    const reading = this.#readings.get(pair);
+    if (reading === undefined && !this.#readings.has(pair)) return undefined;
+    return { own: series.own, ownState: series.ownState, reading: reading ?? undefined };
   }
 }
 
@@ -159,19 +184,19 @@ export class SeriesCache {
  */
 export async function loadSeries(
   db: pg.PoolClient,
-  wanted: (SeriesKey & { rule: Rule })[],
+  wanted: ReadonlyMap<string, SeriesKey & { rule: Rule }>,
   cache?: SeriesCache,
 ): Promise<Map<string, StoredSeries>> {
   const out = new Map<string, StoredSeries>();
-  const keys: typeof wanted = [];
-  for (const k of wanted) {
-    const hit = cache?.get(seriesKey(k), readingKey(k.thingId, k.name));
+  const keys: (SeriesKey & { rule: Rule })[] = [];
+  for (const [key, k] of wanted) {
+    const hit = cache?.get(key, readingKey(k.thingId, k.name));
     if (!hit) {
       keys.push(k);
       continue;
     }
-    const state = merged(k.rule, JSON.parse(hit.own) as Partial<SeriesState>, hit.reading);
-    out.set(seriesKey(k), { state, timer: null, own: hit.own, reading: hit.reading });
+    const state = merged(k.rule, hit.ownState, hit.reading);
+    out.set(key, { state, timer: null, own: hit.own, ownState: hit.ownState, reading: hit.reading });
   }
   if (keys.length === 0) return out;
   const recordset = JSON.stringify(keys.map(({ ruleId, thingId, name }) => ({ ruleId, thingId, name })));
@@ -225,7 +250,7 @@ export async function loadSeries(
     const key = seriesKey(k);
     const reading = readingOf.get(readingKey(k.thingId, k.name));
     const state = merged(k.rule, ownOf.get(key), reading);
-    out.set(key, { state, timer: timerOf.get(key) ?? null, own: ownPart(k.rule, state), reading });
+    out.set(key, { state, timer: timerOf.get(key) ?? null, ...ownPart(k.rule, state), reading });
   }
   return out;
 }
@@ -252,8 +277,9 @@ export async function saveSeries(
   const rows: { ruleId: string; thingId: string; name: string; tenantId: string; state: unknown }[] = [];
   const timers: { ruleId: string; thingId: string; name: string; due: string | null }[] = [];
   for (const w of writes) {
-    const own = ownPart(w.rule, w.state);
-    changes.series.set(seriesKey(w), { own, timer: w.timer });
+    const unchanged = sameOwnPart(w.rule, w.before.state, w.state);
+    const { own, ownState } = unchanged ? w.before : ownPart(w.rule, w.state);
+    changes.series.set(seriesKey(w), { own, ownState, timer: w.timer });
     changes.readings.set(readingKey(w.thingId, w.name), w.before.reading ?? null);
     if (own !== w.before.own) {
       rows.push({
@@ -261,7 +287,7 @@ export async function saveSeries(
         thingId: w.thingId,
         name: w.name,
         tenantId: w.rule.tenantId,
-        state: JSON.parse(own),
+        state: ownState,
       });
     }
     if (w.timer !== w.before.timer) {
