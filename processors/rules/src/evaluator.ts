@@ -171,7 +171,7 @@ export function evaluatorProcessor(
     ordered: true,
     // one transaction per batch whatever its size: bigger batches keep up with a fleet's rate,
     // and a batch waits 10 ms for more, so a steady trickle is not a transaction per reading
-    batch: { maxMessages: 1_024, lingerMs: 10 },
+    batch: { maxMessages: 1_024, lingerMs: 5 },
     onAckFloor: (seq) => checkpoint.prune(seq),
     async handle(messages) {
       const events = await evaluateBatch(checkpoint, { series, rules: cache }, messages, (fresh) =>
