@@ -170,7 +170,7 @@ export function evaluatorProcessor(
     filter: [...messageFilters()],
     ordered: true,
     // one transaction per batch whatever its size: bigger batches keep up with a fleet's rate,
-    // and a batch waits 10 ms for more, so a steady trickle is not a transaction per reading
+    // and a batch waits 5 ms for more, so a steady trickle is not a transaction per reading
     batch: { maxMessages: 1_024, lingerMs: 5 },
     onAckFloor: (seq) => checkpoint.prune(seq),
     async handle(messages) {
