@@ -114,5 +114,5 @@ export { parseSubject } from './subjects/parse.ts';
 export type { StreamName, StreamSpec } from './subjects/streams.ts';
 export { KV_BUCKETS, OBJECT_STORES, STREAMS, SUBJECT_PREFIXES } from './subjects/streams.ts';
 export { parseMessageTopic } from './subjects/subtopic.ts';
-export type { RegistryKind, TellySubject } from './subjects/types.ts';
+export type { MessageSubject, RegistryKind, TellySubject } from './subjects/types.ts';
 export { REGISTRY_KINDS } from './subjects/types.ts';

@@ -1,4 +1,10 @@
-import { type LogEntry, parseSubject, pointsOf, type TelemetryPoint } from '@telly/schemas';
+import {
+  type LogEntry,
+  type MessageSubject,
+  parseSubject,
+  pointsOf,
+  type TelemetryPoint,
+} from '@telly/schemas';
 import type { PredictInput } from '../input/predict-input.ts';
 import { HOUR_OF_DAY } from '../training/baseline.ts';
 import type { Serving } from './serving.ts';
@@ -14,14 +20,19 @@ export interface BoundItem {
   input: PredictInput;
 }
 
-/** A device message's subject and points, or undefined when it is not telemetry a model may run on. */
+/**
+ * A device message's subject and points, or undefined when it is not telemetry a model may run
+ * on, or not from a source `watched` (asked before anything but the subject is read: most
+ * messages go to no binding, and decoding them is most of what a binding costs).
+ */
 export function deviceReading(
   entry: LogEntry,
   protocol: string,
+  watched: (subject: MessageSubject) => boolean = () => true,
 ): { tenant: string; channel: string; thing: string; points: TelemetryPoint[] } | undefined {
-  if (entry.headers?.get('Telly-Protocol') === protocol) return undefined; // a result: never an input
   const subject = parseSubject(entry.subject);
-  if (subject.kind !== 'msg') return undefined;
+  if (subject.kind !== 'msg' || !watched(subject)) return undefined;
+  if (entry.headers?.get('Telly-Protocol') === protocol) return undefined; // a result: never an input
   try {
     return {
       tenant: subject.tenant,

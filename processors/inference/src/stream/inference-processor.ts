@@ -30,9 +30,13 @@ export function inferenceProcessor(options: { serving: ServingModels; publisher:
     async handle(messages) {
       const groups = new Map<string, { serving: Serving; items: BoundItem[] }>();
       for (const m of messages) {
-        const reading = deviceReading(m, INFERENCE_PROTOCOL);
+        let bindings: ReturnType<ServingModels['boundTo']> = [];
+        const reading = deviceReading(m, INFERENCE_PROTOCOL, (subject) => {
+          bindings = serving.boundTo(subject.tenant, subject.channel, subject.thing);
+          return bindings.length > 0;
+        });
         if (!reading) continue;
-        for (const b of serving.boundTo(reading.tenant, reading.channel, reading.thing)) {
+        for (const b of bindings) {
           const item = boundItem(b.serving, b.measurements, m, reading);
           if (!item) continue;
           const group = groups.get(b.serving.model.id) ?? { serving: b.serving, items: [] };

@@ -71,8 +71,12 @@ export async function replayBinding(
       const items: BoundItem[] = [];
       for (const entry of entries) {
         out.messages++;
-        const reading = deviceReading(entry, INFERENCE_RESULT_PROTOCOL);
-        if (!reading || (things.size > 0 && !things.has(reading.thing))) continue;
+        const reading = deviceReading(
+          entry,
+          INFERENCE_RESULT_PROTOCOL,
+          (subject) => things.size === 0 || things.has(subject.thing),
+        );
+        if (!reading) continue;
         const item = boundItem(s, binding.measurements, entry, reading);
         if (!item) continue;
         if (done.has(entry.seq)) out.skipped++;
