@@ -143,3 +143,18 @@ test('predict: both models answered through :predict what session.run answers, b
   assert.equal(result.telly.value, d.cases.deep?.tellyPerSecond); // the headline is the compute-bound model
   assert.match(result.verdict, /digits/);
 });
+
+test('rules: the three phases offered the load, the rules were created and deleted, alerts were timed', async () => {
+  const { details } = await smoke('rules');
+  const d = details as {
+    settings: { devices: number; rulesPerDevice: number; rules: number };
+    offeredPerSecond: { before: number; with: number; after: number };
+    alertLatencyMs: { count: number; p50: number };
+  };
+  assert.equal(d.settings.rules, d.settings.devices * d.settings.rulesPerDevice + 1, 'and the probe rule');
+  for (const phase of ['before', 'with', 'after'] as const) {
+    assert.ok(d.offeredPerSecond[phase] > 0, `${phase}: ${JSON.stringify(d.offeredPerSecond)}`);
+  }
+  assert.ok(d.alertLatencyMs.count > 0, 'the probe rule raised in the measured window');
+  assert.ok(d.alertLatencyMs.p50 > 0);
+});
