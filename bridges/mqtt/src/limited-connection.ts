@@ -59,6 +59,20 @@ export class LimitedConnection extends Duplex {
     else this.#inner.once('drain', () => callback());
   }
 
+  /**
+   * What was written while corked, as one write: the MQTT encoder writes a packet in pieces
+   * (a PUBACK is three) inside a cork, and each piece would otherwise be a write of its own on
+   * the socket — a system call each.
+   */
+  override _writev(
+    chunks: { chunk: Buffer; encoding: BufferEncoding }[],
+    callback: (error?: Error | null) => void,
+  ): void {
+    const data = chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk));
+    if (this.#inner.write(data)) callback();
+    else this.#inner.once('drain', () => callback());
+  }
+
   override _final(callback: (error?: Error | null) => void): void {
     this.#inner.end(() => callback());
   }
