@@ -5,6 +5,7 @@ import { createEvent, type EventOf, parseDuration, type RuleDefinition } from '@
 import nodemailer from 'nodemailer';
 import type pg from 'pg';
 import { alertEventId, deterministicId } from './domain/ids.ts';
+import { RuleQueries } from './queries.ts';
 
 type Action = RuleDefinition['actions'][number];
 
@@ -66,6 +67,7 @@ export function startNotifier(
   intervalMs = DEFAULT_NOTIFY_INTERVAL_MS,
 ): { kick(): void; stop(): Promise<void> } {
   const mailer = config.smtpUrl ? nodemailer.createTransport(config.smtpUrl) : undefined;
+  const queries = new RuleQueries(pool);
   let running: Promise<void> | undefined;
   let again = false;
 
@@ -189,13 +191,9 @@ export function startNotifier(
           'x-telly-delivery': identity,
         };
         if (spec.secret) {
-          const { rows } = await pool.query<{ secret: string }>(
-            'SELECT secret FROM rule_webhook_secrets WHERE rule_id = $1 AND action = $2',
-            [job.rule_id, job.action],
-          );
-          if (!rows[0]) throw new PermanentActionError('the webhook secret is missing');
-          headers['x-telly-signature'] =
-            `sha256=${createHmac('sha256', rows[0].secret).update(body).digest('hex')}`;
+          const secret = await queries.webhookSecret(job.rule_id, job.action);
+          if (secret === undefined) throw new PermanentActionError('the webhook secret is missing');
+          headers['x-telly-signature'] = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
         }
         const res = await fetch(spec.url, {
           method: 'POST',

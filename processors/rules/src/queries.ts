@@ -177,7 +177,6 @@ export class RuleQueries {
     return rows;
   }
 
-  /** Stores a webhook action's signing secret (outside the log). */
   /** The secret of a rule's webhook action (by its index), if it has one. */
   async webhookSecret(ruleId: string, action: number): Promise<string | undefined> {
     const { rows } = await this.#pool.query<{ secret: string }>(
@@ -187,6 +186,7 @@ export class RuleQueries {
     return rows[0]?.secret;
   }
 
+  /** Stores a webhook action's signing secret (outside the log). */
   async setWebhookSecret(ruleId: string, action: number, secret: string): Promise<void> {
     await this.#pool.query(
       `INSERT INTO rule_webhook_secrets (rule_id, action, secret) VALUES ($1, $2, $3)

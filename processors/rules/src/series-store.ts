@@ -39,6 +39,14 @@ function ownKeeps(rule: Rule): { lastTime: boolean; lastValue: boolean } {
   return { lastTime: noData, lastValue: noData || aggregated };
 }
 
+/** Whether a field of the state is in the series' own row: the channel never is. */
+function isOwn(keeps: ReturnType<typeof ownKeeps>, field: keyof SeriesState): boolean {
+  if (field === 'channelId') return false;
+  if (field === 'lastTime') return keeps.lastTime;
+  if (field === 'lastValue') return keeps.lastValue;
+  return true;
+}
+
 /** The part of a series' state its own row holds. */
 type OwnState = Partial<SeriesState>;
 
@@ -51,13 +59,10 @@ type OwnState = Partial<SeriesState>;
  * counted from the readings it saw), and a window rule its own compared value (an aggregate).
  */
 function ownPart(rule: Rule, s: SeriesState): { own: string; ownState: OwnState } {
-  const { lastTime, channelId: _, lastValue, ...own } = s;
   const keeps = ownKeeps(rule);
-  const ownState = {
-    ...own,
-    ...(keeps.lastTime ? { lastTime } : {}),
-    ...(keeps.lastValue ? { lastValue } : {}),
-  };
+  const ownState = Object.fromEntries(
+    Object.entries(s).filter(([field]) => isOwn(keeps, field as keyof SeriesState)),
+  ) as OwnState;
   return { own: JSON.stringify(ownState), ownState };
 }
 
@@ -68,8 +73,7 @@ function ownPart(rule: Rule, s: SeriesState): { own: string; ownState: OwnState 
 function sameOwnPart(rule: Rule, before: SeriesState, after: SeriesState): boolean {
   const keeps = ownKeeps(rule);
   for (const field of Object.keys(after) as (keyof SeriesState)[]) {
-    if (field === 'channelId') continue;
-    if ((field === 'lastTime' && !keeps.lastTime) || (field === 'lastValue' && !keeps.lastValue)) continue;
+    if (!isOwn(keeps, field)) continue;
     const [a, b] = [before[field], after[field]];
     if (a === b) continue;
     if (Array.isArray(a) && Array.isArray(b) && a.length === 0 && b.length === 0) continue;

@@ -49,8 +49,8 @@ export function startTimers(
         );
         if (still.rowCount === 0) return 0; // moved or fired meanwhile
         const rule = cache.rule(timer.rule_id);
-        const stored =
-          rule && (await loadSeries(db, new Map([[seriesKey(key), { ...key, rule }]]))).get(seriesKey(key));
+        const k = seriesKey(key);
+        const stored = rule && (await loadSeries(db, new Map([[k, { ...key, rule }]]))).get(k);
         const state = stored?.state;
         const channelId = (state ?? initialSeriesState()).channelId ?? key.thingId;
         // a thing that no longer matches the rule's scope (its metadata changed) is not watched
