@@ -15,4 +15,4 @@ export type { UnstorableEntry } from './unstorable.ts';
 export { MAX_LISTED_UNSTORABLE } from './unstorable.ts';
 export type { DayTally, Difference, VerifyOptions, VerifyReport } from './verify.ts';
 export { verifyTelemetry } from './verify.ts';
-export { isUnstorableRowError, writePoints } from './write.ts';
+export { deriveFromRaw, isUnstorableRowError, writePoints } from './write.ts';

@@ -97,26 +97,36 @@ async function copyInto(db: pg.PoolClient, table: string, points: readonly Telem
 }
 
 /**
- * Latest values and rollups computed from a whole raw table, as a bulk replay's last step: one
- * statement per table, run side by side on their own connections (the tables are not live yet).
+ * Latest values and rollups computed from a whole raw table (or from one thing's rows in it), as
+ * a bulk replay's last step: one statement per table, run side by side on their own connections
+ * (the tables are not live yet).
  */
-export async function deriveFromRaw(pool: pg.Pool, tables: TelemetryTables): Promise<void> {
-  await Promise.all(
-    derivedStatements(tables, `${tables.raw} AS p`).map((statement) => pool.query(statement)),
-  );
+export async function deriveFromRaw(
+  pool: pg.Pool,
+  tables: TelemetryTables,
+  only?: { thingId: string },
+): Promise<void> {
+  const params = only === undefined ? [] : [only.thingId];
+  const source =
+    only === undefined ? `${tables.raw} AS p` : `(SELECT * FROM ${tables.raw} WHERE thing_id = $1) AS p`;
+  await Promise.all([
+    pool.query(latestStatement(tables, source), params),
+    ...tables.rollups.map(({ table, unit }) =>
+      pool.query(mergeRollup(table, rollupOfPoints(unit, source)), params),
+    ),
+  ]);
 }
 
 /** Merges the points of `source` (a FROM item aliased p) into the latest values and the rollups. */
 async function mergeDerived(db: pg.PoolClient, tables: TelemetryTables, source: string): Promise<void> {
-  for (const statement of derivedStatements(tables, source)) await db.query(statement);
+  await db.query(latestStatement(tables, source));
+  for (const { table, unit } of tables.rollups)
+    await db.query(mergeRollup(table, rollupOfPoints(unit, source)));
 }
 
-/**
- * The statements that merge `source` into the latest values and each rollup. FIRST and LAST
- * come from one ordering (time, seq, idx), first and last element, so a group is sorted once.
- */
-function derivedStatements(tables: TelemetryTables, source: string): string[] {
-  const latest = `INSERT INTO ${tables.latest} AS l
+/** Merges the newest point per thing and name of `source` into the latest values. */
+function latestStatement(tables: TelemetryTables, source: string): string {
+  return `INSERT INTO ${tables.latest} AS l
      SELECT DISTINCT ON (thing_id, name) tenant_id, thing_id, name, channel_id, subtopic, unit, time, value,
        string_value, bool_value, data_value, sum, seq, idx
      FROM ${source} ORDER BY thing_id, name, time DESC, seq DESC, idx DESC
@@ -125,18 +135,28 @@ function derivedStatements(tables: TelemetryTables, source: string): string[] {
        bool_value = EXCLUDED.bool_value, data_value = EXCLUDED.data_value, sum = EXCLUDED.sum,
        seq = EXCLUDED.seq, idx = EXCLUDED.idx
      WHERE (EXCLUDED.time, EXCLUDED.seq, EXCLUDED.idx) > (l.time, l.seq, l.idx)`;
-  const rollups = tables.rollups.map(
-    ({ table, unit }) =>
-      `INSERT INTO ${table} AS r
-       SELECT tenant_id, thing_id, channel_id, name, date_trunc('${unit}', time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket,
-         count(*), sum(value), min(value), max(value),
-         (array_agg(time ORDER BY time, seq, idx))[1], (array_agg(seq * 100000 + idx ORDER BY time, seq, idx))[1],
-         (array_agg(value ORDER BY time, seq, idx))[1],
-         (array_agg(time ORDER BY time, seq, idx))[count(*)],
-         (array_agg(seq * 100000 + idx ORDER BY time, seq, idx))[count(*)],
-         (array_agg(value ORDER BY time, seq, idx))[count(*)]
-       FROM ${source} WHERE value IS NOT NULL
-       GROUP BY tenant_id, thing_id, channel_id, name, bucket
+}
+
+/**
+ * One rollup row per series and `unit` bucket of the numeric points of `source`. FIRST and LAST
+ * come from one ordering (time, seq, idx), first and last element, so a group is sorted once.
+ */
+function rollupOfPoints(unit: 'minute' | 'hour', source: string): string {
+  return `SELECT tenant_id, thing_id, channel_id, name, date_trunc('${unit}', time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
+       count(*), sum(value), min(value), max(value),
+       (array_agg(time ORDER BY time, seq, idx))[1], (array_agg(seq * 100000 + idx ORDER BY time, seq, idx))[1],
+       (array_agg(value ORDER BY time, seq, idx))[1],
+       (array_agg(time ORDER BY time, seq, idx))[count(*)],
+       (array_agg(seq * 100000 + idx ORDER BY time, seq, idx))[count(*)],
+       (array_agg(value ORDER BY time, seq, idx))[count(*)]
+     FROM ${source} WHERE value IS NOT NULL
+     GROUP BY 1, 2, 3, 4, 5`;
+}
+
+/** Merges the rows `select` gives into rollup `table`: counts and sums add, FIRST/LAST by order. */
+function mergeRollup(table: string, select: string): string {
+  return `INSERT INTO ${table} AS r
+       ${select}
        ON CONFLICT (thing_id, name, channel_id, bucket) DO UPDATE SET
          count = r.count + EXCLUDED.count,
          sum = r.sum + EXCLUDED.sum,
@@ -147,7 +167,5 @@ function derivedStatements(tables: TelemetryTables, source: string): string[] {
          first_value = CASE WHEN (EXCLUDED.first_time, EXCLUDED.first_order) < (r.first_time, r.first_order) THEN EXCLUDED.first_value ELSE r.first_value END,
          last_time = CASE WHEN (EXCLUDED.last_time, EXCLUDED.last_order) > (r.last_time, r.last_order) THEN EXCLUDED.last_time ELSE r.last_time END,
          last_order = CASE WHEN (EXCLUDED.last_time, EXCLUDED.last_order) > (r.last_time, r.last_order) THEN EXCLUDED.last_order ELSE r.last_order END,
-         last_value = CASE WHEN (EXCLUDED.last_time, EXCLUDED.last_order) > (r.last_time, r.last_order) THEN EXCLUDED.last_value ELSE r.last_value END`,
-  );
-  return [latest, ...rollups];
+         last_value = CASE WHEN (EXCLUDED.last_time, EXCLUDED.last_order) > (r.last_time, r.last_order) THEN EXCLUDED.last_value ELSE r.last_value END`;
 }
