@@ -55,7 +55,7 @@ async function runScenario(ctx: ScenarioContext) {
       pool,
       { tenantId: account.tenantId, channelId: account.channelId, thingId: thing.thingId, seqBase: 0 },
       to,
-      { days: 366, stepMinutes: 10 },
+      { days: 366, stepSeconds: 600 },
     );
     await pool.query('VACUUM (ANALYZE) telemetry, telemetry_rollup_1h, telemetry_rollup_1m');
 
