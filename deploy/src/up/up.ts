@@ -94,6 +94,8 @@ export async function up(config: UpConfig, options: UpOptions = {}): Promise<Run
     DATABASE_URL: deps.databaseUrl,
     TELLY_DATA_DIR: config.dataDir,
     TELLY_API_INTERNAL_PORT: String(apiInternalPort),
+    // graphql-js checks every type test against copies of itself unless told it runs in production
+    NODE_ENV: process.env.NODE_ENV ?? 'production',
   };
   // no component sees another's password
   for (const user of NATS_USERS) delete env[passwordVariable(user)];
