@@ -2,14 +2,19 @@ import pg from 'pg';
 import type { Logger } from './logger.ts';
 
 /**
- * A Postgres pool that survives its server going away: pg emits `error` on the pool for an idle
- * client whose connection dies (a Postgres restart, a failover), and an unhandled `error` would
- * crash the process. The dead client is discarded; the next query opens a fresh connection.
+ * A Postgres pool that survives its server going away (a Postgres restart, a failover). pg emits
+ * `error` on the pool for an idle client whose connection dies, and on the client itself for a
+ * checked-out one between two queries (a transaction awaiting something else); either unhandled
+ * would crash the process. An idle dead client is discarded by the pool; a checked-out one fails
+ * its holder's next query, which says why, and is discarded when released.
  */
 export function createPgPool(config: pg.PoolConfig, logger: Logger): pg.Pool {
   const pool = new pg.Pool(config);
   pool.on('error', (err) =>
     logger.warn({ err: err.message }, 'idle Postgres connection lost; it will be replaced'),
+  );
+  pool.on('connect', (client) =>
+    client.on('error', (err) => logger.debug({ err: err.message }, 'Postgres connection lost')),
   );
   return pool;
 }
