@@ -35,7 +35,8 @@ export function telemetryProjection(
     name,
     stream: STREAMS.MESSAGES.name,
     filter: [...messageFilters()],
-    batch: { maxMessages: 1000 },
+    // continuous: the next messages arrive while a batch is written; a batch is what came meanwhile
+    batch: { maxMessages: 2000, continuous: true },
     onAckFloor: (seq) => checkpoint.prune(seq),
     async handle(messages) {
       const { points, deadLetters } = telemetryBatch(messages);
