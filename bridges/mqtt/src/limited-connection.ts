@@ -54,9 +54,8 @@ export class LimitedConnection extends Duplex {
     this.#inner.resume();
   }
 
-  override _write(chunk: Buffer, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    if (this.#inner.write(chunk, encoding)) callback();
-    else this.#inner.once('drain', () => callback());
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.#forward(chunk, callback);
   }
 
   /**
@@ -69,6 +68,11 @@ export class LimitedConnection extends Duplex {
     callback: (error?: Error | null) => void,
   ): void {
     const data = chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk));
+    this.#forward(data, callback);
+  }
+
+  /** Writes to the socket; done once it took the bytes, or once it drained if it is full. */
+  #forward(data: Buffer, callback: (error?: Error | null) => void): void {
     if (this.#inner.write(data)) callback();
     else this.#inner.once('drain', () => callback());
   }

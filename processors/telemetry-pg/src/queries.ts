@@ -218,7 +218,7 @@ export class TelemetryQueries {
       params.push(timeZone);
       zone = `$${params.length}::text`;
     }
-    // the bucket size is a parameter only when the statement uses it (one it does not names no type)
+    // the bucket size is a parameter only if the statement uses it: Postgres refuses an unused one (no type)
     let stride: string | undefined;
     const bucketOf = (column: string) => {
       if (stride === undefined) {
