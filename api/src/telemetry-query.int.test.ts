@@ -1,7 +1,7 @@
 // The `telemetry` query's arguments against a real NATS and Postgres, with points stored by the
 // telemetry-pg projection: buckets need both `every` and `aggregate`, `last` bounds buckets too,
 // weeks are ISO weeks, day buckets follow a time zone, and bad input is refused with the argument
-// to fix and an example.
+// to fix and an example; `telemetrySeries` answers the same numbers as columns.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { waitFor } from '@telly/harness';
@@ -150,6 +150,84 @@ describe('buckets', () => {
     }
     assert.match((await refusal({ every: '1h', agg: 'AVG', tz: 'Europe/Berlin' })).message, /whole days/);
     assert.equal((await refusal({ tz: 'Europe/Berlin' })).field, 'timeZone');
+  });
+});
+
+const SERIES = `query($t: ID, $last: Int, $limit: Int, $every: String, $agg: Aggregate, $tz: String) {
+  telemetrySeries(thingId: $t, last: $last, limit: $limit, every: $every, aggregate: $agg, timeZone: $tz) {
+    name times values
+  }
+}`;
+
+type SeriesAnswer = { name: string; times: number[]; values: number[] }[];
+
+async function series(args: Args): Promise<SeriesAnswer> {
+  const data = await ok<{ telemetrySeries: SeriesAnswer }>(
+    app,
+    SERIES,
+    { t: at.thingId, ...args },
+    owner.accessToken,
+  );
+  return data.telemetrySeries;
+}
+
+describe('series', () => {
+  test('telemetrySeries answers the points of telemetry as a column of epoch ms and one of values', async () => {
+    for (const args of [
+      {},
+      { last: 5 },
+      { limit: 3 },
+      { every: '1h', agg: 'AVG', last: 24 },
+      { every: '1d', agg: 'COUNT', tz: 'Europe/Berlin' },
+    ]) {
+      const expected = await points(args);
+      assert.ok(expected.length > 0);
+      assert.deepEqual(
+        await series(args),
+        [
+          {
+            name: 'temp',
+            times: expected.map((p) => Date.parse(p.time)),
+            values: expected.map((p) => p.value),
+          },
+        ],
+        JSON.stringify(args),
+      );
+    }
+  });
+
+  test('raw series hold numeric points only, one series per name by name; last counts numbers', async () => {
+    const thing = { ...at, thingId: v7() };
+    const t = START_S + 0.25; // milliseconds come back exact
+    await publishReading(stack.nc, thing, [
+      { n: 'temp', v: 21.5, t },
+      { n: 'door', vs: 'open', t: t + 1 },
+      { n: 'hum', v: 40, t: t + 2 },
+      { n: 'temp', v: 22, t: t + 3 },
+    ]);
+    const answer = await waitFor(async () => {
+      const s = await series({ t: thing.thingId });
+      return s.length === 2 ? s : undefined;
+    });
+    assert.deepEqual(answer, [
+      { name: 'hum', times: [(t + 2) * 1000], values: [40] },
+      { name: 'temp', times: [t * 1000, (t + 3) * 1000], values: [21.5, 22] },
+    ]);
+    // the newest two numbers, not the text of door between them
+    assert.deepEqual(
+      (await series({ t: thing.thingId, last: 2 })).map((s) => [s.name, s.values]),
+      [
+        ['hum', [40]],
+        ['temp', [22]],
+      ],
+    );
+  });
+
+  test('refuses what telemetry refuses, and a malformed id answers no series', async () => {
+    const res = await gql(app, SERIES, { t: at.thingId, every: '1h' }, owner.accessToken);
+    assert.equal(res.errors?.[0]?.extensions?.field, 'aggregate');
+    assert.deepEqual(await series({ t: 'not-an-id' }), []);
+    assert.deepEqual(await series({ t: v7(), every: '1d', agg: 'AVG' }), []);
   });
 });
 

@@ -1,4 +1,4 @@
-import { AGGREGATES, MAX_POINTS, type PointRow } from '@telly/telemetry-pg';
+import { AGGREGATES, MAX_POINTS, type PointRow, type Series } from '@telly/telemetry-pg';
 import { builder, principalOf } from '../builder.ts';
 import { FeedEnd } from '../services/telemetry-feed.ts';
 
@@ -19,10 +19,46 @@ export const TelemetryPoint = builder.objectRef<PointRow>('TelemetryPoint').impl
   }),
 });
 
+export const TelemetrySeries = builder.objectRef<Series>('TelemetrySeries').implement({
+  description: 'The numeric values of one name in time order, as two columns of the same length.',
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    times: t.exposeFloatList('times', {
+      description:
+        'bucket starts (or point times) in milliseconds since the Unix epoch, ascending: `new Date(ms)` in JavaScript',
+    }),
+    values: t.exposeFloatList('values', { description: 'the value at each time' }),
+  }),
+});
+
 /** What one `telemetry` query costs beside its selection (see `complexity` in builder.ts). */
 const TELEMETRY_QUERY_COST = 100;
 
 export const AggregateEnum = builder.enumType('Aggregate', { values: AGGREGATES });
+
+/** The arguments of a telemetry read: `telemetry` and `telemetrySeries` take the same. */
+const readArgs = builder.args((t) => ({
+  thingId: t.id(),
+  channelId: t.id(),
+  name: t.string(),
+  from: t.field({ type: 'DateTime', description: 'inclusive, e.g. "2026-01-01T00:00:00Z"' }),
+  to: t.field({ type: 'DateTime', description: 'exclusive, e.g. "2026-01-02T00:00:00Z"' }),
+  last: t.int({
+    description: `the newest \`last\` points (at most ${MAX_POINTS}), still in time order; with \`every\`, the newest \`last\` buckets (each with all its names)`,
+  }),
+  limit: t.int({
+    description: `the first \`limit\` points (default and maximum ${MAX_POINTS}): page by moving \`from\`; with \`every\`, the first \`limit\` buckets. Not with \`last\`.`,
+  }),
+  every: t.string({
+    description:
+      'bucket size: "30s", "1m", "1h", "1d", "1w", …; needs `aggregate`. Buckets start on the Unix epoch, buckets of whole weeks on a Monday (ISO weeks), in UTC or in `timeZone`.',
+  }),
+  aggregate: t.field({ type: AggregateEnum, description: 'the value of each bucket; needs `every`' }),
+  timeZone: t.string({
+    description:
+      'an IANA time zone ("Europe/Berlin") whose local midnight starts day and week buckets (`every` of whole days). Default UTC.',
+  }),
+}));
 
 builder.queryFields((t) => ({
   telemetry: t.field({
@@ -32,29 +68,17 @@ builder.queryFields((t) => ({
     complexity: { field: TELEMETRY_QUERY_COST, multiplier: 10 },
     description:
       'Points of a thing or a channel (optionally one name) in [from, to): raw in time order (the first `limit`, or the newest `last`), or with `every` and `aggregate` one value per bucket and name (answered from the 1m/1h rollups where they can). A malformed or unknown id answers an empty list.',
-    args: {
-      thingId: t.arg.id(),
-      channelId: t.arg.id(),
-      name: t.arg.string(),
-      from: t.arg({ type: 'DateTime', description: 'inclusive, e.g. "2026-01-01T00:00:00Z"' }),
-      to: t.arg({ type: 'DateTime', description: 'exclusive, e.g. "2026-01-02T00:00:00Z"' }),
-      last: t.arg.int({
-        description: `the newest \`last\` points (at most ${MAX_POINTS}), still in time order; with \`every\`, the newest \`last\` buckets (each with all its names)`,
-      }),
-      limit: t.arg.int({
-        description: `the first \`limit\` points (default and maximum ${MAX_POINTS}): page by moving \`from\`; with \`every\`, the first \`limit\` buckets. Not with \`last\`.`,
-      }),
-      every: t.arg.string({
-        description:
-          'bucket size: "30s", "1m", "1h", "1d", "1w", …; needs `aggregate`. Buckets start on the Unix epoch, buckets of whole weeks on a Monday (ISO weeks), in UTC or in `timeZone`.',
-      }),
-      aggregate: t.arg({ type: AggregateEnum, description: 'the value of each bucket; needs `every`' }),
-      timeZone: t.arg.string({
-        description:
-          'an IANA time zone ("Europe/Berlin") whose local midnight starts day and week buckets (`every` of whole days). Default UTC.',
-      }),
-    },
+    args: readArgs,
     resolve: (_root, args, ctx) => ctx.services.telemetry.query(principalOf(ctx), args),
+  }),
+  telemetrySeries: t.field({
+    type: [TelemetrySeries],
+    authScopes: { viewer: true },
+    complexity: { field: TELEMETRY_QUERY_COST, multiplier: 10 },
+    description:
+      'The numeric values of `telemetry` (same arguments, same bounds) as one series per name, by name: a column of times and one of values, the compact shape for charts. Raw, `last` and `limit` count numeric points only.',
+    args: readArgs,
+    resolve: (_root, args, ctx) => ctx.services.telemetry.series(principalOf(ctx), args),
   }),
   latest: t.field({
     type: [TelemetryPoint],

@@ -5,6 +5,7 @@ import {
   DAY_SECONDS,
   type PointRow,
   parseEvery,
+  type Series,
   type TelemetryFilter,
   TelemetryQueries,
 } from '@telly/telemetry-pg';
@@ -69,6 +70,16 @@ export class TelemetryService {
       return (await this.queries.aggregate(read.filter, aggregate, everySeconds, options)).rows;
     }
     return this.queries.points(read.filter, read.points);
+  }
+
+  /** The numeric values of a request, one series per name. @throws ApiError VALIDATION_FAILED naming the argument to fix */
+  async series(p: Principal, args: TelemetryArgs): Promise<Series[]> {
+    const read = this.read(p, args);
+    if ('buckets' in read) {
+      const { aggregate, everySeconds, options } = read.buckets;
+      return (await this.queries.aggregateSeries(read.filter, aggregate, everySeconds, options)).series;
+    }
+    return this.queries.pointSeries(read.filter, read.points);
   }
 
   /** The points of a read, raw ones fetched in pages so that any number streams in bounded memory. */

@@ -4,7 +4,14 @@ export { telemetryMigrations } from './migrations.ts';
 export { Partitions, partitionOf } from './partitions.ts';
 export { pointRow } from './point-row.ts';
 export { TELEMETRY_PG, telemetryProjection } from './projection.ts';
-export type { Aggregate, AggregateOptions, PointRow, TelemetryFilter } from './queries.ts';
+export type {
+  Aggregate,
+  AggregateOptions,
+  PointOptions,
+  PointRow,
+  Series,
+  TelemetryFilter,
+} from './queries.ts';
 export { AGGREGATES, MAX_BUCKETS, MAX_POINTS, TelemetryQueries } from './queries.ts';
 export { createTelemetryTables } from './replay/shadow.ts';
 export type { ReplayOptions, ReplayProgress, ReplayReport, ReplayTimings } from './replay.ts';

@@ -157,6 +157,17 @@ async function buckets(
   const rows = (r: typeof auto) =>
     r.rows.map((p): [string, string, number | null] => [p.time.toISOString(), p.name, p.value]);
   assert.deepEqual(rows(auto), rows(raw), `from ${auto.source}: the same as from raw points`);
+  // the same buckets as series: a column of epoch milliseconds and one of values per name
+  const series = await queries.aggregateSeries(filter, aggregate, every, options);
+  assert.equal(series.source, auto.source);
+  const names = [...new Set(auto.rows.map((p) => p.name))].sort();
+  assert.deepEqual(
+    series.series,
+    names.map((name) => {
+      const own = auto.rows.filter((p) => p.name === name);
+      return { name, times: own.map((p) => p.time.getTime()), values: own.map((p) => p.value) };
+    }),
+  );
   return { source: auto.source, rows: rows(auto) };
 }
 

@@ -60,6 +60,12 @@ export interface TelemetryPoint {
   boolValue?: boolean | null;
   subtopic?: string;
 }
+/** One name's numbers of `telemetrySeries`: times in milliseconds since the epoch. */
+export interface TelemetrySeries {
+  name: string;
+  times: number[];
+  values: number[];
+}
 export type CommandStatus =
   | 'SCHEDULED'
   | 'PENDING'

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { subscribe } from '../api/live.ts';
 import { authorizedFetch, gql } from '../api/session.ts';
-import type { TelemetryPoint } from '../api/types.ts';
+import type { TelemetryPoint, TelemetrySeries } from '../api/types.ts';
 import { historyWindow, RANGES, type RangeKey } from '../history-range.ts';
 import { ErrorText, formatTime, ScrollTable, useAction, useAsync } from '../ui.tsx';
 import { Chart, formatValue, type Series } from './chart.tsx';
@@ -275,27 +275,29 @@ type HistoryView = Extract<View, { mode: 'history' }>;
 function HistoryCharts({ thingId, view }: { thingId: string; view: HistoryView }) {
   const answer = useAsync(
     () =>
-      gql<{ telemetry: TelemetryPoint[] }>(
+      gql<{ telemetrySeries: TelemetrySeries[] }>(
         `query History($t: ID!, $from: DateTime, $to: DateTime, $every: String, $agg: Aggregate) {
-          telemetry(thingId: $t, from: $from, to: $to, every: $every, aggregate: $agg) { time name value unit }
+          telemetrySeries(thingId: $t, from: $from, to: $to, every: $every, aggregate: $agg) { name times values }
         }`,
         { t: thingId, from: view.from, to: view.to, every: view.every, agg: view.aggregate },
       ),
     [thingId, view.from, view.to, view.every, view.aggregate],
   );
-  const series = useMemo(() => {
-    const byName = new Map<string, Series>();
-    for (const p of answer.data?.telemetry ?? []) {
-      let s = byName.get(p.name);
-      if (!s) {
-        s = { name: p.name, unit: p.unit, times: [], values: [] };
-        byName.set(p.name, s);
-      }
-      s.times.push(Date.parse(p.time) / 1000);
-      s.values.push(p.value);
-    }
-    return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
-  }, [answer.data]);
+  // one series per name, times in epoch milliseconds (the chart takes seconds), in the live charts' order
+  const series = useMemo(
+    () =>
+      (answer.data?.telemetrySeries ?? [])
+        .map(
+          (s): Series => ({
+            name: s.name,
+            unit: null,
+            times: s.times.map((ms) => ms / 1000),
+            values: s.values,
+          }),
+        )
+        .sort((a, b) => a.name.localeCompare(b.name)),
+    [answer.data],
+  );
   const label = `${RANGES[view.range].label.toLowerCase()}, ${view.aggregate.toLowerCase()} per ${view.every}`;
   return (
     <section
