@@ -10,6 +10,7 @@ import { dlqCommand } from '../ops/dlq.ts';
 import { isPlatformUnreachable, migrateCommand } from '../ops/platform.ts';
 import { replayCommand, verifyCommand } from '../ops/projections.ts';
 import { simulateCommand } from '../simulate/cli.ts';
+import { isComponentStartError } from '../up/component-process.ts';
 import { SHUTDOWN_BUDGET_MS, up } from '../up/up.ts';
 
 const USAGE = `usage: telly <command> [options]
@@ -137,7 +138,7 @@ try {
     console.error(`configuration error: ${err.message}`);
     process.exit(2);
   }
-  if (isPlatformUnreachable(err)) {
+  if (isPlatformUnreachable(err) || isComponentStartError(err)) {
     console.error(err.message);
     process.exit(1);
   }

@@ -125,14 +125,18 @@ export async function startPlatform(
     if (ownDataDir) await rm(dataDir, { recursive: true, force: true });
     return code;
   };
+  // an exit ends the wait at once (a probe's error would only be retried until the timeout)
+  const exited = () =>
+    child.exitCode === null ? undefined : new Error(`telly up exited with ${child.exitCode}:\n${output}`);
   await waitFor(
     async () => {
-      if (child.exitCode !== null) throw new Error(`telly up exited with ${child.exitCode}:\n${output}`);
       const h = await health().catch(() => undefined);
       return h?.code === 200;
     },
-    { timeoutMs: options.healthyWithinMs ?? 90_000, what: 'telly up healthy' },
+    { timeoutMs: options.healthyWithinMs ?? 90_000, what: 'telly up healthy', giveUp: exited },
   ).catch(async (err: unknown) => {
+    const early = exited();
+    if (early) throw early;
     child.kill('SIGKILL');
     throw new Error(`telly up did not become healthy:\n${output}`, { cause: err });
   });

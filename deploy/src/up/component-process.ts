@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Endpoint, HealthReport, Logger } from '@telly/runtime';
+import { errorPredicate, TellyError } from '@telly/schemas';
 import { RestartBackoff } from './backoff.ts';
 import type { ComponentEntry } from './components.ts';
 import type { HostMessage, HostRequest, MetricsJson } from './ipc.ts';
@@ -12,6 +13,18 @@ const HOST = fileURLToPath(new URL('./component-host.ts', import.meta.url));
  */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 3_000;
 const REQUEST_TIMEOUT_MS = 2_000;
+
+/**
+ * A component did not start: its message is one line naming the component and its reason
+ * (`http failed to start: listen EADDRINUSE …`); `telly` prints it and exits 1.
+ */
+export class ComponentStartError extends TellyError<'COMPONENT_START_FAILED'> {
+  constructor(message: string) {
+    super('COMPONENT_START_FAILED', message);
+  }
+}
+
+export const isComponentStartError = errorPredicate(ComponentStartError);
 
 /**
  * One component in its own child process, restarted with backoff whenever it exits without
@@ -69,7 +82,7 @@ export class ComponentProcess {
           this.#endpoints = message.endpoints;
           resolve();
         } else if (message.type === 'failed') {
-          reject(new Error(`${this.entry.name} failed to start: ${message.error}`));
+          reject(new ComponentStartError(`${this.entry.name} failed to start: ${message.error}`));
         } else {
           this.#pending.get(message.id)?.(message);
           this.#pending.delete(message.id);
@@ -77,7 +90,11 @@ export class ComponentProcess {
       });
       child.once('exit', (code, signal) => {
         this.#ready = false;
-        reject(new Error(`${this.entry.name} exited before it was ready (code ${code}, signal ${signal})`));
+        reject(
+          new ComponentStartError(
+            `${this.entry.name} exited before it was ready (code ${code}, signal ${signal})`,
+          ),
+        );
         if (this.#stopping || this.#child !== child) return;
         const delay = this.#backoff.next();
         this.#restarts++;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -254,5 +255,38 @@ test('a crashed component is restarted and reported in /healthz', async () => {
   } finally {
     await platform.stop();
     delete process.env.ECHO_STARTS_FILE;
+  }
+});
+
+test('a component that cannot start ends telly up at once: one line saying why, every server stopped', async () => {
+  // the HTTP bridge's port is taken
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '0.0.0.0', resolve));
+  const taken = (holder.address() as AddressInfo).port;
+  const env = {
+    TELLY_DATA_DIR: await tempDataDir(),
+    TELLY_HTTP_PORT: String(taken),
+    TELLY_NATS_PORT: String(await freePort()),
+    TELLY_POSTGRES_PORT: String(await freePort()),
+  };
+  try {
+    const refused = await startPlatform(env, { healthyWithinMs: 60_000 }).then(
+      () => assert.fail('telly up became healthy without its HTTP bridge'),
+      (err: Error) => err.message,
+    );
+    assert.match(refused, /telly up exited with 1:/);
+    assert.match(refused, new RegExp(`http failed to start: listen EADDRINUSE.*:${taken}`));
+    assert.doesNotMatch(refused, /\n\s+at /, 'a message, not a stack trace');
+  } finally {
+    holder.close();
+  }
+  // the managed NATS and Postgres it had started are gone: their ports are free again
+  for (const port of [env.TELLY_NATS_PORT, env.TELLY_POSTGRES_PORT]) {
+    const probe = createServer();
+    await new Promise<void>((resolve, reject) => {
+      probe.once('error', reject);
+      probe.listen(Number(port), '127.0.0.1', resolve);
+    });
+    await new Promise((resolve) => probe.close(resolve));
   }
 });
