@@ -83,13 +83,18 @@ async function apply(db: pg.PoolClient, event: CommandEvent, entry: EntryContext
   const { commandId, thingId } = event.data;
   const base = [commandId, event.tenantId, thingId];
   if (event.type === 'command.requested' && entry.isSchedule) {
-    // a command waiting in its schedule; the command the schedule sends comes by `cmd.<t>.<thing>`
+    // a command waiting in its schedule; the command the schedule sends comes by `cmd.<t>.<thing>`.
+    // Its row may exist already: the command sent (status kept), or its cancellation applied first
+    // (a redelivery after it): the status stays, the details the cancellation lacks are filled in
     const { rowCount } = await db.query(
       `INSERT INTO commands AS c (id, tenant_id, thing_id, name, payload, status, requested_at, requested_by, expires_at,
                                   revert_of, scheduled_for, schedule_seq)
        VALUES ($1, $2, $3, $4, $5, 'scheduled', $6, $7, $8, $9, $10, $11)
        ON CONFLICT (id) DO UPDATE SET revert_of = EXCLUDED.revert_of, scheduled_for = EXCLUDED.scheduled_for,
-         schedule_seq = EXCLUDED.schedule_seq
+         schedule_seq = EXCLUDED.schedule_seq, name = COALESCE(c.name, EXCLUDED.name),
+         payload = COALESCE(c.payload, EXCLUDED.payload), requested_at = COALESCE(c.requested_at, EXCLUDED.requested_at),
+         requested_by = COALESCE(c.requested_by, EXCLUDED.requested_by),
+         expires_at = COALESCE(c.expires_at, EXCLUDED.expires_at)
        WHERE c.tenant_id = EXCLUDED.tenant_id AND c.thing_id = EXCLUDED.thing_id`,
       [
         ...base,
@@ -106,9 +111,13 @@ async function apply(db: pg.PoolClient, event: CommandEvent, entry: EntryContext
     return rowCount ? 'applied' : 'foreign-result-ignored';
   }
   if (event.type === 'command.cancelled') {
+    // the cancellation replaced the schedule on its subject, so it can come first: a redelivered
+    // schedule entry applied after it finds the command cancelled, and keeps it so
     await db.query(
-      `UPDATE commands SET status = 'cancelled', completed_at = $4
-       WHERE id = $1 AND tenant_id = $2 AND thing_id = $3 AND status = 'scheduled'`,
+      `INSERT INTO commands AS c (id, tenant_id, thing_id, status, completed_at)
+       VALUES ($1, $2, $3, 'cancelled', $4)
+       ON CONFLICT (id) DO UPDATE SET status = 'cancelled', completed_at = EXCLUDED.completed_at
+       WHERE c.tenant_id = EXCLUDED.tenant_id AND c.thing_id = EXCLUDED.thing_id AND c.status = 'scheduled'`,
       [...base, event.time],
     );
     return 'applied';

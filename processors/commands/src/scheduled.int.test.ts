@@ -4,18 +4,27 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import { waitFor } from '@telly/harness';
-import { isPublishError, Publisher } from '@telly/runtime';
+import { isPublishError, type PgCheckpoint, Publisher } from '@telly/runtime';
 import { type RuntimeTestStack, startRuntimeTestStack } from '@telly/runtime/testing';
-import { commandSubject, decodeEvent, STREAMS } from '@telly/schemas';
+import {
+  commandSubject,
+  createEvent,
+  decodeEvent,
+  EVENT_TYPE_HEADER,
+  encodeEvent,
+  STREAMS,
+  scheduledCommandSubject,
+} from '@telly/schemas';
 import { v7 } from 'uuid';
 import { commandsMigrations } from './migrations.ts';
 import { requestedProjection, scheduledProjection, statusProjection } from './projection.ts';
 import { CommandQueries } from './queries.ts';
-import { cancelScheduledCommand, REVERT_OF_HEADER, requestCommand } from './request.ts';
+import { cancelScheduledCommand, REVERT_OF_HEADER, requestCommand, SCHEDULE_HEADER } from './request.ts';
 
 let stack: RuntimeTestStack;
 let publisher: Publisher;
 let queries: CommandQueries;
+let scheduled: PgCheckpoint;
 
 before(async () => {
   stack = await startRuntimeTestStack({ name: 'commands-scheduled-test', migrations: [commandsMigrations] });
@@ -23,7 +32,9 @@ before(async () => {
   queries = new CommandQueries(stack.pool);
   await stack.run(requestedProjection(stack.pool));
   await stack.run(statusProjection(stack.pool));
-  await stack.run(scheduledProjection(stack.pool));
+  const scheduledDef = scheduledProjection(stack.pool);
+  scheduled = scheduledDef.checkpoint;
+  await stack.run(scheduledDef);
 });
 
 after(() => stack?.stop());
@@ -142,4 +153,47 @@ test('a cancelled revert is never sent', async () => {
   await waitFor(async () => (await queries.command(tenant, row.id))?.status === 'cancelled', {
     what: 'the revert cancelled in the read model',
   });
+});
+
+test('a cancellation applied before its schedule entry (a redelivery) leaves the command cancelled', async () => {
+  const [tenant, thing, command, reverted] = [v7(), v7(), v7(), v7()];
+  const subject = scheduledCommandSubject({ tenant, thing, command });
+  const now = Date.now();
+  const cancellation = createEvent(
+    'command.cancelled',
+    { tenantId: tenant, data: { commandId: command, thingId: thing } },
+    { id: v7(), now },
+  );
+  await publisher.publish(subject, encodeEvent(cancellation), {
+    headers: { [EVENT_TYPE_HEADER]: cancellation.type },
+  });
+  // the schedule entry after it, due in an hour (long after this test)
+  const at = new Date(Math.ceil(now / 1000) * 1000 + 3_600_000);
+  const entry = createEvent(
+    'command.requested',
+    {
+      tenantId: tenant,
+      data: {
+        commandId: command,
+        thingId: thing,
+        name: 'pump',
+        payload: 'off',
+        expiresAt: new Date(at.getTime() + 60_000).toISOString(),
+      },
+    },
+    { id: v7(), now },
+  );
+  const ack = await publisher.publish(subject, encodeEvent(entry), {
+    headers: {
+      [EVENT_TYPE_HEADER]: entry.type,
+      [SCHEDULE_HEADER]: `@at ${at.toISOString().replace('.000Z', 'Z')}`,
+      'Nats-Schedule-Target': commandSubject({ tenant, thing }),
+      [REVERT_OF_HEADER]: reverted,
+    },
+  });
+  await waitFor(async () => (await scheduled.lastSeq()) >= ack.seq, { what: 'both applied' });
+  const row = await queries.command(tenant, command);
+  assert.equal(row?.status, 'cancelled');
+  assert.equal(row?.name, 'pump', 'the details of the schedule entry are shown');
+  assert.equal(row?.revert_of, reverted);
 });
