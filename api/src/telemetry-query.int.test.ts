@@ -52,9 +52,9 @@ after(async () => {
 });
 
 const TELEMETRY = `query($t: ID, $from: DateTime, $to: DateTime, $last: Int, $limit: Int, $every: String,
-  $agg: Aggregate, $tz: String) {
+  $agg: Aggregate, $tz: String, $name: String) {
   telemetry(thingId: $t, from: $from, to: $to, last: $last, limit: $limit, every: $every, aggregate: $agg,
-    timeZone: $tz) { time name value }
+    timeZone: $tz, name: $name) { time name value }
 }`;
 
 type Args = Record<string, unknown>;
@@ -153,8 +153,10 @@ describe('buckets', () => {
   });
 });
 
-const SERIES = `query($t: ID, $last: Int, $limit: Int, $every: String, $agg: Aggregate, $tz: String) {
-  telemetrySeries(thingId: $t, last: $last, limit: $limit, every: $every, aggregate: $agg, timeZone: $tz) {
+const SERIES = `query($t: ID, $last: Int, $limit: Int, $every: String, $agg: Aggregate, $tz: String,
+  $name: String) {
+  telemetrySeries(thingId: $t, last: $last, limit: $limit, every: $every, aggregate: $agg, timeZone: $tz,
+    name: $name) {
     name times values
   }
 }`;
@@ -179,6 +181,10 @@ describe('series', () => {
       { limit: 3 },
       { every: '1h', agg: 'AVG', last: 24 },
       { every: '1d', agg: 'COUNT', tz: 'Europe/Berlin' },
+      // one name asked for (read without a name column), or an empty one (none)
+      { every: '1h', agg: 'MAX', name: 'temp' },
+      { every: '1d', agg: 'COUNT', tz: 'Europe/Berlin', name: 'temp' },
+      { every: '1h', agg: 'MIN', name: '' },
     ]) {
       const expected = await points(args);
       assert.ok(expected.length > 0);

@@ -100,10 +100,15 @@ const timeSelect = (column: string, as: TimeAs) =>
   // gives the float nearest to the exact milliseconds
   as === 'date' ? column : `round(date_part('epoch', ${column}) * 1000000) / 1000`;
 
-/** A bucket: its start, name and value. */
-type BucketRow<T> = [time: T, name: string, value: number];
+/**
+ * Buckets as read, in time order: rows of (start, name, value), or of (start, value) when the
+ * filter names the one name — no column nor copy per row for what every row would repeat.
+ */
+type Buckets<T> =
+  | { name: undefined; rows: [time: T, name: string, value: number][] }
+  | { name: string; rows: [time: T, value: number][] };
 
-const bucketRow = (filter: TelemetryFilter, [time, name, value]: BucketRow<Date>): PointRow => ({
+const bucketRow = (filter: TelemetryFilter, time: Date, name: string, value: number): PointRow => ({
   time,
   thing_id: filter.thingId ?? '',
   channel_id: filter.channelId ?? '',
@@ -252,8 +257,12 @@ export class TelemetryQueries {
     everySeconds: number,
     options: AggregateOptions = {},
   ): Promise<{ rows: PointRow[]; source: 'raw' | Rollup }> {
-    const { rows, source } = await this.#aggregate('date', filter, aggregate, everySeconds, options);
-    return { source, rows: rows.map((r) => bucketRow(filter, r)) };
+    const { buckets, source } = await this.#aggregate('date', filter, aggregate, everySeconds, options);
+    const rows =
+      buckets.name === undefined
+        ? buckets.rows.map(([time, name, value]) => bucketRow(filter, time, name, value))
+        : buckets.rows.map(([time, value]) => bucketRow(filter, time, buckets.name, value));
+    return { source, rows };
   }
 
   /** The buckets of {@link aggregate} as one series per name, by name. */
@@ -263,8 +272,12 @@ export class TelemetryQueries {
     everySeconds: number,
     options: AggregateOptions = {},
   ): Promise<{ series: Series[]; source: 'raw' | Rollup }> {
-    const { rows, source } = await this.#aggregate('epochMs', filter, aggregate, everySeconds, options);
-    return { source, series: seriesOf(rows) };
+    const { buckets, source } = await this.#aggregate('epochMs', filter, aggregate, everySeconds, options);
+    if (buckets.name === undefined) return { source, series: seriesOf(buckets.rows) };
+    const { name, rows } = buckets;
+    const series =
+      rows.length === 0 ? [] : [{ name, times: rows.map((r) => r[0]), values: rows.map((r) => r[1]) }];
+    return { source, series };
   }
 
   async #aggregate<T extends TimeAs>(
@@ -273,15 +286,22 @@ export class TelemetryQueries {
     aggregate: Aggregate,
     everySeconds: number,
     options: AggregateOptions,
-  ): Promise<{ rows: BucketRow<TimeOf<T>>[]; source: 'raw' | Rollup }> {
+  ): Promise<{ buckets: Buckets<TimeOf<T>>; source: 'raw' | Rollup }> {
     const rollups = options.source === 'raw' ? [] : rollupsFor(everySeconds, filter.from, filter.to);
     // in UTC a rollup aligned with the buckets always answers: the coarsest one is enough
     for (const rollup of options.timeZone === undefined ? rollups.slice(0, 1) : rollups) {
-      const { rows, exact } = await this.#buckets(timeAs, rollup, filter, aggregate, everySeconds, options);
-      if (exact) return { source: rollup, rows };
+      const { buckets, exact } = await this.#buckets(
+        timeAs,
+        rollup,
+        filter,
+        aggregate,
+        everySeconds,
+        options,
+      );
+      if (exact) return { source: rollup, buckets };
     }
-    const { rows } = await this.#buckets(timeAs, 'raw', filter, aggregate, everySeconds, options);
-    return { source: 'raw', rows };
+    const { buckets } = await this.#buckets(timeAs, 'raw', filter, aggregate, everySeconds, options);
+    return { source: 'raw', buckets };
   }
 
   /**
@@ -296,7 +316,7 @@ export class TelemetryQueries {
     aggregate: Aggregate,
     everySeconds: number,
     { last, limit, timeZone }: AggregateOptions,
-  ): Promise<{ rows: BucketRow<TimeOf<T>>[]; exact: boolean }> {
+  ): Promise<{ buckets: Buckets<TimeOf<T>>; exact: boolean }> {
     const params: unknown[] = [];
     const w = where(filter, source === 'raw' ? 'time' : 'bucket', params);
     let zone: string | undefined;
@@ -329,7 +349,9 @@ export class TelemetryQueries {
       grouped = `SELECT ${time} AS time, name, ${ROLLUP_VALUE[aggregate]} AS value, ${exact} AS exact
         FROM ${source} WHERE ${w} GROUP BY 1, name`;
     }
-    const named = filter.name === undefined;
+    // the filter's one name (where() reads an empty one as none), or a name column
+    const one = filter.name || undefined;
+    const named = one === undefined;
     const checked = zone !== undefined;
     const columns = [
       timeSelect('time', timeAs),
@@ -358,8 +380,7 @@ export class TelemetryQueries {
     });
     if (last !== undefined) rows.reverse();
     const exact = !checked || rows.every((r) => r[r.length - 1] === true);
-    const name = filter.name;
-    const buckets = (named ? rows : rows.map((r) => [r[0], name, r[1]])) as BucketRow<TimeOf<T>>[];
-    return { rows: buckets, exact };
+    const buckets = { name: one, rows } as Buckets<TimeOf<T>>;
+    return { buckets, exact };
   }
 }
